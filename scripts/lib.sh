@@ -1,0 +1,73 @@
+# Shared by scripts/demo, scripts/test and bench: install what is missing, manage a throwaway
+# PostgreSQL 15 cluster. Every step is skipped when its result is already there.
+set -euo pipefail
+
+PG_CONFIG=/usr/bin/pg_config
+PG_BIN=/usr/lib/postgresql/15/bin
+PGRX_VERSION=0.18.1
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev build-essential pkg-config sudo)
+
+say() { printf '\n== %s\n' "$*"; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+ensure_packages() {
+    local missing=()
+    for p in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "installing ${missing[*]}"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+    # The Debian package starts a cluster on 5432; we never use it.
+}
+
+ensure_cargo_pgrx() {
+    if ! cargo pgrx --version 2>/dev/null | grep -q "cargo-pgrx $PGRX_VERSION"; then
+        say "installing cargo-pgrx $PGRX_VERSION (about 5 minutes)"
+        cargo install cargo-pgrx --version "=$PGRX_VERSION" --locked
+    fi
+    # Point pgrx at Debian's PostgreSQL 15; never download one.
+    if ! grep -qs "pg15 = \"$PG_CONFIG\"" "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
+        cargo pgrx init --pg15 "$PG_CONFIG"
+    fi
+}
+
+ensure_toolchain() {
+    ensure_packages
+    ensure_cargo_pgrx
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# cluster_start DIR: initdb (once) and start a cluster in DIR on a free port; sets PGHOST/PGPORT.
+cluster_start() {
+    local dir=$1
+    as_root install -d -o postgres -g postgres -m 0700 "$dir"
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+        as_root runuser -u postgres -- "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust >/dev/null
+    fi
+    PGPORT=$(free_port)
+    as_root runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+        -o "-p $PGPORT -k $dir -c listen_addresses=127.0.0.1 ${CLUSTER_OPTIONS:-}" start >/dev/null
+    export PGHOST=$dir PGPORT PGUSER=postgres
+}
+
+cluster_stop() {
+    local dir=$1
+    if [ -f "$dir/data/postmaster.pid" ]; then
+        as_root runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
+    fi
+}
+
+# install_extension [--release]: build and install into Debian's PostgreSQL.
+install_extension() {
+    as_root env "PATH=$PATH" "CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}" "RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}" \
+        cargo pgrx install --pg-config "$PG_CONFIG" "$@" >/dev/null
+}

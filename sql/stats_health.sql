@@ -1,0 +1,175 @@
+-- Stats and health over a window of webhook_routing_logs.
+--
+-- A decision still 'pending' is left out of error rates until webhook_routing.pending_timeout
+-- has passed; after that it counts as an error (the handler never answered).
+
+-- Raw aggregates per domain and target; the building block of stats and health.
+CREATE FUNCTION webhook_routing_window("window" interval)
+RETURNS TABLE (
+    domain text,
+    routed_to text,
+    requests bigint,
+    -- decided, outcome not reported yet, within the timeout
+    pending bigint,
+    -- outcome reported, or timed out
+    completed bigint,
+    -- status error, or timed out
+    errors bigint,
+    timed_out bigint,
+    latency_samples bigint,
+    avg_ms double precision,
+    p50_ms double precision,
+    p95_ms double precision,
+    p99_ms double precision
+)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH bounds AS (
+        SELECT now() - "window" AS since,
+               now() - make_interval(secs => @extschema@.routing_pending_timeout_seconds()) AS cutoff
+    ),
+    rows AS (
+        SELECT l.domain, l.routed_to, l.status, l.response_time_ms::float8 AS ms,
+               (l.status = 'pending' AND l.created_at < b.cutoff) AS late
+        FROM @extschema@.webhook_routing_logs AS l, bounds AS b
+        WHERE l.created_at >= b.since
+    )
+    SELECT r.domain, r.routed_to,
+           count(*),
+           count(*) FILTER (WHERE r.status = 'pending' AND NOT r.late),
+           count(*) FILTER (WHERE r.status <> 'pending' OR r.late),
+           count(*) FILTER (WHERE r.status = 'error' OR r.late),
+           count(*) FILTER (WHERE r.late),
+           count(r.ms),
+           avg(r.ms),
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY r.ms),
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY r.ms),
+           percentile_cont(0.99) WITHIN GROUP (ORDER BY r.ms)
+    FROM rows AS r
+    GROUP BY r.domain, r.routed_to
+$$;
+
+-- Requests, latency and errors per domain and target over any window, as operators read them.
+CREATE FUNCTION routing_stats("window" interval DEFAULT '1 hour')
+RETURNS TABLE (
+    domain text,
+    routed_to text,
+    requests bigint,
+    avg_ms numeric,
+    p50_ms numeric,
+    p95_ms numeric,
+    p99_ms numeric,
+    errors bigint,
+    error_pct numeric,
+    traffic_pct numeric,
+    pending bigint
+)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT w.domain, w.routed_to, w.requests,
+           round(w.avg_ms::numeric, 1),
+           round(w.p50_ms::numeric, 1),
+           round(w.p95_ms::numeric, 1),
+           round(w.p99_ms::numeric, 1),
+           w.errors,
+           round(100.0 * w.errors / nullif(w.completed, 0), 2),
+           round(100.0 * w.requests / sum(w.requests) OVER (PARTITION BY w.domain), 2),
+           w.pending
+    FROM @extschema@.webhook_routing_window("window") AS w
+$$;
+
+-- The last hour. traffic_pct is the target's share of the domain's requests.
+CREATE VIEW webhook_routing_stats AS
+SELECT * FROM routing_stats('1 hour');
+
+-- One row per check, per domain and target, with a verdict and what to do.
+CREATE FUNCTION check_routing_health("window" interval DEFAULT '1 hour')
+RETURNS TABLE (
+    domain text,
+    routed_to text,
+    check_name text,
+    value numeric,
+    warning_threshold numeric,
+    critical_threshold numeric,
+    status text,
+    recommendation text,
+    samples bigint
+)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH config AS (
+        SELECT c.domains, c.protected_domains
+        FROM @extschema@.webhook_routing_config AS c
+        ORDER BY c.created_at DESC, c.id DESC
+        LIMIT 1
+    ),
+    stats AS (
+        SELECT * FROM @extschema@.webhook_routing_window("window") AS w WHERE w.domain IS NOT NULL
+    ),
+    -- What traffic there was, and for every routable domain both targets, traffic or not.
+    targets AS (
+        SELECT s.domain, s.routed_to FROM stats AS s
+        UNION
+        SELECT d, t
+        FROM config, unnest(config.domains) AS d, unnest(ARRAY['unified', 'legacy']) AS t
+        WHERE d <> ALL (config.protected_domains)
+    ),
+    t AS (
+        SELECT g.domain, g.routed_to,
+               coalesce(s.completed, 0) AS completed,
+               100.0 * s.errors / nullif(s.completed, 0) AS error_pct,
+               s.p95_ms::numeric AS p95_ms,
+               coalesce(s.latency_samples, 0) AS latency_samples
+        FROM targets AS g
+        LEFT JOIN stats AS s ON s.domain = g.domain AND s.routed_to = g.routed_to
+    ),
+    checks AS (
+        SELECT t.domain, t.routed_to, 'error_rate' AS check_name,
+               t.error_pct AS value, t.completed AS samples
+        FROM t
+        UNION ALL
+        SELECT t.domain, t.routed_to, 'p95_latency', t.p95_ms, t.latency_samples
+        FROM t
+        UNION ALL
+        SELECT u.domain, u.routed_to, 'error_rate_vs_legacy',
+               u.error_pct - l.error_pct, least(u.completed, l.completed)
+        FROM t AS u JOIN t AS l ON l.domain = u.domain AND l.routed_to = 'legacy'
+        WHERE u.routed_to = 'unified'
+        UNION ALL
+        SELECT u.domain, u.routed_to, 'p95_vs_legacy',
+               u.p95_ms / nullif(l.p95_ms, 0), least(u.latency_samples, l.latency_samples)
+        FROM t AS u JOIN t AS l ON l.domain = u.domain AND l.routed_to = 'legacy'
+        WHERE u.routed_to = 'unified'
+    ),
+    verdicts AS (
+        SELECT c.*, th.warning, th.critical,
+               CASE
+                   WHEN c.value IS NULL OR c.samples < th.min_samples THEN 'insufficient_data'
+                   WHEN c.value > th.critical THEN 'critical'
+                   WHEN c.value > th.warning THEN 'warning'
+                   ELSE 'ok'
+               END AS status
+        FROM checks AS c
+        CROSS JOIN LATERAL (
+            SELECT h.warning, h.critical, h.min_samples
+            FROM @extschema@.webhook_routing_thresholds AS h
+            WHERE h.check_name = c.check_name AND (h.domain = c.domain OR h.domain IS NULL)
+            ORDER BY h.domain NULLS LAST
+            LIMIT 1
+        ) AS th
+    )
+    SELECT v.domain, v.routed_to, v.check_name, round(v.value, 2), v.warning, v.critical, v.status,
+           -- Legacy is the baseline: trouble there is a reason to wait, not to roll back.
+           CASE
+               WHEN v.status = 'ok' THEN 'proceed'
+               WHEN v.status = 'critical' AND v.routed_to <> 'legacy' THEN 'rollback'
+               WHEN v.status = 'insufficient_data' AND v.routed_to = 'legacy' THEN 'proceed'
+               ELSE 'hold'
+           END,
+           v.samples
+    FROM verdicts AS v
+    ORDER BY v.domain, v.routed_to, v.check_name
+$$;

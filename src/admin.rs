@@ -1,0 +1,487 @@
+//! The operator's functions: change the percentage, the switches and the routable domains.
+//!
+//! Each change validates everything first (SQLSTATE 22023 or 22004 with a hint on refusal, the
+//! history untouched), then appends one row with the full settings in force to
+//! `webhook_routing_config` and raises a NOTICE saying what is now in force. Changes are
+//! serialized by a SHARE ROW EXCLUSIVE lock on the config table, which readers do not wait for,
+//! so two concurrent changes never lose one another.
+use crate::config::{Bp, Config};
+use crate::error::{notice, spi_failed, OrRaise, Refusal};
+use crate::schema::qualified;
+use pgrx::datum::DatumWithOid;
+use pgrx::prelude::*;
+use pgrx::AnyNumeric;
+
+/// Longest reason kept in the history.
+pub const MAX_REASON: usize = 1000;
+
+/// Parse a percentage: a number from 0 to 100 with at most two decimals, in basis points.
+pub fn parse_percentage(percentage: Option<&AnyNumeric>) -> Result<Bp, Refusal> {
+    let hint = "Pass a number from 0 to 100 with at most two decimals, e.g. 10 or 12.5.";
+    let Some(percentage) = percentage else {
+        return Err(Refusal::null("percentage").hint(hint));
+    };
+    let text = percentage.to_string();
+    let refuse = |why: &str| {
+        Err(Refusal::invalid(format!("invalid percentage {text}"))
+            .detail(why.to_owned())
+            .hint(hint))
+    };
+    let (int_part, frac_part) = text.split_once('.').unwrap_or((&text, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int_part) || !(frac_part.is_empty() || digits(frac_part)) {
+        // NaN, Infinity, negative numbers.
+        return refuse("The percentage must be between 0 and 100.");
+    }
+    let frac = frac_part.trim_end_matches('0');
+    if frac.len() > 2 {
+        return refuse("The percentage has more than two decimals.");
+    }
+    let whole: u64 = match int_part.parse() {
+        Ok(v) if v <= 100 => v,
+        _ => return refuse("The percentage must be between 0 and 100."),
+    };
+    let hundredths: u64 = format!("{frac:0<2}").parse().unwrap_or(0);
+    let bp = whole * 100 + hundredths;
+    if bp > 10_000 {
+        return refuse("The percentage must be between 0 and 100.");
+    }
+    Ok(bp as Bp)
+}
+
+/// "10%", "12.5%", "0.25%".
+pub fn format_percentage(bp: Bp) -> String {
+    let text = format!("{}.{:02}", bp / 100, bp % 100);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}%")
+}
+
+pub fn validate_reason(reason: Option<&str>) -> Result<(), Refusal> {
+    if reason.is_some_and(|r| r.chars().count() > MAX_REASON) {
+        return Err(Refusal::invalid("reason is too long")
+            .detail(format!("A reason has at most {MAX_REASON} characters."))
+            .hint("Summarize the reason; link to a ticket for the details."));
+    }
+    Ok(())
+}
+
+/// A valid domain name: lowercase letters, digits and underscores, starting with a letter.
+pub fn valid_domain_name(domain: &str) -> bool {
+    let mut bytes = domain.bytes();
+    domain.len() <= 63
+        && bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// The domain an admin call targets must be routable: known, and not protected.
+pub fn validate_domain(config: &Config, domain: &str) -> Result<(), Refusal> {
+    if config.is_protected(domain) {
+        return Err(
+            Refusal::invalid(format!("domain \"{domain}\" is protected"))
+                .detail(format!(
+                    "Protected domains are never routed: {}.",
+                    config.protected.join(", ")
+                ))
+                .hint(
+                    "Protected domains always go to their legacy handler; pick a routable domain.",
+                ),
+        );
+    }
+    if !config.is_routable(domain) {
+        return Err(Refusal::invalid(format!("unknown domain \"{domain}\""))
+            .detail(format!("Routable domains: {}.", config.domains.join(", ")))
+            .hint("Check the spelling, or add the domain with set_routing_domains() first."));
+    }
+    Ok(())
+}
+
+/// Lock the history, read the row in force, let `change` build the next one (or refuse), and
+/// append it. Returns the new row.
+fn append(
+    action: &str,
+    reason: Option<&str>,
+    change: impl FnOnce(&Config) -> Result<Config, Refusal>,
+) -> Config {
+    validate_reason(reason).or_raise();
+    let table = qualified("webhook_routing_config");
+    Spi::run(&format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
+        .unwrap_or_else(|e| spi_failed("lock webhook_routing_config", e));
+    let current = Config::load().unwrap_or_default();
+    let mut next = change(&current).or_raise();
+    let (pct_domains, pct_values): (Vec<&str>, Vec<i32>) = next
+        .domain_percentages
+        .iter()
+        .map(|(d, p)| (d.as_str(), *p))
+        .unzip();
+    let (en_domains, en_values): (Vec<&str>, Vec<bool>) = next
+        .domain_enabled
+        .iter()
+        .map(|(d, e)| (d.as_str(), *e))
+        .unzip();
+    let query = format!(
+        "INSERT INTO {table} (percentage, enabled, domains, protected_domains, \
+                              domain_percentages, domain_enabled, action, reason) \
+         SELECT round($1 / 100.0, 2), $2, $3, $4, \
+                (SELECT coalesce(jsonb_object_agg(k, round(v / 100.0, 2)), '{{}}') \
+                   FROM unnest($5::text[], $6::int4[]) AS t(k, v)), \
+                (SELECT coalesce(jsonb_object_agg(k, v), '{{}}') \
+                   FROM unnest($7::text[], $8::bool[]) AS t(k, v)), \
+                $9, $10 \
+         RETURNING id"
+    );
+    let args: [DatumWithOid; 10] = [
+        next.percentage.into(),
+        next.enabled.into(),
+        next.domains.clone().into(),
+        next.protected.clone().into(),
+        pct_domains.into(),
+        pct_values.into(),
+        en_domains.into(),
+        en_values.into(),
+        action.into(),
+        reason.into(),
+    ];
+    next.id = match Spi::get_one_with_args::<i64>(&query, &args) {
+        Ok(id) => id,
+        Err(e) => spi_failed("append to webhook_routing_config", e),
+    };
+    next
+}
+
+/// Which domains follow the global percentage or switch, said after a global change.
+fn overrides_detail<T: std::fmt::Display>(
+    what: &str,
+    overrides: impl Iterator<Item = (String, T)>,
+) -> Option<String> {
+    let list: Vec<String> = overrides.map(|(d, v)| format!("{d} ({v})")).collect();
+    (!list.is_empty()).then(|| format!("These domains keep their own {what}: {}.", list.join(", ")))
+}
+
+/// Set the rollout percentage, globally or for one domain (which then overrides the global one).
+#[pg_extern(volatile, parallel_unsafe)]
+fn update_routing_percentage(
+    percentage: Option<AnyNumeric>,
+    reason: default!(Option<&str>, "NULL"),
+    domain: default!(Option<&str>, "NULL"),
+) -> i64 {
+    let bp = parse_percentage(percentage.as_ref()).or_raise();
+    let next = append("set_percentage", reason, |current| {
+        let mut next = current.clone();
+        match domain {
+            None => next.percentage = bp,
+            Some(d) => {
+                validate_domain(current, d)?;
+                next.domain_percentages.insert(d.to_owned(), bp);
+            }
+        }
+        Ok(next)
+    });
+    match domain {
+        None => notice(
+            format!(
+                "Routing percentage updated to {}. Enabled: {}",
+                format_percentage(bp),
+                next.enabled
+            ),
+            overrides_detail(
+                "percentage",
+                next.domain_percentages
+                    .iter()
+                    .filter(|(d, _)| next.is_routable(d))
+                    .map(|(d, p)| (d.clone(), format_percentage(*p))),
+            ),
+        ),
+        Some(d) => notice(
+            format!(
+                "Routing percentage for {d} updated to {}. Enabled: {}",
+                format_percentage(bp),
+                next.enabled && next.domain_enabled(d)
+            ),
+            (!next.enabled).then(|| {
+                "Routing is disabled globally: nothing is routed until set_routing_enabled(true)."
+                    .to_owned()
+            }),
+        ),
+    }
+    next.id.unwrap_or_default()
+}
+
+/// Turn routing on or off, globally (the kill switch) or for one domain.
+#[pg_extern(volatile, parallel_unsafe)]
+fn set_routing_enabled(
+    enabled: Option<bool>,
+    reason: default!(Option<&str>, "NULL"),
+    domain: default!(Option<&str>, "NULL"),
+) -> i64 {
+    let Some(enabled) = enabled else {
+        Refusal::null("enabled")
+            .hint("Pass true to route, false to send everything to legacy.")
+            .raise()
+    };
+    let next = append("set_enabled", reason, |current| {
+        let mut next = current.clone();
+        match domain {
+            None => next.enabled = enabled,
+            Some(d) => {
+                validate_domain(current, d)?;
+                next.domain_enabled.insert(d.to_owned(), enabled);
+            }
+        }
+        Ok(next)
+    });
+    let state = |on: bool| if on { "enabled" } else { "disabled" };
+    match domain {
+        None => notice(
+            format!(
+                "Routing {}. Percentage: {}",
+                state(enabled),
+                format_percentage(next.percentage)
+            ),
+            overrides_detail(
+                "switch",
+                next.domain_enabled
+                    .iter()
+                    .filter(|(d, e)| next.is_routable(d) && !**e)
+                    .map(|(d, e)| (d.clone(), state(*e))),
+            ),
+        ),
+        Some(d) => notice(
+            format!(
+                "Routing for {d} {}. Percentage: {}",
+                state(enabled),
+                format_percentage(next.percentage_for(d))
+            ),
+            (enabled && !next.enabled).then(|| {
+                "Routing is disabled globally: nothing is routed until set_routing_enabled(true)."
+                    .to_owned()
+            }),
+        ),
+    }
+    next.id.unwrap_or_default()
+}
+
+/// Set which domains may be routed. Protected domains can never be among them.
+#[pg_extern(volatile, parallel_unsafe)]
+fn set_routing_domains(
+    domains: Option<Vec<Option<String>>>,
+    reason: default!(Option<&str>, "NULL"),
+) -> i64 {
+    let Some(domains) = domains else {
+        Refusal::null("domains")
+            .hint("Pass an array of domain names, e.g. ARRAY['jobs','marketplace'].")
+            .raise()
+    };
+    let mut names: Vec<String> = Vec::with_capacity(domains.len());
+    for d in domains {
+        let Some(d) = d else {
+            Refusal::null("a domain name")
+                .hint("Remove the NULL from the array.")
+                .raise()
+        };
+        if !valid_domain_name(&d) {
+            Refusal::invalid(format!("invalid domain name \"{d}\""))
+                .detail("A domain name has lowercase letters, digits and underscores, starts with a letter, and has at most 63 characters.")
+                .hint("Use the names the rules map to, e.g. jobs or ai_agents.")
+                .raise()
+        }
+        if names.contains(&d) {
+            Refusal::invalid(format!("domain \"{d}\" is listed twice"))
+                .hint("List each domain once.")
+                .raise()
+        }
+        names.push(d);
+    }
+    let next = append("set_domains", reason, |current| {
+        if let Some(p) = names.iter().find(|d| current.is_protected(d)) {
+            return Err(Refusal::invalid(format!("domain \"{p}\" is protected"))
+                .detail(format!(
+                    "Protected domains are never routed: {}.",
+                    current.protected.join(", ")
+                ))
+                .hint("Leave protected domains out of the routable domains."));
+        }
+        let mut next = current.clone();
+        next.domains = names.clone();
+        Ok(next)
+    });
+    notice(
+        format!(
+            "Routable domains set to {}.",
+            if next.domains.is_empty() {
+                "none".to_owned()
+            } else {
+                next.domains.join(", ")
+            }
+        ),
+        None,
+    );
+    next.id.unwrap_or_default()
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> AnyNumeric {
+        AnyNumeric::try_from(s).unwrap()
+    }
+
+    #[pg_test]
+    fn percentages_parse_exactly() {
+        let ok = [
+            ("0", 0),
+            ("10", 1000),
+            ("10.00", 1000),
+            ("12.5", 1250),
+            ("0.01", 1),
+            ("99.99", 9999),
+            ("100", 10_000),
+            ("100.000", 10_000),
+        ];
+        for (text, bp) in ok {
+            assert_eq!(parse_percentage(Some(&n(text))).ok(), Some(bp), "{text}");
+        }
+        let refused = [
+            ("-1", "between 0 and 100"),
+            ("-0.01", "between 0 and 100"),
+            ("100.01", "between 0 and 100"),
+            ("101", "between 0 and 100"),
+            ("1e10", "between 0 and 100"),
+            ("NaN", "between 0 and 100"),
+            ("Infinity", "between 0 and 100"),
+            ("-Infinity", "between 0 and 100"),
+            ("10.005", "more than two decimals"),
+        ];
+        for (text, why) in refused {
+            let refusal = parse_percentage(Some(&n(text))).err().expect(text);
+            assert_eq!(refusal.message(), format!("invalid percentage {}", n(text)));
+            assert!(refusal.detail_text().unwrap().contains(why), "{text}");
+        }
+        assert_eq!(
+            parse_percentage(None).err().unwrap().message(),
+            "percentage must not be NULL"
+        );
+    }
+
+    #[pg_test]
+    fn percentages_format_for_people() {
+        assert_eq!(format_percentage(1000), "10%");
+        assert_eq!(format_percentage(1250), "12.5%");
+        assert_eq!(format_percentage(25), "0.25%");
+        assert_eq!(format_percentage(0), "0%");
+        assert_eq!(format_percentage(10_000), "100%");
+    }
+
+    #[pg_test]
+    fn domain_names() {
+        for ok in ["jobs", "ai_agents", "d2", "a"] {
+            assert!(valid_domain_name(ok), "{ok}");
+        }
+        for bad in ["", "Jobs", "2d", "_x", "a-b", "jobs ", &"a".repeat(64)] {
+            assert!(!valid_domain_name(bad), "{bad}");
+        }
+    }
+
+    fn history() -> (i64, i64) {
+        Spi::get_two::<i64, i64>("SELECT count(*), max(id) FROM webhook_routing_config")
+            .map(|(c, m)| (c.unwrap_or(0), m.unwrap_or(0)))
+            .unwrap()
+    }
+
+    /// Every refusal leaves the history as it was. Each call runs in a subtransaction so the
+    /// test can go on after the ERROR.
+    #[pg_test]
+    fn refusals_leave_history_unchanged() {
+        let before = history();
+        let long_reason = format!("'{}'", "r".repeat(MAX_REASON + 1));
+        let calls = [
+            ("SELECT update_routing_percentage(NULL)", "22004"),
+            ("SELECT update_routing_percentage(101)", "22023"),
+            ("SELECT update_routing_percentage(-5)", "22023"),
+            ("SELECT update_routing_percentage('NaN')", "22023"),
+            ("SELECT update_routing_percentage(10.001)", "22023"),
+            (
+                "SELECT update_routing_percentage(10, NULL, 'mobility')",
+                "22023",
+            ),
+            (
+                "SELECT update_routing_percentage(10, NULL, 'nosuch')",
+                "22023",
+            ),
+            (
+                "SELECT update_routing_percentage(10, NULL, 'JOBS')",
+                "22023",
+            ),
+            (
+                &format!("SELECT update_routing_percentage(10, {long_reason})"),
+                "22023",
+            ),
+            ("SELECT set_routing_enabled(NULL)", "22004"),
+            (
+                "SELECT set_routing_enabled(true, NULL, 'insurance')",
+                "22023",
+            ),
+            ("SELECT set_routing_enabled(true, NULL, 'nosuch')", "22023"),
+            ("SELECT set_routing_domains(NULL)", "22004"),
+            ("SELECT set_routing_domains(ARRAY['jobs', NULL])", "22004"),
+            (
+                "SELECT set_routing_domains(ARRAY['jobs', 'profile'])",
+                "22023",
+            ),
+            ("SELECT set_routing_domains(ARRAY['jobs', 'jobs'])", "22023"),
+            ("SELECT set_routing_domains(ARRAY['Bad Name'])", "22023"),
+        ];
+        for (sql, sqlstate) in calls {
+            Spi::run(&format!(
+                "DO $$ BEGIN PERFORM 1 FROM ({sql}) s; \
+                   PERFORM set_config('wr.test_state', 'no error', true); \
+                 EXCEPTION WHEN OTHERS THEN \
+                   PERFORM set_config('wr.test_state', SQLSTATE, true); END $$"
+            ))
+            .unwrap();
+            let state = Spi::get_one::<String>("SELECT current_setting('wr.test_state')")
+                .unwrap()
+                .unwrap();
+            assert_eq!(state, sqlstate, "{sql}");
+            assert_eq!(history(), before, "{sql} changed the history");
+        }
+    }
+
+    #[pg_test]
+    fn changes_append_full_rows() {
+        let (count, _) = history();
+        Spi::run("SELECT set_routing_enabled(true, 'start')").unwrap();
+        Spi::run("SELECT update_routing_percentage(10, '10% test rollout')").unwrap();
+        Spi::run("SELECT update_routing_percentage(25, 'jobs ahead', 'jobs')").unwrap();
+        Spi::run("SELECT set_routing_enabled(false, 'pause property', 'property')").unwrap();
+        Spi::run("SELECT set_routing_domains(ARRAY['jobs','marketplace','property','ai_agents'])")
+            .unwrap();
+        assert_eq!(history().0, count + 5);
+        let cfg = Config::load().unwrap();
+        assert_eq!(cfg.percentage, 1000);
+        assert!(cfg.enabled);
+        assert_eq!(cfg.percentage_for("jobs"), 2500);
+        assert_eq!(cfg.percentage_for("marketplace"), 1000);
+        assert!(!cfg.domain_enabled("property"));
+        assert!(cfg.is_routable("ai_agents"));
+        let (action, reason, by) = Spi::get_three::<String, String, String>(
+            "SELECT action, reason, changed_by FROM webhook_routing_config \
+             ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET 3",
+        )
+        .unwrap();
+        assert_eq!(action.as_deref(), Some("set_percentage"));
+        assert_eq!(reason.as_deref(), Some("10% test rollout"));
+        assert_eq!(
+            by,
+            Spi::get_one::<String>("SELECT current_user::text").unwrap()
+        );
+        // The operators' runbook query still reads the row in force.
+        let (pct, enabled) = Spi::get_two::<AnyNumeric, bool>(
+            "SELECT percentage, enabled FROM webhook_routing_config ORDER BY created_at DESC LIMIT 1",
+        )
+        .unwrap();
+        assert_eq!(pct.unwrap().to_string(), "10.00");
+        assert_eq!(enabled, Some(true));
+    }
+}

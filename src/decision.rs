@@ -1,0 +1,416 @@
+//! `route_decision`: where one webhook goes, and why. The file to read for "why did this message
+//! go to legacy".
+//!
+//! A message goes to the unified handler only when all of these hold, checked in this order:
+//! it is a user message; a rule maps it to a domain; the domain is not protected; the domain is
+//! routable (in `domains`); routing is enabled globally and for the domain; and the sender's
+//! sticky bucket is below the domain's percentage × 100. Each failed check has its reason.
+use crate::bucket::{bucket, in_rollout, random_bucket};
+use crate::config::{load_rules, Bp, Config};
+use crate::detect::Rules;
+use crate::error::spi_failed;
+use crate::jsonb::JsonbArg;
+use crate::schema::qualified;
+use crate::whatsapp::{parse, Payload};
+use pgrx::datum::DatumWithOid;
+use pgrx::prelude::*;
+use pgrx::AnyNumeric;
+
+/// Why a decision went the way it did; stored in `webhook_routing_logs.reason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// Unified: the sender's (or routing key's) bucket is below the percentage.
+    InRollout,
+    /// Unified: no sender and no routing key, so the bucket was drawn at random.
+    InRolloutRandom,
+    NotInRollout,
+    NotInRolloutRandom,
+    /// Not a webhook body: NULL, a scalar, an array, or an object without `entry`.
+    NotAWebhook,
+    /// A webhook without a user message, e.g. delivery statuses.
+    NoUserMessage,
+    /// No rule maps the message to a domain.
+    UnknownDomain,
+    /// The domain is protected: never routed.
+    ProtectedDomain,
+    /// The domain is known but not in the routable `domains`.
+    DomainNotRouted,
+    /// The global kill switch is off.
+    RoutingDisabled,
+    /// The domain's own switch is off.
+    DomainDisabled,
+    /// The config history is empty: nothing is routed until a config row exists.
+    NoConfig,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::InRollout => "in_rollout",
+            Reason::InRolloutRandom => "in_rollout_random",
+            Reason::NotInRollout => "not_in_rollout",
+            Reason::NotInRolloutRandom => "not_in_rollout_random",
+            Reason::NotAWebhook => "not_a_webhook",
+            Reason::NoUserMessage => "no_user_message",
+            Reason::UnknownDomain => "unknown_domain",
+            Reason::ProtectedDomain => "protected_domain",
+            Reason::DomainNotRouted => "domain_not_routed",
+            Reason::RoutingDisabled => "routing_disabled",
+            Reason::DomainDisabled => "domain_disabled",
+            Reason::NoConfig => "no_config",
+        }
+    }
+}
+
+/// A routing decision and what explains it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub domain: Option<String>,
+    pub unified: bool,
+    pub reason: Reason,
+    pub bucket: Option<i32>,
+    /// The domain's percentage in force, for routable domains.
+    pub percentage: Option<Bp>,
+    pub config_id: Option<i64>,
+    pub rule_id: Option<i64>,
+    pub message_id: Option<String>,
+}
+
+impl Decision {
+    pub fn routed_to(&self) -> &'static str {
+        if self.unified {
+            "unified"
+        } else {
+            "legacy"
+        }
+    }
+}
+
+/// Decide, without touching the database: the whole routing policy.
+pub fn decide(
+    payload: &Payload,
+    routing_key: Option<&str>,
+    config: Option<&Config>,
+    rules: &Rules,
+) -> Decision {
+    let mut decision = Decision {
+        domain: None,
+        unified: false,
+        reason: Reason::NotAWebhook,
+        bucket: None,
+        percentage: None,
+        config_id: config.and_then(|c| c.id),
+        rule_id: None,
+        message_id: None,
+    };
+    let message = match payload {
+        Payload::NotAWebhook => return decision,
+        Payload::NoUserMessage => {
+            decision.reason = Reason::NoUserMessage;
+            return decision;
+        }
+        Payload::Message(message) => message,
+    };
+    decision.message_id = message.message_id.map(str::to_owned);
+    let Some(detection) = rules.detect(message) else {
+        decision.reason = Reason::UnknownDomain;
+        return decision;
+    };
+    let domain = detection.domain;
+    decision.domain = Some(domain.to_owned());
+    decision.rule_id = Some(detection.rule_id);
+    let Some(config) = config else {
+        decision.reason = Reason::NoConfig;
+        return decision;
+    };
+    if config.is_protected(domain) {
+        decision.reason = Reason::ProtectedDomain;
+        return decision;
+    }
+    if !config.is_routable(domain) {
+        decision.reason = Reason::DomainNotRouted;
+        return decision;
+    }
+    let percentage = config.percentage_for(domain);
+    decision.percentage = Some(percentage);
+    let key = routing_key.filter(|k| !k.is_empty()).or(message.sender);
+    let sticky = key.is_some();
+    let bucket = key.map_or_else(random_bucket, |k| bucket(domain, k));
+    decision.bucket = Some(bucket);
+    decision.reason = if !config.enabled {
+        Reason::RoutingDisabled
+    } else if !config.domain_enabled(domain) {
+        Reason::DomainDisabled
+    } else {
+        decision.unified = in_rollout(bucket, percentage);
+        match (decision.unified, sticky) {
+            (true, true) => Reason::InRollout,
+            (true, false) => Reason::InRolloutRandom,
+            (false, true) => Reason::NotInRollout,
+            (false, false) => Reason::NotInRolloutRandom,
+        }
+    };
+    decision
+}
+
+/// A percentage in basis points as numeric with two decimals.
+pub fn bp_to_numeric(bp: Bp) -> AnyNumeric {
+    let text = format!("{}.{:02}", bp / 100, bp % 100);
+    AnyNumeric::try_from(text.as_str()).unwrap_or_default()
+}
+
+fn log_decision(webhook_name: Option<&str>, decision: &Decision) -> i64 {
+    let query = format!(
+        "INSERT INTO {} (webhook_name, domain, routed_to, status, reason, bucket, percentage, \
+                         config_id, rule_id, message_id) \
+         VALUES ($1, $2, $3, 'pending', $4, $5, round($6 / 100.0, 2), $7, $8, $9) RETURNING id",
+        qualified("webhook_routing_logs")
+    );
+    let args: [DatumWithOid; 9] = [
+        webhook_name.into(),
+        decision.domain.as_deref().into(),
+        decision.routed_to().into(),
+        decision.reason.as_str().into(),
+        decision.bucket.into(),
+        decision.percentage.into(),
+        decision.config_id.into(),
+        decision.rule_id.into(),
+        decision.message_id.as_deref().into(),
+    ];
+    match Spi::get_one_with_args::<i64>(&query, &args) {
+        Ok(Some(id)) => id,
+        Ok(None) => spi_failed("log the decision", "INSERT returned no id"),
+        Err(e) => spi_failed("log the decision", e),
+    }
+}
+
+/// Route one webhook: returns the decision and, when `log` is true, the id of its log row to
+/// pass to `record_routing_outcome`. Never raises on a payload: whatever it holds is answered.
+#[allow(clippy::type_complexity)]
+#[pg_extern(volatile, parallel_unsafe)]
+fn route_decision(
+    message: Option<JsonbArg<'_>>,
+    webhook_name: default!(Option<&str>, "'whatsapp'"),
+    routing_key: default!(Option<&str>, "NULL"),
+    log: default!(Option<bool>, "true"),
+) -> TableIterator<
+    'static,
+    (
+        name!(decision_id, Option<i64>),
+        name!(domain, Option<String>),
+        name!(routed_to, String),
+        name!(reason, String),
+        name!(bucket, Option<i32>),
+        name!(percentage, Option<AnyNumeric>),
+        name!(config_id, Option<i64>),
+    ),
+> {
+    let payload = parse(message.as_ref());
+    let config = Config::load();
+    let rules = load_rules();
+    let decision = decide(&payload, routing_key, config.as_ref(), &rules);
+    // NULL means "not said": log, so that nothing is lost.
+    let decision_id = log
+        .unwrap_or(true)
+        .then(|| log_decision(webhook_name, &decision));
+    TableIterator::once((
+        decision_id,
+        decision.domain.clone(),
+        decision.routed_to().to_owned(),
+        decision.reason.as_str().to_owned(),
+        decision.bucket,
+        decision.percentage.map(bp_to_numeric),
+        decision.config_id,
+    ))
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use super::*;
+    use crate::detect::{MatchKind, Rule};
+    use crate::whatsapp::Inbound;
+
+    fn rules() -> Rules {
+        Rules::new(vec![
+            Rule::new(1, "jobs", MatchKind::Keyword, "job*", 90).unwrap(),
+            Rule::new(2, "mobility", MatchKind::MessageType, "location", 20).unwrap(),
+            Rule::new(3, "ai_agents", MatchKind::Keyword, "agent", 90).unwrap(),
+        ])
+    }
+
+    fn msg<'a>(text: &'a str, sender: Option<&'a str>) -> Payload<'a> {
+        Payload::Message(Inbound {
+            sender,
+            message_id: Some("wamid.X"),
+            kind: Some("text"),
+            ids: vec![],
+            texts: vec![text],
+        })
+    }
+
+    fn config(percentage: Bp, enabled: bool) -> Config {
+        Config {
+            id: Some(7),
+            percentage,
+            enabled,
+            ..Config::default()
+        }
+    }
+
+    /// Table-driven: each check of the policy, and its reason.
+    #[pg_test]
+    fn policy_checks_in_order() {
+        let rules = rules();
+        let on_100 = config(10_000, true);
+        let off = config(10_000, false);
+        let on_0 = config(0, true);
+        let mut jobs_off = config(10_000, true);
+        jobs_off.domain_enabled.insert("jobs".into(), false);
+        let mut jobs_zero = config(10_000, true);
+        jobs_zero.domain_percentages.insert("jobs".into(), 0);
+        let location = Payload::Message(Inbound {
+            sender: Some("250788555005"),
+            kind: Some("location"),
+            ..Default::default()
+        });
+        let cases: Vec<(&str, Payload, Option<&Config>, bool, Reason)> = vec![
+            (
+                "not a webhook",
+                Payload::NotAWebhook,
+                Some(&on_100),
+                false,
+                Reason::NotAWebhook,
+            ),
+            (
+                "statuses",
+                Payload::NoUserMessage,
+                Some(&on_100),
+                false,
+                Reason::NoUserMessage,
+            ),
+            (
+                "no rule",
+                msg("hello there", Some("1")),
+                Some(&on_100),
+                false,
+                Reason::UnknownDomain,
+            ),
+            (
+                "protected",
+                location,
+                Some(&on_100),
+                false,
+                Reason::ProtectedDomain,
+            ),
+            (
+                "not routable",
+                msg("talk to an agent", Some("1")),
+                Some(&on_100),
+                false,
+                Reason::DomainNotRouted,
+            ),
+            (
+                "no config",
+                msg("a job", Some("1")),
+                None,
+                false,
+                Reason::NoConfig,
+            ),
+            (
+                "kill switch",
+                msg("a job", Some("1")),
+                Some(&off),
+                false,
+                Reason::RoutingDisabled,
+            ),
+            (
+                "domain off",
+                msg("a job", Some("1")),
+                Some(&jobs_off),
+                false,
+                Reason::DomainDisabled,
+            ),
+            (
+                "domain at 0%",
+                msg("a job", Some("1")),
+                Some(&jobs_zero),
+                false,
+                Reason::NotInRollout,
+            ),
+            (
+                "100%",
+                msg("a job", Some("1")),
+                Some(&on_100),
+                true,
+                Reason::InRollout,
+            ),
+            (
+                "0%",
+                msg("a job", Some("1")),
+                Some(&on_0),
+                false,
+                Reason::NotInRollout,
+            ),
+            (
+                "random 100%",
+                msg("a job", None),
+                Some(&on_100),
+                true,
+                Reason::InRolloutRandom,
+            ),
+            (
+                "random 0%",
+                msg("a job", None),
+                Some(&on_0),
+                false,
+                Reason::NotInRolloutRandom,
+            ),
+        ];
+        for (name, payload, config, unified, reason) in cases {
+            let d = decide(&payload, None, config, &rules);
+            assert_eq!((d.unified, d.reason), (unified, reason), "case {name}");
+            assert_eq!(d.routed_to(), if unified { "unified" } else { "legacy" });
+        }
+    }
+
+    #[pg_test]
+    fn routing_key_overrides_the_sender() {
+        let rules = rules();
+        let cfg = config(5_000, true);
+        let by_sender = decide(
+            &msg("a job", Some("250788123456")),
+            None,
+            Some(&cfg),
+            &rules,
+        );
+        assert_eq!(by_sender.bucket, Some(bucket("jobs", "250788123456")));
+        let by_key = decide(
+            &msg("a job", Some("250788123456")),
+            Some("tenant-42"),
+            Some(&cfg),
+            &rules,
+        );
+        assert_eq!(by_key.bucket, Some(bucket("jobs", "tenant-42")));
+        // An empty key is no key.
+        let empty = decide(
+            &msg("a job", Some("250788123456")),
+            Some(""),
+            Some(&cfg),
+            &rules,
+        );
+        assert_eq!(empty.bucket, by_sender.bucket);
+        assert_eq!(by_sender.percentage, Some(5_000));
+        assert_eq!(by_sender.config_id, Some(7));
+        assert_eq!(by_sender.rule_id, Some(1));
+        assert_eq!(by_sender.message_id.as_deref(), Some("wamid.X"));
+    }
+
+    #[pg_test]
+    fn percentage_formats_with_two_decimals() {
+        assert_eq!(bp_to_numeric(1000).to_string(), "10.00");
+        assert_eq!(bp_to_numeric(1025).to_string(), "10.25");
+        assert_eq!(bp_to_numeric(5).to_string(), "0.05");
+        assert_eq!(bp_to_numeric(10_000).to_string(), "100.00");
+    }
+}

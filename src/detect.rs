@@ -1,0 +1,259 @@
+//! Which domain a message belongs to, from the operator-editable `webhook_routing_rules`.
+//!
+//! Three kinds of rule:
+//! - `id_prefix`: an interactive reply id or template button payload starts with the pattern
+//!   (case-insensitive), e.g. `jobs_` for `jobs_post_vacancy`;
+//! - `message_type`: the message `type` equals the pattern, e.g. `location` → mobility;
+//! - `keyword`: the pattern's words appear, in order and whole, in the message text (body,
+//!   captions, button and list titles), case-insensitively. A trailing `*` matches any word
+//!   starting with the stem: `job*` matches job, jobs, jobseeker.
+//!
+//! Among the rules that match, the lowest `priority` wins; on a tie an id or type rule beats a
+//! keyword, then the keyword found earliest in the text, then the lowest rule id. The seeds give
+//! protected domains a better priority than routable ones, so a message that mentions both stays
+//! with its protected (legacy) handler.
+use crate::whatsapp::Inbound;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MatchKind {
+    IdPrefix,
+    MessageType,
+    Keyword,
+}
+
+impl MatchKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "id_prefix" => Some(Self::IdPrefix),
+            "message_type" => Some(Self::MessageType),
+            "keyword" => Some(Self::Keyword),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub id: i64,
+    pub domain: String,
+    pub kind: MatchKind,
+    pub priority: i32,
+    /// id_prefix / message_type: the lowercased pattern. keyword: unused.
+    pattern: String,
+    /// keyword: the lowercased words; the last one is a stem when `stem` is set.
+    words: Vec<String>,
+    stem: bool,
+}
+
+impl Rule {
+    /// Compile a rule row. None for a pattern that can never match (no letters or digits).
+    pub fn new(
+        id: i64,
+        domain: &str,
+        kind: MatchKind,
+        pattern: &str,
+        priority: i32,
+    ) -> Option<Self> {
+        let lowered = pattern.trim().to_lowercase();
+        let (words, stem) = if kind == MatchKind::Keyword {
+            let stem = lowered.ends_with('*');
+            let words = tokenize(&lowered);
+            if words.is_empty() {
+                return None;
+            }
+            (words, stem)
+        } else {
+            if lowered.is_empty() {
+                return None;
+            }
+            (Vec::new(), false)
+        };
+        Some(Rule {
+            id,
+            domain: domain.to_owned(),
+            kind,
+            priority,
+            pattern: lowered,
+            words,
+            stem,
+        })
+    }
+
+    /// Where the rule matches: 0 for ids and types, the word position for keywords.
+    fn position(&self, message: &Inbound, words: &[String]) -> Option<usize> {
+        match self.kind {
+            MatchKind::IdPrefix => message
+                .ids
+                .iter()
+                .any(|id| starts_with_ignore_case(id, &self.pattern))
+                .then_some(0),
+            MatchKind::MessageType => message
+                .kind
+                .is_some_and(|k| k.eq_ignore_ascii_case(&self.pattern))
+                .then_some(0),
+            MatchKind::Keyword => find_phrase(words, &self.words, self.stem),
+        }
+    }
+}
+
+fn starts_with_ignore_case(s: &str, prefix_lowercase: &str) -> bool {
+    s.len() >= prefix_lowercase.len()
+        && s.is_char_boundary(prefix_lowercase.len())
+        && s[..prefix_lowercase.len()].to_lowercase() == prefix_lowercase
+}
+
+/// Lowercased words: maximal runs of letters and digits. Texts are joined with an empty
+/// separator word so that a phrase never spans two fields.
+fn tokenize(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+fn message_words(message: &Inbound) -> Vec<String> {
+    let mut words = Vec::new();
+    for text in &message.texts {
+        if !words.is_empty() {
+            words.push(String::new());
+        }
+        words.extend(tokenize(text));
+    }
+    words
+}
+
+fn find_phrase(words: &[String], phrase: &[String], stem: bool) -> Option<usize> {
+    if phrase.is_empty() || words.len() < phrase.len() {
+        return None;
+    }
+    let last = phrase.len() - 1;
+    (0..=words.len() - phrase.len()).find(|&start| {
+        phrase.iter().enumerate().all(|(i, p)| {
+            let w = &words[start + i];
+            if i == last && stem {
+                !w.is_empty() && w.starts_with(p.as_str())
+            } else {
+                w == p
+            }
+        })
+    })
+}
+
+/// The compiled rule set.
+#[derive(Clone, Debug, Default)]
+pub struct Rules {
+    rules: Vec<Rule>,
+}
+
+/// The rule that decided a message's domain.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Detection<'r> {
+    pub domain: &'r str,
+    pub rule_id: i64,
+}
+
+impl Rules {
+    pub fn new(rules: Vec<Rule>) -> Self {
+        Rules { rules }
+    }
+
+    pub fn detect(&self, message: &Inbound) -> Option<Detection<'_>> {
+        let words = message_words(message);
+        self.rules
+            .iter()
+            .filter_map(|r| r.position(message, &words).map(|pos| (r, pos)))
+            .min_by_key(|(r, pos)| (r.priority, r.kind, *pos, r.id))
+            .map(|(r, _)| Detection {
+                domain: &r.domain,
+                rule_id: r.id,
+            })
+    }
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    use super::*;
+    use pgrx::prelude::*;
+
+    fn rules() -> Rules {
+        Rules::new(vec![
+            Rule::new(1, "jobs", MatchKind::IdPrefix, "jobs_", 10).unwrap(),
+            Rule::new(2, "mobility", MatchKind::MessageType, "location", 20).unwrap(),
+            Rule::new(3, "jobs", MatchKind::Keyword, "job*", 90).unwrap(),
+            Rule::new(4, "marketplace", MatchKind::Keyword, "for sale", 100).unwrap(),
+            Rule::new(5, "insurance", MatchKind::Keyword, "insurance", 80).unwrap(),
+            Rule::new(6, "marketplace", MatchKind::Keyword, "sell*", 100).unwrap(),
+        ])
+    }
+
+    fn text(t: &str) -> Inbound<'_> {
+        Inbound {
+            kind: Some("text"),
+            texts: vec![t],
+            ..Default::default()
+        }
+    }
+
+    #[pg_test]
+    fn keywords_match_whole_words_stems_and_phrases() {
+        let r = rules();
+        let cases = [
+            ("Any JOBS today?", Some("jobs")),
+            ("jobseeker here", Some("jobs")),
+            ("Bicycle for sale", Some("marketplace")),
+            ("for, sale!", Some("marketplace")),
+            ("sale for", None),
+            ("objob", None),
+            ("Selling my phone", Some("marketplace")),
+            ("job selling phones", Some("jobs")),
+            ("insurance for my job", Some("insurance")),
+            ("", None),
+        ];
+        for (t, expected) in cases {
+            assert_eq!(r.detect(&text(t)).map(|d| d.domain), expected, "text {t:?}");
+        }
+    }
+
+    #[pg_test]
+    fn ids_and_types_beat_keywords() {
+        let r = rules();
+        let msg = Inbound {
+            kind: Some("interactive"),
+            ids: vec!["JOBS_post"],
+            texts: vec!["Sell an item"],
+            ..Default::default()
+        };
+        assert_eq!(r.detect(&msg).unwrap().domain, "jobs");
+        let loc = Inbound {
+            kind: Some("location"),
+            ..Default::default()
+        };
+        assert_eq!(
+            r.detect(&loc).unwrap(),
+            Detection {
+                domain: "mobility",
+                rule_id: 2
+            }
+        );
+    }
+
+    #[pg_test]
+    fn phrases_do_not_span_fields() {
+        let r = rules();
+        let msg = Inbound {
+            texts: vec!["something for", "sale"],
+            ..Default::default()
+        };
+        assert_eq!(r.detect(&msg), None);
+    }
+
+    #[pg_test]
+    fn unusable_patterns_are_refused() {
+        assert!(Rule::new(9, "x", MatchKind::Keyword, "***", 1).is_none());
+        assert!(Rule::new(9, "x", MatchKind::IdPrefix, "  ", 1).is_none());
+        // A prefix that would cut a multi-byte character simply does not match.
+        assert!(!starts_with_ignore_case("Ärger_x", "a"));
+        assert!(starts_with_ignore_case("Ärger_x", "är"));
+    }
+}

@@ -1,0 +1,43 @@
+//! webhook_routing: gradual webhook traffic migration inside PostgreSQL.
+//!
+//! One call, `route_decision(payload)`, answers where a webhook goes (the unified handler or the
+//! legacy one), why, and logs it; operators drive the rollout with the admin functions and read
+//! `webhook_routing_stats` and `check_routing_health()`.
+use pgrx::prelude::*;
+
+mod admin;
+mod bucket;
+mod config;
+mod decision;
+mod detect;
+mod error;
+mod gucs;
+mod jsonb;
+mod outcome;
+mod schema;
+mod whatsapp;
+
+::pgrx::pg_module_magic!(name, version);
+
+extension_sql_file!("../sql/bootstrap.sql", name = "bootstrap", bootstrap);
+extension_sql_file!(
+    "../sql/stats_health.sql",
+    name = "stats_health",
+    requires = [gucs::routing_pending_timeout_seconds]
+);
+
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    gucs::init();
+}
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

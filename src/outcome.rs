@@ -1,0 +1,206 @@
+//! `record_routing_outcome`: the caller reports how the handler did with a decision.
+//!
+//! Until then the decision's log row is `pending`; past `webhook_routing.pending_timeout` a
+//! pending row counts as an error in stats and health, so a handler that never answers is seen.
+use crate::error::{spi_failed, OrRaise, Refusal};
+use crate::schema::qualified;
+use pgrx::datum::DatumWithOid;
+use pgrx::prelude::*;
+use pgrx::AnyNumeric;
+
+/// Longest error message kept; longer ones are refused so that nothing is silently cut.
+pub const MAX_ERROR_MESSAGE: usize = 2000;
+
+fn validate(
+    decision_id: Option<i64>,
+    status: Option<&str>,
+    response_time_ms: Option<&AnyNumeric>,
+    error_message: Option<&str>,
+) -> Result<(i64, String), Refusal> {
+    let id = decision_id.ok_or_else(|| {
+        Refusal::null("decision_id").hint("Pass the decision_id that route_decision returned.")
+    })?;
+    let status =
+        status.ok_or_else(|| Refusal::null("status").hint("status is 'success' or 'error'."))?;
+    if status != "success" && status != "error" {
+        return Err(Refusal::invalid(format!("invalid status \"{status}\""))
+            .hint("status is 'success' or 'error'."));
+    }
+    if let Some(ms) = response_time_ms {
+        let text = ms.to_string();
+        let valid = text
+            .parse::<f64>()
+            .is_ok_and(|v| v.is_finite() && (0.0..=86_400_000.0).contains(&v));
+        if !valid {
+            return Err(Refusal::invalid(format!("invalid response_time_ms {text}"))
+                .detail("response_time_ms must be between 0 and 86400000 (one day).")
+                .hint("Pass the handler's response time in milliseconds, or NULL if unknown."));
+        }
+    }
+    if error_message.is_some_and(|m| m.chars().count() > MAX_ERROR_MESSAGE) {
+        return Err(Refusal::invalid("error_message is too long")
+            .detail(format!("At most {MAX_ERROR_MESSAGE} characters are kept."))
+            .hint("Pass the first line or a summary of the error."));
+    }
+    Ok((id, status.to_owned()))
+}
+
+/// Record the outcome of a decision: `status` is 'success' or 'error', `response_time_ms` the
+/// handler's time (NULL when unknown). Each decision takes one outcome.
+#[pg_extern(volatile, parallel_unsafe)]
+fn record_routing_outcome(
+    decision_id: Option<i64>,
+    status: Option<&str>,
+    response_time_ms: Option<AnyNumeric>,
+    error_message: default!(Option<&str>, "NULL"),
+) {
+    let (id, status) = validate(
+        decision_id,
+        status,
+        response_time_ms.as_ref(),
+        error_message,
+    )
+    .or_raise();
+    let logs = qualified("webhook_routing_logs");
+    let query = format!(
+        "UPDATE {logs} SET status = $2, response_time_ms = $3, error_message = $4, \
+                completed_at = clock_timestamp() \
+         WHERE id = $1 AND status = 'pending' RETURNING id"
+    );
+    let args: [DatumWithOid; 4] = [
+        id.into(),
+        status.as_str().into(),
+        response_time_ms.into(),
+        error_message.into(),
+    ];
+    let updated = Spi::get_one_with_args::<i64>(&query, &args);
+    match updated {
+        Ok(Some(_)) => {}
+        Ok(None) | Err(pgrx::spi::SpiError::InvalidPosition) => {
+            // Nothing updated: say whether the decision is unknown or already has its outcome.
+            let existing = Spi::get_one_with_args::<String>(
+                &format!("SELECT status FROM {logs} WHERE id = $1"),
+                &[id.into()],
+            );
+            match existing {
+                Ok(Some(previous)) => Refusal::new(
+                    PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    format!("decision {id} already has an outcome"),
+                )
+                .detail(format!("Its recorded status is \"{previous}\"."))
+                .hint("Report each decision's outcome once.")
+                .raise(),
+                Ok(None) | Err(pgrx::spi::SpiError::InvalidPosition) => Refusal::new(
+                    PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
+                    format!("decision {id} not found"),
+                )
+                .hint("Pass a decision_id returned by route_decision(..., log => true).")
+                .raise(),
+                Err(e) => spi_failed("read the decision", e),
+            }
+        }
+        Err(e) => spi_failed("record the outcome", e),
+    }
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use super::*;
+
+    #[pg_test]
+    fn refusals_are_table_driven() {
+        let big = "x".repeat(MAX_ERROR_MESSAGE + 1);
+        let n = |s: &str| AnyNumeric::try_from(s).unwrap();
+        let cases: Vec<(
+            Option<i64>,
+            Option<&str>,
+            Option<AnyNumeric>,
+            Option<&str>,
+            &str,
+        )> = vec![
+            (
+                None,
+                Some("success"),
+                None,
+                None,
+                "decision_id must not be NULL",
+            ),
+            (Some(1), None, None, None, "status must not be NULL"),
+            (Some(1), Some("ok"), None, None, "invalid status \"ok\""),
+            (
+                Some(1),
+                Some("success"),
+                Some(n("-1")),
+                None,
+                "invalid response_time_ms -1",
+            ),
+            (
+                Some(1),
+                Some("success"),
+                Some(n("NaN")),
+                None,
+                "invalid response_time_ms NaN",
+            ),
+            (
+                Some(1),
+                Some("error"),
+                Some(n("1e12")),
+                None,
+                "invalid response_time_ms",
+            ),
+            (
+                Some(1),
+                Some("error"),
+                None,
+                Some(big.as_str()),
+                "error_message is too long",
+            ),
+        ];
+        for (id, status, ms, err, expected) in cases {
+            match validate(id, status, ms.as_ref(), err) {
+                Ok(_) => panic!("expected a refusal: {expected}"),
+                Err(r) => assert!(
+                    r.message().starts_with(expected),
+                    "{:?} should start with {expected:?}",
+                    r.message()
+                ),
+            }
+        }
+        assert!(validate(Some(1), Some("success"), Some(&n("812.5")), None).is_ok());
+        assert!(validate(Some(1), Some("error"), None, Some("timeout")).is_ok());
+    }
+
+    #[pg_test]
+    fn outcome_completes_a_pending_decision() {
+        let id =
+            Spi::get_one::<i64>("SELECT decision_id FROM route_decision('{\"entry\":[]}'::jsonb)")
+                .unwrap()
+                .unwrap();
+        Spi::run(&format!(
+            "SELECT record_routing_outcome({id}, 'success', 120.5)"
+        ))
+        .unwrap();
+        let (status, ms) = Spi::get_two::<String, AnyNumeric>(&format!(
+            "SELECT status, response_time_ms FROM webhook_routing_logs WHERE id = {id}"
+        ))
+        .unwrap();
+        assert_eq!(status.as_deref(), Some("success"));
+        assert_eq!(ms.unwrap().to_string(), "120.5");
+    }
+
+    #[pg_test(error = "decision 1 already has an outcome")]
+    fn second_outcome_is_refused() {
+        Spi::run(
+            "INSERT INTO webhook_routing_logs(id, webhook_name, domain, routed_to, status) \
+             OVERRIDING SYSTEM VALUE VALUES (1, 'whatsapp', 'jobs', 'unified', 'success')",
+        )
+        .unwrap();
+        Spi::run("SELECT record_routing_outcome(1, 'error', 5)").unwrap();
+    }
+
+    #[pg_test(error = "decision 987654321 not found")]
+    fn unknown_decision_is_refused() {
+        Spi::run("SELECT record_routing_outcome(987654321, 'error', 5)").unwrap();
+    }
+}
