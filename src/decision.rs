@@ -413,4 +413,202 @@ mod tests {
         assert_eq!(bp_to_numeric(5).to_string(), "0.05");
         assert_eq!(bp_to_numeric(10_000).to_string(), "100.00");
     }
+
+    fn route(payload_sql: &str) -> (Option<String>, String, String) {
+        Spi::get_three::<String, String, String>(&format!(
+            "SELECT domain, routed_to, reason FROM route_decision({payload_sql})"
+        ))
+        .map(|(d, t, r)| (d, t.unwrap(), r.unwrap()))
+        .unwrap()
+    }
+
+    fn fixture(json: &str) -> String {
+        format!("'{}'::jsonb", json.replace('\'', "''"))
+    }
+
+    /// Every shared payload, through the SQL function, as installed and then at 100%.
+    #[pg_test]
+    fn fixtures_route_end_to_end() {
+        let cases = [
+            (
+                include_str!("../tests/fixtures/text_jobs.json"),
+                Some("jobs"),
+                "routing_disabled",
+                "in_rollout",
+            ),
+            (
+                include_str!("../tests/fixtures/text_property.json"),
+                Some("property"),
+                "routing_disabled",
+                "in_rollout",
+            ),
+            (
+                include_str!("../tests/fixtures/button_reply_marketplace.json"),
+                Some("marketplace"),
+                "routing_disabled",
+                "in_rollout",
+            ),
+            (
+                include_str!("../tests/fixtures/list_reply_jobs.json"),
+                Some("jobs"),
+                "routing_disabled",
+                "in_rollout",
+            ),
+            (
+                include_str!("../tests/fixtures/image_caption_marketplace.json"),
+                Some("marketplace"),
+                "routing_disabled",
+                "in_rollout",
+            ),
+            (
+                include_str!("../tests/fixtures/template_button_insurance.json"),
+                Some("insurance"),
+                "protected_domain",
+                "protected_domain",
+            ),
+            (
+                include_str!("../tests/fixtures/location_mobility.json"),
+                Some("mobility"),
+                "protected_domain",
+                "protected_domain",
+            ),
+            (
+                include_str!("../tests/fixtures/status_delivered.json"),
+                None,
+                "no_user_message",
+                "no_user_message",
+            ),
+        ];
+        for (json, domain, _, _) in &cases {
+            let (d, target, reason) = route(&fixture(json));
+            assert_eq!(d.as_deref(), *domain);
+            assert_eq!(target, "legacy", "installed config is 0%, disabled");
+            let expected = cases.iter().find(|c| c.0 == *json).unwrap().2;
+            assert_eq!(reason, expected);
+        }
+        Spi::run("SELECT set_routing_enabled(true, 'test')").unwrap();
+        Spi::run("SELECT update_routing_percentage(100, 'test')").unwrap();
+        for (json, domain, _, at_100) in &cases {
+            let (d, target, reason) = route(&fixture(json));
+            assert_eq!(d.as_deref(), *domain);
+            assert_eq!(reason, *at_100);
+            assert_eq!(
+                target,
+                if *at_100 == "in_rollout" {
+                    "unified"
+                } else {
+                    "legacy"
+                }
+            );
+        }
+        // Every call above logged one pending row, with what explains it.
+        let (logged, explained) = Spi::get_two::<i64, i64>(
+            "SELECT count(*), count(*) FILTER (WHERE status = 'pending' AND reason IS NOT NULL \
+                AND config_id IS NOT NULL AND (domain IS NULL OR rule_id IS NOT NULL)) \
+             FROM webhook_routing_logs",
+        )
+        .unwrap();
+        assert_eq!(logged, Some(16));
+        assert_eq!(explained, Some(16));
+        let (bucket, message_id) = Spi::get_two::<i32, String>(
+            "SELECT bucket, message_id FROM webhook_routing_logs \
+             WHERE message_id = 'wamid.A1' AND routed_to = 'unified'",
+        )
+        .unwrap();
+        assert_eq!(bucket, Some(super::bucket("jobs", "250788123456")));
+        assert_eq!(message_id.as_deref(), Some("wamid.A1"));
+    }
+
+    #[pg_test]
+    fn dry_runs_log_nothing_and_never_raise() {
+        let before = Spi::get_one::<i64>("SELECT count(*) FROM webhook_routing_logs").unwrap();
+        let odd = [
+            "NULL",
+            "'null'::jsonb",
+            "'[1,2]'::jsonb",
+            "'\"x\"'::jsonb",
+            "'{}'::jsonb",
+            "'{\"entry\": [{\"changes\": [{\"value\": {\"messages\": [{\"from\": 1}]}}]}]}'::jsonb",
+        ];
+        for payload in odd {
+            let (id, target) = Spi::get_two::<i64, String>(&format!(
+                "SELECT decision_id, routed_to FROM route_decision({payload}, log => false)"
+            ))
+            .unwrap();
+            assert_eq!((id, target.as_deref()), (None, Some("legacy")), "{payload}");
+        }
+        let after = Spi::get_one::<i64>("SELECT count(*) FROM webhook_routing_logs").unwrap();
+        assert_eq!(before, after);
+        // NULL webhook name and NULL log flag: still answered, and logged.
+        let id = Spi::get_one::<i64>(
+            "SELECT decision_id FROM route_decision('{}'::jsonb, NULL, NULL, NULL)",
+        )
+        .unwrap();
+        assert!(id.is_some());
+    }
+
+    /// 20,000 distinct senders at 10% then 25%: the unified share matches the percentage, and no
+    /// sender changes target when the percentage rises (or when it is asked twice).
+    #[pg_test]
+    fn stickiness_over_twenty_thousand_senders() {
+        let template = fixture(include_str!("../tests/fixtures/text_jobs.json"));
+        let run = |table: &str| {
+            Spi::run(&format!(
+                "CREATE TEMP TABLE {table} AS \
+                 SELECT g, (route_decision(jsonb_set({template}, \
+                     '{{entry,0,changes,0,value,messages,0,from}}', \
+                     to_jsonb('2507' || lpad(g::text, 8, '0'))), log => false)).routed_to \
+                 FROM generate_series(1, 20000) AS g"
+            ))
+            .unwrap();
+        };
+        Spi::run("SELECT set_routing_enabled(true)").unwrap();
+        Spi::run("SELECT update_routing_percentage(10)").unwrap();
+        run("at10");
+        run("at10_again");
+        Spi::run("SELECT update_routing_percentage(25)").unwrap();
+        run("at25");
+        let share = |table: &str| {
+            Spi::get_one::<f64>(&format!(
+                "SELECT avg((routed_to = 'unified')::int)::float8 FROM {table}"
+            ))
+            .unwrap()
+            .unwrap()
+        };
+        let (s10, s25) = (share("at10"), share("at25"));
+        assert!((0.09..0.11).contains(&s10), "share at 10%: {s10}");
+        assert!((0.235..0.265).contains(&s25), "share at 25%: {s25}");
+        let flips = |a: &str, b: &str, cond: &str| {
+            Spi::get_one::<i64>(&format!(
+                "SELECT count(*) FROM {a} JOIN {b} USING (g) WHERE {cond}"
+            ))
+            .unwrap()
+            .unwrap()
+        };
+        let left = flips(
+            "at10",
+            "at25",
+            "at10.routed_to = 'unified' AND at25.routed_to <> 'unified'",
+        );
+        let bounced = flips(
+            "at10",
+            "at10_again",
+            "at10.routed_to <> at10_again.routed_to",
+        );
+        assert_eq!(
+            left, 0,
+            "senders that left unified when the percentage rose"
+        );
+        assert_eq!(
+            bounced, 0,
+            "senders that changed target at the same percentage"
+        );
+        pgrx::notice!(
+            "20000 senders: unified share {:.2}% at 10%, {:.2}% at 25%; {} left unified on the raise; {} changed at a held percentage",
+            s10 * 100.0,
+            s25 * 100.0,
+            left,
+            bounced
+        );
+    }
 }

@@ -256,4 +256,113 @@ mod tests {
         assert!(!starts_with_ignore_case("Ärger_x", "a"));
         assert!(starts_with_ignore_case("Ärger_x", "är"));
     }
+
+    /// The seeded rules map plain English requests as a user would expect.
+    #[pg_test]
+    fn seeded_rules_understand_plain_requests() {
+        let rules = crate::config::load_rules();
+        let cases = [
+            (
+                "Hello, are there any job openings for accountants?",
+                Some("jobs"),
+            ),
+            ("Post a vacancy for a sales manager", Some("jobs")),
+            ("Looking for work as a cleaner", Some("jobs")),
+            ("Please find my CV attached", Some("jobs")),
+            (
+                "I want to rent a 2 bedroom house in Kimihurura",
+                Some("property"),
+            ),
+            ("Is this apartment still available?", Some("property")),
+            ("Land for sale in Musanze", Some("property")),
+            ("Selling this phone, price 150000 RWF", Some("marketplace")),
+            ("Where can I buy a second-hand fridge?", Some("marketplace")),
+            ("I need a ride to the airport", Some("mobility")),
+            ("Book me a taxi please", Some("mobility")),
+            ("Update my profile picture", Some("profile")),
+            ("I want to change my name", Some("profile")),
+            ("How do I renew my car insurance?", Some("insurance")),
+            ("I want to file a claim", Some("insurance")),
+            // A protected domain wins a tie: the message stays on its legacy handler.
+            ("I need insurance for my new job", Some("insurance")),
+            ("Can I talk to the AI assistant?", Some("ai_agents")),
+            ("Good morning", None),
+            ("", None),
+        ];
+        for (text, expected) in cases {
+            let message = Inbound {
+                kind: Some("text"),
+                texts: vec![text],
+                ..Default::default()
+            };
+            assert_eq!(
+                rules.detect(&message).map(|d| d.domain),
+                expected,
+                "{text:?}"
+            );
+        }
+        let by_id = [
+            ("jobs_post_vacancy", "jobs"),
+            ("marketplace_sell", "marketplace"),
+            ("property_list", "property"),
+            ("mobility_book", "mobility"),
+            ("profile_edit", "profile"),
+            ("insurance_renew", "insurance"),
+            ("ai_agents_chat", "ai_agents"),
+        ];
+        for (id, domain) in by_id {
+            let message = Inbound {
+                kind: Some("interactive"),
+                ids: vec![id],
+                // The label says something else: the id wins.
+                texts: vec!["Sell an item"],
+                ..Default::default()
+            };
+            assert_eq!(
+                rules.detect(&message).map(|d| d.domain),
+                Some(domain),
+                "{id}"
+            );
+        }
+        let location = Inbound {
+            kind: Some("location"),
+            ..Default::default()
+        };
+        assert_eq!(rules.detect(&location).map(|d| d.domain), Some("mobility"));
+    }
+
+    /// Rules are rows: an operator's edit applies to the next decision.
+    #[pg_test]
+    fn operators_edit_rules_as_rows() {
+        let message = Inbound {
+            kind: Some("text"),
+            texts: vec!["Ndashaka akazi"],
+            ..Default::default()
+        };
+        assert_eq!(crate::config::load_rules().detect(&message), None);
+        Spi::run(
+            "INSERT INTO webhook_routing_rules (domain, match_kind, pattern, priority) \
+             VALUES ('jobs', 'keyword', 'akazi', 60)",
+        )
+        .unwrap();
+        assert_eq!(
+            crate::config::load_rules()
+                .detect(&message)
+                .map(|d| d.domain),
+            Some("jobs")
+        );
+        Spi::run("UPDATE webhook_routing_rules SET enabled = false WHERE pattern = 'akazi'")
+            .unwrap();
+        assert_eq!(crate::config::load_rules().detect(&message), None);
+    }
+
+    #[pg_test(
+        error = "new row for relation \"webhook_routing_rules\" violates check constraint \"webhook_routing_rules_check\""
+    )]
+    fn a_keyword_without_letters_is_refused() {
+        Spi::run(
+            "INSERT INTO webhook_routing_rules (domain, match_kind, pattern) VALUES ('jobs', 'keyword', '***')",
+        )
+        .unwrap();
+    }
 }

@@ -12,6 +12,7 @@ mod decision;
 mod detect;
 mod error;
 mod gucs;
+mod health;
 mod jsonb;
 mod outcome;
 mod schema;

@@ -1,0 +1,170 @@
+//! Stats and health are SQL (sql/stats_health.sql) over `webhook_routing_logs`; these tests pin
+//! what operators read from them: counts, percentiles, error rates with pending decisions and
+//! timeouts, and the verdict of every check.
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+    use pgrx::AnyNumeric;
+
+    /// Log `n` requests the way any client can: a plain INSERT, latencies start, start+step, …
+    fn insert(domain: &str, target: &str, n: i32, errors: i32, start_ms: f64, step_ms: f64) {
+        Spi::run(&format!(
+            "INSERT INTO webhook_routing_logs(webhook_name, domain, routed_to, response_time_ms, status, created_at) \
+             SELECT 'whatsapp', '{domain}', '{target}', {start_ms} + (g - 1) * {step_ms}, \
+                    CASE WHEN g <= {errors} THEN 'error' ELSE 'success' END, now() \
+             FROM generate_series(1, {n}) AS g"
+        ))
+        .unwrap();
+    }
+
+    fn num(sql: &str) -> Option<String> {
+        Spi::get_one::<AnyNumeric>(sql)
+            .unwrap()
+            .map(|n| n.to_string())
+    }
+
+    #[pg_test]
+    fn stats_count_what_plain_inserts_log() {
+        insert("jobs", "unified", 100, 2, 1.0, 1.0);
+        insert("jobs", "legacy", 900, 0, 500.0, 1.0);
+        let row = |col: &str, target: &str| {
+            num(&format!(
+                "SELECT {col}::numeric FROM webhook_routing_stats WHERE domain = 'jobs' AND routed_to = '{target}'"
+            ))
+        };
+        assert_eq!(row("requests", "unified").as_deref(), Some("100"));
+        assert_eq!(row("avg_ms", "unified").as_deref(), Some("50.5"));
+        assert_eq!(row("p50_ms", "unified").as_deref(), Some("50.5"));
+        assert_eq!(row("p95_ms", "unified").as_deref(), Some("95.1"));
+        assert_eq!(row("p99_ms", "unified").as_deref(), Some("99.0"));
+        assert_eq!(row("errors", "unified").as_deref(), Some("2"));
+        assert_eq!(row("error_pct", "unified").as_deref(), Some("2.00"));
+        assert_eq!(row("traffic_pct", "unified").as_deref(), Some("10.00"));
+        assert_eq!(row("traffic_pct", "legacy").as_deref(), Some("90.00"));
+        assert_eq!(row("error_pct", "legacy").as_deref(), Some("0.00"));
+        // Older rows are outside the hour but inside a wider window.
+        Spi::run(
+            "INSERT INTO webhook_routing_logs(webhook_name, domain, routed_to, response_time_ms, status, created_at) \
+             VALUES ('whatsapp', 'jobs', 'unified', 10, 'success', now() - interval '3 hours')",
+        )
+        .unwrap();
+        assert_eq!(row("requests", "unified").as_deref(), Some("100"));
+        assert_eq!(
+            num("SELECT requests::numeric FROM routing_stats('4 hours') WHERE domain = 'jobs' AND routed_to = 'unified'")
+                .as_deref(),
+            Some("101")
+        );
+    }
+
+    #[pg_test]
+    fn pending_decisions_wait_then_count_as_errors() {
+        Spi::run("SET LOCAL webhook_routing.pending_timeout = '60s'").unwrap();
+        insert("jobs", "unified", 8, 0, 100.0, 0.0);
+        // Two decisions waiting within the timeout, three past it.
+        Spi::run(
+            "INSERT INTO webhook_routing_logs(webhook_name, domain, routed_to, status, created_at) \
+             SELECT 'whatsapp', 'jobs', 'unified', 'pending', now() - make_interval(secs => s) \
+             FROM unnest(ARRAY[5, 30, 120, 300, 1800]) AS s",
+        )
+        .unwrap();
+        let get = |col: &str| {
+            num(&format!(
+                "SELECT {col}::numeric FROM webhook_routing_stats WHERE domain = 'jobs' AND routed_to = 'unified'"
+            ))
+        };
+        assert_eq!(get("requests").as_deref(), Some("13"));
+        assert_eq!(get("pending").as_deref(), Some("2"));
+        assert_eq!(get("errors").as_deref(), Some("3"));
+        // 3 errors out of the 11 decided or timed out.
+        assert_eq!(get("error_pct").as_deref(), Some("27.27"));
+        assert_eq!(
+            Spi::get_one::<i32>("SELECT routing_pending_timeout_seconds()").unwrap(),
+            Some(60)
+        );
+    }
+
+    fn verdict(domain: &str, target: &str, check: &str) -> (Option<String>, String, String, i64) {
+        let sql = format!(
+            "SELECT value::text, status, recommendation, samples FROM check_routing_health() \
+             WHERE domain = '{domain}' AND routed_to = '{target}' AND check_name = '{check}'"
+        );
+        Spi::connect(|c| {
+            let t = c.select(&sql, None, &[]).unwrap();
+            assert_eq!(t.len(), 1, "{sql}");
+            let row = t.first();
+            (
+                row.get::<String>(1).unwrap(),
+                row.get::<String>(2).unwrap().unwrap(),
+                row.get::<String>(3).unwrap().unwrap(),
+                row.get::<i64>(4).unwrap().unwrap(),
+            )
+        })
+    }
+
+    #[pg_test]
+    fn health_verdicts_follow_the_runbook_gates() {
+        // jobs: unified 1% errors (critical), p95 2500 ms (warning); legacy healthy.
+        insert("jobs", "unified", 200, 2, 2375.0, 1.0);
+        insert("jobs", "legacy", 1000, 0, 300.0, 1.0);
+        let v = verdict("jobs", "unified", "error_rate");
+        assert_eq!(
+            (v.0.as_deref(), v.1.as_str(), v.2.as_str(), v.3),
+            (Some("1.00"), "critical", "rollback", 200)
+        );
+        let v = verdict("jobs", "unified", "p95_latency");
+        assert_eq!((v.1.as_str(), v.2.as_str()), ("warning", "hold"));
+        let v = verdict("jobs", "legacy", "error_rate");
+        assert_eq!(
+            (v.0.as_deref(), v.1.as_str(), v.2.as_str()),
+            (Some("0.00"), "ok", "proceed")
+        );
+        let v = verdict("jobs", "unified", "error_rate_vs_legacy");
+        assert_eq!((v.0.as_deref(), v.1.as_str()), (Some("1.00"), "critical"));
+        let v = verdict("jobs", "unified", "p95_vs_legacy");
+        assert_eq!(v.1, "critical", "p95 {:?} is far above legacy's", v.0);
+
+        // marketplace: too few samples for any verdict.
+        insert("marketplace", "unified", 20, 0, 100.0, 1.0);
+        let v = verdict("marketplace", "unified", "error_rate");
+        assert_eq!(
+            (v.1.as_str(), v.2.as_str(), v.3),
+            ("insufficient_data", "hold", 20)
+        );
+        // property: no traffic at all, still reported for both targets.
+        let v = verdict("property", "unified", "p95_latency");
+        assert_eq!((v.0, v.1.as_str()), (None, "insufficient_data"));
+        let v = verdict("property", "legacy", "error_rate");
+        assert_eq!(
+            (v.1.as_str(), v.2.as_str()),
+            ("insufficient_data", "proceed")
+        );
+
+        // A domain-specific gate (the runbook's 1200 ms domains) overrides the default.
+        insert("marketplace", "unified", 200, 0, 1100.0, 1.0);
+        insert("marketplace", "legacy", 200, 0, 1100.0, 1.0);
+        assert_eq!(verdict("marketplace", "unified", "p95_latency").1, "ok");
+        Spi::run(
+            "INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical) \
+             VALUES ('marketplace', 'p95_latency', 1200, 3000)",
+        )
+        .unwrap();
+        let v = verdict("marketplace", "unified", "p95_latency");
+        assert_eq!((v.1.as_str(), v.2.as_str()), ("warning", "hold"));
+        assert_eq!(verdict("marketplace", "unified", "p95_vs_legacy").1, "ok");
+    }
+
+    #[pg_test]
+    fn legacy_trouble_holds_but_never_rolls_back() {
+        insert("jobs", "unified", 200, 0, 100.0, 1.0);
+        insert("jobs", "legacy", 200, 4, 100.0, 1.0);
+        let v = verdict("jobs", "legacy", "error_rate");
+        assert_eq!((v.1.as_str(), v.2.as_str()), ("critical", "hold"));
+        let v = verdict("jobs", "unified", "error_rate_vs_legacy");
+        assert_eq!(
+            (v.0.as_deref(), v.1.as_str(), v.2.as_str()),
+            (Some("-2.00"), "ok", "proceed")
+        );
+    }
+}
