@@ -68,6 +68,13 @@ cluster_stop() {
 
 # install_extension [--release]: build and install into Debian's PostgreSQL.
 install_extension() {
-    as_root env "PATH=$PATH" "CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}" "RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}" \
-        cargo pgrx install --pg-config "$PG_CONFIG" "$@" >/dev/null
+    local log
+    log=$(mktemp)
+    if ! as_root env "PATH=$PATH" "CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}" "RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}" \
+            cargo pgrx install --pg-config "$PG_CONFIG" "$@" >"$log" 2>&1; then
+        cat "$log"
+        rm -f "$log"
+        return 1
+    fi
+    rm -f "$log"
 }
