@@ -101,3 +101,6 @@ SELECT count(*) AS history_rows FROM webhook_routing_config;
 SELECT id, percentage, enabled, domains, domain_percentages, domain_enabled, action, reason,
        changed_by = current_user AS by_me
 FROM webhook_routing_config ORDER BY id;
+
+-- The runbook's check of the row in force.
+SELECT percentage, enabled, domains FROM webhook_routing_config ORDER BY created_at DESC LIMIT 1;

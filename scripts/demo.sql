@@ -1,0 +1,106 @@
+-- The demo: a rollout at 10% then 25%, with simulated WhatsApp traffic from the fixtures.
+-- Run by scripts/demo against a throwaway cluster.
+\set ON_ERROR_STOP 1
+\pset footer off
+SET client_min_messages = notice;
+
+\set text_jobs `cat tests/fixtures/text_jobs.json`
+\set list_reply_jobs `cat tests/fixtures/list_reply_jobs.json`
+\set text_property `cat tests/fixtures/text_property.json`
+\set button_reply_marketplace `cat tests/fixtures/button_reply_marketplace.json`
+\set image_caption_marketplace `cat tests/fixtures/image_caption_marketplace.json`
+\set location_mobility `cat tests/fixtures/location_mobility.json`
+\set template_button_insurance `cat tests/fixtures/template_button_insurance.json`
+\set status_delivered `cat tests/fixtures/status_delivered.json`
+
+CREATE EXTENSION webhook_routing;
+
+-- The fixtures as a table; each simulated webhook is one of them from its own sender.
+CREATE TEMP TABLE fixtures (k int PRIMARY KEY, name text, payload jsonb);
+INSERT INTO fixtures VALUES
+    (0, 'text_jobs', :'text_jobs'), (1, 'list_reply_jobs', :'list_reply_jobs'),
+    (2, 'text_property', :'text_property'), (3, 'button_reply_marketplace', :'button_reply_marketplace'),
+    (4, 'image_caption_marketplace', :'image_caption_marketplace'), (5, 'location_mobility', :'location_mobility'),
+    (6, 'template_button_insurance', :'template_button_insurance'), (7, 'status_delivered', :'status_delivered');
+
+-- Send n webhooks from senders first..first+n-1, then report each outcome the way the edge
+-- function does: legacy answers in ~600-1000 ms; unified in ~650-1100 ms and fails 1 in 2000.
+CREATE FUNCTION pg_temp.send(first int, n int) RETURNS TABLE (routed_to text, webhooks bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    d record;
+BEGIN
+    FOR d IN
+        SELECT r.decision_id, r.routed_to AS target
+        FROM generate_series(first, first + n - 1) AS g
+        JOIN fixtures AS f ON f.k = g % 8,
+        LATERAL route_decision(
+            CASE WHEN f.name = 'status_delivered' THEN f.payload
+                 ELSE jsonb_set(f.payload, '{entry,0,changes,0,value,messages,0,from}',
+                                to_jsonb('2507' || lpad(g::text, 8, '0'))) END) AS r
+    LOOP
+        PERFORM record_routing_outcome(
+            d.decision_id,
+            CASE WHEN d.target = 'unified' AND random() < 0.0005 THEN 'error' ELSE 'success' END,
+            round((CASE d.target WHEN 'unified' THEN 650 ELSE 600 END + random() * 400)::numeric, 1),
+            NULL);
+    END LOOP;
+    RETURN QUERY
+        SELECT l.routed_to, count(*) FROM webhook_routing_logs AS l
+        WHERE l.id > (SELECT coalesce(max(id), 0) - n FROM webhook_routing_logs)
+        GROUP BY l.routed_to ORDER BY 1;
+END $$;
+
+\echo
+\echo '== Installed: 0%, disabled. Operators start the rollout from psql.'
+SELECT set_routing_enabled(true, 'Week 6 rollout start');
+SELECT update_routing_percentage(10.00, '10% test rollout');
+SELECT percentage, enabled, domains FROM webhook_routing_config ORDER BY created_at DESC LIMIT 1;
+
+\echo
+\echo '== 8,000 webhooks at 10% (jobs, property, marketplace; protected mobility and insurance; delivery statuses)'
+SELECT * FROM pg_temp.send(1, 8000);
+
+\echo
+\echo '== SELECT * FROM webhook_routing_stats ORDER BY domain, routed_to;   -- last hour'
+SELECT * FROM webhook_routing_stats ORDER BY domain, routed_to;
+
+\echo
+\echo '== SELECT * FROM check_routing_health() WHERE routed_to = ''unified'';'
+SELECT domain, routed_to, check_name, value, warning_threshold, critical_threshold, status, recommendation, samples
+FROM check_routing_health() WHERE routed_to = 'unified';
+
+\echo
+\echo '== Healthy: step up to 25%, then 8,000 more webhooks from new senders and the same ones'
+SELECT update_routing_percentage(25.00, '25% after a clean 10% step');
+SELECT * FROM pg_temp.send(4001, 8000);
+SELECT * FROM webhook_routing_stats ORDER BY domain, routed_to;
+SELECT domain, routed_to, check_name, value, status, recommendation, samples
+FROM check_routing_health() WHERE routed_to = 'unified';
+
+\echo
+\echo '== Session continuity over 20,000 distinct senders (dry run, log => false): unified share at 10% and 25%,'
+\echo '   and senders on unified at 10% that left it at 25% (must be 0)'
+CREATE TEMP TABLE senders AS
+SELECT g, '2508' || lpad(g::text, 8, '0') AS sender FROM generate_series(1, 20000) AS g;
+SELECT update_routing_percentage(10.00, 'dry-run measurement at 10%');
+CREATE TEMP TABLE at10 AS
+SELECT s.g, r.routed_to FROM senders AS s,
+LATERAL route_decision(jsonb_set(:'text_jobs'::jsonb, '{entry,0,changes,0,value,messages,0,from}', to_jsonb(s.sender)), log => false) AS r;
+SELECT update_routing_percentage(25.00, 'dry-run measurement at 25%');
+CREATE TEMP TABLE at25 AS
+SELECT s.g, r.routed_to FROM senders AS s,
+LATERAL route_decision(jsonb_set(:'text_jobs'::jsonb, '{entry,0,changes,0,value,messages,0,from}', to_jsonb(s.sender)), log => false) AS r;
+SELECT round(100.0 * count(*) FILTER (WHERE at10.routed_to = 'unified') / count(*), 2) AS unified_pct_at_10,
+       round(100.0 * count(*) FILTER (WHERE at25.routed_to = 'unified') / count(*), 2) AS unified_pct_at_25,
+       count(*) FILTER (WHERE at10.routed_to = 'unified' AND at25.routed_to <> 'unified') AS changed_target
+FROM at10 JOIN at25 USING (g);
+
+\echo
+\echo '== Emergency: the kill switch takes effect on the next call'
+SELECT set_routing_enabled(false, 'Emergency rollback');
+SELECT domain, routed_to, reason FROM route_decision(:'text_jobs', log => false);
+
+\echo
+\echo '== The config history'
+SELECT id, percentage, enabled, action, reason, changed_by FROM webhook_routing_config ORDER BY id;
