@@ -12,6 +12,10 @@ use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
 
+/// Said when a domain is changed while the global kill switch is off.
+const GLOBALLY_DISABLED: &str =
+    "Routing is disabled globally: nothing is routed until set_routing_enabled(true).";
+
 /// Longest reason kept in the history.
 pub const MAX_REASON: usize = 1000;
 
@@ -197,10 +201,7 @@ fn update_routing_percentage(
                 format_percentage(bp),
                 next.enabled && next.domain_enabled(d)
             ),
-            (!next.enabled).then(|| {
-                "Routing is disabled globally: nothing is routed until set_routing_enabled(true)."
-                    .to_owned()
-            }),
+            (!next.enabled).then(|| GLOBALLY_DISABLED.to_owned()),
         ),
     }
     next.id.unwrap_or_default()
@@ -251,10 +252,7 @@ fn set_routing_enabled(
                 state(enabled),
                 format_percentage(next.percentage_for(d))
             ),
-            (enabled && !next.enabled).then(|| {
-                "Routing is disabled globally: nothing is routed until set_routing_enabled(true)."
-                    .to_owned()
-            }),
+            (enabled && !next.enabled).then(|| GLOBALLY_DISABLED.to_owned()),
         ),
     }
     next.id.unwrap_or_default()
