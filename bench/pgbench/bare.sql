@@ -1,0 +1,1 @@
+SELECT :payload::jsonb IS NOT NULL;

@@ -1,0 +1,1 @@
+SELECT * FROM bench_plpgsql_route(:payload::jsonb, log => false);

@@ -1,0 +1,1 @@
+SELECT * FROM route_decision(:payload::jsonb);
