@@ -5,9 +5,10 @@
 //! `webhook_routing_config` and raises a NOTICE saying what is now in force. Changes are
 //! serialized by a SHARE ROW EXCLUSIVE lock on the config table, which readers do not wait for,
 //! so two concurrent changes never lose one another.
+use crate::cache::qualified;
+use crate::commit::insist_for_config_change;
 use crate::config::{Bp, Config};
-use crate::error::{notice, spi_failed, OrRaise, Refusal};
-use crate::schema::qualified;
+use crate::error::{notice, spi_failed, write_returning_id, OrRaise, Refusal};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
@@ -107,6 +108,7 @@ fn append(
     change: impl FnOnce(&Config) -> Result<Config, Refusal>,
 ) -> Config {
     validate_reason(reason).or_raise();
+    insist_for_config_change();
     let table = qualified("webhook_routing_config");
     Spi::run(&format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
         .unwrap_or_else(|e| spi_failed("lock webhook_routing_config", e));
@@ -145,10 +147,7 @@ fn append(
         action.into(),
         reason.into(),
     ];
-    next.id = match Spi::get_one_with_args::<i64>(&query, &args) {
-        Ok(id) => id,
-        Err(e) => spi_failed("append to webhook_routing_config", e),
-    };
+    next.id = write_returning_id(&query, &args);
     next
 }
 

@@ -1,9 +1,9 @@
 //! The rollout settings in force (the newest row of `webhook_routing_config`) and the detection
 //! rules, read through SPI.
+use crate::cache::qualified;
 use crate::detect::{MatchKind, Rule, Rules};
 use crate::error::spi_failed;
 use crate::jsonb::JsonbArg;
-use crate::schema::qualified;
 use pgrx::prelude::*;
 use pgrx::FromDatum;
 use std::collections::BTreeMap;
@@ -74,11 +74,19 @@ impl Config {
 
     /// The newest row of the history, or None when the history is empty.
     pub fn load() -> Option<Config> {
+        Self::load_from_table(&qualified("webhook_routing_config"))
+    }
+
+    /// The same, given the extension's quoted schema.
+    pub fn load_from(schema: &str) -> Option<Config> {
+        Self::load_from_table(&format!("{schema}.webhook_routing_config"))
+    }
+
+    fn load_from_table(table: &str) -> Option<Config> {
         let query = format!(
             "SELECT id, (percentage * 100)::int4, enabled, domains, protected_domains, \
                     domain_percentages, domain_enabled \
-             FROM {} ORDER BY created_at DESC, id DESC LIMIT 1",
-            qualified("webhook_routing_config")
+             FROM {table} ORDER BY created_at DESC, id DESC LIMIT 1"
         );
         Spi::connect(|client| {
             let table = client
@@ -127,11 +135,10 @@ impl Config {
     }
 }
 
-/// The enabled detection rules.
-pub fn load_rules() -> Rules {
+/// The enabled detection rules, given the extension's quoted schema.
+pub fn load_rules(schema: &str) -> Rules {
     let query = format!(
-        "SELECT id, domain, match_kind, pattern, priority FROM {} WHERE enabled",
-        qualified("webhook_routing_rules")
+        "SELECT id, domain, match_kind, pattern, priority FROM {schema}.webhook_routing_rules WHERE enabled"
     );
     Spi::connect(|client| {
         let table = client

@@ -6,15 +6,19 @@
 //! routable (in `domains`); routing is enabled globally and for the domain; and the sender's
 //! sticky bucket is below the domain's percentage × 100. Each failed check has its reason.
 use crate::bucket::{bucket, in_rollout, random_bucket};
-use crate::config::{load_rules, Bp, Config};
+use crate::cache::{accept_invalidations, qualified, snapshot};
+use crate::commit::relax_for_log_write;
+use crate::config::{Bp, Config};
 use crate::detect::Rules;
 use crate::error::spi_failed;
 use crate::jsonb::JsonbArg;
-use crate::schema::qualified;
 use crate::whatsapp::{parse, Payload};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
+use pgrx::spi::OwnedPreparedStatement;
 use pgrx::AnyNumeric;
+use pgrx::{IntoDatum, PgOid, PgTupleDesc};
+use std::cell::RefCell;
 
 /// Why a decision went the way it did; stored in `webhook_routing_logs.reason`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,13 +163,15 @@ pub fn bp_to_numeric(bp: Bp) -> AnyNumeric {
     AnyNumeric::try_from(text.as_str()).unwrap_or_default()
 }
 
+thread_local! {
+    /// The log INSERT, planned once per backend (per schema) and kept: parsing and planning it
+    /// on every call cost more than executing it. Postgres re-plans it if the table changes.
+    static LOG_PLAN: RefCell<Option<(String, OwnedPreparedStatement)>> = const { RefCell::new(None) };
+}
+
 fn log_decision(webhook_name: Option<&str>, decision: &Decision) -> i64 {
-    let query = format!(
-        "INSERT INTO {} (webhook_name, domain, routed_to, status, reason, bucket, percentage, \
-                         config_id, rule_id, message_id) \
-         VALUES ($1, $2, $3, 'pending', $4, $5, round($6 / 100.0, 2), $7, $8, $9) RETURNING id",
-        qualified("webhook_routing_logs")
-    );
+    relax_for_log_write();
+    let table = qualified("webhook_routing_logs");
     let args: [DatumWithOid; 9] = [
         webhook_name.into(),
         decision.domain.as_deref().into(),
@@ -177,51 +183,100 @@ fn log_decision(webhook_name: Option<&str>, decision: &Decision) -> i64 {
         decision.rule_id.into(),
         decision.message_id.as_deref().into(),
     ];
-    match Spi::get_one_with_args::<i64>(&query, &args) {
+    let id = Spi::connect_mut(|client| {
+        LOG_PLAN.with(|cell| {
+            let mut plan = cell.borrow_mut();
+            if plan.as_ref().is_none_or(|(t, _)| *t != table) {
+                let query = format!(
+                    "INSERT INTO {table} (webhook_name, domain, routed_to, status, reason, bucket, \
+                                          percentage, config_id, rule_id, message_id) \
+                     VALUES ($1, $2, $3, 'pending', $4, $5, round($6 / 100.0, 2), $7, $8, $9) \
+                     RETURNING id"
+                );
+                let oids: Vec<PgOid> = args.iter().map(|a| PgOid::from(a.oid())).collect();
+                let prepared = client
+                    .prepare_mut(query.as_str(), &oids)
+                    .unwrap_or_else(|e| spi_failed("prepare the log insert", e));
+                *plan = Some((table.clone(), prepared.keep()));
+            }
+            let (_, prepared) = plan.as_ref().expect("prepared above");
+            client
+                .update(prepared, None, &args)?
+                .first()
+                .get_one::<i64>()
+        })
+    });
+    match id {
         Ok(Some(id)) => id,
         Ok(None) => spi_failed("log the decision", "INSERT returned no id"),
         Err(e) => spi_failed("log the decision", e),
     }
 }
 
+/// The descriptor of the result row, built on the first call at each call site and kept in
+/// `fn_extra` for the next ones (building it per call cost about as much as the routing).
+///
+/// # Safety
+/// `fcinfo` is the call's own function call info.
+unsafe fn result_tupdesc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::TupleDesc {
+    unsafe {
+        let flinfo = (*fcinfo).flinfo;
+        if (*flinfo).fn_extra.is_null() {
+            let mut tupdesc: pg_sys::TupleDesc = std::ptr::null_mut();
+            let class = pg_sys::get_call_result_type(fcinfo, std::ptr::null_mut(), &mut tupdesc);
+            if class != pg_sys::TypeFuncClass::TYPEFUNC_COMPOSITE || tupdesc.is_null() {
+                spi_failed(
+                    "describe its result",
+                    "route_decision must return routing_decision",
+                );
+            }
+            let old = pg_sys::MemoryContextSwitchTo((*flinfo).fn_mcxt);
+            let kept = pg_sys::BlessTupleDesc(pg_sys::CreateTupleDescCopy(tupdesc));
+            pg_sys::MemoryContextSwitchTo(old);
+            (*flinfo).fn_extra = kept.cast();
+        }
+        (*flinfo).fn_extra.cast()
+    }
+}
+
 /// Route one webhook: returns the decision and, when `log` is true, the id of its log row to
 /// pass to `record_routing_outcome`. Never raises on a payload: whatever it holds is answered.
-#[allow(clippy::type_complexity)]
 #[pg_extern(volatile, parallel_unsafe)]
 fn route_decision(
+    fcinfo: pg_sys::FunctionCallInfo,
     message: Option<JsonbArg<'_>>,
     webhook_name: default!(Option<&str>, "'whatsapp'"),
     routing_key: default!(Option<&str>, "NULL"),
     log: default!(Option<bool>, "true"),
-) -> TableIterator<
-    'static,
-    (
-        name!(decision_id, Option<i64>),
-        name!(domain, Option<String>),
-        name!(routed_to, String),
-        name!(reason, String),
-        name!(bucket, Option<i32>),
-        name!(percentage, Option<AnyNumeric>),
-        name!(config_id, Option<i64>),
-    ),
-> {
+) -> pgrx::composite_type!('static, "routing_decision") {
+    accept_invalidations();
     let payload = parse(message.as_ref());
-    let config = Config::load();
-    let rules = load_rules();
-    let decision = decide(&payload, routing_key, config.as_ref(), &rules);
+    let snapshot = snapshot();
+    let decision = decide(
+        &payload,
+        routing_key,
+        snapshot.config.as_ref(),
+        &snapshot.rules,
+    );
     // NULL means "not said": log, so that nothing is lost.
     let decision_id = log
         .unwrap_or(true)
         .then(|| log_decision(webhook_name, &decision));
-    TableIterator::once((
-        decision_id,
-        decision.domain.clone(),
-        decision.routed_to().to_owned(),
-        decision.reason.as_str().to_owned(),
-        decision.bucket,
-        decision.percentage.map(bp_to_numeric),
-        decision.config_id,
-    ))
+    let datums = [
+        decision_id.into_datum(),
+        decision.domain.as_deref().into_datum(),
+        decision.routed_to().into_datum(),
+        decision.reason.as_str().into_datum(),
+        decision.bucket.into_datum(),
+        decision.percentage.map(bp_to_numeric).into_datum(),
+        decision.config_id.into_datum(),
+    ];
+    // SAFETY: the datums match routing_decision's columns, in order and type.
+    unsafe {
+        let tupdesc = PgTupleDesc::from_pg_unchecked(result_tupdesc(fcinfo));
+        PgHeapTuple::from_datums(tupdesc, datums)
+            .unwrap_or_else(|e| spi_failed("build the decision row", e))
+    }
 }
 
 #[cfg(any(test, feature = "pg_test"))]

@@ -13,6 +13,7 @@
 //! protected domains a better priority than routable ones, so a message that mentions both stays
 //! with its protected (legacy) handler.
 use crate::whatsapp::Inbound;
+use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum MatchKind {
@@ -78,22 +79,6 @@ impl Rule {
             stem,
         })
     }
-
-    /// Where the rule matches: 0 for ids and types, the word position for keywords.
-    fn position(&self, message: &Inbound, words: &[String]) -> Option<usize> {
-        match self.kind {
-            MatchKind::IdPrefix => message
-                .ids
-                .iter()
-                .any(|id| starts_with_ignore_case(id, &self.pattern))
-                .then_some(0),
-            MatchKind::MessageType => message
-                .kind
-                .is_some_and(|k| k.eq_ignore_ascii_case(&self.pattern))
-                .then_some(0),
-            MatchKind::Keyword => find_phrase(words, &self.words, self.stem),
-        }
-    }
 }
 
 fn starts_with_ignore_case(s: &str, prefix_lowercase: &str) -> bool {
@@ -102,47 +87,26 @@ fn starts_with_ignore_case(s: &str, prefix_lowercase: &str) -> bool {
         && s[..prefix_lowercase.len()].to_lowercase() == prefix_lowercase
 }
 
-/// Lowercased words: maximal runs of letters and digits. Texts are joined with an empty
-/// separator word so that a phrase never spans two fields.
-fn tokenize(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
+/// Words: maximal runs of letters and digits of the lowercased text.
+fn words_of(lowered: &str) -> impl Iterator<Item = &str> {
+    lowered
+        .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
 }
 
-fn message_words(message: &Inbound) -> Vec<String> {
-    let mut words = Vec::new();
-    for text in &message.texts {
-        if !words.is_empty() {
-            words.push(String::new());
-        }
-        words.extend(tokenize(text));
-    }
-    words
+fn tokenize(text: &str) -> Vec<String> {
+    words_of(&text.to_lowercase()).map(str::to_owned).collect()
 }
 
-fn find_phrase(words: &[String], phrase: &[String], stem: bool) -> Option<usize> {
-    if phrase.is_empty() || words.len() < phrase.len() {
-        return None;
-    }
-    let last = phrase.len() - 1;
-    (0..=words.len() - phrase.len()).find(|&start| {
-        phrase.iter().enumerate().all(|(i, p)| {
-            let w = &words[start + i];
-            if i == last && stem {
-                !w.is_empty() && w.starts_with(p.as_str())
-            } else {
-                w == p
-            }
-        })
-    })
-}
-
-/// The compiled rule set.
+/// The compiled rule set, indexed so that a message is matched in one pass over its words:
+/// keyword rules by their first word (or in the list of one-word stems), the rest scanned.
+/// (Trying every rule at every word cost 2.3% of a decision's time in a profile.)
 #[derive(Clone, Debug, Default)]
 pub struct Rules {
     rules: Vec<Rule>,
+    by_first_word: HashMap<String, Vec<usize>>,
+    stems: Vec<usize>,
+    ids_and_types: Vec<usize>,
 }
 
 /// The rule that decided a message's domain.
@@ -154,20 +118,103 @@ pub struct Detection<'r> {
 
 impl Rules {
     pub fn new(rules: Vec<Rule>) -> Self {
-        Rules { rules }
+        let mut compiled = Rules {
+            rules,
+            ..Default::default()
+        };
+        for (i, rule) in compiled.rules.iter().enumerate() {
+            match rule.kind {
+                MatchKind::Keyword if rule.stem && rule.words.len() == 1 => compiled.stems.push(i),
+                MatchKind::Keyword => compiled
+                    .by_first_word
+                    .entry(rule.words[0].clone())
+                    .or_default()
+                    .push(i),
+                _ => compiled.ids_and_types.push(i),
+            }
+        }
+        compiled
+    }
+
+    #[cfg(any(test, feature = "pg_test"))]
+    pub fn len(&self) -> usize {
+        self.rules.len()
     }
 
     pub fn detect(&self, message: &Inbound) -> Option<Detection<'_>> {
-        let words = message_words(message);
-        self.rules
-            .iter()
-            .filter_map(|r| r.position(message, &words).map(|pos| (r, pos)))
-            .min_by_key(|(r, pos)| (r.priority, r.kind, *pos, r.id))
-            .map(|(r, _)| Detection {
-                domain: &r.domain,
-                rule_id: r.id,
-            })
+        let key = |i: usize, pos: usize| {
+            let r = &self.rules[i];
+            (r.priority, r.kind, pos, r.id)
+        };
+        let mut best: Option<(usize, usize)> = None;
+        let mut consider = |i: usize, pos: usize| {
+            if best.is_none_or(|(b, bp)| key(i, pos) < key(b, bp)) {
+                best = Some((i, pos));
+            }
+        };
+        for &i in &self.ids_and_types {
+            let rule = &self.rules[i];
+            let hit = match rule.kind {
+                MatchKind::IdPrefix => message
+                    .ids
+                    .iter()
+                    .any(|id| starts_with_ignore_case(id, &rule.pattern)),
+                _ => message
+                    .kind
+                    .is_some_and(|k| k.eq_ignore_ascii_case(&rule.pattern)),
+            };
+            if hit {
+                consider(i, 0);
+            }
+        }
+        // Texts are joined with an empty word so that a phrase never spans two fields.
+        let lowered: Vec<String> = message.texts.iter().map(|t| t.to_lowercase()).collect();
+        let mut words: Vec<&str> = Vec::new();
+        for text in &lowered {
+            if !words.is_empty() {
+                words.push("");
+            }
+            words.extend(words_of(text));
+        }
+        for (pos, word) in words.iter().enumerate() {
+            if word.is_empty() {
+                continue;
+            }
+            if let Some(candidates) = self.by_first_word.get(*word) {
+                for &i in candidates {
+                    let rule = &self.rules[i];
+                    if phrase_at(&words, pos, &rule.words, rule.stem) {
+                        consider(i, pos);
+                    }
+                }
+            }
+            for &i in &self.stems {
+                let rule = &self.rules[i];
+                if word.starts_with(rule.words[0].as_str()) {
+                    consider(i, pos);
+                }
+            }
+        }
+        best.map(|(i, _)| Detection {
+            domain: &self.rules[i].domain,
+            rule_id: self.rules[i].id,
+        })
     }
+}
+
+/// Whether `phrase` stands at `start` in `words`; the last word is a stem when `stem` is set.
+fn phrase_at(words: &[&str], start: usize, phrase: &[String], stem: bool) -> bool {
+    let Some(window) = words.get(start..start + phrase.len()) else {
+        return false;
+    };
+    let last = phrase.len() - 1;
+    window.iter().zip(phrase).enumerate().all(|(i, (w, p))| {
+        if i == last && stem {
+            !w.is_empty() && w.starts_with(p.as_str())
+        } else {
+            *w == p
+        }
+    })
 }
 
 #[cfg(any(test, feature = "pg_test"))]
@@ -260,7 +307,7 @@ mod tests {
     /// The seeded rules map plain English requests as a user would expect.
     #[pg_test]
     fn seeded_rules_understand_plain_requests() {
-        let rules = crate::config::load_rules();
+        let rules = crate::cache::snapshot().rules.clone();
         let cases = [
             (
                 "Hello, are there any job openings for accountants?",
@@ -339,21 +386,22 @@ mod tests {
             texts: vec!["Ndashaka akazi"],
             ..Default::default()
         };
-        assert_eq!(crate::config::load_rules().detect(&message), None);
+        assert_eq!(crate::cache::snapshot().rules.detect(&message), None);
         Spi::run(
             "INSERT INTO webhook_routing_rules (domain, match_kind, pattern, priority) \
              VALUES ('jobs', 'keyword', 'akazi', 60)",
         )
         .unwrap();
         assert_eq!(
-            crate::config::load_rules()
+            crate::cache::snapshot()
+                .rules
                 .detect(&message)
                 .map(|d| d.domain),
             Some("jobs")
         );
         Spi::run("UPDATE webhook_routing_rules SET enabled = false WHERE pattern = 'akazi'")
             .unwrap();
-        assert_eq!(crate::config::load_rules().detect(&message), None);
+        assert_eq!(crate::cache::snapshot().rules.detect(&message), None);
     }
 
     #[pg_test(

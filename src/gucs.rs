@@ -6,7 +6,21 @@ use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
 /// Seconds after which a decision still waiting for its outcome counts as an error.
 pub static PENDING_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(300);
 
+/// Whether log writes wait for the WAL flush (see commit.rs). Off by default.
+pub static LOG_SYNCHRONOUS_COMMIT: GucSetting<bool> = GucSetting::<bool>::new(false);
+
 pub fn init() {
+    GucRegistry::define_bool_guc(
+        c"webhook_routing.log_synchronous_commit",
+        c"Whether the transactions that write decision log rows wait for the WAL flush.",
+        c"Off (the default): route_decision and record_routing_outcome set synchronous_commit \
+          to off for their transaction, so a crash can lose the log rows of the last \
+          3 x wal_writer_delay. On: they commit as the session's synchronous_commit says. \
+          Config changes always commit synchronously.",
+        &LOG_SYNCHRONOUS_COMMIT,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
     GucRegistry::define_int_guc(
         c"webhook_routing.pending_timeout",
         c"Time after which a decision without an outcome counts as an error.",

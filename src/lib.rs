@@ -7,6 +7,8 @@ use pgrx::prelude::*;
 
 mod admin;
 mod bucket;
+mod cache;
+mod commit;
 mod config;
 mod decision;
 mod detect;
@@ -15,12 +17,16 @@ mod gucs;
 mod health;
 mod jsonb;
 mod outcome;
-mod schema;
 mod whatsapp;
 
 ::pgrx::pg_module_magic!(name, version);
 
 extension_sql_file!("../sql/bootstrap.sql", name = "bootstrap", bootstrap);
+extension_sql_file!(
+    "../sql/cache_triggers.sql",
+    name = "cache_triggers",
+    requires = ["bootstrap", cache::webhook_routing_invalidate_cache]
+);
 extension_sql_file!(
     "../sql/stats_health.sql",
     name = "stats_health",

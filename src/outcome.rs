@@ -2,8 +2,9 @@
 //!
 //! Until then the decision's log row is `pending`; past `webhook_routing.pending_timeout` a
 //! pending row counts as an error in stats and health, so a handler that never answers is seen.
-use crate::error::{spi_failed, OrRaise, Refusal};
-use crate::schema::qualified;
+use crate::cache::qualified;
+use crate::commit::relax_for_log_write;
+use crate::error::{spi_failed, write_returning_id, OrRaise, Refusal};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
@@ -61,6 +62,7 @@ fn record_routing_outcome(
         error_message,
     )
     .or_raise();
+    relax_for_log_write();
     let logs = qualified("webhook_routing_logs");
     let query = format!(
         "UPDATE {logs} SET status = $2, response_time_ms = $3, error_message = $4, \
@@ -73,33 +75,28 @@ fn record_routing_outcome(
         response_time_ms.into(),
         error_message.into(),
     ];
-    let updated = Spi::get_one_with_args::<i64>(&query, &args);
-    match updated {
-        Ok(Some(_)) => {}
-        Ok(None) | Err(pgrx::spi::SpiError::InvalidPosition) => {
-            // Nothing updated: say whether the decision is unknown or already has its outcome.
-            let existing = Spi::get_one_with_args::<String>(
-                &format!("SELECT status FROM {logs} WHERE id = $1"),
-                &[id.into()],
-            );
-            match existing {
-                Ok(Some(previous)) => Refusal::new(
-                    PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                    format!("decision {id} already has an outcome"),
-                )
-                .detail(format!("Its recorded status is \"{previous}\"."))
-                .hint("Report each decision's outcome once.")
-                .raise(),
-                Ok(None) | Err(pgrx::spi::SpiError::InvalidPosition) => Refusal::new(
-                    PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
-                    format!("decision {id} not found"),
-                )
-                .hint("Pass a decision_id returned by route_decision(..., log => true).")
-                .raise(),
-                Err(e) => spi_failed("read the decision", e),
-            }
+    if write_returning_id(&query, &args).is_none() {
+        // Nothing updated: say whether the decision is unknown or already has its outcome.
+        let existing = Spi::get_one_with_args::<String>(
+            &format!("SELECT status FROM {logs} WHERE id = $1"),
+            &[id.into()],
+        );
+        match existing {
+            Ok(Some(previous)) => Refusal::new(
+                PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                format!("decision {id} already has an outcome"),
+            )
+            .detail(format!("Its recorded status is \"{previous}\"."))
+            .hint("Report each decision's outcome once.")
+            .raise(),
+            Ok(None) | Err(pgrx::spi::SpiError::InvalidPosition) => Refusal::new(
+                PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
+                format!("decision {id} not found"),
+            )
+            .hint("Pass a decision_id returned by route_decision(..., log => true).")
+            .raise(),
+            Err(e) => spi_failed("read the decision", e),
         }
-        Err(e) => spi_failed("record the outcome", e),
     }
 }
 

@@ -1,40 +1,10 @@
 //! The WhatsApp Cloud API webhook, as typed structs read straight from the jsonb binary form.
 //!
-//! Only the fields routing needs are declared; everything else in a payload is never visited.
+//! Only the fields routing needs are read; everything else in a payload is never visited.
 //! A POST body can batch several entries, changes and messages: the first user message decides
 //! where the whole body goes, since the body is forwarded as one request.
-use crate::jsonb::{JsonbArg, Text};
+use crate::jsonb::{JValue, JsonbArg, Text};
 use serde::Deserialize;
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Webhook<'a> {
-    #[serde(borrow)]
-    entry: Option<Vec<Entry<'a>>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Entry<'a> {
-    #[serde(borrow)]
-    changes: Vec<Change<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Change<'a> {
-    #[serde(borrow)]
-    value: ChangeValue<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ChangeValue<'a> {
-    #[serde(borrow)]
-    messages: Vec<Message<'a>>,
-    #[serde(borrow)]
-    contacts: Vec<Contact<'a>>,
-}
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -133,32 +103,47 @@ pub struct Inbound<'a> {
     pub texts: Vec<&'a str>,
 }
 
+/// The elements of an array (nothing for anything else).
+fn elements(value: Option<JValue<'_>>) -> impl Iterator<Item = JValue<'_>> {
+    let array = match value {
+        Some(JValue::Array(c)) => Some(c),
+        _ => None,
+    };
+    (0..array.map_or(0, |c| c.len())).filter_map(move |i| array.and_then(|c| c.element(i)))
+}
+
+/// A field of an object (nothing for anything else).
+fn field<'a>(value: Option<JValue<'a>>, key: &str) -> Option<JValue<'a>> {
+    match value {
+        Some(JValue::Object(c)) => c.get(key),
+        _ => None,
+    }
+}
+
 /// Read a webhook payload. Never fails: anything that does not fit is answered by the variant.
+///
+/// The envelope (`entry[].changes[].value`) is walked in place, stopping at the first user
+/// message, so that a batch costs nothing beyond what it takes to find that message; the
+/// message and its contact are read into the typed structs above.
 pub fn parse<'a>(payload: Option<&JsonbArg<'a>>) -> Payload<'a> {
-    let Some(payload) = payload else {
-        return Payload::NotAWebhook;
+    let root = payload.map(JsonbArg::value);
+    let entries = match field(root, "entry") {
+        None | Some(JValue::Null) => return Payload::NotAWebhook,
+        entries => entries,
     };
-    let webhook: Webhook<'a> = match payload.read() {
-        Ok(webhook) => webhook,
-        Err(_) => return Payload::NotAWebhook,
-    };
-    let Some(entries) = webhook.entry else {
-        return Payload::NotAWebhook;
-    };
-    for change in entries.iter().flat_map(|e| e.changes.iter()) {
-        let value = &change.value;
+    for change in elements(entries).flat_map(|e| elements(field(Some(e), "changes"))) {
+        let value = field(Some(change), "value");
         // A messages[] element that is not an object, or has neither sender nor type, is junk.
-        let Some(message) = value
-            .messages
-            .iter()
+        let Some(message) = elements(field(value, "messages"))
+            .map(|m| Message::deserialize(m).unwrap_or_default())
             .find(|m| m.from.get().is_some() || m.kind.get().is_some())
         else {
             continue;
         };
-        let sender = message
-            .from
-            .get()
-            .or_else(|| value.contacts.iter().find_map(|c| c.wa_id.get()));
+        let sender = message.from.get().or_else(|| {
+            elements(field(value, "contacts"))
+                .find_map(|c| Contact::deserialize(c).ok().and_then(|c| c.wa_id.get()))
+        });
         return Payload::Message(Inbound {
             sender,
             message_id: message.id.get(),

@@ -1,0 +1,169 @@
+//! The per-backend cache of what `route_decision` reads on every call: where the extension's
+//! tables are, the config row in force, and the compiled rules.
+//!
+//! Why: reading the config and the rules with SPI on every call held route_decision to ~0.13×
+//! the bare round trip of its payload (bench/run: 13.5k/s against 107k/s on 2 cores).
+//!
+//! Invalidation is owned by the database and transactional: a statement trigger on
+//! `webhook_routing_config` and `webhook_routing_rules` (any INSERT, UPDATE, DELETE, TRUNCATE,
+//! by the admin functions or by hand) registers a relcache invalidation of the table, which
+//! Postgres sends to every backend when the change commits (and applies locally at the next
+//! command, and again on abort). Each backend registers a relcache callback the first time it
+//! routes — no shared_preload_libraries needed — and the callback only marks the cache stale.
+//! `route_decision` calls `AcceptInvalidationMessages()` first, so a committed change, the kill
+//! switch included, applies to every backend's next call, even inside an open transaction.
+//! Dropping the extension drops the tables, which invalidates them too.
+//!
+//! Memory: the config row and the enabled rules (a few KB for the seeded 70 rules) per backend.
+use crate::config::{load_rules, Config};
+use crate::detect::Rules;
+use crate::error::spi_failed;
+use pgrx::prelude::*;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+/// Where the extension lives: its quoted schema and its tables' oids.
+pub struct Location {
+    pub schema: String,
+    config: pg_sys::Oid,
+    rules: pg_sys::Oid,
+}
+
+/// What a decision reads, as of the last invalidation.
+pub struct Snapshot {
+    pub location: Location,
+    pub config: Option<Config>,
+    pub rules: Rules,
+}
+
+thread_local! {
+    static SNAPSHOT: RefCell<Option<Rc<Snapshot>>> = const { RefCell::new(None) };
+    /// Cleared by the relcache callback; the callback touches nothing else, since it can run in
+    /// the middle of our own SPI calls (lock acquisition processes invalidations).
+    static VALID: Cell<bool> = const { Cell::new(false) };
+    static WATCHED: Cell<[pg_sys::Oid; 2]> = const { Cell::new([pg_sys::InvalidOid; 2]) };
+    static REGISTERED: Cell<bool> = const { Cell::new(false) };
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn on_relcache_invalidation(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
+    // InvalidOid means "all relations" (e.g. after a sinval queue overflow).
+    if relid == pg_sys::InvalidOid || WATCHED.with(|w| w.get().contains(&relid)) {
+        VALID.with(|v| v.set(false));
+    }
+}
+
+fn register_callback() {
+    if !REGISTERED.with(|r| r.replace(true)) {
+        // SAFETY: registered once per backend; the callback only flips a flag.
+        unsafe {
+            pg_sys::CacheRegisterRelcacheCallback(
+                Some(on_relcache_invalidation),
+                pg_sys::Datum::from(0),
+            )
+        };
+    }
+}
+
+fn locate() -> Location {
+    let row = Spi::get_three::<String, pg_sys::Oid, pg_sys::Oid>(
+        "SELECT quote_ident(n.nspname), \
+                (SELECT c.oid FROM pg_catalog.pg_class c \
+                  WHERE c.relnamespace = n.oid AND c.relname = 'webhook_routing_config'), \
+                (SELECT c.oid FROM pg_catalog.pg_class c \
+                  WHERE c.relnamespace = n.oid AND c.relname = 'webhook_routing_rules') \
+         FROM pg_catalog.pg_extension e \
+         JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace \
+         WHERE e.extname = 'webhook_routing'",
+    );
+    match row {
+        Ok((Some(schema), Some(config), Some(rules))) => Location {
+            schema,
+            config,
+            rules,
+        },
+        Ok(_) | Err(pgrx::spi::SpiError::InvalidPosition) => spi_failed(
+            "find its tables",
+            "extension webhook_routing is not installed in this database",
+        ),
+        Err(e) => spi_failed("find its tables", e),
+    }
+}
+
+/// The snapshot in force, reloaded if a change committed since it was read.
+pub fn snapshot() -> Rc<Snapshot> {
+    register_callback();
+    if VALID.with(|v| v.get()) {
+        if let Some(snapshot) = SNAPSHOT.with(|s| s.borrow().clone()) {
+            return snapshot;
+        }
+    }
+    // Mark valid before reading: an invalidation that arrives while we read clears it again,
+    // and the next call reads anew.
+    VALID.with(|v| v.set(true));
+    let location = locate();
+    WATCHED.with(|w| w.set([location.config, location.rules]));
+    let snapshot = Rc::new(Snapshot {
+        config: Config::load_from(&location.schema),
+        rules: load_rules(&location.schema),
+        location,
+    });
+    SNAPSHOT.with(|s| *s.borrow_mut() = Some(snapshot.clone()));
+    snapshot
+}
+
+/// Apply invalidations other backends committed since this backend last looked, so that the
+/// next read of the snapshot sees them. Cheap when there are none (a read of a shared counter).
+pub fn accept_invalidations() {
+    // SAFETY: the same call every lock acquisition makes.
+    unsafe { pg_sys::AcceptInvalidationMessages() };
+}
+
+/// `schema.name` for one of the extension's objects, quoted.
+pub fn qualified(name: &str) -> String {
+    format!("{}.{}", snapshot().location.schema, name)
+}
+
+/// Statement trigger on the config and rules tables: tell every backend to drop its cache when
+/// this transaction commits.
+#[pg_trigger]
+fn webhook_routing_invalidate_cache<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, PgTriggerError> {
+    // SAFETY: registers a relcache invalidation message for the trigger's table.
+    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(trigger.relid()?) };
+    Ok(None)
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    use super::*;
+
+    #[pg_test]
+    fn changes_in_this_transaction_reach_the_cache() {
+        let before = snapshot();
+        assert!(
+            Rc::ptr_eq(&before, &snapshot()),
+            "a valid snapshot is reused"
+        );
+        assert_eq!(before.config.as_ref().map(|c| c.percentage), Some(0));
+        Spi::run("SELECT update_routing_percentage(42, 'cache test')").unwrap();
+        let after = snapshot();
+        assert_eq!(after.config.as_ref().map(|c| c.percentage), Some(4200));
+        // By hand, without the admin functions: the trigger invalidates too.
+        Spi::run(
+            "INSERT INTO webhook_routing_config (percentage, enabled, action, reason) \
+             VALUES (7, true, 'manual', 'by hand')",
+        )
+        .unwrap();
+        let manual = snapshot();
+        assert_eq!(
+            manual.config.as_ref().map(|c| (c.percentage, c.enabled)),
+            Some((700, true))
+        );
+        let rules_before = manual.rules.len();
+        Spi::run("UPDATE webhook_routing_rules SET enabled = false WHERE domain = 'jobs'").unwrap();
+        assert!(snapshot().rules.len() < rules_before);
+    }
+}
