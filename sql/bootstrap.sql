@@ -91,9 +91,27 @@ CREATE TABLE webhook_routing_logs (
     completed_at timestamptz
 );
 
--- Stats and health read a time window, overall and per domain and target.
+-- Time-window queries (troubleshooting, retention), and the decisions still waiting for their
+-- outcome, which stats and health count from the log (everything else comes from sketches).
 CREATE INDEX webhook_routing_logs_created_at_idx ON webhook_routing_logs (created_at);
-CREATE INDEX webhook_routing_logs_domain_idx ON webhook_routing_logs (domain, routed_to, created_at);
+CREATE INDEX webhook_routing_logs_pending_idx ON webhook_routing_logs (created_at)
+    WHERE status = 'pending';
+
+-- Outcomes per minute, domain, target and writing backend: counts and a latency sketch
+-- (DDSketch, DataDog binary encoding; see src/sketch.rs). Maintained by triggers on the log.
+CREATE TABLE webhook_routing_sketches (
+    minute timestamptz NOT NULL,
+    domain text,
+    routed_to text NOT NULL,
+    -- The PGPROC number of the backend that wrote: concurrent writers never share a row.
+    shard integer NOT NULL,
+    -- Decisions whose outcome landed, and how many of them were errors.
+    completed bigint NOT NULL DEFAULT 0,
+    errors bigint NOT NULL DEFAULT 0,
+    -- Their response times (ms), those that had one.
+    latency bytea,
+    UNIQUE NULLS NOT DISTINCT (minute, domain, routed_to, shard)
+) WITH (fillfactor = 50);
 
 -- How a domain is found in a message. See src/detect.rs for the matching rules.
 CREATE TABLE webhook_routing_rules (
@@ -158,3 +176,4 @@ INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical) V
 -- pg_dump keeps what users add (the install row is re-created by CREATE EXTENSION).
 SELECT pg_catalog.pg_extension_config_dump('webhook_routing_config', 'WHERE action <> ''install''');
 SELECT pg_catalog.pg_extension_config_dump('webhook_routing_logs', '');
+SELECT pg_catalog.pg_extension_config_dump('webhook_routing_sketches', '');

@@ -4,6 +4,8 @@
 -- has passed; after that it counts as an error (the handler never answered).
 
 -- Raw aggregates per domain and target; the building block of stats and health.
+-- Outcomes come from the per-minute sketches (whole minutes: the window's first minute is
+-- counted whole), decisions still waiting for theirs from the log's pending index.
 CREATE FUNCTION webhook_routing_window("window" interval)
 RETURNS TABLE (
     domain text,
@@ -27,27 +29,46 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     WITH bounds AS (
         SELECT now() - "window" AS since,
+               date_bin('1 minute', now() - "window", timestamptz '2000-01-01 00:00:00+00') AS since_minute,
                now() - make_interval(secs => @extschema@.routing_pending_timeout_seconds()) AS cutoff
     ),
-    rows AS (
-        SELECT l.domain, l.routed_to, l.status, l.response_time_ms::float8 AS ms,
-               (l.status = 'pending' AND l.created_at < b.cutoff) AS late
+    done AS (
+        SELECT s.domain, s.routed_to, sum(s.completed)::bigint AS completed,
+               sum(s.errors)::bigint AS errors,
+               @extschema@.webhook_routing_sketch_summary(array_agg(s.latency)) AS summary
+        FROM @extschema@.webhook_routing_sketches AS s, bounds AS b
+        WHERE s.minute >= b.since_minute
+        GROUP BY s.domain, s.routed_to
+    ),
+    waiting AS (
+        SELECT l.domain, l.routed_to,
+               count(*) FILTER (WHERE l.created_at >= b.cutoff) AS pending,
+               count(*) FILTER (WHERE l.created_at < b.cutoff) AS late
         FROM @extschema@.webhook_routing_logs AS l, bounds AS b
-        WHERE l.created_at >= b.since
+        WHERE l.status = 'pending' AND l.created_at >= b.since
+        GROUP BY l.domain, l.routed_to
+    ),
+    parts AS (
+        SELECT d.domain, d.routed_to, d.completed, d.errors, 0::bigint AS pending, 0::bigint AS late,
+               d.summary
+        FROM done AS d
+        UNION ALL
+        SELECT w.domain, w.routed_to, 0, 0, w.pending, w.late, NULL
+        FROM waiting AS w
     )
-    SELECT r.domain, r.routed_to,
-           count(*),
-           count(*) FILTER (WHERE r.status = 'pending' AND NOT r.late),
-           count(*) FILTER (WHERE r.status <> 'pending' OR r.late),
-           count(*) FILTER (WHERE r.status = 'error' OR r.late),
-           count(*) FILTER (WHERE r.late),
-           count(r.ms),
-           avg(r.ms),
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY r.ms),
-           percentile_cont(0.95) WITHIN GROUP (ORDER BY r.ms),
-           percentile_cont(0.99) WITHIN GROUP (ORDER BY r.ms)
-    FROM rows AS r
-    GROUP BY r.domain, r.routed_to
+    SELECT p.domain, p.routed_to,
+           (sum(p.completed) + sum(p.pending) + sum(p.late))::bigint,
+           sum(p.pending)::bigint,
+           (sum(p.completed) + sum(p.late))::bigint,
+           (sum(p.errors) + sum(p.late))::bigint,
+           sum(p.late)::bigint,
+           coalesce(max(p.summary[1]), 0)::bigint,
+           max(p.summary[2]) / nullif(max(p.summary[1]), 0),
+           max(p.summary[3]),
+           max(p.summary[4]),
+           max(p.summary[5])
+    FROM parts AS p
+    GROUP BY p.domain, p.routed_to
 $$;
 
 -- Requests, latency and errors per domain and target over any window, as operators read them.

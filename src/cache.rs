@@ -18,8 +18,12 @@
 use crate::config::{load_rules, Config};
 use crate::detect::Rules;
 use crate::error::spi_failed;
+use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
+use pgrx::spi::{OwnedPreparedStatement, SpiResult};
+use pgrx::PgOid;
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Where the extension lives: its quoted schema and its tables' oids.
@@ -117,6 +121,44 @@ pub fn snapshot() -> Rc<Snapshot> {
 pub fn accept_invalidations() {
     // SAFETY: the same call every lock acquisition makes.
     unsafe { pg_sys::AcceptInvalidationMessages() };
+}
+
+thread_local! {
+    /// Statements run on every decision or outcome, planned once per backend (per schema) and
+    /// kept: parsing and planning them on each call cost more than running them. Postgres
+    /// re-plans a kept statement by itself when a table it uses changes.
+    static PLANS: RefCell<HashMap<&'static str, (String, OwnedPreparedStatement)>> =
+        RefCell::new(HashMap::new());
+}
+
+/// Run the kept statement `name` (built by `sql` from the extension's quoted schema) with
+/// `args`, to completion (see `write_returning_id`), and return its first column if it returned
+/// a row. The plan is taken out while it runs, so that a trigger it fires can use another.
+pub fn run_kept(
+    name: &'static str,
+    sql: impl FnOnce(&str) -> String,
+    args: &[DatumWithOid],
+) -> SpiResult<Option<i64>> {
+    let schema = snapshot().location.schema.clone();
+    Spi::connect_mut(|client| {
+        let kept = PLANS.with(|p| p.borrow_mut().remove(name));
+        let plan = match kept {
+            Some((for_schema, plan)) if for_schema == schema => plan,
+            _ => {
+                let oids: Vec<PgOid> = args.iter().map(|a| PgOid::from(a.oid())).collect();
+                client.prepare_mut(sql(&schema).as_str(), &oids)?.keep()
+            }
+        };
+        let table = client.update(&plan, None, args)?;
+        // Without RETURNING there is no tuple table, only a row count.
+        let first = match table.first().get_one::<i64>() {
+            Ok(v) => v,
+            Err(pgrx::spi::SpiError::NoTupleTable | pgrx::spi::SpiError::InvalidPosition) => None,
+            Err(e) => return Err(e),
+        };
+        PLANS.with(|p| p.borrow_mut().insert(name, (schema, plan)));
+        Ok(first)
+    })
 }
 
 /// `schema.name` for one of the extension's objects, quoted.

@@ -6,7 +6,7 @@
 //! routable (in `domains`); routing is enabled globally and for the domain; and the sender's
 //! sticky bucket is below the domain's percentage × 100. Each failed check has its reason.
 use crate::bucket::{bucket, in_rollout, random_bucket};
-use crate::cache::{accept_invalidations, qualified, snapshot};
+use crate::cache::{accept_invalidations, run_kept, snapshot};
 use crate::commit::relax_for_log_write;
 use crate::config::{Bp, Config};
 use crate::detect::Rules;
@@ -15,10 +15,8 @@ use crate::jsonb::JsonbArg;
 use crate::whatsapp::{parse, Payload};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
-use pgrx::spi::OwnedPreparedStatement;
 use pgrx::AnyNumeric;
-use pgrx::{IntoDatum, PgOid, PgTupleDesc};
-use std::cell::RefCell;
+use pgrx::{IntoDatum, PgTupleDesc};
 
 /// Why a decision went the way it did; stored in `webhook_routing_logs.reason`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,15 +161,8 @@ pub fn bp_to_numeric(bp: Bp) -> AnyNumeric {
     AnyNumeric::try_from(text.as_str()).unwrap_or_default()
 }
 
-thread_local! {
-    /// The log INSERT, planned once per backend (per schema) and kept: parsing and planning it
-    /// on every call cost more than executing it. Postgres re-plans it if the table changes.
-    static LOG_PLAN: RefCell<Option<(String, OwnedPreparedStatement)>> = const { RefCell::new(None) };
-}
-
 fn log_decision(webhook_name: Option<&str>, decision: &Decision) -> i64 {
     relax_for_log_write();
-    let table = qualified("webhook_routing_logs");
     let args: [DatumWithOid; 9] = [
         webhook_name.into(),
         decision.domain.as_deref().into(),
@@ -183,30 +174,15 @@ fn log_decision(webhook_name: Option<&str>, decision: &Decision) -> i64 {
         decision.rule_id.into(),
         decision.message_id.as_deref().into(),
     ];
-    let id = Spi::connect_mut(|client| {
-        LOG_PLAN.with(|cell| {
-            let mut plan = cell.borrow_mut();
-            if plan.as_ref().is_none_or(|(t, _)| *t != table) {
-                let query = format!(
-                    "INSERT INTO {table} (webhook_name, domain, routed_to, status, reason, bucket, \
-                                          percentage, config_id, rule_id, message_id) \
-                     VALUES ($1, $2, $3, 'pending', $4, $5, round($6 / 100.0, 2), $7, $8, $9) \
-                     RETURNING id"
-                );
-                let oids: Vec<PgOid> = args.iter().map(|a| PgOid::from(a.oid())).collect();
-                let prepared = client
-                    .prepare_mut(query.as_str(), &oids)
-                    .unwrap_or_else(|e| spi_failed("prepare the log insert", e));
-                *plan = Some((table.clone(), prepared.keep()));
-            }
-            let (_, prepared) = plan.as_ref().expect("prepared above");
-            client
-                .update(prepared, None, &args)?
-                .first()
-                .get_one::<i64>()
-        })
-    });
-    match id {
+    let sql = |schema: &str| {
+        format!(
+            "INSERT INTO {schema}.webhook_routing_logs (webhook_name, domain, routed_to, status, \
+                 reason, bucket, percentage, config_id, rule_id, message_id) \
+             VALUES ($1, $2, $3, 'pending', $4, $5, round($6 / 100.0, 2), $7, $8, $9) \
+             RETURNING id"
+        )
+    };
+    match run_kept("log_decision", sql, &args) {
         Ok(Some(id)) => id,
         Ok(None) => spi_failed("log the decision", "INSERT returned no id"),
         Err(e) => spi_failed("log the decision", e),

@@ -36,9 +36,19 @@ mod tests {
         };
         assert_eq!(row("requests", "unified").as_deref(), Some("100"));
         assert_eq!(row("avg_ms", "unified").as_deref(), Some("50.5"));
-        assert_eq!(row("p50_ms", "unified").as_deref(), Some("50.5"));
-        assert_eq!(row("p95_ms", "unified").as_deref(), Some("95.1"));
-        assert_eq!(row("p99_ms", "unified").as_deref(), Some("99.0"));
+        // Percentiles come from sketches: within 0.3% of a sample next to the exact rank
+        // (latencies here are 1, 2, …, 100 ms; percentile_cont would interpolate 50.5, 95.05, 99.01).
+        for (col, lo, hi) in [
+            ("p50_ms", 50.0, 51.0),
+            ("p95_ms", 95.0, 96.0),
+            ("p99_ms", 99.0, 100.0),
+        ] {
+            let v: f64 = row(col, "unified").unwrap().parse().unwrap();
+            assert!(
+                v >= lo * 0.997 - 0.05 && v <= hi * 1.003 + 0.05,
+                "{col} = {v}"
+            );
+        }
         assert_eq!(row("errors", "unified").as_deref(), Some("2"));
         assert_eq!(row("error_pct", "unified").as_deref(), Some("2.00"));
         assert_eq!(row("traffic_pct", "unified").as_deref(), Some("10.00"));
@@ -165,6 +175,58 @@ mod tests {
         assert_eq!(
             (v.0.as_deref(), v.1.as_str(), v.2.as_str()),
             (Some("-2.00"), "ok", "proceed")
+        );
+    }
+
+    fn requests(domain: &str) -> Option<String> {
+        num(&format!(
+            "SELECT sum(requests)::numeric FROM webhook_routing_stats WHERE domain = '{domain}'"
+        ))
+    }
+
+    /// Whatever way a log row gets its outcome, it reaches the sketches once, in its transaction.
+    #[pg_test]
+    fn sketches_follow_every_way_of_writing() {
+        // One statement, many rows.
+        insert("jobs", "legacy", 1000, 0, 100.0, 1.0);
+        assert_eq!(requests("jobs").as_deref(), Some("1000"));
+        // Decisions, then their outcomes one statement at a time, in one transaction.
+        let payload = "'{\"entry\":[{\"changes\":[{\"value\":{\"messages\":[{\"from\":\"1\",\"type\":\"text\",\"text\":{\"body\":\"a job\"}}]}}]}]}'";
+        for i in 0..50 {
+            let id = Spi::get_one::<i64>(&format!(
+                "SELECT decision_id FROM route_decision({payload})"
+            ))
+            .unwrap()
+            .unwrap();
+            Spi::run(&format!(
+                "SELECT record_routing_outcome({id}, 'success', {})",
+                200 + i
+            ))
+            .unwrap();
+        }
+        assert_eq!(requests("jobs").as_deref(), Some("1050"));
+        // A statement undone by its subtransaction adds nothing.
+        Spi::run(
+            "DO $$ BEGIN \
+               BEGIN \
+                 INSERT INTO webhook_routing_logs(webhook_name, domain, routed_to, response_time_ms, status) \
+                 SELECT 'whatsapp', 'jobs', 'legacy', 10, 'success' FROM generate_series(1, 10); \
+                 RAISE EXCEPTION 'undo'; \
+               EXCEPTION WHEN raise_exception THEN NULL; \
+               END; \
+             END $$",
+        )
+        .unwrap();
+        assert_eq!(requests("jobs").as_deref(), Some("1050"));
+        // A second outcome update of a row is not counted again.
+        Spi::run("UPDATE webhook_routing_logs SET status = 'error' WHERE status = 'success' AND response_time_ms = 200").unwrap();
+        assert_eq!(requests("jobs").as_deref(), Some("1050"));
+        // TRUNCATE empties both.
+        Spi::run("TRUNCATE webhook_routing_logs").unwrap();
+        assert_eq!(requests("jobs"), None);
+        assert_eq!(
+            Spi::get_one::<i64>("SELECT count(*) FROM webhook_routing_sketches").unwrap(),
+            Some(0)
         );
     }
 }

@@ -17,20 +17,29 @@ mod gucs;
 mod health;
 mod jsonb;
 mod outcome;
+mod sketch;
 mod whatsapp;
 
 ::pgrx::pg_module_magic!(name, version);
 
 extension_sql_file!("../sql/bootstrap.sql", name = "bootstrap", bootstrap);
 extension_sql_file!(
-    "../sql/cache_triggers.sql",
-    name = "cache_triggers",
-    requires = ["bootstrap", cache::webhook_routing_invalidate_cache]
+    "../sql/triggers.sql",
+    name = "triggers",
+    requires = [
+        "bootstrap",
+        cache::webhook_routing_invalidate_cache,
+        sketch::webhook_routing_logs_to_sketch,
+        sketch::webhook_routing_logs_flush_sketches
+    ]
 );
 extension_sql_file!(
     "../sql/stats_health.sql",
     name = "stats_health",
-    requires = [gucs::routing_pending_timeout_seconds]
+    requires = [
+        gucs::routing_pending_timeout_seconds,
+        sketch::webhook_routing_sketch_summary
+    ]
 );
 
 #[pg_guard]
