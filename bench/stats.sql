@@ -78,3 +78,9 @@ SELECT :rows, 'percentile_cont (runbook query)', pg_temp.time_ms(:'q_exact'), pg
 SELECT :rows, 'tdigest over rows', pg_temp.time_ms(:'q_tdigest'), pg_temp.err(:'q_tdigest');
 SELECT :rows, 'tdigest per-minute rollup', pg_temp.time_ms(:'q_rollup'), pg_temp.err(:'q_rollup');
 SELECT :rows, 'tdigest rollup rebuild', ms, '' FROM rollup_built;
+-- Fresh to the last committed row: one more row, committed just now, is in the next read.
+INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, response_time_ms, status)
+VALUES ('whatsapp', 'jobs', 'unified', 900, 'success');
+SELECT :rows, 'stats after one more row', pg_temp.time_ms(:'q_stats', 1),
+       CASE WHEN (SELECT sum(requests) FROM webhook_routing_stats) = (SELECT count(*) FROM webhook_routing_logs)
+            THEN 'counts every committed row' ELSE 'MISSED A ROW' END;
