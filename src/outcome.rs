@@ -2,9 +2,9 @@
 //!
 //! Until then the decision's log row is `pending`; past `webhook_routing.pending_timeout` a
 //! pending row counts as an error in stats and health, so a handler that never answers is seen.
-use crate::cache::qualified;
+use crate::cache::{qualified, run_kept};
 use crate::commit::relax_for_log_write;
-use crate::error::{spi_failed, write_returning_id, OrRaise, Refusal};
+use crate::error::{spi_failed, OrRaise, Refusal};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
@@ -63,19 +63,24 @@ fn record_routing_outcome(
     )
     .or_raise();
     relax_for_log_write();
-    let logs = qualified("webhook_routing_logs");
-    let query = format!(
-        "UPDATE {logs} SET status = $2, response_time_ms = $3, error_message = $4, \
-                completed_at = clock_timestamp() \
-         WHERE id = $1 AND status = 'pending' RETURNING id"
-    );
     let args: [DatumWithOid; 4] = [
         id.into(),
         status.as_str().into(),
         response_time_ms.into(),
         error_message.into(),
     ];
-    if write_returning_id(&query, &args).is_none() {
+    let sql = |schema: &str| {
+        format!(
+            "UPDATE {schema}.webhook_routing_logs \
+             SET status = $2, response_time_ms = $3, error_message = $4, \
+                 completed_at = clock_timestamp() \
+             WHERE id = $1 AND status = 'pending' RETURNING id"
+        )
+    };
+    let updated = run_kept("record_outcome", sql, &args)
+        .unwrap_or_else(|e| spi_failed("record the outcome", e));
+    if updated.is_none() {
+        let logs = qualified("webhook_routing_logs");
         // Nothing updated: say whether the decision is unknown or already has its outcome.
         let existing = Spi::get_one_with_args::<String>(
             &format!("SELECT status FROM {logs} WHERE id = $1"),
