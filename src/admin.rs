@@ -5,10 +5,10 @@
 //! `webhook_routing_config` and raises a NOTICE saying what is now in force. Changes are
 //! serialized by a SHARE ROW EXCLUSIVE lock on the config table, which readers do not wait for,
 //! so two concurrent changes never lose one another.
-use crate::cache::qualified;
+use crate::cache::{run_kept, snapshot};
 use crate::commit::insist_for_config_change;
 use crate::config::{Bp, Config};
-use crate::error::{notice, spi_failed, write_returning_id, OrRaise, Refusal};
+use crate::error::{notice, spi_failed, OrRaise, Refusal};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
@@ -109,10 +109,12 @@ fn append(
 ) -> Config {
     validate_reason(reason).or_raise();
     insist_for_config_change();
-    let table = qualified("webhook_routing_config");
-    Spi::run(&format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
-        .unwrap_or_else(|e| spi_failed("lock webhook_routing_config", e));
-    let current = Config::load().unwrap_or_default();
+    let schema = snapshot().location.schema.clone();
+    Spi::run(&format!(
+        "LOCK TABLE {schema}.webhook_routing_config IN SHARE ROW EXCLUSIVE MODE"
+    ))
+    .unwrap_or_else(|e| spi_failed("lock webhook_routing_config", e));
+    let current = Config::load_from(&schema).unwrap_or_default();
     let mut next = change(&current).or_raise();
     let (pct_domains, pct_values): (Vec<&str>, Vec<i32>) = next
         .domain_percentages
@@ -124,17 +126,19 @@ fn append(
         .iter()
         .map(|(d, e)| (d.as_str(), *e))
         .unzip();
-    let query = format!(
-        "INSERT INTO {table} (percentage, enabled, domains, protected_domains, \
-                              domain_percentages, domain_enabled, action, reason) \
-         SELECT round($1 / 100.0, 2), $2, $3, $4, \
-                (SELECT coalesce(jsonb_object_agg(k, round(v / 100.0, 2)), '{{}}') \
-                   FROM unnest($5::text[], $6::int4[]) AS t(k, v)), \
-                (SELECT coalesce(jsonb_object_agg(k, v), '{{}}') \
-                   FROM unnest($7::text[], $8::bool[]) AS t(k, v)), \
-                $9, $10 \
-         RETURNING id"
-    );
+    let sql = |schema: &str| {
+        format!(
+            "INSERT INTO {schema}.webhook_routing_config (percentage, enabled, domains, \
+                 protected_domains, domain_percentages, domain_enabled, action, reason) \
+             SELECT round($1 / 100.0, 2), $2, $3, $4, \
+                    (SELECT coalesce(jsonb_object_agg(k, round(v / 100.0, 2)), '{{}}') \
+                       FROM unnest($5::text[], $6::int4[]) AS t(k, v)), \
+                    (SELECT coalesce(jsonb_object_agg(k, v), '{{}}') \
+                       FROM unnest($7::text[], $8::bool[]) AS t(k, v)), \
+                    $9, $10 \
+             RETURNING id"
+        )
+    };
     let args: [DatumWithOid; 10] = [
         next.percentage.into(),
         next.enabled.into(),
@@ -147,7 +151,8 @@ fn append(
         action.into(),
         reason.into(),
     ];
-    next.id = write_returning_id(&query, &args);
+    next.id = run_kept("append_config", sql, &args)
+        .unwrap_or_else(|e| spi_failed("append to webhook_routing_config", e));
     next
 }
 
@@ -455,7 +460,7 @@ mod tests {
         Spi::run("SELECT set_routing_domains(ARRAY['jobs','marketplace','property','ai_agents'])")
             .unwrap();
         assert_eq!(history().0, count + 5);
-        let cfg = Config::load().unwrap();
+        let cfg = Config::load_from(&crate::cache::snapshot().location.schema).unwrap();
         assert_eq!(cfg.percentage, 1000);
         assert!(cfg.enabled);
         assert_eq!(cfg.percentage_for("jobs"), 2500);

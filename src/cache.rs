@@ -132,8 +132,12 @@ thread_local! {
 }
 
 /// Run the kept statement `name` (built by `sql` from the extension's quoted schema) with
-/// `args`, to completion (see `write_returning_id`), and return its first column if it returned
-/// a row. The plan is taken out while it runs, so that a trigger it fires can use another.
+/// `args`, and return its first column if it returned a row. The plan is taken out while it
+/// runs, so that a trigger it fires can use another.
+///
+/// Always to completion, never with a row limit: SPI stops the executor once the limit is
+/// reached, before the statement-level AFTER triggers fire (the ones that invalidate the
+/// backends' caches and write the sketches).
 pub fn run_kept(
     name: &'static str,
     sql: impl FnOnce(&str) -> String,

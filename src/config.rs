@@ -1,6 +1,5 @@
 //! The rollout settings in force (the newest row of `webhook_routing_config`) and the detection
 //! rules, read through SPI.
-use crate::cache::qualified;
 use crate::detect::{MatchKind, Rule, Rules};
 use crate::error::spi_failed;
 use crate::jsonb::JsonbArg;
@@ -72,21 +71,13 @@ impl Config {
         self.domain_enabled.get(domain).copied().unwrap_or(true)
     }
 
-    /// The newest row of the history, or None when the history is empty.
-    pub fn load() -> Option<Config> {
-        Self::load_from_table(&qualified("webhook_routing_config"))
-    }
-
-    /// The same, given the extension's quoted schema.
+    /// The newest row of the history in the extension's (quoted) schema, or None when the
+    /// history is empty.
     pub fn load_from(schema: &str) -> Option<Config> {
-        Self::load_from_table(&format!("{schema}.webhook_routing_config"))
-    }
-
-    fn load_from_table(table: &str) -> Option<Config> {
         let query = format!(
             "SELECT id, (percentage * 100)::int4, enabled, domains, protected_domains, \
                     domain_percentages, domain_enabled \
-             FROM {table} ORDER BY created_at DESC, id DESC LIMIT 1"
+             FROM {schema}.webhook_routing_config ORDER BY created_at DESC, id DESC LIMIT 1"
         );
         Spi::connect(|client| {
             let table = client

@@ -510,12 +510,11 @@ mod tests {
                 "no_user_message",
             ),
         ];
-        for (json, domain, _, _) in &cases {
+        for (json, domain, installed, _) in &cases {
             let (d, target, reason) = route(&fixture(json));
             assert_eq!(d.as_deref(), *domain);
             assert_eq!(target, "legacy", "installed config is 0%, disabled");
-            let expected = cases.iter().find(|c| c.0 == *json).unwrap().2;
-            assert_eq!(reason, expected);
+            assert_eq!(reason, *installed);
         }
         Spi::run("SELECT set_routing_enabled(true, 'test')").unwrap();
         Spi::run("SELECT update_routing_percentage(100, 'test')").unwrap();

@@ -102,19 +102,3 @@ pub fn notice(message: impl Into<String>, detail: Option<String>) {
     }
     report.report(PgLogLevel::NOTICE);
 }
-
-/// Run a data-changing statement that returns one id, to completion.
-///
-/// Never with a row limit: SPI stops the executor once the limit is reached, before the
-/// statement-level AFTER triggers fire (the ones that invalidate the backends' caches).
-pub fn write_returning_id(query: &str, args: &[pgrx::datum::DatumWithOid]) -> Option<i64> {
-    pgrx::Spi::connect_mut(|client| {
-        let table = client.update(query, None, args)?;
-        if table.is_empty() {
-            Ok(None)
-        } else {
-            table.first().get_one::<i64>()
-        }
-    })
-    .unwrap_or_else(|e: pgrx::spi::SpiError| spi_failed("write", e))
-}
