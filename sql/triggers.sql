@@ -38,3 +38,122 @@ END $$;
 CREATE TRIGGER webhook_routing_logs_truncate_sketches
     AFTER TRUNCATE ON webhook_routing_logs
     FOR EACH STATEMENT EXECUTE FUNCTION webhook_routing_logs_truncated();
+
+-- Rules and thresholds are edited by hand (by webhook_routing_admin): a bad row is refused
+-- before it is written, with what is wrong and how to fix it. The table constraints stay as
+-- the last line of defence.
+CREATE FUNCTION webhook_routing_rules_validate() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    pattern text := btrim(NEW.pattern);
+    types text[] := ARRAY['text', 'image', 'audio', 'video', 'document', 'sticker', 'location',
+                          'contacts', 'interactive', 'button', 'order', 'reaction', 'system',
+                          'request_welcome', 'unsupported', 'unknown'];
+    existing bigint;
+BEGIN
+    IF NEW.domain IS NULL OR NEW.match_kind IS NULL OR NEW.pattern IS NULL THEN
+        RAISE EXCEPTION 'a rule needs a domain, a match_kind and a pattern'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'E.g. (domain, match_kind, pattern) = (''jobs'', ''keyword'', ''job*'').';
+    END IF;
+    IF NEW.domain !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid rule domain "%"', NEW.domain
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A domain name has lowercase letters, digits and underscores, starts with a letter, and has at most 63 characters.',
+                  HINT = 'Use the domain names of the routing config, e.g. jobs or ai_agents.';
+    END IF;
+    IF NEW.match_kind NOT IN ('keyword', 'id_prefix', 'message_type') THEN
+        RAISE EXCEPTION 'invalid match_kind "%"', NEW.match_kind
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'match_kind is keyword, id_prefix or message_type.';
+    END IF;
+    IF pattern = '' THEN
+        RAISE EXCEPTION 'empty rule pattern'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Give the word, phrase, id prefix or message type to match.';
+    END IF;
+    IF length(pattern) > 200 THEN
+        RAISE EXCEPTION 'rule pattern is too long'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('It has %s characters; at most 200 are allowed.', length(pattern)),
+                  HINT = 'Match on a shorter word or phrase.';
+    END IF;
+    IF NEW.match_kind = 'keyword' THEN
+        IF pattern !~ '[[:alnum:]]' THEN
+            RAISE EXCEPTION 'keyword pattern "%" has no letters or digits', pattern
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'Keywords match whole words of the message text; punctuation is ignored.',
+                      HINT = 'Use words, e.g. ''looking for work'', or a stem, e.g. ''job*''.';
+        END IF;
+        IF pattern ~ '\*.' THEN
+            RAISE EXCEPTION 'keyword pattern "%" has a * before its end', pattern
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'A * may only end a pattern, where it makes the last word a stem.',
+                      HINT = 'Write ''job*'' to match job, jobs and jobseeker; patterns are not regular expressions.';
+        END IF;
+    ELSIF NEW.match_kind = 'message_type' AND NOT (lower(pattern) = ANY (types)) THEN
+        RAISE EXCEPTION 'unknown message type "%"', pattern
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('WhatsApp message types: %s.', array_to_string(types, ', ')),
+                  HINT = 'Use one of the message types WhatsApp sends.';
+    ELSIF NEW.match_kind = 'id_prefix' AND pattern ~ '\s' THEN
+        RAISE EXCEPTION 'id prefix "%" has a space', pattern
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'Interactive reply ids and button payloads have no spaces.',
+                  HINT = 'Use the start of the ids your templates send, e.g. jobs_.';
+    END IF;
+    SELECT r.id INTO existing FROM @extschema@.webhook_routing_rules AS r
+    WHERE r.match_kind = NEW.match_kind AND r.pattern = NEW.pattern AND r.domain = NEW.domain
+      AND r.id <> NEW.id;
+    IF FOUND THEN
+        RAISE EXCEPTION 'rule % already matches % "%" to %', existing, NEW.match_kind, NEW.pattern, NEW.domain
+            USING ERRCODE = 'unique_violation',
+                  HINT = pg_catalog.format('Update rule %s instead, e.g. its priority or enabled.', existing);
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER webhook_routing_rules_validate
+    BEFORE INSERT OR UPDATE ON webhook_routing_rules
+    FOR EACH ROW EXECUTE FUNCTION webhook_routing_rules_validate();
+
+CREATE FUNCTION webhook_routing_thresholds_validate() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.domain IS NOT NULL AND NEW.domain !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid threshold domain "%"', NEW.domain
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use a domain name, e.g. jobs, or NULL for the default of every domain.';
+    END IF;
+    IF NEW.check_name IS NULL
+       OR NEW.check_name NOT IN ('error_rate', 'p95_latency', 'error_rate_vs_legacy', 'p95_vs_legacy') THEN
+        RAISE EXCEPTION 'unknown health check "%"', coalesce(NEW.check_name, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'check_name is error_rate (%), p95_latency (ms), error_rate_vs_legacy (points) or p95_vs_legacy (ratio).';
+    END IF;
+    IF NEW.warning IS NULL OR NEW.critical IS NULL THEN
+        RAISE EXCEPTION 'a threshold needs both a warning and a critical level'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Set warning and critical, e.g. 0.1 and 0.5 for the error rate.';
+    END IF;
+    IF NEW.warning = 'NaN' OR NEW.critical = 'NaN' OR NEW.warning < 0 OR NEW.critical < NEW.warning THEN
+        RAISE EXCEPTION 'invalid levels for %: warning %, critical %', NEW.check_name, NEW.warning, NEW.critical
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The warning level is a number of at least 0, and the critical level is at least the warning level.',
+                  HINT = 'E.g. warning 0.1, critical 0.5 for error_rate (%); 2000, 3000 for p95_latency (ms).';
+    END IF;
+    IF NEW.min_samples IS NULL OR NEW.min_samples < 1 THEN
+        RAISE EXCEPTION 'invalid min_samples %', coalesce(NEW.min_samples::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'min_samples is at least 1: the number of outcomes below which health says insufficient_data.';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER webhook_routing_thresholds_validate
+    BEFORE INSERT OR UPDATE ON webhook_routing_thresholds
+    FOR EACH ROW EXECUTE FUNCTION webhook_routing_thresholds_validate();

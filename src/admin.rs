@@ -100,6 +100,19 @@ pub fn validate_domain(config: &Config, domain: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// The role that called the admin function, as `current_user` says outside it (inside a
+/// SECURITY DEFINER function, `current_user` is the extension's owner).
+fn calling_role() -> String {
+    // SAFETY: the outer user id is always a valid role of this session; the name is palloc'd
+    // and copied out at once.
+    unsafe {
+        let name = pg_sys::GetUserNameFromId(pg_sys::GetOuterUserId(), false);
+        core::ffi::CStr::from_ptr(name)
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
 /// Lock the history, read the row in force, let `change` build the next one (or refuse), and
 /// append it. Returns the new row.
 fn append(
@@ -129,17 +142,19 @@ fn append(
     let sql = |schema: &str| {
         format!(
             "INSERT INTO {schema}.webhook_routing_config (percentage, enabled, domains, \
-                 protected_domains, domain_percentages, domain_enabled, action, reason) \
+                 protected_domains, domain_percentages, domain_enabled, action, reason, \
+                 changed_by) \
              SELECT round($1 / 100.0, 2), $2, $3, $4, \
                     (SELECT coalesce(jsonb_object_agg(k, round(v / 100.0, 2)), '{{}}') \
                        FROM unnest($5::text[], $6::int4[]) AS t(k, v)), \
                     (SELECT coalesce(jsonb_object_agg(k, v), '{{}}') \
                        FROM unnest($7::text[], $8::bool[]) AS t(k, v)), \
-                    $9, $10 \
+                    $9, $10, $11 \
              RETURNING id"
         )
     };
-    let args: [DatumWithOid; 10] = [
+    let changed_by = calling_role();
+    let args: [DatumWithOid; 11] = [
         next.percentage.into(),
         next.enabled.into(),
         next.domains.clone().into(),
@@ -150,6 +165,7 @@ fn append(
         en_values.into(),
         action.into(),
         reason.into(),
+        changed_by.as_str().into(),
     ];
     next.id = run_kept("append_config", sql, &args)
         .unwrap_or_else(|e| spi_failed("append to webhook_routing_config", e));
@@ -166,7 +182,8 @@ fn overrides_detail<T: std::fmt::Display>(
 }
 
 /// Set the rollout percentage, globally or for one domain (which then overrides the global one).
-#[pg_extern(volatile, parallel_unsafe)]
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn update_routing_percentage(
     percentage: Option<AnyNumeric>,
     reason: default!(Option<&str>, "NULL"),
@@ -212,7 +229,8 @@ fn update_routing_percentage(
 }
 
 /// Turn routing on or off, globally (the kill switch) or for one domain.
-#[pg_extern(volatile, parallel_unsafe)]
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn set_routing_enabled(
     enabled: Option<bool>,
     reason: default!(Option<&str>, "NULL"),
@@ -263,7 +281,8 @@ fn set_routing_enabled(
 }
 
 /// Set which domains may be routed. Protected domains can never be among them.
-#[pg_extern(volatile, parallel_unsafe)]
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn set_routing_domains(
     domains: Option<Vec<Option<String>>>,
     reason: default!(Option<&str>, "NULL"),

@@ -94,6 +94,39 @@ fn locate() -> Location {
     }
 }
 
+/// Run `f` with `search_path = pg_catalog, pg_temp`, restored afterwards (and by Postgres on
+/// error). The statements the extension runs once in a while (cache loads, error paths) run
+/// inside: names are then resolved in pg_catalog and the extension's own schema (which every
+/// statement names), never in a schema a caller put on its search_path, where a look-alike
+/// function or operator could run with the caller's rights.
+///
+/// Kept plans cannot rely on it: Postgres re-parses a kept statement under the caller's
+/// search_path whenever that differs from the one it was parsed under. Their text names every
+/// function and operator with its schema (`pg_catalog.round`, `OPERATOR(pg_catalog.=)`), so a
+/// re-parse under any path resolves the same objects. It costs a GUC change, too much for
+/// every decision.
+pub fn with_pinned_search_path<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: the same calls a function's `SET search_path` clause makes (fmgr_security_definer):
+    // a GUC nest level, a SAVE-action setting in it, and AtEOXact_GUC to pop it. An error
+    // inside `f` aborts the (sub)transaction, which pops the level too.
+    unsafe {
+        let level = pg_sys::NewGUCNestLevel();
+        pg_sys::set_config_option(
+            c"search_path".as_ptr(),
+            c"pg_catalog, pg_temp".as_ptr(),
+            pg_sys::GucContext::PGC_USERSET,
+            pg_sys::GucSource::PGC_S_SESSION,
+            pg_sys::GucAction::GUC_ACTION_SAVE,
+            true,
+            pg_sys::PGERROR as i32,
+            false,
+        );
+        let result = f();
+        pg_sys::AtEOXact_GUC(true, level);
+        result
+    }
+}
+
 /// The snapshot in force, reloaded if a change committed since it was read.
 pub fn snapshot() -> Rc<Snapshot> {
     register_callback();
@@ -105,12 +138,14 @@ pub fn snapshot() -> Rc<Snapshot> {
     // Mark valid before reading: an invalidation that arrives while we read clears it again,
     // and the next call reads anew.
     VALID.with(|v| v.set(true));
-    let location = locate();
-    WATCHED.with(|w| w.set([location.config, location.rules]));
-    let snapshot = Rc::new(Snapshot {
-        config: Config::load_from(&location.schema),
-        rules: load_rules(&location.schema),
-        location,
+    let snapshot = with_pinned_search_path(|| {
+        let location = locate();
+        WATCHED.with(|w| w.set([location.config, location.rules]));
+        Rc::new(Snapshot {
+            config: Config::load_from(&location.schema),
+            rules: load_rules(&location.schema),
+            location,
+        })
     });
     SNAPSHOT.with(|s| *s.borrow_mut() = Some(snapshot.clone()));
     snapshot
@@ -138,6 +173,9 @@ thread_local! {
 /// Always to completion, never with a row limit: SPI stops the executor once the limit is
 /// reached, before the statement-level AFTER triggers fire (the ones that invalidate the
 /// backends' caches and write the sketches).
+///
+/// `sql` must name every function and operator with its schema (see `with_pinned_search_path`):
+/// the statement is re-parsed under whatever search_path the caller has.
 pub fn run_kept(
     name: &'static str,
     sql: impl FnOnce(&str) -> String,

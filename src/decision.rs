@@ -178,7 +178,7 @@ fn log_decision(webhook_name: Option<&str>, decision: &Decision) -> i64 {
         format!(
             "INSERT INTO {schema}.webhook_routing_logs (webhook_name, domain, routed_to, status, \
                  reason, bucket, percentage, config_id, rule_id, message_id) \
-             VALUES ($1, $2, $3, 'pending', $4, $5, round($6 / 100.0, 2), $7, $8, $9) \
+             VALUES ($1, $2, $3, 'pending', $4, $5, pg_catalog.round($6 OPERATOR(pg_catalog./) 100.0, 2), $7, $8, $9) \
              RETURNING id"
         )
     };

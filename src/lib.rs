@@ -41,6 +41,7 @@ extension_sql_file!(
         sketch::webhook_routing_sketch_summary
     ]
 );
+extension_sql_file!("../sql/security.sql", name = "security", finalize);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {

@@ -2,7 +2,7 @@
 //!
 //! Until then the decision's log row is `pending`; past `webhook_routing.pending_timeout` a
 //! pending row counts as an error in stats and health, so a handler that never answers is seen.
-use crate::cache::{qualified, run_kept};
+use crate::cache::{qualified, run_kept, with_pinned_search_path};
 use crate::commit::relax_for_log_write;
 use crate::error::{spi_failed, OrRaise, Refusal};
 use pgrx::datum::DatumWithOid;
@@ -73,8 +73,9 @@ fn record_routing_outcome(
         format!(
             "UPDATE {schema}.webhook_routing_logs \
              SET status = $2, response_time_ms = $3, error_message = $4, \
-                 completed_at = clock_timestamp() \
-             WHERE id = $1 AND status = 'pending' RETURNING id"
+                 completed_at = pg_catalog.clock_timestamp() \
+             WHERE id OPERATOR(pg_catalog.=) $1 \
+               AND status OPERATOR(pg_catalog.=) 'pending' RETURNING id"
         )
     };
     let updated = run_kept("record_outcome", sql, &args)
@@ -82,10 +83,12 @@ fn record_routing_outcome(
     if updated.is_none() {
         let logs = qualified("webhook_routing_logs");
         // Nothing updated: say whether the decision is unknown or already has its outcome.
-        let existing = Spi::get_one_with_args::<String>(
-            &format!("SELECT status FROM {logs} WHERE id = $1"),
-            &[id.into()],
-        );
+        let existing = with_pinned_search_path(|| {
+            Spi::get_one_with_args::<String>(
+                &format!("SELECT status FROM {logs} WHERE id = $1"),
+                &[id.into()],
+            )
+        });
         match existing {
             Ok(Some(previous)) => Refusal::new(
                 PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,

@@ -225,8 +225,8 @@ fn webhook_routing_logs_flush_sketches<'a>(
                      (minute, domain, routed_to, shard, completed, errors, latency) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) \
                  ON CONFLICT (minute, domain, routed_to, shard) DO UPDATE \
-                 SET completed = s.completed + excluded.completed, \
-                     errors = s.errors + excluded.errors, \
+                 SET completed = s.completed OPERATOR(pg_catalog.+) excluded.completed, \
+                     errors = s.errors OPERATOR(pg_catalog.+) excluded.errors, \
                      latency = {schema}.webhook_routing_sketch_merge(s.latency, excluded.latency)"
             )
         };

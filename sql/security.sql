@@ -1,0 +1,136 @@
+-- Who may do what. Runs last, once every object exists.
+--
+-- Three roles, created when absent (roles belong to the cluster: DROP EXTENSION leaves them):
+--   webhook_routing_caller  the webhook functions: route_decision, record_routing_outcome
+--   webhook_routing_reader  dashboards and on-call: stats, health, the tables read-only
+--   webhook_routing_admin   operators: the admin functions, rules and thresholds, and all a
+--                           reader may do
+-- Grant them to login roles (on Supabase: service_role to the caller role, operators to admin).
+DO $$
+DECLARE
+    r text;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['webhook_routing_admin', 'webhook_routing_caller', 'webhook_routing_reader'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
+        END IF;
+    END LOOP;
+END $$;
+
+-- Nothing for PUBLIC, nor for anyone default privileges gave something to while the objects
+-- were created (Supabase grants every new table and function in public to anon and
+-- authenticated): every privilege on the extension's objects is taken back, but the owner's.
+DO $$
+DECLARE
+    obj record;
+    grantee text;
+BEGIN
+    FOR obj IN
+        SELECT 'FUNCTION' AS kind, p.oid::regprocedure::text AS name, p.proacl AS acl, p.proowner AS owner
+        FROM pg_catalog.pg_depend d
+        JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'webhook_routing'
+        JOIN pg_catalog.pg_proc p ON p.oid = d.objid AND d.classid = 'pg_catalog.pg_proc'::regclass
+        WHERE d.deptype = 'e'
+        UNION ALL
+        SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.oid::regclass::text,
+               c.relacl, c.relowner
+        FROM pg_catalog.pg_class c
+        WHERE c.relkind IN ('r', 'p', 'v', 'S')
+          AND (c.oid IN (SELECT d.objid FROM pg_catalog.pg_depend d
+                         JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'webhook_routing'
+                         WHERE d.deptype = 'e' AND d.classid = 'pg_catalog.pg_class'::regclass)
+               -- identity sequences belong to their table, not to the extension
+               OR c.oid IN (SELECT d.objid FROM pg_catalog.pg_depend d
+                            JOIN pg_catalog.pg_depend t ON t.objid = d.refobjid AND t.deptype = 'e'
+                            JOIN pg_catalog.pg_extension e ON e.oid = t.refobjid AND e.extname = 'webhook_routing'
+                            WHERE d.deptype = 'i' AND d.classid = 'pg_catalog.pg_class'::regclass))
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s %s FROM PUBLIC', obj.kind, obj.name);
+        FOR grantee IN
+            SELECT DISTINCT a.grantee::regrole::text
+            FROM pg_catalog.aclexplode(obj.acl) AS a
+            WHERE a.grantee <> 0 AND a.grantee <> obj.owner
+        LOOP
+            EXECUTE pg_catalog.format('REVOKE ALL ON %s %s FROM %s', obj.kind, obj.name, grantee);
+        END LOOP;
+    END LOOP;
+END $$;
+
+-- The caller: decide, log, report outcomes. route_decision and record_routing_outcome run with
+-- the caller's rights (a SECURITY DEFINER switch would cost every webhook a GUC change), so
+-- the caller reads the config and rules it caches, writes the log, and writes the latency
+-- sketches the log's triggers maintain. It may also log a request by a plain INSERT.
+GRANT EXECUTE ON FUNCTION
+    @extschema@.route_decision(jsonb, text, text, boolean),
+    @extschema@.record_routing_outcome(bigint, text, numeric, text),
+    @extschema@.routing_bucket(text, text),
+    @extschema@.webhook_routing_sketch_merge(bytea, bytea)
+    TO webhook_routing_caller;
+GRANT SELECT ON @extschema@.webhook_routing_config, @extschema@.webhook_routing_rules
+    TO webhook_routing_caller;
+GRANT SELECT, INSERT ON @extschema@.webhook_routing_logs TO webhook_routing_caller;
+GRANT UPDATE (status, response_time_ms, error_message, completed_at)
+    ON @extschema@.webhook_routing_logs TO webhook_routing_caller;
+GRANT SELECT, INSERT, UPDATE ON @extschema@.webhook_routing_sketches TO webhook_routing_caller;
+
+-- The reader: everything read-only; stats and health.
+GRANT EXECUTE ON FUNCTION
+    @extschema@.routing_stats(interval),
+    @extschema@.check_routing_health(interval),
+    @extschema@.webhook_routing_window(interval),
+    @extschema@.webhook_routing_sketch_summary(bytea[]),
+    @extschema@.routing_pending_timeout_seconds(),
+    @extschema@.routing_bucket(text, text)
+    TO webhook_routing_reader, webhook_routing_admin;
+GRANT SELECT ON
+    @extschema@.webhook_routing_config,
+    @extschema@.webhook_routing_logs,
+    @extschema@.webhook_routing_sketches,
+    @extschema@.webhook_routing_rules,
+    @extschema@.webhook_routing_thresholds,
+    @extschema@.webhook_routing_stats
+    TO webhook_routing_reader, webhook_routing_admin;
+
+-- The admin: the config history only through the admin functions (SECURITY DEFINER, so that
+-- no one rewrites or deletes history by hand); rules and thresholds directly.
+GRANT EXECUTE ON FUNCTION
+    @extschema@.update_routing_percentage(numeric, text, text),
+    @extschema@.set_routing_enabled(boolean, text, text),
+    @extschema@.set_routing_domains(text[], text)
+    TO webhook_routing_admin;
+GRANT INSERT, UPDATE, DELETE ON @extschema@.webhook_routing_rules, @extschema@.webhook_routing_thresholds
+    TO webhook_routing_admin;
+GRANT USAGE ON SEQUENCE @extschema@.webhook_routing_rules_id_seq TO webhook_routing_admin;
+
+-- Row level security on every table: a role granted a table by someone else (default
+-- privileges, a careless GRANT) still sees and changes nothing without a policy. The owner,
+-- which the SECURITY DEFINER functions run as, is not subject to it.
+ALTER TABLE @extschema@.webhook_routing_config ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.webhook_routing_logs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.webhook_routing_sketches ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.webhook_routing_rules ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.webhook_routing_thresholds ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_config FOR SELECT
+    TO webhook_routing_reader, webhook_routing_admin, webhook_routing_caller USING (true);
+CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_rules FOR SELECT
+    TO webhook_routing_reader, webhook_routing_admin, webhook_routing_caller USING (true);
+CREATE POLICY webhook_routing_edit ON @extschema@.webhook_routing_rules FOR ALL
+    TO webhook_routing_admin USING (true) WITH CHECK (true);
+CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_thresholds FOR SELECT
+    TO webhook_routing_reader, webhook_routing_admin USING (true);
+CREATE POLICY webhook_routing_edit ON @extschema@.webhook_routing_thresholds FOR ALL
+    TO webhook_routing_admin USING (true) WITH CHECK (true);
+CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_logs FOR SELECT
+    TO webhook_routing_reader, webhook_routing_admin, webhook_routing_caller USING (true);
+CREATE POLICY webhook_routing_log ON @extschema@.webhook_routing_logs FOR INSERT
+    TO webhook_routing_caller WITH CHECK (true);
+-- An outcome is reported once: only a pending decision can be updated.
+CREATE POLICY webhook_routing_report ON @extschema@.webhook_routing_logs FOR UPDATE
+    TO webhook_routing_caller USING (status = 'pending') WITH CHECK (true);
+CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_sketches FOR SELECT
+    TO webhook_routing_reader, webhook_routing_admin, webhook_routing_caller USING (true);
+CREATE POLICY webhook_routing_write ON @extschema@.webhook_routing_sketches FOR INSERT
+    TO webhook_routing_caller WITH CHECK (true);
+CREATE POLICY webhook_routing_merge ON @extschema@.webhook_routing_sketches FOR UPDATE
+    TO webhook_routing_caller USING (true) WITH CHECK (true);
