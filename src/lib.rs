@@ -17,6 +17,8 @@ mod gucs;
 mod health;
 mod jsonb;
 mod outcome;
+#[cfg(any(test, feature = "pg_test"))]
+mod proptests;
 mod sketch;
 mod whatsapp;
 
