@@ -5,7 +5,7 @@ set -euo pipefail
 PG_CONFIG=/usr/bin/pg_config
 PG_BIN=/usr/lib/postgresql/15/bin
 PGRX_VERSION=0.18.1
-APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev build-essential pkg-config sudo)
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev build-essential pkg-config sudo procps)
 
 say() { printf '\n== %s\n' "$*"; }
 
@@ -37,9 +37,24 @@ ensure_cargo_pgrx() {
     fi
 }
 
+# The client tests' dependencies (tests/node): Node.js, then the locked npm packages.
+ensure_node_deps() {
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        say "installing nodejs and npm"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    fi
+    if [ ! -f tests/node/node_modules/.package-lock.json ] \
+            || ! cmp -s tests/node/package-lock.json tests/node/node_modules/.package-lock.json.installed; then
+        (cd tests/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null \
+            && cp package-lock.json node_modules/.package-lock.json.installed)
+    fi
+}
+
 ensure_toolchain() {
     ensure_packages
     ensure_cargo_pgrx
+    ensure_node_deps
 }
 
 free_port() {
@@ -57,6 +72,28 @@ cluster_start() {
     as_root runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
         -o "-p $PGPORT -k $dir -c listen_addresses=127.0.0.1 ${CLUSTER_OPTIONS:-}" start >/dev/null
     export PGHOST=$dir PGPORT PGUSER=postgres
+}
+
+# cluster_crash DIR: kill -9 the postmaster and every process of the cluster at once.
+cluster_crash() {
+    local dir=$1 pids p
+    local pm
+    pm=$(as_root head -n 1 "$dir/data/postmaster.pid")
+    pids="$pm $(pgrep -P "$pm" | tr '\n' ' ')"
+    # shellcheck disable=SC2086
+    as_root kill -9 $pids 2>/dev/null || true
+    for p in $pids; do
+        while as_root kill -0 "$p" 2>/dev/null; do sleep 0.05; done
+    done
+}
+
+# cluster_restart DIR: start the cluster in DIR again on the same port (after a crash: recovery).
+cluster_restart() {
+    local dir=$1
+    # Every process of the cluster is gone: the lock file is stale.
+    as_root rm -f "$dir/data/postmaster.pid"
+    as_root runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 120 \
+        -o "-p $PGPORT -k $dir -c listen_addresses=127.0.0.1 ${CLUSTER_OPTIONS:-}" start >/dev/null
 }
 
 cluster_stop() {
