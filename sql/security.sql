@@ -98,6 +98,10 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.set_routing_enabled(boolean, text, text),
     @extschema@.set_routing_domains(text[], text)
     TO webhook_routing_admin;
+GRANT EXECUTE ON FUNCTION
+    @extschema@.create_routing_log_partitions(integer),
+    @extschema@.prune_routing_logs(interval)
+    TO webhook_routing_admin;
 GRANT INSERT, UPDATE, DELETE ON @extschema@.webhook_routing_rules, @extschema@.webhook_routing_thresholds
     TO webhook_routing_admin;
 GRANT USAGE ON SEQUENCE @extschema@.webhook_routing_rules_id_seq TO webhook_routing_admin;
@@ -107,6 +111,8 @@ GRANT USAGE ON SEQUENCE @extschema@.webhook_routing_rules_id_seq TO webhook_rout
 -- which the SECURITY DEFINER functions run as, is not subject to it.
 ALTER TABLE @extschema@.webhook_routing_config ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_logs ENABLE ROW LEVEL SECURITY;
+-- Partitions are reached through the log; read directly, they show nothing but to the owner.
+ALTER TABLE @extschema@.webhook_routing_logs_default ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_sketches ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_rules ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_thresholds ENABLE ROW LEVEL SECURITY;

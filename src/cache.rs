@@ -162,7 +162,7 @@ thread_local! {
     /// Statements run on every decision or outcome, planned once per backend (per schema) and
     /// kept: parsing and planning them on each call cost more than running them. Postgres
     /// re-plans a kept statement by itself when a table it uses changes.
-    static PLANS: RefCell<HashMap<&'static str, (String, OwnedPreparedStatement)>> =
+    static PLANS: RefCell<HashMap<&'static str, (String, i64, OwnedPreparedStatement)>> =
         RefCell::new(HashMap::new());
 }
 
@@ -181,14 +181,31 @@ pub fn run_kept(
     sql: impl FnOnce(&str) -> String,
     args: &[DatumWithOid],
 ) -> SpiResult<Option<i64>> {
+    run_kept_variant(name, 0, |schema, _| sql(schema), args)
+}
+
+/// `run_kept` for a statement whose text depends on `variant` too (e.g. a day, written into it
+/// as a constant so that the planner prunes partitions): re-planned when the variant changes.
+pub fn run_kept_variant(
+    name: &'static str,
+    variant: i64,
+    sql: impl FnOnce(&str, i64) -> String,
+    args: &[DatumWithOid],
+) -> SpiResult<Option<i64>> {
     let schema = snapshot().location.schema.clone();
     Spi::connect_mut(|client| {
         let kept = PLANS.with(|p| p.borrow_mut().remove(name));
         let plan = match kept {
-            Some((for_schema, plan)) if for_schema == schema => plan,
+            Some((for_schema, for_variant, plan))
+                if for_schema == schema && for_variant == variant =>
+            {
+                plan
+            }
             _ => {
                 let oids: Vec<PgOid> = args.iter().map(|a| PgOid::from(a.oid())).collect();
-                client.prepare_mut(sql(&schema).as_str(), &oids)?.keep()
+                client
+                    .prepare_mut(sql(&schema, variant).as_str(), &oids)?
+                    .keep()
             }
         };
         let table = client.update(&plan, None, args)?;
@@ -198,7 +215,7 @@ pub fn run_kept(
             Err(pgrx::spi::SpiError::NoTupleTable | pgrx::spi::SpiError::InvalidPosition) => None,
             Err(e) => return Err(e),
         };
-        PLANS.with(|p| p.borrow_mut().insert(name, (schema, plan)));
+        PLANS.with(|p| p.borrow_mut().insert(name, (schema, variant, plan)));
         Ok(first)
     })
 }

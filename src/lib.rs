@@ -43,6 +43,11 @@ extension_sql_file!(
         sketch::webhook_routing_sketch_summary
     ]
 );
+extension_sql_file!(
+    "../sql/retention.sql",
+    name = "retention",
+    requires = ["triggers"]
+);
 extension_sql_file!("../sql/security.sql", name = "security", finalize);
 
 #[pg_guard]

@@ -2,7 +2,7 @@
 //!
 //! Until then the decision's log row is `pending`; past `webhook_routing.pending_timeout` a
 //! pending row counts as an error in stats and health, so a handler that never answers is seen.
-use crate::cache::{qualified, run_kept, with_pinned_search_path};
+use crate::cache::{qualified, run_kept, run_kept_variant, with_pinned_search_path};
 use crate::commit::relax_for_log_write;
 use crate::error::{spi_failed, OrRaise, Refusal};
 use pgrx::datum::DatumWithOid;
@@ -46,6 +46,18 @@ fn validate(
     Ok((id, status.to_owned()))
 }
 
+const DAY_SECONDS: i64 = 86_400;
+
+/// The start of the current transaction's UTC day, in Unix seconds: the day `now()` is in.
+fn transaction_utc_day() -> i64 {
+    // Postgres timestamps count microseconds from 2000-01-01 00:00 UTC.
+    const POSTGRES_EPOCH_UNIX: i64 = 946_684_800;
+    // SAFETY: reads the start time of the transaction in progress.
+    let start = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
+    let unix = start.div_euclid(1_000_000) + POSTGRES_EPOCH_UNIX;
+    unix.div_euclid(DAY_SECONDS) * DAY_SECONDS
+}
+
 /// Record the outcome of a decision: `status` is 'success' or 'error', `response_time_ms` the
 /// handler's time (NULL when unknown). Each decision takes one outcome.
 #[pg_extern(volatile, parallel_unsafe)]
@@ -78,8 +90,30 @@ fn record_routing_outcome(
                AND status OPERATOR(pg_catalog.=) 'pending' RETURNING id"
         )
     };
-    let updated = run_kept("record_outcome", sql, &args)
+    // The log is partitioned by UTC day: an outcome is looked for in its decision's day and
+    // the one before first, with the bounds written into the statement as constants so that
+    // the plan touches (and locks) only those partitions, whatever the retention. A decision
+    // older than that is looked for everywhere.
+    let today = transaction_utc_day();
+    let recent = |schema: &str, day: i64| {
+        format!(
+            "UPDATE {schema}.webhook_routing_logs \
+             SET status = $2, response_time_ms = $3, error_message = $4, \
+                 completed_at = pg_catalog.clock_timestamp() \
+             WHERE id OPERATOR(pg_catalog.=) $1 \
+               AND created_at OPERATOR(pg_catalog.>=) pg_catalog.to_timestamp({lo}) \
+               AND created_at OPERATOR(pg_catalog.<) pg_catalog.to_timestamp({hi}) \
+               AND status OPERATOR(pg_catalog.=) 'pending' RETURNING id",
+            lo = day - DAY_SECONDS,
+            hi = day + DAY_SECONDS
+        )
+    };
+    let mut updated = run_kept_variant("record_outcome_recent", today, recent, &args)
         .unwrap_or_else(|e| spi_failed("record the outcome", e));
+    if updated.is_none() {
+        updated = run_kept("record_outcome", sql, &args)
+            .unwrap_or_else(|e| spi_failed("record the outcome", e));
+    }
     if updated.is_none() {
         let logs = qualified("webhook_routing_logs");
         // Nothing updated: say whether the decision is unknown or already has its outcome.

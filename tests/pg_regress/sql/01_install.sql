@@ -7,7 +7,7 @@ SELECT extname, extversion, extrelocatable FROM pg_extension WHERE extname = 'we
 SELECT c.relname, c.relkind
 FROM pg_class c JOIN pg_depend d ON d.objid = c.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'webhook_routing'
-WHERE c.relkind IN ('r', 'v')
+WHERE c.relkind IN ('r', 'p', 'v')
 ORDER BY c.relname;
 
 SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS arguments

@@ -1,0 +1,166 @@
+-- Day partitions of the log, and retention by dropping whole days.
+--
+-- webhook_routing_logs is partitioned by the UTC day of created_at. A day partition is made
+-- as a plain table, locked down, and attached (SHARE UPDATE EXCLUSIVE on the log: decisions
+-- and outcomes go on meanwhile). Rows of a day that had no partition wait in the default
+-- partition and move into the day's partition when it is made. Dropping a day takes an ACCESS
+-- EXCLUSIVE lock on the log for the moment the drop needs; the functions give up after
+-- lock_timeout (1 s) rather than hold decisions behind a long transaction.
+
+-- Take back every privilege on a relation but its owner's and turn row level security on:
+-- a day partition is made by whoever calls the functions below, under that role's default
+-- privileges (on Supabase, new tables are granted to anon). Reached through the log, a
+-- partition needs no privilege of its own.
+CREATE FUNCTION webhook_routing_lock_down(rel regclass) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    grantee text;
+BEGIN
+    EXECUTE pg_catalog.format('REVOKE ALL ON TABLE %s FROM PUBLIC', rel);
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole::text
+        FROM pg_catalog.pg_class AS c, pg_catalog.aclexplode(c.relacl) AS a
+        WHERE c.oid = rel AND a.grantee <> 0 AND a.grantee <> c.relowner
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON TABLE %s FROM %s', rel, grantee);
+    END LOOP;
+    EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', rel);
+END $$;
+
+-- Make the partition of one UTC day, moving in the rows of that day that wait in the default
+-- partition. False when it exists already.
+CREATE FUNCTION webhook_routing_make_day(day date) RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    name text := 'webhook_routing_logs_p' || pg_catalog.to_char(day, 'YYYYMMDD');
+    lo timestamptz := day::timestamp AT TIME ZONE 'UTC';
+    hi timestamptz := (day + 1)::timestamp AT TIME ZONE 'UTC';
+    moved bigint;
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_inherits AS i
+               JOIN pg_catalog.pg_class AS c ON c.oid = i.inhrelid
+               WHERE i.inhparent = '@extschema@.webhook_routing_logs'::regclass AND c.relname = name) THEN
+        RETURN false;
+    END IF;
+    EXECUTE pg_catalog.format(
+        'CREATE TABLE @extschema@.%I (LIKE @extschema@.webhook_routing_logs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
+        name);
+    PERFORM @extschema@.webhook_routing_lock_down(pg_catalog.format('@extschema@.%I', name)::regclass);
+    -- No new row of that day may reach the default partition until the day is attached.
+    LOCK TABLE @extschema@.webhook_routing_logs_default IN EXCLUSIVE MODE;
+    EXECUTE pg_catalog.format(
+        'WITH moved AS (DELETE FROM @extschema@.webhook_routing_logs_default
+                         WHERE created_at >= $1 AND created_at < $2 RETURNING *)
+         INSERT INTO @extschema@.%I SELECT * FROM moved', name)
+        USING lo, hi;
+    GET DIAGNOSTICS moved = ROW_COUNT;
+    EXECUTE pg_catalog.format(
+        'ALTER TABLE @extschema@.webhook_routing_logs ATTACH PARTITION @extschema@.%I FOR VALUES FROM (%L) TO (%L)',
+        name, lo, hi);
+    IF moved > 0 THEN
+        RAISE NOTICE 'Moved % rows of % from the default partition into %.', moved, day, name;
+    END IF;
+    RETURN true;
+END $$;
+
+-- Make the day partitions from today (UTC) to days_ahead days ahead, and those of the days
+-- whose rows wait in the default partition. Returns how many were made.
+CREATE FUNCTION create_routing_log_partitions(days_ahead integer DEFAULT 7) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '1s'
+AS $$
+DECLARE
+    today date := (pg_catalog.now() AT TIME ZONE 'UTC')::date;
+    made integer := 0;
+    day date;
+BEGIN
+    IF days_ahead IS NULL OR days_ahead < 0 OR days_ahead > 366 THEN
+        RAISE EXCEPTION 'invalid days_ahead %', coalesce(days_ahead::text, 'NULL')
+            USING ERRCODE = CASE WHEN days_ahead IS NULL THEN 'null_value_not_allowed' ELSE 'invalid_parameter_value' END,
+                  HINT = 'Make from 0 to 366 days ahead; 7 is plenty when prune_routing_logs runs daily.';
+    END IF;
+    FOR day IN
+        SELECT DISTINCT (l.created_at AT TIME ZONE 'UTC')::date FROM @extschema@.webhook_routing_logs_default AS l
+        UNION
+        SELECT g::date FROM pg_catalog.generate_series(today::timestamp, (today + days_ahead)::timestamp, interval '1 day') AS g
+        ORDER BY 1
+    LOOP
+        IF @extschema@.webhook_routing_make_day(day) THEN
+            made := made + 1;
+        END IF;
+    END LOOP;
+    RETURN made;
+END $$;
+
+-- Remove the log older than older_than: whole day partitions are dropped, old rows of the
+-- default partition and old sketches are deleted, and the days ahead are made. Keeps at least
+-- one day, which stats, health and the rollout checks read. Returns the log rows removed.
+CREATE FUNCTION prune_routing_logs(older_than interval) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET lock_timeout = '1s'
+AS $$
+DECLARE
+    cutoff timestamptz;
+    made integer;
+    from_default bigint;
+    sketches bigint;
+    part record;
+    n bigint;
+    in_days bigint := 0;
+    dropped text[] := '{}';
+BEGIN
+    IF older_than IS NULL THEN
+        RAISE EXCEPTION 'older_than must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass how much log to keep, e.g. interval ''30 days''.';
+    END IF;
+    IF older_than < interval '1 day' THEN
+        RAISE EXCEPTION 'refusing to prune the log younger than 1 day'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('Stats, health and the rollout checks read the last hours; older_than %s would remove them.', older_than),
+                  HINT = 'Keep at least interval ''1 day''; 30 days is typical.';
+    END IF;
+    cutoff := pg_catalog.now() - older_than;
+    made := @extschema@.create_routing_log_partitions(7);
+    DELETE FROM @extschema@.webhook_routing_logs_default WHERE created_at < cutoff;
+    GET DIAGNOSTICS from_default = ROW_COUNT;
+    DELETE FROM @extschema@.webhook_routing_sketches
+    WHERE minute < pg_catalog.date_bin('1 minute', cutoff, timestamptz '2000-01-01 00:00:00+00');
+    GET DIAGNOSTICS sketches = ROW_COUNT;
+    -- Whole days, last: a drop holds the log's ACCESS EXCLUSIVE lock until commit.
+    FOR part IN
+        SELECT c.oid::regclass AS rel, c.relname
+        FROM pg_catalog.pg_inherits AS i JOIN pg_catalog.pg_class AS c ON c.oid = i.inhrelid
+        WHERE i.inhparent = '@extschema@.webhook_routing_logs'::regclass
+          AND c.relname ~ '^webhook_routing_logs_p[0-9]{8}$'
+          AND (pg_catalog.to_date(pg_catalog.right(c.relname, 8), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC' <= cutoff
+        ORDER BY c.relname
+    LOOP
+        EXECUTE pg_catalog.format('SELECT count(*) FROM %s', part.rel) INTO n;
+        in_days := in_days + n;
+        dropped := dropped || part.relname::text;
+    END LOOP;
+    FOR part IN SELECT pg_catalog.unnest(dropped) AS relname LOOP
+        EXECUTE pg_catalog.format('DROP TABLE @extschema@.%I', part.relname);
+    END LOOP;
+    IF pg_catalog.cardinality(dropped) > 0 THEN
+        RAISE NOTICE 'Pruned the log before %: % day partitions dropped (% rows), % rows deleted from the default partition, % sketches deleted; % day partitions made ahead.',
+            cutoff, pg_catalog.cardinality(dropped), in_days, from_default, sketches, made
+            USING DETAIL = 'Dropped: ' || pg_catalog.array_to_string(dropped, ', ') || '.';
+    ELSE
+        RAISE NOTICE 'Pruned the log before %: no day partition that old, % rows deleted from the default partition, % sketches deleted; % day partitions made ahead.',
+            cutoff, from_default, sketches, made;
+    END IF;
+    RETURN in_days + from_default;
+EXCEPTION WHEN lock_not_available THEN
+    RAISE EXCEPTION 'webhook_routing_logs is busy: nothing was pruned'
+        USING ERRCODE = 'lock_not_available',
+              DETAIL = 'A transaction held a lock on the log for longer than lock_timeout (1 s); dropping a day needs the log to itself for a moment.',
+              HINT = 'Run prune_routing_logs again later, or find the long transaction in pg_stat_activity.';
+END $$;
