@@ -142,7 +142,7 @@ BEGIN
           AND (pg_catalog.to_date(pg_catalog.right(c.relname, 8), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC' <= cutoff
         ORDER BY c.relname
     LOOP
-        EXECUTE pg_catalog.format('SELECT count(*) FROM %s', part.rel) INTO n;
+        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', part.rel) INTO n;
         in_days := in_days + n;
         dropped := dropped || part.relname::text;
     END LOOP;

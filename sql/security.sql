@@ -131,9 +131,10 @@ CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_logs FOR SELEC
     TO webhook_routing_reader, webhook_routing_admin, webhook_routing_caller USING (true);
 CREATE POLICY webhook_routing_log ON @extschema@.webhook_routing_logs FOR INSERT
     TO webhook_routing_caller WITH CHECK (true);
--- An outcome is reported once: only a pending decision can be updated.
+-- An outcome is reported once: only a pending decision can be updated (said as "neither
+-- outcome", like record_routing_outcome says it, so that the row is found by its key).
 CREATE POLICY webhook_routing_report ON @extschema@.webhook_routing_logs FOR UPDATE
-    TO webhook_routing_caller USING (status = 'pending') WITH CHECK (true);
+    TO webhook_routing_caller USING (status <> 'success' AND status <> 'error') WITH CHECK (true);
 CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_sketches FOR SELECT
     TO webhook_routing_reader, webhook_routing_admin, webhook_routing_caller USING (true);
 CREATE POLICY webhook_routing_write ON @extschema@.webhook_routing_sketches FOR INSERT

@@ -144,10 +144,11 @@ fn append(
             "INSERT INTO {schema}.webhook_routing_config (percentage, enabled, domains, \
                  protected_domains, domain_percentages, domain_enabled, action, reason, \
                  changed_by) \
-             SELECT round($1 / 100.0, 2), $2, $3, $4, \
-                    (SELECT coalesce(jsonb_object_agg(k, round(v / 100.0, 2)), '{{}}') \
+             SELECT pg_catalog.round($1 OPERATOR(pg_catalog./) 100.0, 2), $2, $3, $4, \
+                    (SELECT coalesce(pg_catalog.jsonb_object_agg(k, \
+                                pg_catalog.round(v OPERATOR(pg_catalog./) 100.0, 2)), '{{}}') \
                        FROM unnest($5::text[], $6::int4[]) AS t(k, v)), \
-                    (SELECT coalesce(jsonb_object_agg(k, v), '{{}}') \
+                    (SELECT coalesce(pg_catalog.jsonb_object_agg(k, v), '{{}}') \
                        FROM unnest($7::text[], $8::bool[]) AS t(k, v)), \
                     $9, $10, $11 \
              RETURNING id"

@@ -75,7 +75,7 @@ impl Config {
     /// history is empty.
     pub fn load_from(schema: &str) -> Option<Config> {
         let query = format!(
-            "SELECT id, (percentage * 100)::int4, enabled, domains, protected_domains, \
+            "SELECT id, (percentage OPERATOR(pg_catalog.*) 100)::int4, enabled, domains, protected_domains, \
                     domain_percentages, domain_enabled \
              FROM {schema}.webhook_routing_config ORDER BY created_at DESC, id DESC LIMIT 1"
         );

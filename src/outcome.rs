@@ -87,9 +87,14 @@ fn record_routing_outcome(
              SET status = $2, response_time_ms = $3, error_message = $4, \
                  completed_at = pg_catalog.clock_timestamp() \
              WHERE id OPERATOR(pg_catalog.=) $1 \
-               AND status OPERATOR(pg_catalog.=) 'pending' RETURNING id"
+               AND status OPERATOR(pg_catalog.<>) 'success' \
+               AND status OPERATOR(pg_catalog.<>) 'error' RETURNING id"
         )
     };
+    // "Not success and not error" is "pending" (the table's CHECK allows nothing else), said so
+    // that the partial index of pending decisions never looks usable: the row is found by the
+    // primary key, whatever the statistics say.
+    //
     // The log is partitioned by UTC day: an outcome is looked for in its decision's day and
     // the one before first, with the bounds written into the statement as constants so that
     // the plan touches (and locks) only those partitions, whatever the retention. A decision
@@ -103,7 +108,8 @@ fn record_routing_outcome(
              WHERE id OPERATOR(pg_catalog.=) $1 \
                AND created_at OPERATOR(pg_catalog.>=) pg_catalog.to_timestamp({lo}) \
                AND created_at OPERATOR(pg_catalog.<) pg_catalog.to_timestamp({hi}) \
-               AND status OPERATOR(pg_catalog.=) 'pending' RETURNING id",
+               AND status OPERATOR(pg_catalog.<>) 'success' \
+               AND status OPERATOR(pg_catalog.<>) 'error' RETURNING id",
             lo = day - DAY_SECONDS,
             hi = day + DAY_SECONDS
         )
