@@ -25,7 +25,8 @@ INSERT INTO fixtures VALUES
 
 -- Send n webhooks from senders first..first+n-1, then report each outcome the way the edge
 -- function does: legacy answers in ~600-1000 ms; unified in ~650-1100 ms and fails 1 in 2000.
-CREATE FUNCTION pg_temp.send(first int, n int) RETURNS TABLE (routed_to text, webhooks bigint)
+CREATE FUNCTION pg_temp.send(first int, n int, unified_errors float8 DEFAULT 0.0005)
+RETURNS TABLE (routed_to text, webhooks bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
     d record;
@@ -41,7 +42,7 @@ BEGIN
     LOOP
         PERFORM record_routing_outcome(
             d.decision_id,
-            CASE WHEN d.target = 'unified' AND random() < 0.0005 THEN 'error' ELSE 'success' END,
+            CASE WHEN d.target = 'unified' AND random() < unified_errors THEN 'error' ELSE 'success' END,
             round((CASE d.target WHEN 'unified' THEN 650 ELSE 600 END + random() * 400)::numeric, 1),
             NULL);
     END LOOP;
@@ -102,5 +103,23 @@ SELECT set_routing_enabled(false, 'Emergency rollback');
 SELECT domain, routed_to, reason FROM route_decision(:'text_jobs', log => false);
 
 \echo
+\echo '== A staged rollout that moves by itself. pg_cron would run advance_rollouts() every minute:'
+\echo '   SELECT cron.schedule(''webhook-routing'', ''* * * * *'', ''SELECT advance_rollouts()'');'
+\echo '   here it is called by hand, and the holds are 0 seconds instead of hours.'
+SELECT set_routing_enabled(true, 'rollouts resume');
+SELECT update_routing_percentage(0, 'per-domain rollouts from here');
+SELECT start_rollout('jobs', '{5,25,50,100}', '0 seconds', 'jobs: compressed demo plan');
+SELECT * FROM pg_temp.send(30001, 6000);
+SELECT rollout_id, domain, step, percentage, verdict FROM advance_rollouts();
+\echo
+\echo '== At 25% the unified handler starts failing 1 request in 10; the next run rolls jobs back to 0%'
+SELECT * FROM pg_temp.send(40001, 6000, unified_errors => 0.1);
+SELECT rollout_id, domain, step, percentage, verdict,
+       detail -> 'checks' -> 'unified.error_rate' AS unified_error_rate
+FROM advance_rollouts();
+SELECT domain, kind, routing, percentage, rollout_state, step, steps, last_verdict, health_last_hour
+FROM routing_status ORDER BY domain;
+
+\echo
 \echo '== The config history'
-SELECT id, percentage, enabled, action, reason, changed_by FROM webhook_routing_config ORDER BY id;
+SELECT id, percentage, domain_percentages, enabled, action, reason, changed_by FROM webhook_routing_config ORDER BY id;

@@ -5,7 +5,7 @@ set -euo pipefail
 PG_CONFIG=/usr/bin/pg_config
 PG_BIN=/usr/lib/postgresql/15/bin
 PGRX_VERSION=0.18.1
-APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 libclang-dev build-essential pkg-config sudo procps)
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron libclang-dev build-essential pkg-config sudo procps)
 
 say() { printf '\n== %s\n' "$*"; }
 

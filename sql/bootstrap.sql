@@ -51,6 +51,9 @@ CREATE TABLE webhook_routing_config (
     reason text,
     changed_by text NOT NULL DEFAULT current_user,
     created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- The staged rollout that made the change, and what it saw, machine-readable (advance_rollouts).
+    rollout_id bigint,
+    detail jsonb,
     CHECK (NOT (domains && protected_domains))
 );
 
@@ -118,6 +121,11 @@ CREATE TABLE webhook_routing_sketches (
     errors bigint NOT NULL DEFAULT 0,
     -- Their response times (ms), those that had one.
     latency bytea,
+    -- For the sample-ratio check (src/sketch.rs, Split): the outcomes of decisions made by the
+    -- percentage split, and the sums of p and p(1 - p) over them, p the unified share then.
+    split_n bigint NOT NULL DEFAULT 0,
+    split_expected double precision NOT NULL DEFAULT 0,
+    split_variance double precision NOT NULL DEFAULT 0,
     UNIQUE NULLS NOT DISTINCT (minute, domain, routed_to, shard)
 ) WITH (fillfactor = 50);
 
@@ -163,7 +171,8 @@ FROM (VALUES
 CREATE TABLE webhook_routing_thresholds (
     domain text CHECK (domain ~ '^[a-z][a-z0-9_]{0,62}$'),
     check_name text NOT NULL
-        CHECK (check_name IN ('error_rate', 'p95_latency', 'error_rate_vs_legacy', 'p95_vs_legacy')),
+        CHECK (check_name IN ('error_rate', 'p95_latency', 'error_rate_vs_legacy', 'p95_vs_legacy',
+                              'sample_ratio')),
     warning numeric NOT NULL CHECK (warning >= 0),
     critical numeric NOT NULL,
     -- No verdict below this many samples: insufficient_data.
@@ -179,7 +188,11 @@ INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical) V
     (NULL, 'error_rate',           0.1,  0.5),
     (NULL, 'p95_latency',          2000, 3000),
     (NULL, 'error_rate_vs_legacy', 0.1,  0.5),
-    (NULL, 'p95_vs_legacy',        1.25, 1.5);
+    (NULL, 'p95_vs_legacy',        1.25, 1.5),
+    -- The sample ratio's chi-square (1 degree of freedom): 10.83 is p = 0.001, 19.51 is
+    -- p = 0.00001. High on purpose: a sender's messages all go one way, so requests vary more
+    -- than independent draws would.
+    (NULL, 'sample_ratio',         10.83, 19.51);
 
 -- pg_dump keeps what users add (the install row is re-created by CREATE EXTENSION).
 SELECT pg_catalog.pg_extension_config_dump('webhook_routing_config', 'WHERE action <> ''install''');

@@ -88,7 +88,9 @@ GRANT SELECT ON
     @extschema@.webhook_routing_sketches,
     @extschema@.webhook_routing_rules,
     @extschema@.webhook_routing_thresholds,
-    @extschema@.webhook_routing_stats
+    @extschema@.webhook_routing_stats,
+    @extschema@.webhook_routing_rollouts,
+    @extschema@.routing_status
     TO webhook_routing_reader, webhook_routing_admin;
 
 -- The admin: the config history only through the admin functions (SECURITY DEFINER, so that
@@ -100,7 +102,13 @@ GRANT EXECUTE ON FUNCTION
     TO webhook_routing_admin;
 GRANT EXECUTE ON FUNCTION
     @extschema@.create_routing_log_partitions(integer),
-    @extschema@.prune_routing_logs(interval)
+    @extschema@.prune_routing_logs(interval),
+    @extschema@.start_rollout(text, numeric[], interval, text),
+    @extschema@.pause_rollout(text, text),
+    @extschema@.resume_rollout(text, text),
+    @extschema@.abort_rollout(text, text),
+    @extschema@.rollback_routing(text, text),
+    @extschema@.advance_rollouts()
     TO webhook_routing_admin;
 GRANT INSERT, UPDATE, DELETE ON @extschema@.webhook_routing_rules, @extschema@.webhook_routing_thresholds
     TO webhook_routing_admin;
@@ -116,6 +124,7 @@ ALTER TABLE @extschema@.webhook_routing_logs_default ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_sketches ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_rules ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_thresholds ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.webhook_routing_rollouts ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_config FOR SELECT
     TO webhook_routing_reader, webhook_routing_admin, webhook_routing_caller USING (true);
@@ -127,6 +136,8 @@ CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_thresholds FOR
     TO webhook_routing_reader, webhook_routing_admin USING (true);
 CREATE POLICY webhook_routing_edit ON @extschema@.webhook_routing_thresholds FOR ALL
     TO webhook_routing_admin USING (true) WITH CHECK (true);
+CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_rollouts FOR SELECT
+    TO webhook_routing_reader, webhook_routing_admin USING (true);
 CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_logs FOR SELECT
     TO webhook_routing_reader, webhook_routing_admin, webhook_routing_caller USING (true);
 CREATE POLICY webhook_routing_log ON @extschema@.webhook_routing_logs FOR INSERT

@@ -22,7 +22,12 @@ RETURNS TABLE (
     avg_ms double precision,
     p50_ms double precision,
     p95_ms double precision,
-    p99_ms double precision
+    p99_ms double precision,
+    -- For the sample-ratio check: outcomes of decisions made by the percentage split, and the
+    -- sums of p and p(1 - p) over them (see webhook_routing_sketches).
+    split_n bigint,
+    split_expected double precision,
+    split_variance double precision
 )
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -35,7 +40,9 @@ AS $$
     done AS (
         SELECT s.domain, s.routed_to, sum(s.completed)::bigint AS completed,
                sum(s.errors)::bigint AS errors,
-               @extschema@.webhook_routing_sketch_summary(array_agg(s.latency)) AS summary
+               @extschema@.webhook_routing_sketch_summary(array_agg(s.latency)) AS summary,
+               sum(s.split_n)::bigint AS split_n, sum(s.split_expected) AS split_expected,
+               sum(s.split_variance) AS split_variance
         FROM @extschema@.webhook_routing_sketches AS s, bounds AS b
         WHERE s.minute >= b.since_minute
         GROUP BY s.domain, s.routed_to
@@ -50,10 +57,10 @@ AS $$
     ),
     parts AS (
         SELECT d.domain, d.routed_to, d.completed, d.errors, 0::bigint AS pending, 0::bigint AS late,
-               d.summary
+               d.summary, d.split_n, d.split_expected, d.split_variance
         FROM done AS d
         UNION ALL
-        SELECT w.domain, w.routed_to, 0, 0, w.pending, w.late, NULL
+        SELECT w.domain, w.routed_to, 0, 0, w.pending, w.late, NULL, 0, 0, 0
         FROM waiting AS w
     )
     SELECT p.domain, p.routed_to,
@@ -66,7 +73,10 @@ AS $$
            max(p.summary[2]) / nullif(max(p.summary[1]), 0),
            max(p.summary[3]),
            max(p.summary[4]),
-           max(p.summary[5])
+           max(p.summary[5]),
+           sum(p.split_n)::bigint,
+           sum(p.split_expected),
+           sum(p.split_variance)
     FROM parts AS p
     GROUP BY p.domain, p.routed_to
 $$;
@@ -143,9 +153,22 @@ AS $$
                coalesce(s.completed, 0) AS completed,
                100.0 * s.errors / nullif(s.completed, 0) AS error_pct,
                s.p95_ms::numeric AS p95_ms,
-               coalesce(s.latency_samples, 0) AS latency_samples
+               coalesce(s.latency_samples, 0) AS latency_samples,
+               coalesce(s.split_n, 0) AS split_n,
+               coalesce(s.split_expected, 0) AS split_expected,
+               coalesce(s.split_variance, 0) AS split_variance
         FROM targets AS g
         LEFT JOIN stats AS s ON s.domain = g.domain AND s.routed_to = g.routed_to
+    ),
+    -- Sample ratio: the unified outcomes of split decisions against the count the percentages
+    -- in force predict, as a chi-square statistic with one degree of freedom.
+    split AS (
+        SELECT u.domain,
+               (u.split_n - (u.split_expected + l.split_expected))^2
+                   / nullif(u.split_variance + l.split_variance, 0) AS chi_square,
+               u.split_n + l.split_n AS samples
+        FROM t AS u JOIN t AS l ON l.domain = u.domain AND l.routed_to = 'legacy'
+        WHERE u.routed_to = 'unified'
     ),
     checks AS (
         SELECT t.domain, t.routed_to, 'error_rate' AS check_name,
@@ -164,6 +187,9 @@ AS $$
                u.p95_ms / nullif(l.p95_ms, 0), least(u.latency_samples, l.latency_samples)
         FROM t AS u JOIN t AS l ON l.domain = u.domain AND l.routed_to = 'legacy'
         WHERE u.routed_to = 'unified'
+        UNION ALL
+        SELECT x.domain, 'unified', 'sample_ratio', x.chi_square::numeric, x.samples
+        FROM split AS x
     ),
     verdicts AS (
         SELECT c.*, th.warning, th.critical,
@@ -183,10 +209,12 @@ AS $$
         ) AS th
     )
     SELECT v.domain, v.routed_to, v.check_name, round(v.value, 2), v.warning, v.critical, v.status,
-           -- Legacy is the baseline: trouble there is a reason to wait, not to roll back.
+           -- Legacy is the baseline: trouble there is a reason to wait, not to roll back. A
+           -- skewed sample ratio says the callers or the log are wrong, not the handler: hold.
            CASE
                WHEN v.status = 'ok' THEN 'proceed'
-               WHEN v.status = 'critical' AND v.routed_to <> 'legacy' THEN 'rollback'
+               WHEN v.status = 'critical' AND v.routed_to <> 'legacy'
+                    AND v.check_name <> 'sample_ratio' THEN 'rollback'
                WHEN v.status = 'insufficient_data' AND v.routed_to = 'legacy' THEN 'proceed'
                ELSE 'hold'
            END,

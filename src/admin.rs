@@ -113,11 +113,28 @@ fn calling_role() -> String {
     }
 }
 
+/// What a staged rollout adds to the history row it appends.
+#[derive(Default)]
+pub struct Origin<'a> {
+    pub rollout_id: Option<i64>,
+    /// jsonb text.
+    pub detail: Option<&'a str>,
+}
+
 /// Lock the history, read the row in force, let `change` build the next one (or refuse), and
 /// append it. Returns the new row.
 fn append(
     action: &str,
     reason: Option<&str>,
+    change: impl FnOnce(&Config) -> Result<Config, Refusal>,
+) -> Config {
+    append_from(action, reason, Origin::default(), change)
+}
+
+fn append_from(
+    action: &str,
+    reason: Option<&str>,
+    origin: Origin,
     change: impl FnOnce(&Config) -> Result<Config, Refusal>,
 ) -> Config {
     validate_reason(reason).or_raise();
@@ -143,19 +160,19 @@ fn append(
         format!(
             "INSERT INTO {schema}.webhook_routing_config (percentage, enabled, domains, \
                  protected_domains, domain_percentages, domain_enabled, action, reason, \
-                 changed_by) \
+                 changed_by, rollout_id, detail) \
              SELECT pg_catalog.round($1 OPERATOR(pg_catalog./) 100.0, 2), $2, $3, $4, \
                     (SELECT coalesce(pg_catalog.jsonb_object_agg(k, \
                                 pg_catalog.round(v OPERATOR(pg_catalog./) 100.0, 2)), '{{}}') \
                        FROM unnest($5::text[], $6::int4[]) AS t(k, v)), \
                     (SELECT coalesce(pg_catalog.jsonb_object_agg(k, v), '{{}}') \
                        FROM unnest($7::text[], $8::bool[]) AS t(k, v)), \
-                    $9, $10, $11 \
+                    $9, $10, $11, $12, $13::jsonb \
              RETURNING id"
         )
     };
     let changed_by = calling_role();
-    let args: [DatumWithOid; 11] = [
+    let args: [DatumWithOid; 13] = [
         next.percentage.into(),
         next.enabled.into(),
         next.domains.clone().into(),
@@ -167,6 +184,8 @@ fn append(
         action.into(),
         reason.into(),
         changed_by.as_str().into(),
+        origin.rollout_id.into(),
+        origin.detail.into(),
     ];
     next.id = run_kept("append_config", sql, &args)
         .unwrap_or_else(|e| spi_failed("append to webhook_routing_config", e));
@@ -337,6 +356,40 @@ fn set_routing_domains(
         ),
         None,
     );
+    next.id.unwrap_or_default()
+}
+
+/// For the staged rollouts (sql/rollouts.sql): set a domain's percentage, recording the
+/// transition (`action`), its rollout and what it saw. Validated like update_routing_percentage;
+/// silent (the rollout functions say what happened). Not granted to anyone: the rollout
+/// functions call it as the extension's owner.
+#[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
+fn webhook_routing_set_step(
+    domain: Option<&str>,
+    percentage: Option<AnyNumeric>,
+    action: Option<&str>,
+    reason: Option<&str>,
+    rollout_id: Option<i64>,
+    detail: Option<pgrx::JsonB>,
+) -> i64 {
+    let bp = parse_percentage(percentage.as_ref()).or_raise();
+    let Some(domain) = domain else {
+        Refusal::null("domain")
+            .hint("Name the domain the rollout is for, e.g. 'jobs'.")
+            .raise()
+    };
+    let detail = detail.map(|d| d.0.to_string());
+    let origin = Origin {
+        rollout_id,
+        detail: detail.as_deref(),
+    };
+    let next = append_from(action.unwrap_or("rollout"), reason, origin, |current| {
+        validate_domain(current, domain)?;
+        let mut next = current.clone();
+        next.domain_percentages.insert(domain.to_owned(), bp);
+        Ok(next)
+    });
     next.id.unwrap_or_default()
 }
 

@@ -48,6 +48,11 @@ extension_sql_file!(
     name = "retention",
     requires = ["triggers"]
 );
+extension_sql_file!(
+    "../sql/rollouts.sql",
+    name = "rollouts",
+    requires = ["stats_health", admin::webhook_routing_set_step]
+);
 extension_sql_file!("../sql/security.sql", name = "security", finalize);
 
 #[pg_guard]

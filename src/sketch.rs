@@ -109,6 +109,19 @@ struct Added {
     completed: i64,
     errors: i64,
     latency: DDSketch,
+    split: Split,
+}
+
+/// The outcomes of decisions the percentage split made (reason in_rollout or not_in_rollout,
+/// sticky or random), for the sample-ratio check: how many, and the sum of p and of p(1 - p)
+/// over them, p being the unified share in force when each was decided. Summed over a domain's
+/// two targets, they give the expected unified count and its variance, whatever changes of
+/// percentage the window saw.
+#[derive(Default, Clone, Copy)]
+struct Split {
+    n: i64,
+    expected: f64,
+    variance: f64,
 }
 
 const MINUTE_US: i64 = 60_000_000;
@@ -181,6 +194,15 @@ fn webhook_routing_logs_to_sketch<'a>(
         .get_by_name::<pgrx::AnyNumeric>("response_time_ms")?
         .and_then(|n| n.to_string().parse::<f64>().ok())
         .filter(|v| v.is_finite() && *v >= 0.0);
+    let by_split = matches!(
+        row.get_by_name::<&str>("reason")?,
+        Some("in_rollout" | "not_in_rollout" | "in_rollout_random" | "not_in_rollout_random")
+    );
+    let share = row
+        .get_by_name::<pgrx::AnyNumeric>("percentage")?
+        .and_then(|n| n.to_string().parse::<f64>().ok())
+        .filter(|p| by_split && (0.0..=100.0).contains(p))
+        .map(|p| p / 100.0);
     register_callbacks();
     ADDED.with(|added| {
         let mut added = added.borrow_mut();
@@ -188,11 +210,17 @@ fn webhook_routing_logs_to_sketch<'a>(
             completed: 0,
             errors: 0,
             latency: new_sketch(),
+            split: Split::default(),
         });
         entry.completed += 1;
         entry.errors += i64::from(error);
         if let Some(ms) = latency {
             entry.latency.add(ms);
+        }
+        if let Some(p) = share {
+            entry.split.n += 1;
+            entry.split.expected += p;
+            entry.split.variance += p * (1.0 - p);
         }
     });
     Ok(None)
@@ -210,7 +238,7 @@ fn webhook_routing_logs_flush_sketches<'a>(
         let latency = (acc.latency.count() > 0).then(|| acc.latency.to_java_bytes());
         // SAFETY: an int8 microsecond count is the representation of a timestamptz.
         let minute = unsafe { DatumWithOid::new(key.minute, pg_sys::TIMESTAMPTZOID) };
-        let args: [DatumWithOid; 7] = [
+        let args: [DatumWithOid; 10] = [
             minute,
             key.domain.as_deref().into(),
             key.routed_to.as_str().into(),
@@ -218,16 +246,23 @@ fn webhook_routing_logs_flush_sketches<'a>(
             acc.completed.into(),
             acc.errors.into(),
             latency.into(),
+            acc.split.n.into(),
+            acc.split.expected.into(),
+            acc.split.variance.into(),
         ];
         let sql = |schema: &str| {
             format!(
                 "INSERT INTO {schema}.webhook_routing_sketches AS s \
-                     (minute, domain, routed_to, shard, completed, errors, latency) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     (minute, domain, routed_to, shard, completed, errors, latency, \
+                      split_n, split_expected, split_variance) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                  ON CONFLICT (minute, domain, routed_to, shard) DO UPDATE \
                  SET completed = s.completed OPERATOR(pg_catalog.+) excluded.completed, \
                      errors = s.errors OPERATOR(pg_catalog.+) excluded.errors, \
-                     latency = {schema}.webhook_routing_sketch_merge(s.latency, excluded.latency)"
+                     latency = {schema}.webhook_routing_sketch_merge(s.latency, excluded.latency), \
+                     split_n = s.split_n OPERATOR(pg_catalog.+) excluded.split_n, \
+                     split_expected = s.split_expected OPERATOR(pg_catalog.+) excluded.split_expected, \
+                     split_variance = s.split_variance OPERATOR(pg_catalog.+) excluded.split_variance"
             )
         };
         if let Err(e) = run_kept("sketch_flush", sql, &args) {

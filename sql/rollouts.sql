@@ -1,0 +1,459 @@
+-- Staged rollouts: a plan of percentages per domain that advance_rollouts() (run every minute
+-- by pg_cron) walks by itself, holding each step, reading the domain's health since the step
+-- began, and stepping back or going to 0% on a breach. Every transition is a row of the config
+-- history: `action` says which (rollout_start, rollout_advance, rollout_complete, rollout_pause,
+-- rollout_resume, rollout_rollback, rollout_abort), `rollout_id` which plan, `detail` (jsonb)
+-- the steps and the checks it saw.
+
+CREATE TABLE webhook_routing_rollouts (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    domain text NOT NULL,
+    steps numeric(5,2)[] NOT NULL,
+    hold interval NOT NULL,
+    -- The step in force, 1-based like SQL arrays.
+    step integer NOT NULL DEFAULT 1,
+    -- active: advance_rollouts walks it. paused: held until resume_rollout. completed: the last
+    -- step held healthy. rolled_back: ended at 0% by a breach or rollback_routing(..., 'zero').
+    -- aborted: ended at 0% by abort_rollout.
+    state text NOT NULL DEFAULT 'active'
+        CHECK (state IN ('active', 'paused', 'completed', 'rolled_back', 'aborted')),
+    step_started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    reason text,
+    started_by text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    ended_at timestamptz,
+    -- What advance_rollouts last concluded: wait, hold, advance, complete, rollback.
+    last_verdict text,
+    last_checked_at timestamptz,
+    last_detail jsonb,
+    CHECK (step BETWEEN 1 AND cardinality(steps))
+);
+
+-- At most one plan in progress per domain.
+CREATE UNIQUE INDEX webhook_routing_rollouts_in_progress ON webhook_routing_rollouts (domain)
+    WHERE state IN ('active', 'paused');
+
+SELECT pg_catalog.pg_extension_config_dump('webhook_routing_rollouts', '');
+
+-- The percentage of a domain in a config row.
+CREATE FUNCTION webhook_routing_domain_percentage(c @extschema@.webhook_routing_config, domain text)
+RETURNS numeric
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce((c.domain_percentages ->> domain)::numeric, c.percentage)
+$$;
+
+-- The plan in progress for a domain, locked; refuses when there is none.
+CREATE FUNCTION webhook_routing_plan_in_progress(domain text, states text[])
+RETURNS @extschema@.webhook_routing_rollouts
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    plan @extschema@.webhook_routing_rollouts;
+BEGIN
+    IF webhook_routing_plan_in_progress.domain IS NULL THEN
+        RAISE EXCEPTION 'domain must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Name the domain of the rollout, e.g. ''jobs''.';
+    END IF;
+    SELECT * INTO plan FROM @extschema@.webhook_routing_rollouts AS r
+    WHERE r.domain = webhook_routing_plan_in_progress.domain AND r.state IN ('active', 'paused')
+    FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no rollout in progress for domain "%"', webhook_routing_plan_in_progress.domain
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'SELECT * FROM routing_status shows the plans; start one with start_rollout().';
+    END IF;
+    IF plan.state <> ALL (states) THEN
+        RAISE EXCEPTION 'the rollout of "%" is %', plan.domain, plan.state
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = CASE plan.state WHEN 'paused' THEN 'resume_rollout() continues it.'
+                                         ELSE 'pause_rollout() pauses it.' END;
+    END IF;
+    RETURN plan;
+END $$;
+
+CREATE FUNCTION webhook_routing_check_reason(reason text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.length(reason) > 1000 THEN
+        RAISE EXCEPTION 'reason is too long'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A reason has at most 1000 characters.',
+                  HINT = 'Summarize the reason; link to a ticket for the details.';
+    END IF;
+END $$;
+
+-- Start a staged rollout of a domain: validate the plan and set its first step.
+CREATE FUNCTION start_rollout(
+    domain text,
+    steps numeric[] DEFAULT '{5,10,25,50,100}',
+    hold interval DEFAULT '4 hours',
+    reason text DEFAULT NULL
+) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    plan_id bigint;
+    config_id bigint;
+    n integer := pg_catalog.cardinality(start_rollout.steps);
+    existing @extschema@.webhook_routing_rollouts;
+    c @extschema@.webhook_routing_config;
+    hint text := 'Pass ascending percentages from 0 to 100 with at most two decimals, e.g. ''{5,10,25,50,100}''.';
+BEGIN
+    IF start_rollout.domain IS NULL OR start_rollout.steps IS NULL OR start_rollout.hold IS NULL THEN
+        RAISE EXCEPTION 'domain, steps and hold must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'E.g. start_rollout(''jobs'', ''{5,10,25,50,100}'', ''4 hours'').';
+    END IF;
+    IF n = 0 OR pg_catalog.array_ndims(start_rollout.steps) <> 1 THEN
+        RAISE EXCEPTION 'a rollout needs at least one step' USING ERRCODE = 'invalid_parameter_value', HINT = hint;
+    END IF;
+    FOR i IN 1 .. n LOOP
+        IF start_rollout.steps[i] IS NULL THEN
+            RAISE EXCEPTION 'step % is NULL', i USING ERRCODE = 'null_value_not_allowed', HINT = hint;
+        END IF;
+        IF start_rollout.steps[i] = 'NaN' OR start_rollout.steps[i] < 0 OR start_rollout.steps[i] > 100
+           OR start_rollout.steps[i] <> pg_catalog.round(start_rollout.steps[i], 2) THEN
+            RAISE EXCEPTION 'invalid step %: %', i, start_rollout.steps[i]
+                USING ERRCODE = 'invalid_parameter_value', HINT = hint;
+        END IF;
+        IF i > 1 AND start_rollout.steps[i] <= start_rollout.steps[i - 1] THEN
+            RAISE EXCEPTION 'steps must ascend: step % (%) is not above step % (%)',
+                i, start_rollout.steps[i], i - 1, start_rollout.steps[i - 1]
+                USING ERRCODE = 'invalid_parameter_value', HINT = hint;
+        END IF;
+    END LOOP;
+    IF start_rollout.hold < interval '0' THEN
+        RAISE EXCEPTION 'invalid hold %', start_rollout.hold
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'How long each step must stay healthy before the next, e.g. ''4 hours''.';
+    END IF;
+    PERFORM @extschema@.webhook_routing_check_reason(start_rollout.reason);
+    -- One plan per domain: concurrent starts wait for each other here.
+    LOCK TABLE @extschema@.webhook_routing_rollouts IN SHARE ROW EXCLUSIVE MODE;
+    SELECT * INTO existing FROM @extschema@.webhook_routing_rollouts AS r
+    WHERE r.domain = start_rollout.domain AND r.state IN ('active', 'paused');
+    IF FOUND THEN
+        RAISE EXCEPTION 'domain "%" already has a rollout in progress', start_rollout.domain
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('Rollout %s is %s at step %s of %s (%s%%).', existing.id,
+                                             existing.state, existing.step, pg_catalog.cardinality(existing.steps),
+                                             existing.steps[existing.step]),
+                  HINT = 'abort_rollout() ends it; or let it complete.';
+    END IF;
+    INSERT INTO @extschema@.webhook_routing_rollouts (domain, steps, hold, reason, started_by)
+    VALUES (start_rollout.domain, start_rollout.steps, start_rollout.hold, start_rollout.reason, '?')
+    RETURNING id INTO plan_id;
+    -- Refuses a protected or unknown domain (the plan row goes with the error).
+    config_id := @extschema@.webhook_routing_set_step(
+        start_rollout.domain, start_rollout.steps[1], 'rollout_start',
+        coalesce(start_rollout.reason, pg_catalog.format('rollout %s started: step 1 of %s', plan_id, n)),
+        plan_id,
+        pg_catalog.jsonb_build_object('transition', 'start', 'step', 1, 'steps', start_rollout.steps,
+                                      'to', start_rollout.steps[1], 'hold', start_rollout.hold::text));
+    SELECT * INTO c FROM @extschema@.webhook_routing_config AS x WHERE x.id = config_id;
+    UPDATE @extschema@.webhook_routing_rollouts AS r SET started_by = c.changed_by WHERE r.id = plan_id;
+    RAISE NOTICE '%', pg_catalog.format('Rollout %s of %s started at %s%%: %s steps (%s%%), each held %s.',
+        plan_id, start_rollout.domain, start_rollout.steps[1], n,
+        pg_catalog.array_to_string(start_rollout.steps, '% → '), start_rollout.hold)
+        USING DETAIL = CASE
+            WHEN NOT c.enabled THEN 'Routing is disabled globally: nothing is routed (and the plan waits) until set_routing_enabled(true).'
+            WHEN (c.domain_enabled ->> start_rollout.domain)::boolean IS FALSE THEN
+                pg_catalog.format('Routing is disabled for %s: the plan waits until set_routing_enabled(true, ..., %L).',
+                                  start_rollout.domain, start_rollout.domain)
+            ELSE 'advance_rollouts() moves it on; schedule it with pg_cron every minute.' END;
+    RETURN plan_id;
+END $$;
+
+-- Hold a plan where it is (advance_rollouts leaves it alone) until resume_rollout.
+CREATE FUNCTION pause_rollout(domain text, reason text DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    plan @extschema@.webhook_routing_rollouts;
+    config_id bigint;
+BEGIN
+    PERFORM @extschema@.webhook_routing_check_reason(pause_rollout.reason);
+    plan := @extschema@.webhook_routing_plan_in_progress(pause_rollout.domain, '{active}');
+    UPDATE @extschema@.webhook_routing_rollouts AS r
+    SET state = 'paused', last_verdict = 'paused', last_checked_at = pg_catalog.clock_timestamp()
+    WHERE r.id = plan.id;
+    config_id := @extschema@.webhook_routing_set_step(
+        plan.domain, plan.steps[plan.step], 'rollout_pause',
+        coalesce(pause_rollout.reason, pg_catalog.format('rollout %s paused at step %s', plan.id, plan.step)),
+        plan.id, pg_catalog.jsonb_build_object('transition', 'pause', 'step', plan.step, 'to', plan.steps[plan.step]));
+    RAISE NOTICE '%', pg_catalog.format('Rollout %s of %s paused at step %s of %s (%s%%).', plan.id, plan.domain,
+        plan.step, pg_catalog.cardinality(plan.steps), plan.steps[plan.step]);
+    RETURN config_id;
+END $$;
+
+-- Continue a paused plan from its step; the hold starts again.
+CREATE FUNCTION resume_rollout(domain text, reason text DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    plan @extschema@.webhook_routing_rollouts;
+    config_id bigint;
+BEGIN
+    PERFORM @extschema@.webhook_routing_check_reason(resume_rollout.reason);
+    plan := @extschema@.webhook_routing_plan_in_progress(resume_rollout.domain, '{paused}');
+    UPDATE @extschema@.webhook_routing_rollouts AS r
+    SET state = 'active', step_started_at = pg_catalog.clock_timestamp(), last_verdict = 'resumed',
+        last_checked_at = pg_catalog.clock_timestamp()
+    WHERE r.id = plan.id;
+    config_id := @extschema@.webhook_routing_set_step(
+        plan.domain, plan.steps[plan.step], 'rollout_resume',
+        coalesce(resume_rollout.reason, pg_catalog.format('rollout %s resumed at step %s', plan.id, plan.step)),
+        plan.id, pg_catalog.jsonb_build_object('transition', 'resume', 'step', plan.step, 'to', plan.steps[plan.step]));
+    RAISE NOTICE '%', pg_catalog.format('Rollout %s of %s resumed at step %s of %s (%s%%); the hold of %s starts again.',
+        plan.id, plan.domain, plan.step, pg_catalog.cardinality(plan.steps), plan.steps[plan.step], plan.hold);
+    RETURN config_id;
+END $$;
+
+-- End a plan and send the domain back to 0%.
+CREATE FUNCTION abort_rollout(domain text, reason text) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    plan @extschema@.webhook_routing_rollouts;
+    config_id bigint;
+BEGIN
+    IF abort_rollout.reason IS NULL OR pg_catalog.btrim(abort_rollout.reason) = '' THEN
+        RAISE EXCEPTION 'aborting a rollout needs a reason'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Say why, e.g. abort_rollout(''jobs'', ''handler bug #123'').';
+    END IF;
+    PERFORM @extschema@.webhook_routing_check_reason(abort_rollout.reason);
+    plan := @extschema@.webhook_routing_plan_in_progress(abort_rollout.domain, '{active,paused}');
+    UPDATE @extschema@.webhook_routing_rollouts AS r
+    SET state = 'aborted', ended_at = pg_catalog.clock_timestamp(), last_verdict = 'aborted',
+        last_checked_at = pg_catalog.clock_timestamp()
+    WHERE r.id = plan.id;
+    config_id := @extschema@.webhook_routing_set_step(
+        plan.domain, 0, 'rollout_abort', abort_rollout.reason, plan.id,
+        pg_catalog.jsonb_build_object('transition', 'abort', 'step', plan.step, 'from', plan.steps[plan.step], 'to', 0));
+    RAISE NOTICE '%', pg_catalog.format('Rollout %s of %s aborted at step %s of %s: %s is at 0%%.', plan.id,
+        plan.domain, plan.step, pg_catalog.cardinality(plan.steps), plan.domain);
+    RETURN config_id;
+END $$;
+
+-- An operator's rollback: 'previous' (the plan's previous step, or without a plan the domain's
+-- previous percentage in the history) or 'zero'. A plan in progress is paused ('previous') or
+-- ends rolled back ('zero', or 'previous' from its first step).
+CREATE FUNCTION rollback_routing(domain text, "to" text DEFAULT 'previous') RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    plan @extschema@.webhook_routing_rollouts;
+    target numeric;
+    current numeric;
+    config_id bigint;
+    c @extschema@.webhook_routing_config;
+BEGIN
+    IF rollback_routing.domain IS NULL OR rollback_routing."to" IS NULL THEN
+        RAISE EXCEPTION 'domain and to must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'E.g. rollback_routing(''jobs'') or rollback_routing(''jobs'', ''zero'').';
+    END IF;
+    IF rollback_routing."to" NOT IN ('previous', 'zero') THEN
+        RAISE EXCEPTION 'invalid rollback target "%"', rollback_routing."to"
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'to is ''previous'' (one step back) or ''zero'' (0%).';
+    END IF;
+    SELECT * INTO plan FROM @extschema@.webhook_routing_rollouts AS r
+    WHERE r.domain = rollback_routing.domain AND r.state IN ('active', 'paused') FOR UPDATE;
+    IF FOUND THEN
+        IF rollback_routing."to" = 'previous' AND plan.step > 1 THEN
+            UPDATE @extschema@.webhook_routing_rollouts AS r
+            SET step = plan.step - 1, state = 'paused', step_started_at = pg_catalog.clock_timestamp(),
+                last_verdict = 'rolled_back_by_operator', last_checked_at = pg_catalog.clock_timestamp()
+            WHERE r.id = plan.id;
+            target := plan.steps[plan.step - 1];
+        ELSE
+            UPDATE @extschema@.webhook_routing_rollouts AS r
+            SET state = 'rolled_back', ended_at = pg_catalog.clock_timestamp(),
+                last_verdict = 'rolled_back_by_operator', last_checked_at = pg_catalog.clock_timestamp()
+            WHERE r.id = plan.id;
+            target := 0;
+        END IF;
+        config_id := @extschema@.webhook_routing_set_step(
+            plan.domain, target, 'rollout_rollback',
+            pg_catalog.format('rollout %s rolled back by the operator to %s%%', plan.id, target), plan.id,
+            pg_catalog.jsonb_build_object('transition', 'rollback', 'by', 'operator', 'step', plan.step,
+                                          'from', plan.steps[plan.step], 'to', target));
+        RAISE NOTICE '%', pg_catalog.format('Rolled %s back to %s%%.', plan.domain, target)
+            USING DETAIL = CASE WHEN target > 0
+                THEN pg_catalog.format('Rollout %s is paused at step %s; resume_rollout() continues it.', plan.id, plan.step - 1)
+                ELSE pg_catalog.format('Rollout %s ended, rolled back.', plan.id) END;
+        RETURN config_id;
+    END IF;
+    -- No plan: the history says what came before.
+    SELECT * INTO c FROM @extschema@.webhook_routing_config AS x ORDER BY x.created_at DESC, x.id DESC LIMIT 1;
+    current := @extschema@.webhook_routing_domain_percentage(c, rollback_routing.domain);
+    IF rollback_routing."to" = 'zero' THEN
+        target := 0;
+    ELSE
+        SELECT p INTO target
+        FROM (SELECT @extschema@.webhook_routing_domain_percentage(x, rollback_routing.domain) AS p, x.id
+              FROM @extschema@.webhook_routing_config AS x) AS h
+        WHERE h.p <> current
+        ORDER BY h.id DESC LIMIT 1;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'no earlier percentage of "%" to go back to', rollback_routing.domain
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = 'rollback_routing(domain, ''zero'') sends it to 0%.';
+        END IF;
+    END IF;
+    config_id := @extschema@.webhook_routing_set_step(
+        rollback_routing.domain, target, 'rollback',
+        pg_catalog.format('rolled back by the operator from %s%% to %s%%', current, target), NULL,
+        pg_catalog.jsonb_build_object('transition', 'rollback', 'by', 'operator', 'from', current, 'to', target));
+    RAISE NOTICE '%', pg_catalog.format('Rolled %s back from %s%% to %s%%.', rollback_routing.domain, current, target);
+    RETURN config_id;
+END $$;
+
+-- Walk every active plan one step, if its health since the step began allows it: critical on
+-- unified's error rate → 0% and the plan ends rolled back; another critical (p95, against
+-- legacy) → the previous step and the plan pauses (0% and ends from its first step); too few
+-- samples or the hold not over → wait; a warning or a skewed sample ratio → hold; all healthy
+-- → the next step, or the plan completes after its last. Plans another call is working on are
+-- skipped, so concurrent calls never act twice; calling again right after does nothing new.
+CREATE FUNCTION advance_rollouts()
+RETURNS TABLE (rollout_id bigint, domain text, step integer, percentage numeric, verdict text, detail jsonb)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    plan @extschema@.webhook_routing_rollouts;
+    n integer;
+    held interval;
+    checks jsonb;
+    error_critical boolean;
+    rollback boolean;
+    waiting boolean;
+    holding boolean;
+    next_step integer;
+    next_state text;
+    target numeric;
+    action text;
+    summary text;
+BEGIN
+    FOR plan IN
+        SELECT * FROM @extschema@.webhook_routing_rollouts AS r
+        WHERE r.state = 'active' ORDER BY r.id FOR UPDATE SKIP LOCKED
+    LOOP
+        n := pg_catalog.cardinality(plan.steps);
+        held := pg_catalog.now() - plan.step_started_at;
+        SELECT pg_catalog.jsonb_object_agg(h.routed_to || '.' || h.check_name,
+                   pg_catalog.jsonb_build_object('value', h.value, 'status', h.status, 'samples', h.samples)),
+               coalesce(bool_or(h.routed_to = 'unified' AND h.check_name = 'error_rate' AND h.status = 'critical'), false),
+               coalesce(bool_or(h.recommendation = 'rollback'), false),
+               -- The gates need their samples; the comparisons with legacy and the sample ratio
+               -- count when they have theirs (at 100% legacy has none).
+               coalesce(bool_or(h.routed_to = 'unified' AND h.check_name IN ('error_rate', 'p95_latency')
+                                AND h.status = 'insufficient_data'), true),
+               coalesce(bool_or(h.status IN ('warning', 'critical')), false),
+               pg_catalog.string_agg(pg_catalog.format('%s %s %s', h.check_name, coalesce(h.value::text, '-'), h.status), ', '
+                                     ORDER BY h.check_name) FILTER (WHERE h.routed_to = 'unified')
+        INTO checks, error_critical, rollback, waiting, holding, summary
+        FROM @extschema@.check_routing_health(greatest(held, interval '1 second')) AS h
+        WHERE h.domain = plan.domain;
+        next_step := plan.step;
+        next_state := plan.state;
+        IF error_critical THEN
+            verdict := 'rollback';
+            target := 0;
+            next_state := 'rolled_back';
+        ELSIF rollback THEN
+            verdict := 'rollback';
+            IF plan.step > 1 THEN
+                next_step := plan.step - 1;
+                target := plan.steps[next_step];
+                next_state := 'paused';
+            ELSE
+                target := 0;
+                next_state := 'rolled_back';
+            END IF;
+        ELSIF waiting OR held < plan.hold THEN
+            verdict := 'wait';
+        ELSIF holding THEN
+            verdict := 'hold';
+        ELSIF plan.step < n THEN
+            verdict := 'advance';
+            next_step := plan.step + 1;
+            target := plan.steps[next_step];
+        ELSE
+            verdict := 'complete';
+            target := plan.steps[n];
+            next_state := 'completed';
+        END IF;
+        detail := pg_catalog.jsonb_build_object('transition', verdict, 'step', plan.step, 'of', n,
+                      'from', plan.steps[plan.step], 'to', target, 'held', held::text, 'hold', plan.hold::text,
+                      'checks', coalesce(checks, '{}'));
+        IF verdict IN ('rollback', 'advance', 'complete') THEN
+            action := 'rollout_' || verdict;
+            PERFORM @extschema@.webhook_routing_set_step(
+                plan.domain, target, action,
+                pg_catalog.format('rollout %s: %s %s%% → %s%% after %s (%s)', plan.id, verdict,
+                                  plan.steps[plan.step], target, pg_catalog.date_trunc('second', held), summary),
+                plan.id, detail);
+            UPDATE @extschema@.webhook_routing_rollouts AS r
+            SET step = next_step, state = next_state,
+                step_started_at = CASE WHEN next_step <> plan.step THEN pg_catalog.clock_timestamp() ELSE r.step_started_at END,
+                ended_at = CASE WHEN next_state IN ('completed', 'rolled_back') THEN pg_catalog.clock_timestamp() END
+            WHERE r.id = plan.id;
+        END IF;
+        UPDATE @extschema@.webhook_routing_rollouts AS r
+        SET last_verdict = verdict, last_checked_at = pg_catalog.clock_timestamp(), last_detail = detail
+        WHERE r.id = plan.id;
+        rollout_id := plan.id;
+        domain := plan.domain;
+        step := next_step;
+        percentage := coalesce(target, plan.steps[plan.step]);
+        RETURN NEXT;
+        target := NULL;
+    END LOOP;
+END $$;
+
+-- What an operator reads first: one row per domain, routable or protected.
+CREATE VIEW routing_status AS
+WITH c AS (
+    SELECT * FROM webhook_routing_config ORDER BY created_at DESC, id DESC LIMIT 1
+),
+health AS (
+    SELECT h.domain,
+           CASE WHEN bool_or(h.status = 'critical') THEN 'critical'
+                WHEN bool_or(h.status = 'warning') THEN 'warning'
+                WHEN bool_and(h.status = 'insufficient_data') THEN 'insufficient_data'
+                ELSE 'ok' END AS health
+    FROM check_routing_health('1 hour') AS h
+    WHERE h.routed_to = 'unified'
+    GROUP BY h.domain
+)
+SELECT d.domain,
+       CASE WHEN d.domain = ANY (c.protected_domains) THEN 'protected' ELSE 'routable' END AS kind,
+       d.domain <> ALL (c.protected_domains) AND c.enabled
+           AND coalesce((c.domain_enabled ->> d.domain)::boolean, true) AS routing,
+       CASE WHEN d.domain = ANY (c.protected_domains) THEN 0
+            ELSE coalesce((c.domain_percentages ->> d.domain)::numeric, c.percentage) END AS percentage,
+       r.id AS rollout_id,
+       r.state AS rollout_state,
+       CASE WHEN r.id IS NOT NULL THEN r.step || '/' || cardinality(r.steps) END AS step,
+       r.steps,
+       r.hold,
+       CASE WHEN r.state IN ('active', 'paused') THEN date_trunc('second', now() - r.step_started_at) END AS time_in_step,
+       r.last_verdict,
+       r.last_checked_at,
+       h.health AS health_last_hour
+FROM c
+CROSS JOIN LATERAL unnest(c.domains || c.protected_domains) AS d(domain)
+LEFT JOIN LATERAL (
+    SELECT * FROM webhook_routing_rollouts AS x WHERE x.domain = d.domain ORDER BY x.id DESC LIMIT 1
+) AS r ON true
+LEFT JOIN health AS h ON h.domain = d.domain;
