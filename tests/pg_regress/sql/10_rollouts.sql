@@ -163,6 +163,22 @@ SELECT update_routing_percentage(30, 'by hand', 'property') > 1 AS appended;
 SELECT rollback_routing('property') > 1 AS appended;
 SELECT rollback_routing('property') > 1 AS appended;
 
+SELECT rollback_routing('property', 'zero') > 1 AS appended;
+
+-- An operator's step back inside a plan pauses it one step lower; a critical p95 at the first
+-- step has no step below: 0%, ended.
+SELECT start_rollout('property', '{10,40,80}', '0 seconds') AS property_plan \gset
+SELECT t.state, t.message FROM try($$SELECT resume_rollout('property')$$) AS t;
+TRUNCATE webhook_routing_logs;
+SELECT * FROM traffic('property', 1500);
+SELECT domain, step, percentage, verdict FROM advance_rollouts();
+SELECT rollback_routing('property') > 1 AS appended;
+SELECT step, state FROM webhook_routing_rollouts WHERE id = :property_plan;
+SELECT resume_rollout('property') > 1 AS appended;
+TRUNCATE webhook_routing_logs;
+SELECT * FROM traffic('property', 1500, unified_ms => 4000);
+SELECT domain, step, percentage, verdict FROM advance_rollouts();
+
 SELECT * FROM plans;
 SELECT rollout_id, action, percentage, transition, "from", "to" FROM transitions;
 SELECT action, reason FROM webhook_routing_config WHERE rollout_id = :market_plan ORDER BY id;
