@@ -22,10 +22,15 @@ INSERT INTO fixtures VALUES
     (2, 'text_property', :'text_property'), (3, 'button_reply_marketplace', :'button_reply_marketplace'),
     (4, 'image_caption_marketplace', :'image_caption_marketplace'), (5, 'location_mobility', :'location_mobility'),
     (6, 'template_button_insurance', :'template_button_insurance'), (7, 'status_delivered', :'status_delivered');
+-- And a request for the AI agents domain, made from text_jobs.
+INSERT INTO fixtures
+SELECT 8, 'text_ai_agents', jsonb_set(payload, '{entry,0,changes,0,value,messages,0,text,body}',
+                                      '"Can your AI assistant answer my customers?"')
+FROM fixtures WHERE name = 'text_jobs';
 
 -- Send n webhooks from senders first..first+n-1, then report each outcome the way the edge
 -- function does: legacy answers in ~600-1000 ms; unified in ~650-1100 ms and fails 1 in 2000.
-CREATE FUNCTION pg_temp.send(first int, n int, unified_errors float8 DEFAULT 0.0005)
+CREATE FUNCTION pg_temp.send(first int, n int, unified_errors float8 DEFAULT 0.0005, fixture int DEFAULT NULL)
 RETURNS TABLE (routed_to text, webhooks bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -34,7 +39,7 @@ BEGIN
     FOR d IN
         SELECT r.decision_id, r.routed_to AS target
         FROM generate_series(first, first + n - 1) AS g
-        JOIN fixtures AS f ON f.k = g % 8,
+        JOIN fixtures AS f ON f.k = coalesce(fixture, g % 8),
         LATERAL route_decision(
             CASE WHEN f.name = 'status_delivered' THEN f.payload
                  ELSE jsonb_set(f.payload, '{entry,0,changes,0,value,messages,0,from}',
@@ -106,14 +111,17 @@ SELECT domain, routed_to, reason FROM route_decision(:'text_jobs', log => false)
 \echo '== A staged rollout that moves by itself. pg_cron would run advance_rollouts() every minute:'
 \echo '   SELECT cron.schedule(''webhook-routing'', ''* * * * *'', ''SELECT advance_rollouts()'');'
 \echo '   here it is called by hand, and the holds are 0 seconds instead of hours.'
+\echo '   AI agents go first, as in the migration plan.'
 SELECT set_routing_enabled(true, 'rollouts resume');
-SELECT update_routing_percentage(0, 'per-domain rollouts from here');
-SELECT start_rollout('jobs', '{5,25,50,100}', '0 seconds', 'jobs: compressed demo plan');
-SELECT * FROM pg_temp.send(30001, 6000);
-SELECT rollout_id, domain, step, percentage, verdict FROM advance_rollouts();
+SELECT set_routing_domains(ARRAY['jobs', 'marketplace', 'property', 'ai_agents'], 'AI agents join');
+SELECT start_rollout('ai_agents', '{5,25,50,100}', '0 seconds', 'AI agents: compressed demo plan');
+SELECT * FROM pg_temp.send(30001, 3000, fixture => 8);
+SELECT rollout_id, domain, step, percentage, verdict,
+       detail -> 'checks' -> 'unified.error_rate' AS unified_error_rate
+FROM advance_rollouts();
 \echo
-\echo '== At 25% the unified handler starts failing 1 request in 10; the next run rolls jobs back to 0%'
-SELECT * FROM pg_temp.send(40001, 6000, unified_errors => 0.1);
+\echo '== At 25% the unified handler starts failing 1 request in 10; the next run rolls ai_agents back to 0%'
+SELECT * FROM pg_temp.send(40001, 3000, unified_errors => 0.1, fixture => 8);
 SELECT rollout_id, domain, step, percentage, verdict,
        detail -> 'checks' -> 'unified.error_rate' AS unified_error_rate
 FROM advance_rollouts();
