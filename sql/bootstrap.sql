@@ -122,10 +122,11 @@ CREATE TABLE webhook_routing_sketches (
     -- Their response times (ms), those that had one.
     latency bytea,
     -- For the sample-ratio check (src/sketch.rs, Split): the outcomes of decisions made by the
-    -- percentage split, and the sums of p and p(1 - p) over them, p the unified share then.
+    -- percentage split, the sum of p over them (p the unified share then), and the set of
+    -- their buckets (a bitmap of 10,000 bits).
     split_n bigint NOT NULL DEFAULT 0,
     split_expected double precision NOT NULL DEFAULT 0,
-    split_variance double precision NOT NULL DEFAULT 0,
+    split_buckets bytea,
     UNIQUE NULLS NOT DISTINCT (minute, domain, routed_to, shard)
 ) WITH (fillfactor = 50);
 
@@ -189,9 +190,8 @@ INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical) V
     (NULL, 'p95_latency',          2000, 3000),
     (NULL, 'error_rate_vs_legacy', 0.1,  0.5),
     (NULL, 'p95_vs_legacy',        1.25, 1.5),
-    -- The sample ratio's chi-square (1 degree of freedom): 10.83 is p = 0.001, 19.51 is
-    -- p = 0.00001. High on purpose: a sender's messages all go one way, so requests vary more
-    -- than independent draws would.
+    -- The sample ratio's chi-square over senders (1 degree of freedom): 10.83 is p = 0.001,
+    -- 19.51 is p = 0.00001.
     (NULL, 'sample_ratio',         10.83, 19.51);
 
 -- pg_dump keeps what users add (the install row is re-created by CREATE EXTENSION).

@@ -244,8 +244,8 @@ BEGIN
     RETURN config_id;
 END $$;
 
--- An operator's rollback: 'previous' (the plan's previous step, or without a plan the domain's
--- previous percentage in the history) or 'zero'. A plan in progress is paused ('previous') or
+-- An operator's rollback: 'previous' (the plan's previous step, or without a plan the latest
+-- earlier percentage of the domain below the current one) or 'zero'. A plan in progress is paused ('previous') or
 -- ends rolled back ('zero', or 'previous' from its first step).
 CREATE FUNCTION rollback_routing(domain text, "to" text DEFAULT 'previous') RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
@@ -299,13 +299,15 @@ BEGIN
     IF rollback_routing."to" = 'zero' THEN
         target := 0;
     ELSE
+        -- The latest earlier percentage below the current one: a rollback never widens.
         SELECT p INTO target
         FROM (SELECT @extschema@.webhook_routing_domain_percentage(x, rollback_routing.domain) AS p, x.id
               FROM @extschema@.webhook_routing_config AS x) AS h
-        WHERE h.p <> current
+        WHERE h.p < current
         ORDER BY h.id DESC LIMIT 1;
         IF NOT FOUND THEN
-            RAISE EXCEPTION 'no earlier percentage of "%" to go back to', rollback_routing.domain
+            RAISE EXCEPTION '%', pg_catalog.format('no earlier percentage of "%s" below %s%% to go back to',
+                                                   rollback_routing.domain, current)
                 USING ERRCODE = 'object_not_in_prerequisite_state',
                       HINT = 'rollback_routing(domain, ''zero'') sends it to 0%.';
         END IF;

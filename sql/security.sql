@@ -64,7 +64,8 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.route_decision(jsonb, text, text, boolean),
     @extschema@.record_routing_outcome(bigint, text, numeric, text),
     @extschema@.routing_bucket(text, text),
-    @extschema@.webhook_routing_sketch_merge(bytea, bytea)
+    @extschema@.webhook_routing_sketch_merge(bytea, bytea),
+    @extschema@.webhook_routing_bits_or(bytea, bytea)
     TO webhook_routing_caller;
 GRANT SELECT ON @extschema@.webhook_routing_config, @extschema@.webhook_routing_rules
     TO webhook_routing_caller;
@@ -79,6 +80,7 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.check_routing_health(interval),
     @extschema@.webhook_routing_window(interval),
     @extschema@.webhook_routing_sketch_summary(bytea[]),
+    @extschema@.webhook_routing_bits_count(bytea[]),
     @extschema@.routing_pending_timeout_seconds(),
     @extschema@.routing_bucket(text, text)
     TO webhook_routing_reader, webhook_routing_admin;

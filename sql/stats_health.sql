@@ -23,11 +23,11 @@ RETURNS TABLE (
     p50_ms double precision,
     p95_ms double precision,
     p99_ms double precision,
-    -- For the sample-ratio check: outcomes of decisions made by the percentage split, and the
-    -- sums of p and p(1 - p) over them (see webhook_routing_sketches).
+    -- For the sample-ratio check: outcomes of decisions made by the percentage split, the sum
+    -- of p over them, and how many distinct buckets (senders) they came from.
     split_n bigint,
     split_expected double precision,
-    split_variance double precision
+    split_buckets bigint
 )
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -42,7 +42,7 @@ AS $$
                sum(s.errors)::bigint AS errors,
                @extschema@.webhook_routing_sketch_summary(array_agg(s.latency)) AS summary,
                sum(s.split_n)::bigint AS split_n, sum(s.split_expected) AS split_expected,
-               sum(s.split_variance) AS split_variance
+               @extschema@.webhook_routing_bits_count(array_agg(s.split_buckets)) AS split_buckets
         FROM @extschema@.webhook_routing_sketches AS s, bounds AS b
         WHERE s.minute >= b.since_minute
         GROUP BY s.domain, s.routed_to
@@ -57,7 +57,7 @@ AS $$
     ),
     parts AS (
         SELECT d.domain, d.routed_to, d.completed, d.errors, 0::bigint AS pending, 0::bigint AS late,
-               d.summary, d.split_n, d.split_expected, d.split_variance
+               d.summary, d.split_n, d.split_expected, d.split_buckets
         FROM done AS d
         UNION ALL
         SELECT w.domain, w.routed_to, 0, 0, w.pending, w.late, NULL, 0, 0, 0
@@ -76,7 +76,7 @@ AS $$
            max(p.summary[5]),
            sum(p.split_n)::bigint,
            sum(p.split_expected),
-           sum(p.split_variance)
+           sum(p.split_buckets)::bigint
     FROM parts AS p
     GROUP BY p.domain, p.routed_to
 $$;
@@ -156,19 +156,21 @@ AS $$
                coalesce(s.latency_samples, 0) AS latency_samples,
                coalesce(s.split_n, 0) AS split_n,
                coalesce(s.split_expected, 0) AS split_expected,
-               coalesce(s.split_variance, 0) AS split_variance
+               coalesce(s.split_buckets, 0) AS split_buckets
         FROM targets AS g
         LEFT JOIN stats AS s ON s.domain = g.domain AND s.routed_to = g.routed_to
     ),
-    -- Sample ratio: the unified outcomes of split decisions against the count the percentages
-    -- in force predict, as a chi-square statistic with one degree of freedom.
+    -- Sample ratio: unified's share of the senders (distinct buckets) of split decisions with
+    -- an outcome, against the unified share the percentages in force gave those decisions
+    -- (their mean), as a chi-square statistic with one degree of freedom.
     split AS (
-        SELECT u.domain,
-               (u.split_n - (u.split_expected + l.split_expected))^2
-                   / nullif(u.split_variance + l.split_variance, 0) AS chi_square,
-               u.split_n + l.split_n AS samples
-        FROM t AS u JOIN t AS l ON l.domain = u.domain AND l.routed_to = 'legacy'
-        WHERE u.routed_to = 'unified'
+        SELECT x.domain,
+               (x.unified - x.p * x.senders)^2 / nullif(x.senders * x.p * (1 - x.p), 0) AS chi_square,
+               x.senders AS samples
+        FROM (SELECT u.domain, u.split_buckets AS unified, u.split_buckets + l.split_buckets AS senders,
+                     (u.split_expected + l.split_expected) / nullif(u.split_n + l.split_n, 0) AS p
+              FROM t AS u JOIN t AS l ON l.domain = u.domain AND l.routed_to = 'legacy'
+              WHERE u.routed_to = 'unified') AS x
     ),
     checks AS (
         SELECT t.domain, t.routed_to, 'error_rate' AS check_name,

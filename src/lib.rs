@@ -40,7 +40,8 @@ extension_sql_file!(
     name = "stats_health",
     requires = [
         gucs::routing_pending_timeout_seconds,
-        sketch::webhook_routing_sketch_summary
+        sketch::webhook_routing_sketch_summary,
+        sketch::webhook_routing_bits_count
     ]
 );
 extension_sql_file!(

@@ -112,16 +112,45 @@ struct Added {
     split: Split,
 }
 
-/// The outcomes of decisions the percentage split made (reason in_rollout or not_in_rollout,
-/// sticky or random), for the sample-ratio check: how many, and the sum of p and of p(1 - p)
-/// over them, p being the unified share in force when each was decided. Summed over a domain's
-/// two targets, they give the expected unified count and its variance, whatever changes of
-/// percentage the window saw.
-#[derive(Default, Clone, Copy)]
+/// The outcomes of decisions the percentage split made (reason in_rollout or not_in_rollout),
+/// for the sample-ratio check: how many, the sum of p over them (p the unified share in force
+/// when each was decided), and which buckets they came from. The check counts senders, not
+/// requests: a sender's messages all go one way, so requests are not independent draws (in the
+/// end-to-end test, 4 messages per sender made a per-request chi-square cry wolf). Distinct
+/// buckets stand for distinct senders until senders outnumber the 10,000 buckets; then every
+/// bucket is seen and the shares match the percentage exactly.
+#[derive(Default)]
 struct Split {
     n: i64,
     expected: f64,
-    variance: f64,
+    buckets: Option<Box<[u8; BUCKET_BYTES]>>,
+}
+
+const BUCKET_BYTES: usize = (crate::bucket::BUCKETS as usize).div_ceil(8);
+
+/// Bitwise OR of two bucket sets (either may be NULL or of another length: the longer wins).
+#[pg_extern(immutable, parallel_safe)]
+fn webhook_routing_bits_or(a: Option<&[u8]>, b: Option<&[u8]>) -> Option<Vec<u8>> {
+    match (a, b) {
+        (None, None) => None,
+        (Some(x), None) | (None, Some(x)) => Some(x.to_vec()),
+        (Some(x), Some(y)) => {
+            let (long, short) = if x.len() >= y.len() { (x, y) } else { (y, x) };
+            let mut out = long.to_vec();
+            out.iter_mut().zip(short).for_each(|(o, s)| *o |= s);
+            Some(out)
+        }
+    }
+}
+
+/// How many buckets the union of the sets holds.
+#[pg_extern(immutable, parallel_safe)]
+fn webhook_routing_bits_count(sets: pgrx::Array<'_, &[u8]>) -> i64 {
+    let mut union = vec![0u8; BUCKET_BYTES];
+    for set in sets.iter().flatten() {
+        union.iter_mut().zip(set).for_each(|(u, s)| *u |= s);
+    }
+    union.iter().map(|b| i64::from(b.count_ones())).sum()
 }
 
 const MINUTE_US: i64 = 60_000_000;
@@ -203,6 +232,10 @@ fn webhook_routing_logs_to_sketch<'a>(
         .and_then(|n| n.to_string().parse::<f64>().ok())
         .filter(|p| by_split && (0.0..=100.0).contains(p))
         .map(|p| p / 100.0);
+    let bucket = row
+        .get_by_name::<i32>("bucket")?
+        .and_then(|b| usize::try_from(b).ok())
+        .filter(|b| *b < BUCKET_BYTES * 8);
     register_callbacks();
     ADDED.with(|added| {
         let mut added = added.borrow_mut();
@@ -220,7 +253,13 @@ fn webhook_routing_logs_to_sketch<'a>(
         if let Some(p) = share {
             entry.split.n += 1;
             entry.split.expected += p;
-            entry.split.variance += p * (1.0 - p);
+            if let Some(b) = bucket {
+                let set = entry
+                    .split
+                    .buckets
+                    .get_or_insert_with(|| Box::new([0u8; BUCKET_BYTES]));
+                set[b / 8] |= 1 << (b % 8);
+            }
         }
     });
     Ok(None)
@@ -248,13 +287,13 @@ fn webhook_routing_logs_flush_sketches<'a>(
             latency.into(),
             acc.split.n.into(),
             acc.split.expected.into(),
-            acc.split.variance.into(),
+            acc.split.buckets.as_deref().map(|b| b.as_slice()).into(),
         ];
         let sql = |schema: &str| {
             format!(
                 "INSERT INTO {schema}.webhook_routing_sketches AS s \
                      (minute, domain, routed_to, shard, completed, errors, latency, \
-                      split_n, split_expected, split_variance) \
+                      split_n, split_expected, split_buckets) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
                  ON CONFLICT (minute, domain, routed_to, shard) DO UPDATE \
                  SET completed = s.completed OPERATOR(pg_catalog.+) excluded.completed, \
@@ -262,7 +301,7 @@ fn webhook_routing_logs_flush_sketches<'a>(
                      latency = {schema}.webhook_routing_sketch_merge(s.latency, excluded.latency), \
                      split_n = s.split_n OPERATOR(pg_catalog.+) excluded.split_n, \
                      split_expected = s.split_expected OPERATOR(pg_catalog.+) excluded.split_expected, \
-                     split_variance = s.split_variance OPERATOR(pg_catalog.+) excluded.split_variance"
+                     split_buckets = {schema}.webhook_routing_bits_or(s.split_buckets, excluded.split_buckets)"
             )
         };
         if let Err(e) = run_kept("sketch_flush", sql, &args) {

@@ -158,10 +158,14 @@ SELECT resume_rollout('property') > 1 AS appended;
 SELECT rollback_routing('property', 'zero') > 1 AS appended;
 SELECT start_rollout('property', '{10,20}', '1 hour') AS property_plan \gset
 SELECT abort_rollout('property', 'wrong plan') > 1 AS appended;
--- Without a plan, 'previous' is the percentage before the last change.
+-- Without a plan, 'previous' is the latest earlier percentage below the current one: a
+-- rollback never widens.
+SELECT update_routing_percentage(20, 'by hand', 'property') > 1 AS appended;
 SELECT update_routing_percentage(30, 'by hand', 'property') > 1 AS appended;
 SELECT rollback_routing('property') > 1 AS appended;
 SELECT rollback_routing('property') > 1 AS appended;
+SELECT t.state, t.message, t.hint FROM try($$SELECT rollback_routing('property')$$) AS t;
+SELECT update_routing_percentage(30, 'by hand', 'property') > 1 AS appended;
 
 SELECT rollback_routing('property', 'zero') > 1 AS appended;
 
