@@ -82,7 +82,9 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.webhook_routing_sketch_summary(bytea[]),
     @extschema@.webhook_routing_bits_count(bytea[]),
     @extschema@.routing_pending_timeout_seconds(),
-    @extschema@.routing_bucket(text, text)
+    @extschema@.routing_bucket(text, text),
+    @extschema@.routing_report(text, timestamptz),
+    @extschema@.webhook_routing_between(text, timestamptz, timestamptz)
     TO webhook_routing_reader, webhook_routing_admin;
 GRANT SELECT ON
     @extschema@.webhook_routing_config,

@@ -54,6 +54,11 @@ extension_sql_file!(
     name = "rollouts",
     requires = ["stats_health", admin::webhook_routing_set_step]
 );
+extension_sql_file!(
+    "../sql/report.sql",
+    name = "report",
+    requires = ["rollouts"]
+);
 extension_sql_file!("../sql/security.sql", name = "security", finalize);
 
 #[pg_guard]

@@ -7,18 +7,18 @@ rels AS (SELECT c.oid, c.relname, c.relkind, c.relacl, c.relrowsecurity FROM pg_
          WHERE c.oid IN (SELECT objid FROM members WHERE classid = 'pg_class'::regclass))
 SELECT line FROM (
     SELECT 'function ' || p.oid::regprocedure::text || ' ' || pg_get_function_result(p.oid)
-           || ' ' || p.provolatile || p.proparallel || p.prosecdef::text || ' '
+           || ' ' || p.provolatile::text || p.proparallel::text || p.prosecdef::text || ' '
            || coalesce(array_to_string(p.proconfig, ','), '') || ' ' || coalesce(p.proacl::text, '')
            || ' ' || md5(coalesce(p.prosrc, '') || coalesce(p.probin, '')) AS line
     FROM pg_proc p WHERE p.oid IN (SELECT objid FROM members WHERE classid = 'pg_proc'::regclass)
     UNION ALL
-    SELECT 'relation ' || r.relname || ' ' || r.relkind || ' rls=' || r.relrowsecurity || ' ' || coalesce(r.relacl::text, '')
+    SELECT 'relation ' || r.relname || ' ' || r.relkind::text || ' rls=' || r.relrowsecurity || ' ' || coalesce(r.relacl::text, '')
     FROM rels r
     UNION ALL
     SELECT 'column ' || r.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
            || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
            || coalesce(' default ' || pg_get_expr(ad.adbin, ad.adrelid), '')
-           || CASE WHEN a.attidentity <> '' THEN ' identity ' || a.attidentity ELSE '' END
+           || CASE WHEN a.attidentity <> '' THEN ' identity ' || a.attidentity::text ELSE '' END
            || coalesce(' ' || a.attacl::text, '')
     FROM rels r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
     LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
@@ -32,7 +32,7 @@ SELECT line FROM (
     UNION ALL
     SELECT 'view ' || r.relname || ' ' || md5(pg_get_viewdef(r.oid)) FROM rels r WHERE r.relkind = 'v'
     UNION ALL
-    SELECT 'policy ' || po.polname || ' on ' || r.relname || ' ' || po.polcmd || ' ' || po.polroles::regrole[]::text
+    SELECT 'policy ' || po.polname || ' on ' || r.relname || ' ' || po.polcmd::text || ' ' || po.polroles::regrole[]::text
            || ' ' || coalesce(pg_get_expr(po.polqual, po.polrelid), '') || ' ' || coalesce(pg_get_expr(po.polwithcheck, po.polrelid), '')
     FROM rels r JOIN pg_policy po ON po.polrelid = r.oid
     UNION ALL

@@ -1,0 +1,137 @@
+-- The migration report: the runbook's "actual results" template filled in from the config
+-- history and the sketches, as text to paste into a rollout log.
+
+-- Outcomes of a domain per target over [since, until), whole minutes: a minute counts for the
+-- step in force when it began.
+CREATE FUNCTION webhook_routing_between(domain text, since timestamptz, until timestamptz)
+RETURNS TABLE (routed_to text, requests bigint, errors bigint, error_pct numeric, p95_ms numeric)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT t.target, coalesce(s.completed, 0), coalesce(s.errors, 0),
+           round(100.0 * s.errors / nullif(s.completed, 0), 2),
+           round(s.summary[4]::numeric, 0)
+    FROM unnest(ARRAY['unified', 'legacy']) AS t(target)
+    LEFT JOIN (
+        SELECT k.routed_to, sum(k.completed)::bigint AS completed, sum(k.errors)::bigint AS errors,
+               @extschema@.webhook_routing_sketch_summary(array_agg(k.latency)) AS summary
+        FROM @extschema@.webhook_routing_sketches AS k
+        WHERE k.domain = webhook_routing_between.domain AND k.minute >= since AND k.minute < until
+        GROUP BY k.routed_to
+    ) AS s ON s.routed_to = t.target
+$$;
+
+CREATE FUNCTION routing_report(domain text DEFAULT NULL, since timestamptz DEFAULT now() - interval '24 hours')
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    newest @extschema@.webhook_routing_config;
+    d text;
+    domains text[];
+    report text[] := '{}';
+    step record;
+    n integer;
+    s record;
+    err_warn numeric;
+    err_crit numeric;
+    p95_warn numeric;
+    p95_crit numeric;
+    decision text;
+    utc constant text := 'YYYY-MM-DD HH24:MI:SS';
+BEGIN
+    IF routing_report.since IS NULL THEN
+        RAISE EXCEPTION 'since must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'E.g. routing_report(''jobs'', now() - interval ''7 days'').';
+    END IF;
+    SELECT * INTO newest FROM @extschema@.webhook_routing_config AS c ORDER BY c.created_at DESC, c.id DESC LIMIT 1;
+    IF routing_report.domain IS NULL THEN
+        domains := newest.domains;
+    ELSIF routing_report.domain = ANY (newest.domains || newest.protected_domains) THEN
+        domains := ARRAY[routing_report.domain];
+    ELSE
+        RAISE EXCEPTION 'unknown domain "%"', routing_report.domain
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('Domains: %s.', pg_catalog.array_to_string(newest.domains || newest.protected_domains, ', ')),
+                  HINT = 'Leave domain NULL for every routable domain.';
+    END IF;
+
+    FOREACH d IN ARRAY domains LOOP
+        SELECT max(h.warning) FILTER (WHERE h.check_name = 'error_rate'), max(h.critical) FILTER (WHERE h.check_name = 'error_rate'),
+               max(h.warning) FILTER (WHERE h.check_name = 'p95_latency'), max(h.critical) FILTER (WHERE h.check_name = 'p95_latency')
+        INTO err_warn, err_crit, p95_warn, p95_crit
+        FROM (SELECT DISTINCT ON (x.check_name) x.*
+              FROM @extschema@.webhook_routing_thresholds AS x
+              WHERE x.domain = d OR x.domain IS NULL
+              ORDER BY x.check_name, x.domain NULLS LAST) AS h;
+        report := report || pg_catalog.format('Migration report: %s, %s to %s UTC', d,
+                      pg_catalog.to_char(routing_report.since AT TIME ZONE 'UTC', utc),
+                      pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', utc))
+                  || pg_catalog.format('Gates: error rate under %s%% (critical %s%%), p95 under %s ms (critical %s ms).',
+                      err_warn, err_crit, p95_warn, p95_crit);
+        n := 0;
+        -- Steps: runs of history rows that leave the domain's routing and percentage as they
+        -- were, from the row in force at `since`; each ends at the row that changed them.
+        FOR step IN
+            WITH rows AS (
+                SELECT c.id, c.created_at, c.action, c.reason, c.rollout_id,
+                       c.enabled AND d = ANY (c.domains) AND d <> ALL (c.protected_domains)
+                           AND coalesce((c.domain_enabled ->> d)::boolean, true) AS routing,
+                       coalesce((c.domain_percentages ->> d)::numeric, c.percentage) AS pct
+                FROM @extschema@.webhook_routing_config AS c
+                WHERE c.created_at > routing_report.since
+                   OR c.id = (SELECT x.id FROM @extschema@.webhook_routing_config AS x
+                              WHERE x.created_at <= routing_report.since ORDER BY x.created_at DESC, x.id DESC LIMIT 1)
+            ),
+            changes AS (
+                SELECT r.*, (r.routing, r.pct) IS DISTINCT FROM
+                           (lag(r.routing) OVER w, lag(r.pct) OVER w) AS starts
+                FROM rows AS r WINDOW w AS (ORDER BY r.created_at, r.id)
+            ),
+            steps AS (
+                SELECT c.*, lead(c.created_at) OVER w AS ended_at, lead(c.action) OVER w AS ended_by,
+                       lead(c.reason) OVER w AS ended_reason, lead(c.pct) OVER w AS next_pct,
+                       lead(c.routing) OVER w AS next_routing
+                FROM changes AS c WHERE c.starts WINDOW w AS (ORDER BY c.created_at, c.id)
+            )
+            SELECT st.*, greatest(st.created_at, routing_report.since) AS began
+            FROM steps AS st ORDER BY st.created_at, st.id
+        LOOP
+            n := n + 1;
+            report := report || ''::text || pg_catalog.format('Step %s: %s from %s UTC %s', n,
+                CASE WHEN step.routing THEN pg_catalog.trim_scale(step.pct) || '%'
+                     ELSE 'routing off (' || pg_catalog.trim_scale(step.pct) || '% set)' END,
+                pg_catalog.to_char(step.began AT TIME ZONE 'UTC', utc),
+                CASE WHEN step.ended_at IS NULL THEN '(in progress)'
+                     ELSE pg_catalog.format('to %s UTC (%s h %s min)',
+                              pg_catalog.to_char(step.ended_at AT TIME ZONE 'UTC', utc),
+                              pg_catalog.floor(extract(epoch FROM step.ended_at - step.began) / 3600),
+                              pg_catalog.floor(extract(epoch FROM step.ended_at - step.began) / 60)::bigint % 60) END);
+            FOR s IN SELECT * FROM @extschema@.webhook_routing_between(d, step.began, coalesce(step.ended_at, 'infinity')) LOOP
+                report := report || pg_catalog.format('  %-8s %8s requests   error rate %s   p95 %s',
+                    s.routed_to, s.requests,
+                    coalesce(s.error_pct || '%', '-') || CASE WHEN s.routed_to = 'unified' AND s.error_pct IS NOT NULL
+                        THEN CASE WHEN s.error_pct > err_crit THEN ' (critical)' WHEN s.error_pct > err_warn THEN ' (over the gate)'
+                                  ELSE ' (met)' END ELSE '' END,
+                    coalesce(s.p95_ms || ' ms', '-') || CASE WHEN s.routed_to = 'unified' AND s.p95_ms IS NOT NULL
+                        THEN CASE WHEN s.p95_ms > p95_crit THEN ' (critical)' WHEN s.p95_ms > p95_warn THEN ' (over the gate)'
+                                  ELSE ' (met)' END ELSE '' END);
+            END LOOP;
+            decision := CASE
+                WHEN step.ended_at IS NULL THEN 'in progress'
+                WHEN step.ended_by = 'rollout_complete' THEN 'complete'
+                WHEN step.next_routing AND NOT step.routing THEN 'routing on'
+                WHEN NOT step.next_routing AND step.routing THEN 'roll back (routing off)'
+                WHEN step.next_pct > step.pct THEN 'proceed'
+                WHEN step.next_pct < step.pct THEN 'roll back'
+                ELSE 'hold' END;
+            report := report || ('  Decision: ' || decision
+                || CASE WHEN step.ended_by IS NOT NULL
+                        THEN pg_catalog.format(' (%s: %s)', step.ended_by, coalesce(step.ended_reason, 'no reason given'))
+                        ELSE '' END);
+        END LOOP;
+        report := report || ''::text;
+    END LOOP;
+    RETURN pg_catalog.array_to_string(report, E'\n');
+END $$;
