@@ -100,6 +100,11 @@ BEGIN
             SELECT st.*, greatest(st.created_at, routing_report.since) AS began
             FROM steps AS st ORDER BY st.created_at, st.id
         LOOP
+            -- Changes made one after the other (enable, then set the percentage) leave steps of
+            -- seconds with no minute of their own: nothing to report.
+            CONTINUE WHEN step.ended_at IS NOT NULL AND step.ended_at - step.began < interval '1 minute'
+                AND NOT EXISTS (SELECT 1 FROM @extschema@.webhook_routing_between(d, step.began, step.ended_at) AS b
+                                WHERE b.requests > 0);
             n := n + 1;
             report := report || ''::text || pg_catalog.format('Step %s: %s from %s UTC %s', n,
                 CASE WHEN step.routing THEN pg_catalog.trim_scale(step.pct) || '%'

@@ -1,0 +1,129 @@
+--md # Runbook: migrating WhatsApp webhooks with webhook_routing
+--md
+--md The operator's side of a migration, as run from psql. Every command below was run by
+--md `scripts/runbook` against a throwaway cluster, and the output under it is what it printed;
+--md traffic comes from a simulator (the `sim` schema, defined at the end) that sends WhatsApp
+--md messages through `route_decision` and reports outcomes with `record_routing_outcome`, as
+--md the edge router does. Regenerate this file with `scripts/runbook`.
+--md
+--md ## 0. Before the first step
+--md
+--md Installed, the extension routes nothing: 0%, disabled. The protected domains (mobility,
+--md profile, insurance) never leave their legacy handlers, whatever else is set.
+--hide
+\i docs/runbook_sim.sql
+--end
+CREATE EXTENSION webhook_routing;
+SELECT * FROM routing_status;
+--md Who may do what: grant the roles to login roles (on Supabase: the edge functions connect as
+--md `service_role`; operators as `postgres`). Retention is one daily job.
+GRANT webhook_routing_caller TO service_role;
+GRANT webhook_routing_admin TO postgres;
+SELECT prune_routing_logs('30 days');
+--md
+--md ## 1. Enable, 10%
+SELECT set_routing_enabled(true, 'Week 6 rollout start');
+SELECT update_routing_percentage(10.00, '10% test rollout');
+SELECT percentage, enabled, domains FROM webhook_routing_config ORDER BY created_at DESC LIMIT 1;
+--md
+--md ## 2. Watch
+--md Every 15 minutes (`\watch 900` in psql): stats of the last hour, then health. Stats and
+--md health read per-minute sketches, not the log rows: a few milliseconds at any volume, fresh
+--md to the last committed outcome.
+--hide
+SELECT sim.next_minute();
+SELECT sim.send('jobs', 3000), sim.send('marketplace', 2000), sim.send('property', 2000), sim.send('mobility', 500);
+--end
+SELECT * FROM webhook_routing_stats ORDER BY domain, routed_to;
+SELECT domain, routed_to, check_name, value, status, recommendation, samples
+FROM check_routing_health() WHERE routed_to = 'unified' ORDER BY domain, check_name;
+--md Other windows: `routing_stats('4 hours')`, `check_routing_health('8 hours')`.
+SELECT domain, routed_to, requests, p95_ms, error_pct FROM routing_stats('4 hours') WHERE domain = 'jobs';
+--md
+--md ## 3. 25%
+--md Every unified row says `proceed`: step up. Senders already on unified stay there.
+SELECT update_routing_percentage(25.00, '25% after a clean 10% step');
+--hide
+SELECT sim.next_minute();
+SELECT sim.send('jobs', 3000), sim.send('marketplace', 2000, unified_errors => 0.02), sim.send('property', 2000);
+--end
+SELECT domain, routed_to, requests, p95_ms, error_pct, traffic_pct FROM webhook_routing_stats
+WHERE domain IN ('jobs', 'marketplace', 'property') ORDER BY domain, routed_to;
+SELECT domain, check_name, value, status, recommendation FROM check_routing_health()
+WHERE routed_to = 'unified' AND status <> 'ok' ORDER BY domain, check_name;
+--md
+--md ## 4. High error rate: find it, step back
+--md marketplace's unified handler fails 2% of requests: critical (over 0.5%). The errors first:
+SELECT domain, routed_to, error_message, count(*) FROM webhook_routing_logs
+WHERE status = 'error' AND created_at > now() - interval '1 hour'
+GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 5;
+--md Then back to 10% for marketplace only (its own percentage; the others stay at 25%):
+SELECT update_routing_percentage(10.00, 'Stepping back: marketplace unified errors', 'marketplace');
+SELECT domain, kind, routing, percentage FROM routing_status WHERE kind = 'routable';
+--hide
+SELECT sim.next_minute();
+SELECT sim.send('marketplace', 2000, unified_errors => 0);
+--end
+--md
+--md ## 5. Emergency: everything back to legacy
+--md The kill switch applies on every session's next call, even inside open transactions.
+SELECT set_routing_enabled(false, 'Emergency rollback');
+SELECT domain, routed_to, reason FROM route_decision(sim.message('jobs', '250788000001'), log => false);
+--md
+--md ## 6. Troubleshooting: no traffic routed
+--md The log says why each decision went where it did; here, since the last config change:
+--hide
+SELECT sim.send('jobs', 500);
+--end
+SELECT domain, reason, count(*) FROM webhook_routing_logs
+WHERE created_at >= (SELECT max(created_at) FROM webhook_routing_config)
+GROUP BY 1, 2 ORDER BY 3 DESC;
+--md `routing_disabled`: the kill switch is off. Other reasons: `domain_disabled`,
+--md `domain_not_routed` (not in `domains`), `not_in_rollout` (the sender's bucket is above the
+--md percentage), `unknown_domain` (no rule matched), `no_user_message` (delivery statuses).
+--md Is anything writing at all? `SELECT max(created_at) FROM webhook_routing_logs;`
+SELECT set_routing_enabled(true, 'Fixed; routing back on');
+--md
+--md ## 7. Per-domain staged rollouts, by themselves
+--md One plan per domain; pg_cron runs `advance_rollouts()` every minute, which advances a
+--md healthy step once its hold is over, steps back (and pauses) on a critical p95, and goes to
+--md 0% on a critical error rate:
+--md `SELECT cron.schedule('webhook-routing', '* * * * *', 'SELECT advance_rollouts()');`
+--md Here the holds are 0 seconds and `advance_rollouts()` is called by hand.
+SELECT set_routing_domains(ARRAY['jobs', 'marketplace', 'property', 'ai_agents'], 'AI agents join');
+SELECT start_rollout('ai_agents', '{5,10,25,50,100}', '0 seconds', 'AI agents first');
+--hide
+SELECT sim.send('ai_agents', 4000);
+--end
+SELECT rollout_id, domain, step, percentage, verdict FROM advance_rollouts();
+--hide
+SELECT sim.send('ai_agents', 2000, unified_ms => 3500);
+--end
+SELECT rollout_id, domain, step, percentage, verdict,
+       detail -> 'checks' -> 'unified.p95_latency' AS p95 FROM advance_rollouts();
+SELECT domain, percentage, rollout_state, step, last_verdict FROM routing_status WHERE domain = 'ai_agents';
+--md Paused one step down. After the fix, resume (the hold starts again); or end it at 0%:
+SELECT resume_rollout('ai_agents', 'p95 fixed in the unified handler');
+SELECT abort_rollout('ai_agents', 'replanning with longer holds');
+--md An operator's own step back, with or without a plan: `rollback_routing('jobs')` (the
+--md previous percentage) or `rollback_routing('jobs', 'zero')`.
+SELECT rollback_routing('marketplace');
+--hide
+SELECT sim.next_minute();
+--end
+--md
+--md ## 8. The migration report
+--md The runbook's "actual results" for each step, from the history and the sketches:
+--hide
+\pset format unaligned
+\pset tuples_only on
+--end
+SELECT routing_report('marketplace', now() - interval '1 hour');
+--hide
+\pset format aligned
+\pset tuples_only off
+--end
+--md
+--md ## 9. The history
+SELECT id, action, percentage, domain_percentages, enabled, reason, changed_by
+FROM webhook_routing_config ORDER BY id;
