@@ -111,11 +111,11 @@ SELECT domain, routed_to, reason FROM route_decision(:'text_jobs', log => false)
 \echo '== A staged rollout that moves by itself. pg_cron would run advance_rollouts() every minute:'
 \echo '   SELECT cron.schedule(''webhook-routing'', ''* * * * *'', ''SELECT advance_rollouts()'');'
 \echo '   here it is called by hand, and the holds are 0 seconds instead of hours.'
-\echo '   AI agents go first, as in the migration plan.'
+\echo '   AI agents go first, as in the migration plan; their unified handler is healthy at first.'
 SELECT set_routing_enabled(true, 'rollouts resume');
 SELECT set_routing_domains(ARRAY['jobs', 'marketplace', 'property', 'ai_agents'], 'AI agents join');
 SELECT start_rollout('ai_agents', '{5,25,50,100}', '0 seconds', 'AI agents: compressed demo plan');
-SELECT * FROM pg_temp.send(30001, 3000, fixture => 8);
+SELECT * FROM pg_temp.send(30001, 3000, unified_errors => 0, fixture => 8);
 SELECT rollout_id, domain, step, percentage, verdict,
        detail -> 'checks' -> 'unified.error_rate' AS unified_error_rate
 FROM advance_rollouts();
