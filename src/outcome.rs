@@ -81,16 +81,6 @@ fn record_routing_outcome(
         response_time_ms.into(),
         error_message.into(),
     ];
-    let sql = |schema: &str| {
-        format!(
-            "UPDATE {schema}.webhook_routing_logs \
-             SET status = $2, response_time_ms = $3, error_message = $4, \
-                 completed_at = pg_catalog.clock_timestamp() \
-             WHERE id OPERATOR(pg_catalog.=) $1 \
-               AND status OPERATOR(pg_catalog.<>) 'success' \
-               AND status OPERATOR(pg_catalog.<>) 'error' RETURNING id"
-        )
-    };
     // "Not success and not error" is "pending" (the table's CHECK allows nothing else), said so
     // that the partial index of pending decisions never looks usable: the row is found by the
     // primary key, whatever the statistics say.
@@ -99,25 +89,32 @@ fn record_routing_outcome(
     // the one before first, with the bounds written into the statement as constants so that
     // the plan touches (and locks) only those partitions, whatever the retention. A decision
     // older than that is looked for everywhere.
-    let today = transaction_utc_day();
-    let recent = |schema: &str, day: i64| {
+    let update = |schema: &str, bounds: &str| {
         format!(
             "UPDATE {schema}.webhook_routing_logs \
              SET status = $2, response_time_ms = $3, error_message = $4, \
                  completed_at = pg_catalog.clock_timestamp() \
-             WHERE id OPERATOR(pg_catalog.=) $1 \
-               AND created_at OPERATOR(pg_catalog.>=) pg_catalog.to_timestamp({lo}) \
-               AND created_at OPERATOR(pg_catalog.<) pg_catalog.to_timestamp({hi}) \
+             WHERE id OPERATOR(pg_catalog.=) $1 {bounds}\
                AND status OPERATOR(pg_catalog.<>) 'success' \
-               AND status OPERATOR(pg_catalog.<>) 'error' RETURNING id",
-            lo = day - DAY_SECONDS,
-            hi = day + DAY_SECONDS
+               AND status OPERATOR(pg_catalog.<>) 'error' RETURNING id"
+        )
+    };
+    let today = transaction_utc_day();
+    let recent = |schema: &str, day: i64| {
+        update(
+            schema,
+            &format!(
+                "AND created_at OPERATOR(pg_catalog.>=) pg_catalog.to_timestamp({}) \
+                 AND created_at OPERATOR(pg_catalog.<) pg_catalog.to_timestamp({}) ",
+                day - DAY_SECONDS,
+                day + DAY_SECONDS
+            ),
         )
     };
     let mut updated = run_kept_variant("record_outcome_recent", today, recent, &args)
         .unwrap_or_else(|e| spi_failed("record the outcome", e));
     if updated.is_none() {
-        updated = run_kept("record_outcome", sql, &args)
+        updated = run_kept("record_outcome", |schema| update(schema, ""), &args)
             .unwrap_or_else(|e| spi_failed("record the outcome", e));
     }
     if updated.is_none() {
