@@ -17,13 +17,45 @@ pub const BUCKETS: u32 = 10_000;
 
 /// The sticky bucket of `key` within `domain`, in 0..10000.
 pub fn bucket(domain: &str, key: &str) -> i32 {
-    let mut input = Vec::with_capacity(domain.len() + 1 + key.len());
-    input.extend_from_slice(domain.as_bytes());
-    input.push(b':');
-    input.extend_from_slice(key.as_bytes());
-    // Reading from an in-memory slice cannot fail; 0 is only a formal fallback.
-    let hash = murmur3::murmur3_32(&mut input.as_slice(), 0).unwrap_or(0);
+    let hash = murmur3_x86_32(&[domain.as_bytes(), b":", key.as_bytes()], 0);
     (hash % BUCKETS) as i32
+}
+
+/// MurmurHash3 x86 32-bit of the concatenation of `parts`, hashed as they come, so that the
+/// bucket's key needs no buffer. (The murmur3 crate reads through `io::Read` four bytes at a
+/// time: through a chain of slices that was 7% of route_decision's own time. The tests check
+/// this function against that crate.)
+fn murmur3_x86_32(parts: &[&[u8]], seed: u32) -> u32 {
+    const C1: u32 = 0xcc9e_2d51;
+    const C2: u32 = 0x1b87_3593;
+    let scramble = |k: u32| k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
+    let mut h = seed;
+    let mut block = [0u8; 4];
+    let mut filled = 0;
+    let mut len: u32 = 0;
+    for &byte in parts.iter().flat_map(|p| p.iter()) {
+        block[filled] = byte;
+        filled += 1;
+        len = len.wrapping_add(1);
+        if filled == 4 {
+            h ^= scramble(u32::from_le_bytes(block));
+            h = h.rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64);
+            filled = 0;
+        }
+    }
+    if filled > 0 {
+        let tail = block[..filled]
+            .iter()
+            .rev()
+            .fold(0u32, |k, &b| (k << 8) | u32::from(b));
+        h ^= scramble(tail);
+    }
+    h ^= len;
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^ (h >> 16)
 }
 
 /// A bucket drawn at random, for a message with neither sender nor routing key.
@@ -59,6 +91,35 @@ mod tests {
             bucket("jobs", "250788123456"),
             (raw("jobs:250788123456") % BUCKETS) as i32
         );
+    }
+
+    /// The hash route_decision uses equals the murmur3 crate's on 5,000 keys of every length
+    /// from 0 to 49 bytes (each tail length), ASCII and multi-byte, split into parts anywhere.
+    #[pg_test]
+    fn own_murmur3_equals_the_crate() {
+        let alphabet: Vec<char> = "ab09:_-éкю🙂 ".chars().collect();
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        for i in 0..5_000 {
+            let text: String = (0..i % 50)
+                .map(|_| alphabet[next() % alphabet.len()])
+                .collect();
+            let bytes = text.as_bytes();
+            let cut = next() % (bytes.len() + 1);
+            let seed = (i as u32).wrapping_mul(2_654_435_761);
+            let expected = murmur3::murmur3_32(&mut &bytes[..], seed).unwrap();
+            assert_eq!(
+                murmur3_x86_32(&[&bytes[..cut], &bytes[cut..]], seed),
+                expected,
+                "{text:?} cut at {cut}"
+            );
+            assert_eq!(murmur3_x86_32(&[bytes], seed), expected);
+        }
     }
 
     #[pg_test]

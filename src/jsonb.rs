@@ -240,11 +240,17 @@ impl<'a> Container<'a> {
         let (mut lo, mut hi) = (0usize, self.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let candidate = self.entry_bytes(mid);
-            match candidate
-                .len()
+            // Most JEntries hold their length: the lengths are compared first, and the key's
+            // offset (a walk back over up to 31 JEntries) is only found when they are equal.
+            let je = self.jentry(mid);
+            let len = if je & JENTRY_HAS_OFF == 0 {
+                (je & JENTRY_OFFLENMASK) as usize
+            } else {
+                self.entry_bytes(mid).len()
+            };
+            match len
                 .cmp(&key.len())
-                .then_with(|| candidate.cmp(key))
+                .then_with(|| self.entry_bytes(mid).cmp(key))
             {
                 core::cmp::Ordering::Equal => return Some(self.entry_value(mid + self.len())),
                 core::cmp::Ordering::Less => lo = mid + 1,
