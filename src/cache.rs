@@ -192,20 +192,22 @@ pub fn run_kept_variant(
     sql: impl FnOnce(&str, i64) -> String,
     args: &[DatumWithOid],
 ) -> SpiResult<Option<i64>> {
-    let schema = snapshot().location.schema.clone();
+    let snapshot = snapshot();
+    let schema = snapshot.location.schema.as_str();
     Spi::connect_mut(|client| {
         let kept = PLANS.with(|p| p.borrow_mut().remove(name));
-        let plan = match kept {
+        let (schema, plan) = match kept {
             Some((for_schema, for_variant, plan))
                 if for_schema == schema && for_variant == variant =>
             {
-                plan
+                (for_schema, plan)
             }
             _ => {
                 let oids: Vec<PgOid> = args.iter().map(|a| PgOid::from(a.oid())).collect();
-                client
-                    .prepare_mut(sql(&schema, variant).as_str(), &oids)?
-                    .keep()
+                let plan = client
+                    .prepare_mut(sql(schema, variant).as_str(), &oids)?
+                    .keep();
+                (schema.to_owned(), plan)
             }
         };
         let table = client.update(&plan, None, args)?;
