@@ -640,6 +640,27 @@ mod tests {
         assert_eq!(by_sender.message_id.as_deref(), Some("wamid.X"));
     }
 
+    /// A result type altered by hand raises an error instead of having a datum read as another
+    /// type (an integer read as a pointer).
+    #[pg_test(error = "the type routing_decision does not have the columns route_decision returns")]
+    fn an_altered_result_type_is_refused() {
+        Spi::run("ALTER TYPE routing_decision ALTER ATTRIBUTE bucket TYPE text").unwrap();
+        Spi::run("SELECT * FROM route_decision('{}'::jsonb, log => false)").unwrap();
+    }
+
+    /// The kept percentage datums are the numerics the log stores, for every step of the plan.
+    #[pg_test]
+    fn kept_percentages_read_back_as_written() {
+        for bp in [0, 5, 500, 1000, 1025, 2500, 5000, 10_000] {
+            let datum = percentage_datum(bp);
+            let again = percentage_datum(bp);
+            assert_eq!(datum, again, "the second call uses the kept datum");
+            // SAFETY: a numeric datum.
+            let n = unsafe { AnyNumeric::from_datum(datum, false) }.unwrap();
+            assert_eq!(n.to_string(), bp_to_numeric(bp).to_string());
+        }
+    }
+
     #[pg_test]
     fn percentage_formats_with_two_decimals() {
         assert_eq!(bp_to_numeric(1000).to_string(), "10.00");
