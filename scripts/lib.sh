@@ -5,7 +5,7 @@ set -euo pipefail
 PG_CONFIG=/usr/bin/pg_config
 PG_BIN=/usr/lib/postgresql/15/bin
 PGRX_VERSION=0.18.1
-APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron libclang-dev build-essential pkg-config sudo procps)
+APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron pgbouncer libclang-dev build-essential pkg-config sudo procps)
 
 say() { printf '\n== %s\n' "$*"; }
 
@@ -23,7 +23,7 @@ ensure_packages() {
         as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     fi
-    # The Debian package starts a cluster on 5432; we never use it.
+    # The Debian packages start a cluster on 5432 and a pgbouncer on 6432; we use neither.
 }
 
 ensure_cargo_pgrx() {
@@ -94,6 +94,54 @@ cluster_restart() {
     as_root rm -f "$dir/data/postmaster.pid"
     as_root runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 120 \
         -o "-p $PGPORT -k $dir -c listen_addresses=127.0.0.1 ${CLUSTER_OPTIONS:-}" start >/dev/null
+}
+
+# standby_start DIR: a hot standby of the cluster at PGPORT in DIR (pg_basebackup -R, WAL
+# streamed), started on a free port; sets STANDBY_PORT.
+standby_start() {
+    local dir=$1
+    as_root install -d -o postgres -g postgres -m 0700 "$dir"
+    as_root runuser -u postgres -- "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PGPORT" -U postgres \
+        -D "$dir/data" -R -X stream -c fast
+    STANDBY_PORT=$(free_port)
+    as_root runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+        -o "-p $STANDBY_PORT -k $dir -c listen_addresses=127.0.0.1 -c hot_standby=on" start >/dev/null
+    export STANDBY_PORT
+}
+
+# pgbouncer_start DIR USER...: Debian's pgbouncer in pool_mode=transaction (as Supabase's
+# pooler runs) in front of the cluster at PGPORT, on a free port, for the given login roles
+# (trust, loopback only); sets BOUNCER_PORT.
+pgbouncer_start() {
+    local dir=$1 user
+    shift
+    as_root install -d -o postgres -g postgres -m 0700 "$dir"
+    BOUNCER_PORT=$(free_port)
+    {
+        printf '[databases]\n* = host=127.0.0.1 port=%s\n' "$PGPORT"
+        printf '[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = %s\nunix_socket_dir =\n' "$BOUNCER_PORT"
+        printf 'auth_type = trust\nauth_file = %s/userlist.txt\n' "$dir"
+        printf 'pool_mode = transaction\ndefault_pool_size = 4\nmax_client_conn = 500\n'
+        printf 'ignore_startup_parameters = extra_float_digits\n'
+        printf 'logfile = %s/pgbouncer.log\npidfile = %s/pgbouncer.pid\n' "$dir" "$dir"
+    } | as_root runuser -u postgres -- tee "$dir/pgbouncer.ini" >/dev/null
+    for user in "$@"; do printf '"%s" ""\n' "$user"; done \
+        | as_root runuser -u postgres -- tee "$dir/userlist.txt" >/dev/null
+    as_root runuser -u postgres -- /usr/sbin/pgbouncer -d -q "$dir/pgbouncer.ini"
+    local i
+    for i in $(seq 100); do
+        python3 -c "import socket; socket.create_connection(('127.0.0.1', $BOUNCER_PORT), 1)" 2>/dev/null && break
+        sleep 0.1
+    done
+    export BOUNCER_PORT
+}
+
+pgbouncer_stop() {
+    local dir=$1 pid
+    if pid=$(as_root cat "$dir/pgbouncer.pid" 2>/dev/null); then
+        as_root kill "$pid" 2>/dev/null || true
+        while as_root kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    fi
 }
 
 cluster_stop() {

@@ -30,7 +30,10 @@ BEGIN
 END $$;
 
 -- Make the partition of one UTC day, moving in the rows of that day that wait in the default
--- partition. False when it exists already.
+-- partition. False when it exists already, or when the day is outside years 1 to 9999: the
+-- partition's name (..._pYYYYMMDD) is unique for those days only (a BC day would take the
+-- name of an AD one), and its upper bound must be a timestamp. Rows of other days stay in the
+-- default partition, where pruning deletes them by date.
 CREATE FUNCTION webhook_routing_make_day(day date) RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -41,6 +44,9 @@ DECLARE
     hi timestamptz := (day + 1)::timestamp AT TIME ZONE 'UTC';
     moved bigint;
 BEGIN
+    IF day IS NULL OR day < date '0001-01-01' OR day > date '9999-12-31' THEN
+        RETURN false;
+    END IF;
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_inherits AS i
                JOIN pg_catalog.pg_class AS c ON c.oid = i.inhrelid
                WHERE i.inhparent = '@extschema@.webhook_routing_logs'::regclass AND c.relname = name) THEN
@@ -86,6 +92,7 @@ BEGIN
     END IF;
     FOR day IN
         SELECT DISTINCT (l.created_at AT TIME ZONE 'UTC')::date FROM @extschema@.webhook_routing_logs_default AS l
+        WHERE l.created_at >= timestamptz '0001-01-01 00:00:00+00' AND l.created_at < timestamptz '10000-01-01 00:00:00+00'
         UNION
         SELECT g::date FROM pg_catalog.generate_series(today::timestamp, (today + days_ahead)::timestamp, interval '1 day') AS g
         ORDER BY 1

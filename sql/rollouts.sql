@@ -65,6 +65,9 @@ BEGIN
             USING ERRCODE = 'no_data_found',
                   HINT = 'SELECT * FROM routing_status shows the plans; start one with start_rollout().';
     END IF;
+    -- Under REPEATABLE READ or SERIALIZABLE, refuse (40001) a snapshot older than a change
+    -- committed since: acting on it could undo that change.
+    PERFORM @extschema@.webhook_routing_require_current_snapshot();
     IF plan.state <> ALL (states) THEN
         RAISE EXCEPTION 'the rollout of "%" is %', plan.domain, plan.state
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -136,6 +139,9 @@ BEGIN
     PERFORM @extschema@.webhook_routing_check_reason(start_rollout.reason);
     -- One plan per domain: concurrent starts wait for each other here.
     LOCK TABLE @extschema@.webhook_routing_rollouts IN SHARE ROW EXCLUSIVE MODE;
+    -- Under REPEATABLE READ or SERIALIZABLE, refuse (40001) a snapshot older than a change
+    -- committed since: acting on it could undo that change.
+    PERFORM @extschema@.webhook_routing_require_current_snapshot();
     SELECT * INTO existing FROM @extschema@.webhook_routing_rollouts AS r
     WHERE r.domain = start_rollout.domain AND r.state IN ('active', 'paused');
     IF FOUND THEN
@@ -257,6 +263,7 @@ DECLARE
     current numeric;
     config_id bigint;
     c @extschema@.webhook_routing_config;
+    has_plan boolean;
 BEGIN
     IF rollback_routing.domain IS NULL OR rollback_routing."to" IS NULL THEN
         RAISE EXCEPTION 'domain and to must not be NULL'
@@ -268,7 +275,11 @@ BEGIN
     END IF;
     SELECT * INTO plan FROM @extschema@.webhook_routing_rollouts AS r
     WHERE r.domain = rollback_routing.domain AND r.state IN ('active', 'paused') FOR UPDATE;
-    IF FOUND THEN
+    has_plan := FOUND;
+    -- Under REPEATABLE READ or SERIALIZABLE, refuse (40001) a snapshot older than a change
+    -- committed since: acting on it could undo that change.
+    PERFORM @extschema@.webhook_routing_require_current_snapshot();
+    IF has_plan THEN
         IF rollback_routing."to" = 'previous' AND plan.step > 1 THEN
             UPDATE @extschema@.webhook_routing_rollouts AS r
             SET step = plan.step - 1, state = 'paused', step_started_at = pg_catalog.clock_timestamp(),
@@ -346,6 +357,9 @@ DECLARE
     action text;
     summary text;
 BEGIN
+    -- Under REPEATABLE READ or SERIALIZABLE, refuse (40001) a snapshot older than a change
+    -- committed since: acting on it could undo that change.
+    PERFORM @extschema@.webhook_routing_require_current_snapshot();
     FOR plan IN
         SELECT * FROM @extschema@.webhook_routing_rollouts AS r
         WHERE r.state = 'active' ORDER BY r.id FOR UPDATE SKIP LOCKED

@@ -58,21 +58,21 @@ END $$;
 
 -- The caller: decide, log, report outcomes. route_decision and record_routing_outcome run with
 -- the caller's rights (a SECURITY DEFINER switch would cost every webhook a GUC change), so
--- the caller reads the config and rules it caches, writes the log, and writes the latency
--- sketches the log's triggers maintain. It may also log a request by a plain INSERT.
+-- the caller reads the config and rules it caches and writes the log; it may also log a
+-- request by a plain INSERT, dated within minutes of now (its INSERT policy below). It has
+-- no privilege on the latency sketches: the log's triggers write them as the owner
+-- (src/sketch.rs), so health follows the log rows a caller may write and nothing else.
 GRANT EXECUTE ON FUNCTION
     @extschema@.route_decision(jsonb, text, text, boolean),
     @extschema@.record_routing_outcome(bigint, text, numeric, text),
     @extschema@.routing_bucket(text, text),
-    @extschema@.webhook_routing_sketch_merge(bytea, bytea),
-    @extschema@.webhook_routing_bits_or(bytea, bytea)
+    @extschema@.webhook_routing_plausible_time(timestamptz)
     TO webhook_routing_caller;
 GRANT SELECT ON @extschema@.webhook_routing_config, @extschema@.webhook_routing_rules
     TO webhook_routing_caller;
 GRANT SELECT, INSERT ON @extschema@.webhook_routing_logs TO webhook_routing_caller;
 GRANT UPDATE (status, response_time_ms, error_message, completed_at)
     ON @extschema@.webhook_routing_logs TO webhook_routing_caller;
-GRANT SELECT, INSERT, UPDATE ON @extschema@.webhook_routing_sketches TO webhook_routing_caller;
 
 -- The reader: everything read-only; stats and health.
 GRANT EXECUTE ON FUNCTION
@@ -144,15 +144,13 @@ CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_rollouts FOR S
     TO webhook_routing_reader, webhook_routing_admin USING (true);
 CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_logs FOR SELECT
     TO webhook_routing_reader, webhook_routing_admin, webhook_routing_caller USING (true);
+-- A caller's rows are dated now, give or take five minutes: a row in the future would count
+-- in every window until then; one in the past, in windows already read.
 CREATE POLICY webhook_routing_log ON @extschema@.webhook_routing_logs FOR INSERT
-    TO webhook_routing_caller WITH CHECK (true);
+    TO webhook_routing_caller WITH CHECK (@extschema@.webhook_routing_plausible_time(created_at));
 -- An outcome is reported once: only a pending decision can be updated (said as "neither
 -- outcome", like record_routing_outcome says it, so that the row is found by its key).
 CREATE POLICY webhook_routing_report ON @extschema@.webhook_routing_logs FOR UPDATE
     TO webhook_routing_caller USING (status <> 'success' AND status <> 'error') WITH CHECK (true);
 CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_sketches FOR SELECT
-    TO webhook_routing_reader, webhook_routing_admin, webhook_routing_caller USING (true);
-CREATE POLICY webhook_routing_write ON @extschema@.webhook_routing_sketches FOR INSERT
-    TO webhook_routing_caller WITH CHECK (true);
-CREATE POLICY webhook_routing_merge ON @extschema@.webhook_routing_sketches FOR UPDATE
-    TO webhook_routing_caller USING (true) WITH CHECK (true);
+    TO webhook_routing_reader, webhook_routing_admin USING (true);

@@ -35,7 +35,10 @@ AS $$
     WITH bounds AS (
         SELECT now() - "window" AS since,
                date_bin('1 minute', now() - "window", timestamptz '2000-01-01 00:00:00+00') AS since_minute,
-               now() - make_interval(secs => @extschema@.routing_pending_timeout_seconds()) AS cutoff
+               now() - make_interval(secs => @extschema@.routing_pending_timeout_seconds()) AS cutoff,
+               -- Rows dated ahead count from five minutes before their time (a caller's rows
+               -- are dated within five minutes of now), never in every window until then.
+               now() + interval '5 minutes' AS until
     ),
     done AS (
         SELECT s.domain, s.routed_to, sum(s.completed)::bigint AS completed,
@@ -44,7 +47,7 @@ AS $$
                sum(s.split_n)::bigint AS split_n, sum(s.split_expected) AS split_expected,
                @extschema@.webhook_routing_bits_count(array_agg(s.split_buckets)) AS split_buckets
         FROM @extschema@.webhook_routing_sketches AS s, bounds AS b
-        WHERE s.minute >= b.since_minute
+        WHERE s.minute >= b.since_minute AND s.minute <= b.until
         GROUP BY s.domain, s.routed_to
     ),
     waiting AS (
@@ -52,7 +55,7 @@ AS $$
                count(*) FILTER (WHERE l.created_at >= b.cutoff) AS pending,
                count(*) FILTER (WHERE l.created_at < b.cutoff) AS late
         FROM @extschema@.webhook_routing_logs AS l, bounds AS b
-        WHERE l.status = 'pending' AND l.created_at >= b.since
+        WHERE l.status = 'pending' AND l.created_at >= b.since AND l.created_at <= b.until
         GROUP BY l.domain, l.routed_to
     ),
     parts AS (

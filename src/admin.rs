@@ -4,11 +4,13 @@
 //! history untouched), then appends one row with the full settings in force to
 //! `webhook_routing_config` and raises a NOTICE saying what is now in force. Changes are
 //! serialized by a SHARE ROW EXCLUSIVE lock on the config table, which readers do not wait for,
-//! so two concurrent changes never lose one another.
+//! so two concurrent changes never lose one another. The row in force is read after the lock is
+//! taken, under the newest snapshot whatever the caller's isolation level (src/latest.rs).
 use crate::cache::{run_kept, snapshot};
 use crate::commit::insist_for_config_change;
 use crate::config::{Bp, Config};
-use crate::error::{notice, spi_failed, OrRaise, Refusal};
+use crate::error::{notice, refuse_during_recovery, spi_failed, OrRaise, Refusal};
+use crate::latest::{self, Snapshot as Read};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
@@ -138,12 +140,19 @@ fn append_from(
     change: impl FnOnce(&Config) -> Result<Config, Refusal>,
 ) -> Config {
     validate_reason(reason).or_raise();
+    refuse_during_recovery(
+        "the routing config cannot change on a hot standby",
+        "Run the admin functions on the primary; standbys follow its config history.",
+    );
     insist_for_config_change();
     let schema = snapshot().location.schema.clone();
     Spi::run(&format!(
         "LOCK TABLE {schema}.webhook_routing_config IN SHARE ROW EXCLUSIVE MODE"
     ))
     .unwrap_or_else(|e| spi_failed("lock webhook_routing_config", e));
+    // The newest committed row, not the one the caller's snapshot shows: under REPEATABLE
+    // READ an older snapshot would rebuild the row without a change committed since (a kill
+    // switch turned back on). With the lock held, no other change can commit before ours.
     let current = Config::load_from(&schema).unwrap_or_default();
     let mut next = change(&current).or_raise();
     let (pct_domains, pct_values): (Vec<&str>, Vec<i32>) = next
@@ -190,6 +199,46 @@ fn append_from(
     next.id = run_kept("append_config", sql, &args)
         .unwrap_or_else(|e| spi_failed("append to webhook_routing_config", e));
     next
+}
+
+/// For the rollout functions (PL/pgSQL), once they hold their locks: refuse with 40001 when
+/// this transaction reads through a snapshot (REPEATABLE READ, SERIALIZABLE) that is older
+/// than the newest committed change to the config history or the plans. What they would build
+/// from what it shows could undo that change (a plan's step from before a kill switch). At
+/// READ COMMITTED every statement reads the newest, and this returns at once.
+#[pg_extern(volatile, parallel_unsafe)]
+fn webhook_routing_require_current_snapshot() {
+    if !latest::transaction_snapshot_in_use() {
+        return;
+    }
+    let schema = snapshot().location.schema.clone();
+    let query = format!(
+        "SELECT (SELECT pg_catalog.count(*)::pg_catalog.text OPERATOR(pg_catalog.||) '/' \
+                        OPERATOR(pg_catalog.||) coalesce(pg_catalog.max(c.id)::pg_catalog.text, '') \
+                   FROM {schema}.webhook_routing_config AS c) \
+                OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) \
+                (SELECT coalesce(pg_catalog.string_agg(r.xmin::pg_catalog.text \
+                            OPERATOR(pg_catalog.||) r.ctid::pg_catalog.text, ',' ORDER BY r.ctid), '') \
+                   FROM {schema}.webhook_routing_rollouts AS r)"
+    );
+    let read = |which| {
+        // SAFETY: one text column.
+        latest::select(&query, which, |row| unsafe { row.get::<String>(1) })
+            .pop()
+            .flatten()
+    };
+    if read(Read::Transaction) != read(Read::Latest) {
+        Refusal::new(
+            PgSqlErrorCode::ERRCODE_T_R_SERIALIZATION_FAILURE,
+            "the routing config or a rollout plan changed after this transaction's snapshot was taken",
+        )
+        .detail(
+            "The transaction runs at REPEATABLE READ or SERIALIZABLE, and a change committed \
+             since its snapshot; acting on what the snapshot shows could undo that change.",
+        )
+        .hint("Retry in a new transaction, or call the rollout functions at READ COMMITTED (the default).")
+        .raise()
+    }
 }
 
 /// Which domains follow the global percentage or switch, said after a global change.

@@ -12,12 +12,16 @@
 //! routes — no shared_preload_libraries needed — and the callback only marks the cache stale.
 //! `route_decision` calls `AcceptInvalidationMessages()` first, so a committed change, the kill
 //! switch included, applies to every backend's next call, even inside an open transaction.
-//! Dropping the extension drops the tables, which invalidates them too.
+//! Dropping the extension drops the tables, which invalidates them too. A reload reads under
+//! the newest snapshot, read-only and without a transaction id, whatever the caller's
+//! isolation level (src/latest.rs), so it also works on a hot standby, where the relcache
+//! invalidations of a committed change are replayed from its commit record.
 //!
 //! Memory: the config row and the enabled rules (a few KB for the seeded 70 rules) per backend.
 use crate::config::{load_rules, Config};
 use crate::detect::Rules;
 use crate::error::spi_failed;
+use crate::latest::{self, Snapshot as Read};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::{OwnedPreparedStatement, SpiResult};
@@ -26,11 +30,12 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-/// Where the extension lives: its quoted schema and its tables' oids.
+/// Where the extension lives: its quoted schema, its tables' oids, and the role that owns them.
 pub struct Location {
     pub schema: String,
     config: pg_sys::Oid,
     rules: pg_sys::Oid,
+    owner: pg_sys::Oid,
 }
 
 /// What a decision reads, as of the last invalidation.
@@ -70,27 +75,42 @@ fn register_callback() {
 }
 
 fn locate() -> Location {
-    let row = Spi::get_three::<String, pg_sys::Oid, pg_sys::Oid>(
-        "SELECT quote_ident(n.nspname), \
+    let rows = latest::select(
+        "SELECT pg_catalog.quote_ident(n.nspname), \
                 (SELECT c.oid FROM pg_catalog.pg_class c \
-                  WHERE c.relnamespace = n.oid AND c.relname = 'webhook_routing_config'), \
+                  WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid \
+                    AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_config'), \
                 (SELECT c.oid FROM pg_catalog.pg_class c \
-                  WHERE c.relnamespace = n.oid AND c.relname = 'webhook_routing_rules') \
+                  WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid \
+                    AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_rules'), \
+                (SELECT c.relowner FROM pg_catalog.pg_class c \
+                  WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid \
+                    AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_sketches') \
          FROM pg_catalog.pg_extension e \
-         JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace \
-         WHERE e.extname = 'webhook_routing'",
+         JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace \
+         WHERE e.extname OPERATOR(pg_catalog.=) 'webhook_routing'",
+        Read::Latest,
+        // SAFETY: the types of the columns selected above.
+        |row| unsafe {
+            (
+                row.get::<String>(1),
+                row.get::<pg_sys::Oid>(2),
+                row.get::<pg_sys::Oid>(3),
+                row.get::<pg_sys::Oid>(4),
+            )
+        },
     );
-    match row {
-        Ok((Some(schema), Some(config), Some(rules))) => Location {
+    match rows.into_iter().next() {
+        Some((Some(schema), Some(config), Some(rules), Some(owner))) => Location {
             schema,
             config,
             rules,
+            owner,
         },
-        Ok(_) | Err(pgrx::spi::SpiError::InvalidPosition) => spi_failed(
+        _ => spi_failed(
             "find its tables",
             "extension webhook_routing is not installed in this database",
         ),
-        Err(e) => spi_failed("find its tables", e),
     }
 }
 
@@ -127,6 +147,29 @@ pub fn with_pinned_search_path<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
+/// Run `f` as the role that owns the extension's tables, as a SECURITY DEFINER function would
+/// (the same user id switch, without its GUC change): for the writes only the extension's own
+/// code makes, such as the latency sketches, which no other role may write. The statements
+/// `f` runs are the extension's own, with every function and operator schema-qualified. An
+/// error inside `f` aborts the (sub)transaction, which restores the user id.
+pub fn as_owner<R>(f: impl FnOnce() -> R) -> R {
+    let owner = snapshot().location.owner;
+    let mut user = pg_sys::InvalidOid;
+    let mut context = 0;
+    // SAFETY: the calls fmgr_security_definer makes around a definer function's body.
+    unsafe {
+        pg_sys::GetUserIdAndSecContext(&mut user, &mut context);
+        pg_sys::SetUserIdAndSecContext(
+            owner,
+            context | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32,
+        );
+    }
+    let result = f();
+    // SAFETY: restores what was saved above.
+    unsafe { pg_sys::SetUserIdAndSecContext(user, context) };
+    result
+}
+
 /// The snapshot in force, reloaded if a change committed since it was read.
 pub fn snapshot() -> Rc<Snapshot> {
     register_callback();
@@ -136,7 +179,9 @@ pub fn snapshot() -> Rc<Snapshot> {
         }
     }
     // Mark valid before reading: an invalidation that arrives while we read clears it again,
-    // and the next call reads anew.
+    // and the next call reads anew. The read takes the newest snapshot, after the
+    // invalidations were accepted (src/latest.rs): never the caller's, which may predate the
+    // change that invalidated the cache and would leave the old config marked valid.
     VALID.with(|v| v.set(true));
     let snapshot = with_pinned_search_path(|| {
         let location = locate();

@@ -1,19 +1,10 @@
 //! The rollout settings in force (the newest row of `webhook_routing_config`) and the detection
-//! rules, read through SPI.
+//! rules, read through SPI under the newest snapshot.
 use crate::detect::{MatchKind, Rule, Rules};
-use crate::error::spi_failed;
 use crate::jsonb::JsonbArg;
-use pgrx::prelude::*;
+use crate::latest::{self, Snapshot};
 use pgrx::FromDatum;
 use std::collections::BTreeMap;
-
-/// Read one column of an SPI row; a failure is reported as an internal error.
-macro_rules! column {
-    ($row:expr, $ordinal:expr, $ty:ty, $table:literal) => {
-        $row.get::<$ty>($ordinal)
-            .unwrap_or_else(|e| spi_failed(concat!("read ", $table), e))
-    };
-}
 
 /// Percentages are kept in basis points (hundredths of a percent): 10.25% is 1025.
 pub type Bp = i32;
@@ -71,31 +62,30 @@ impl Config {
         self.domain_enabled.get(domain).copied().unwrap_or(true)
     }
 
-    /// The newest row of the history in the extension's (quoted) schema, or None when the
-    /// history is empty.
+    /// The newest committed row of the history in the extension's (quoted) schema, or None
+    /// when the history is empty. Read under the newest snapshot, whatever the caller's
+    /// (src/latest.rs): what a decision uses and what a change is built from is never older
+    /// than a change already committed.
     pub fn load_from(schema: &str) -> Option<Config> {
         let query = format!(
             "SELECT id, (percentage OPERATOR(pg_catalog.*) 100)::int4, enabled, domains, protected_domains, \
                     domain_percentages, domain_enabled \
              FROM {schema}.webhook_routing_config ORDER BY created_at DESC, id DESC LIMIT 1"
         );
-        Spi::connect(|client| {
-            let table = client
-                .select(&query, Some(1), &[])
-                .unwrap_or_else(|e| spi_failed("read webhook_routing_config", e));
-            if table.is_empty() {
-                return None;
-            }
-            let row = table.first();
-            let id = column!(row, 1, i64, "webhook_routing_config");
-            let percentage = column!(row, 2, i32, "webhook_routing_config").unwrap_or(0);
-            let enabled = column!(row, 3, bool, "webhook_routing_config").unwrap_or(false);
-            let domains = column!(row, 4, Vec<Option<String>>, "webhook_routing_config");
-            let protected = column!(row, 5, Vec<Option<String>>, "webhook_routing_config");
+        latest::select(&query, Snapshot::Latest, |row| {
+            // SAFETY: the types of the columns selected above.
+            let (id, percentage, enabled, domains, protected) = unsafe {
+                (
+                    row.get::<i64>(1),
+                    row.get::<i32>(2).unwrap_or(0),
+                    row.get::<bool>(3).unwrap_or(false),
+                    row.get::<Vec<Option<String>>>(4),
+                    row.get::<Vec<Option<String>>>(5),
+                )
+            };
+            // SAFETY: the columns are jsonb, and the row lives while the closure runs.
             let jsonb = |ordinal| {
-                row.get_datum_by_ordinal(ordinal)
-                    .unwrap_or_else(|e| spi_failed("read webhook_routing_config", e))
-                    // SAFETY: the column is jsonb and the tuple lives until SPI finishes.
+                row.datum(ordinal)
                     .and_then(|d| unsafe { JsonbArg::from_datum(d, false) })
             };
             let domain_percentages = jsonb(6)
@@ -113,7 +103,7 @@ impl Config {
             let flatten = |v: Option<Vec<Option<String>>>| {
                 v.unwrap_or_default().into_iter().flatten().collect()
             };
-            Some(Config {
+            Config {
                 id,
                 percentage,
                 enabled,
@@ -121,33 +111,29 @@ impl Config {
                 protected: flatten(protected),
                 domain_percentages,
                 domain_enabled,
-            })
+            }
         })
+        .pop()
     }
 }
 
-/// The enabled detection rules, given the extension's quoted schema.
+/// The enabled detection rules, given the extension's quoted schema, read as the config is.
 pub fn load_rules(schema: &str) -> Rules {
     let query = format!(
         "SELECT id, domain, match_kind, pattern, priority FROM {schema}.webhook_routing_rules WHERE enabled"
     );
-    Spi::connect(|client| {
-        let table = client
-            .select(&query, None, &[])
-            .unwrap_or_else(|e| spi_failed("read webhook_routing_rules", e));
-        let mut rules = Vec::with_capacity(table.len());
-        for row in table {
-            let id = column!(row, 1, i64, "webhook_routing_rules").unwrap_or(0);
-            let domain = column!(row, 2, String, "webhook_routing_rules").unwrap_or_default();
-            let kind = column!(row, 3, String, "webhook_routing_rules").unwrap_or_default();
-            let pattern = column!(row, 4, String, "webhook_routing_rules").unwrap_or_default();
-            let priority = column!(row, 5, i32, "webhook_routing_rules").unwrap_or(i32::MAX);
-            if let Some(rule) = MatchKind::parse(&kind)
-                .and_then(|kind| Rule::new(id, &domain, kind, &pattern, priority))
-            {
-                rules.push(rule);
-            }
-        }
-        Rules::new(rules)
-    })
+    let rules = latest::select(&query, Snapshot::Latest, |row| {
+        // SAFETY: the types of the columns selected above.
+        let (id, domain, kind, pattern, priority) = unsafe {
+            (
+                row.get::<i64>(1).unwrap_or(0),
+                row.get::<String>(2).unwrap_or_default(),
+                row.get::<String>(3).unwrap_or_default(),
+                row.get::<String>(4).unwrap_or_default(),
+                row.get::<i32>(5).unwrap_or(i32::MAX),
+            )
+        };
+        MatchKind::parse(&kind).and_then(|kind| Rule::new(id, &domain, kind, &pattern, priority))
+    });
+    Rules::new(rules.into_iter().flatten().collect())
 }

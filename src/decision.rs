@@ -10,7 +10,7 @@ use crate::cache::{accept_invalidations, run_kept, snapshot};
 use crate::commit::relax_for_log_write;
 use crate::config::{Bp, Config};
 use crate::detect::Rules;
-use crate::error::{spi_failed, Refusal};
+use crate::error::{refuse_during_recovery, spi_failed, Refusal};
 use crate::jsonb::JsonbArg;
 use crate::whatsapp::{parse, Payload};
 use pgrx::callconv::{BoxRet, FcInfo};
@@ -290,9 +290,13 @@ fn route_decision(
         &snapshot.rules,
     );
     // NULL means "not said": log, so that nothing is lost.
-    let decision_id = log
-        .unwrap_or(true)
-        .then(|| log_decision(webhook_name, &decision));
+    let decision_id = log.unwrap_or(true).then(|| {
+        refuse_during_recovery(
+            "route_decision cannot log a decision on a hot standby",
+            "On a read replica call route_decision(..., log => false); decisions are logged on the primary.",
+        );
+        log_decision(webhook_name, &decision)
+    });
     // The three texts are laid out in a Rust buffer and the percentage comes from a per-backend
     // cache: heap_form_tuple copies them, so no call into Postgres is needed to build them.
     let texts = TextDatums::new([

@@ -16,6 +16,8 @@ mod error;
 mod gucs;
 mod health;
 mod jsonb;
+mod latest;
+mod log_policy;
 mod outcome;
 #[cfg(any(test, feature = "pg_test"))]
 mod proptests;
@@ -52,7 +54,11 @@ extension_sql_file!(
 extension_sql_file!(
     "../sql/rollouts.sql",
     name = "rollouts",
-    requires = ["stats_health", admin::webhook_routing_set_step]
+    requires = [
+        "stats_health",
+        admin::webhook_routing_set_step,
+        admin::webhook_routing_require_current_snapshot
+    ]
 );
 extension_sql_file!(
     "../sql/report.sql",

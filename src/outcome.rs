@@ -4,7 +4,7 @@
 //! pending row counts as an error in stats and health, so a handler that never answers is seen.
 use crate::cache::{qualified, run_kept, run_kept_variant, with_pinned_search_path};
 use crate::commit::relax_for_log_write;
-use crate::error::{spi_failed, OrRaise, Refusal};
+use crate::error::{refuse_during_recovery, spi_failed, OrRaise, Refusal};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
@@ -74,6 +74,10 @@ fn record_routing_outcome(
         error_message,
     )
     .or_raise();
+    refuse_during_recovery(
+        "record_routing_outcome cannot write on a hot standby",
+        "Report outcomes to the primary, where route_decision logged the decision.",
+    );
     relax_for_log_write();
     let args: [DatumWithOid; 4] = [
         id.into(),

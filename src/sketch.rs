@@ -18,7 +18,7 @@
 //! - A row is counted once, when its outcome first lands; later edits and deletes of log rows
 //!   are not reflected (TRUNCATE empties both; pruning must drop whole minutes of both).
 //! - Relative error of a quantile: at most ALPHA (0.3%) against the sample at the same rank.
-use crate::cache::run_kept;
+use crate::cache::{as_owner, run_kept};
 use crate::error::spi_failed;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
@@ -37,41 +37,120 @@ fn new_sketch() -> DDSketch {
     DDSketch::new(Config::new(ALPHA, MAX_BINS, MIN_VALUE))
 }
 
+/// More outcomes than one sketch of a minute, domain, target and backend can plausibly hold
+/// (a million a second for a minute is 6e7): a stored count above it is not ours.
+const MAX_COUNT: u64 = 1 << 40;
+
+/// Decode a stored sketch, or None when it is not one this extension wrote. The bytes come
+/// from a table, and the decoder (the sketches-ddsketch crate) can panic on crafted input
+/// (e.g. bins at keys 0 and i32::MIN); a panic is caught here and the sketch skipped, so that
+/// no stored value can make stats, health or advance_rollouts raise. What decodes is checked
+/// to be plausible, and exercised once on its own, before it is merged with anything.
 fn decode(bytes: &[u8]) -> Option<DDSketch> {
-    DDSketch::from_java_bytes(bytes).ok()
+    let sketch = std::panic::catch_unwind(|| {
+        let sketch = DDSketch::from_java_bytes(bytes).ok()?;
+        let plausible = sketch.count() as u64 <= MAX_COUNT
+            && sketch.sum().is_none_or(f64::is_finite)
+            && sketch.min().is_none_or(|m| m.is_finite() && m >= 0.0)
+            && sketch.max().is_none_or(f64::is_finite)
+            && new_sketch().merge(&sketch).is_ok()
+            && sketch.quantile(0.5).is_ok();
+        plausible.then_some(sketch)
+    });
+    sketch.ok().flatten()
+}
+
+/// Merge decoded sketches; returns the merge and how many could not be merged.
+fn merge_all(sketches: &[DDSketch]) -> (DDSketch, usize) {
+    let all_at_once = std::panic::catch_unwind(|| {
+        let mut merged = new_sketch();
+        let failed = sketches.iter().filter(|s| merged.merge(s).is_err()).count();
+        (merged, failed)
+    });
+    all_at_once.unwrap_or_else(|_| {
+        // One of them breaks a merge that each survived alone: merge one at a time into a
+        // copy, keeping only the merges that complete.
+        let mut merged = new_sketch();
+        let mut failed = 0;
+        for sketch in sketches {
+            let attempt = std::panic::catch_unwind(|| {
+                let mut next = merged.clone();
+                next.merge(sketch).ok().map(|()| next)
+            });
+            match attempt {
+                Ok(Some(next)) => merged = next,
+                _ => failed += 1,
+            }
+        }
+        (merged, failed)
+    })
+}
+
+/// Say, once per call, that stored sketches were skipped: they were not written by the
+/// extension's triggers, and the figures read leave their outcomes out.
+fn report_skipped(skipped: usize) {
+    if skipped > 0 {
+        pgrx::pg_sys::panic::ErrorReport::new(
+            PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
+            format!("webhook_routing skipped {skipped} latency sketches that could not be read"),
+            "webhook_routing",
+        )
+        .set_detail("Stats and health leave their outcomes out.")
+        .set_hint(
+            "Sketches are written only by the log's triggers; find the rows changed by hand in \
+             webhook_routing_sketches and delete them, or TRUNCATE webhook_routing_logs.",
+        )
+        .report(PgLogLevel::WARNING);
+    }
 }
 
 /// Merge two sketches (either may be NULL). A sketch that does not decode is dropped rather
 /// than raised: the write path never fails on stored data.
 #[pg_extern(immutable, parallel_safe)]
 fn webhook_routing_sketch_merge(a: Option<&[u8]>, b: Option<&[u8]>) -> Option<Vec<u8>> {
-    let mut merged = new_sketch();
-    let mut any = false;
-    for sketch in [a, b].into_iter().flatten().filter_map(decode) {
-        any |= merged.merge(&sketch).is_ok();
+    let decoded: Vec<DDSketch> = [a, b].into_iter().flatten().filter_map(decode).collect();
+    if decoded.is_empty() {
+        return None;
     }
-    any.then(|| merged.to_java_bytes())
+    let (merged, failed) = merge_all(&decoded);
+    (failed < decoded.len()).then(|| merged.to_java_bytes())
 }
 
 /// Merge sketches and summarize them: {count, sum, p50, p95, p99} of the latencies (ms).
-/// NULLs and undecodable entries are skipped.
+/// NULLs are skipped; so are entries that do not decode, with a WARNING.
 #[pg_extern(immutable, parallel_safe)]
 fn webhook_routing_sketch_summary(sketches: pgrx::Array<'_, &[u8]>) -> Vec<Option<f64>> {
-    summarize(sketches.iter().flatten())
+    let (summary, skipped) = summarize(sketches.iter().flatten());
+    report_skipped(skipped);
+    summary
 }
 
-fn summarize<'a>(sketches: impl Iterator<Item = &'a [u8]>) -> Vec<Option<f64>> {
-    let mut merged = new_sketch();
-    for sketch in sketches.filter_map(decode) {
-        // Same config by construction; a foreign one is skipped rather than raised.
-        let _ = merged.merge(&sketch);
-    }
+/// The summary, and how many sketches were skipped.
+fn summarize<'a>(sketches: impl Iterator<Item = &'a [u8]>) -> (Vec<Option<f64>>, usize) {
+    let mut skipped = 0;
+    let decoded: Vec<DDSketch> = sketches
+        .filter_map(|bytes| {
+            let sketch = decode(bytes);
+            skipped += usize::from(sketch.is_none());
+            sketch
+        })
+        .collect();
+    let (merged, failed) = merge_all(&decoded);
+    skipped += failed;
     let count = merged.count();
     if count == 0 {
-        return vec![Some(0.0), None, None, None, None];
+        return (vec![Some(0.0), None, None, None, None], skipped);
     }
-    let q = |q: f64| interpolated_quantile(&merged, q);
-    vec![Some(count as f64), merged.sum(), q(0.5), q(0.95), q(0.99)]
+    let quantiles = std::panic::catch_unwind(|| {
+        let q = |q: f64| interpolated_quantile(&merged, q);
+        [q(0.5), q(0.95), q(0.99)]
+    })
+    .unwrap_or([None; 3]);
+    let [p50, p95, p99] = quantiles;
+    (
+        vec![Some(count as f64), merged.sum(), p50, p95, p99],
+        skipped,
+    )
 }
 
 /// The quantile as `percentile_cont` defines it: interpolated between the samples at ranks
@@ -209,12 +288,15 @@ fn webhook_routing_logs_to_sketch<'a>(
     else {
         return Ok(None);
     };
-    if created_at.is_infinity() {
+    if created_at.is_infinity() || created_at.is_neg_infinity() {
         return Ok(None);
     }
     let micros: pg_sys::TimestampTz = created_at.into();
+    let Some(minute) = micros.div_euclid(MINUTE_US).checked_mul(MINUTE_US) else {
+        return Ok(None);
+    };
     let key = Key {
-        minute: micros.div_euclid(MINUTE_US) * MINUTE_US,
+        minute,
         domain: row.get_by_name::<String>("domain")?,
         routed_to: row.get_by_name::<String>("routed_to")?.unwrap_or_default(),
     };
@@ -304,7 +386,9 @@ fn webhook_routing_logs_flush_sketches<'a>(
                      split_buckets = {schema}.webhook_routing_bits_or(s.split_buckets, excluded.split_buckets)"
             )
         };
-        if let Err(e) = run_kept("sketch_flush", sql, &args) {
+        // As the owner: no other role may write sketches, so what a caller writes can reach
+        // health only through the log rows it is allowed to write, never by editing a count.
+        if let Err(e) = as_owner(|| run_kept("sketch_flush", sql, &args)) {
             spi_failed("write the latency sketches", e);
         }
     }
@@ -342,7 +426,8 @@ mod tests {
             summarize([a.as_slice(), b.as_slice()].into_iter()),
             summarize([merged.as_slice()].into_iter())
         );
-        let summary = summarize([a.as_slice(), b.as_slice()].into_iter());
+        let (summary, skipped) = summarize([a.as_slice(), b.as_slice()].into_iter());
+        assert_eq!(skipped, 0);
         assert_eq!(summary[0], Some(10_000.0));
         let sum: f64 = exact.iter().sum();
         assert!((summary[1].unwrap() - sum).abs() < 1e-6 * sum);
@@ -371,12 +456,56 @@ mod tests {
             webhook_routing_sketch_merge(Some(junk), Some(&s)).as_deref(),
             Some(s.as_slice())
         );
-        let summary = summarize([s.as_slice(), junk].into_iter());
+        let (summary, skipped) = summarize([s.as_slice(), junk].into_iter());
+        assert_eq!(skipped, 1);
         assert_eq!(summary[0], Some(1.0));
         assert_eq!(summary[2], Some(0.0));
         assert_eq!(
             summarize(std::iter::empty()),
-            vec![Some(0.0), None, None, None, None]
+            (vec![Some(0.0), None, None, None, None], 0)
         );
+    }
+
+    /// Bytes that make the crate's decoder panic: a positive store (index deltas) with bins at
+    /// keys 0 and i32::MIN, after the index mapping of our config.
+    pub const PANICKING_SKETCH: &[u8] = &[
+        0x02, 0xda, 0x03, 0x1d, 0x63, 0xa6, 0x18, 0xf0, 0x3f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x09, 0x02, 0x00, 0xff, 0xff, 0xff, 0xff, 0x0f,
+    ];
+
+    #[pg_test]
+    fn crafted_sketches_are_skipped_not_raised() {
+        let caught = std::panic::catch_unwind(|| DDSketch::from_java_bytes(PANICKING_SKETCH));
+        assert!(caught.is_err(), "the crate's decoder panics on these bytes");
+        let mut good = new_sketch();
+        good.add(250.0);
+        let good = good.to_java_bytes();
+        let (summary, skipped) = summarize([PANICKING_SKETCH, good.as_slice()].into_iter());
+        assert_eq!(skipped, 1);
+        assert_eq!(summary[0], Some(1.0));
+        assert_eq!(
+            webhook_routing_sketch_merge(Some(PANICKING_SKETCH), Some(&good)).as_deref(),
+            Some(good.as_slice())
+        );
+        assert_eq!(
+            webhook_routing_sketch_merge(Some(PANICKING_SKETCH), None),
+            None
+        );
+        // Every truncation and single-byte change of a real sketch is answered.
+        let mut many = new_sketch();
+        for i in 1..300 {
+            many.add(f64::from(i) * 13.7);
+        }
+        let bytes = many.to_java_bytes();
+        for cut in 0..bytes.len() {
+            let _ = summarize([&bytes[..cut]].into_iter());
+        }
+        for at in 0..bytes.len() {
+            for value in [0x00, 0x7f, 0x80, 0xff] {
+                let mut changed = bytes.clone();
+                changed[at] = value;
+                let _ = summarize([changed.as_slice(), bytes.as_slice()].into_iter());
+            }
+        }
     }
 }
