@@ -185,7 +185,14 @@ SELECT domain, step, percentage, verdict FROM advance_rollouts();
 
 SELECT * FROM plans;
 SELECT rollout_id, action, percentage, transition, "from", "to" FROM transitions;
-SELECT action, reason FROM webhook_routing_config WHERE rollout_id = :market_plan ORDER BY id;
+-- The reason says how long the step was held, which depends on the machine's speed: it is
+-- masked here, and checked against the detail, which holds the same time.
+SELECT action, regexp_replace(reason, ' after [^(]+ \(', ' after <held> (') AS reason,
+       CASE WHEN detail ? 'held'
+            THEN (detail->>'held')::interval >= interval '0'
+             AND strpos(reason, ' after ' || date_trunc('second', (detail->>'held')::interval)::text || ' (') > 0
+       END AS held_as_in_detail
+FROM webhook_routing_config WHERE rollout_id = :market_plan ORDER BY id;
 
 -- What an operator reads first.
 SELECT domain, kind, routing, percentage, rollout_state, step, steps, last_verdict FROM routing_status ORDER BY domain;
