@@ -69,6 +69,16 @@ extension_sql_file!("../sql/security.sql", name = "security", finalize);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    // A panic that becomes an ERROR must not carry a Rust backtrace to the client (pgrx's
+    // panic hook captures one into the error's detail whenever the server runs with
+    // RUST_BACKTRACE set): it says nothing a caller can act on, and shows the server's paths.
+    // The backend loads this library before any panic of ours, and std reads the variables
+    // once, at the first capture.
+    // SAFETY: a backend is single-threaded; nothing reads the environment concurrently.
+    unsafe {
+        std::env::remove_var("RUST_BACKTRACE");
+        std::env::remove_var("RUST_LIB_BACKTRACE");
+    }
     gucs::init();
 }
 
