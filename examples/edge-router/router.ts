@@ -50,7 +50,7 @@ export function createRouter(options: RouterOptions): (req: Request) => Promise<
     try {
       const [d] = await sql<Decision>`
         SELECT decision_id, domain, routed_to, reason
-        FROM route_decision(${body === undefined ? null : sql.json(body)}, ${webhookName})`;
+        FROM route_decision(${body === undefined ? null : sql.json(body)}::jsonb, ${webhookName}::text)`;
       return d;
     } catch (e) {
       // The router must answer even when the database does not: legacy, unlogged.
@@ -61,7 +61,7 @@ export function createRouter(options: RouterOptions): (req: Request) => Promise<
 
   async function report(id: string, status: "success" | "error", ms: number, error: string | null) {
     try {
-      await sql`SELECT record_routing_outcome(${id}, ${status}, ${Math.round(ms * 10) / 10}, ${error})`;
+      await sql`SELECT record_routing_outcome(${id}::bigint, ${status}::text, ${Math.round(ms * 10) / 10}::numeric, ${error}::text)`;
     } catch (e) {
       console.error("record_routing_outcome failed:", e);
     }
