@@ -21,7 +21,8 @@ AS $$
     ) AS s ON s.routed_to = t.target
 $$;
 
-CREATE FUNCTION routing_report(domain text DEFAULT NULL, since timestamptz DEFAULT now() - interval '24 hours')
+CREATE FUNCTION routing_report(domain text DEFAULT NULL,
+                               since timestamptz DEFAULT pg_catalog.now() OPERATOR(pg_catalog.-) interval '24 hours')
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp

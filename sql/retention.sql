@@ -102,6 +102,11 @@ BEGIN
         END IF;
     END LOOP;
     RETURN made;
+EXCEPTION WHEN lock_not_available THEN
+    RAISE EXCEPTION 'webhook_routing_logs is busy: no day partition was made'
+        USING ERRCODE = 'lock_not_available',
+              DETAIL = 'Another transaction held a lock on the log for longer than lock_timeout (1 s): another create_routing_log_partitions or prune_routing_logs, or a long transaction.',
+              HINT = 'Run it again in a moment; the log keeps working meanwhile (rows of a day without a partition wait in the default partition).';
 END $$;
 
 -- Remove the log older than older_than: whole day partitions are dropped, old rows of the
@@ -127,13 +132,21 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'Pass how much log to keep, e.g. interval ''30 days''.';
     END IF;
-    IF older_than < interval '1 day' THEN
+    -- The guard is on the time it gives, not on the interval: '-2 mon +61 days' compares as
+    -- a day, yet cuts off a day in the future from some dates.
+    BEGIN
+        cutoff := pg_catalog.now() - older_than;
+    EXCEPTION WHEN datetime_field_overflow THEN
+        RAISE EXCEPTION 'older_than % reaches past the first representable date', older_than
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Keep the log of the last days or months, e.g. interval ''30 days''.';
+    END;
+    IF cutoff > pg_catalog.now() - interval '1 day' THEN
         RAISE EXCEPTION 'refusing to prune the log younger than 1 day'
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = pg_catalog.format('Stats, health and the rollout checks read the last hours; older_than %s would remove them.', older_than),
                   HINT = 'Keep at least interval ''1 day''; 30 days is typical.';
     END IF;
-    cutoff := pg_catalog.now() - older_than;
     made := @extschema@.create_routing_log_partitions(7);
     DELETE FROM @extschema@.webhook_routing_logs_default WHERE created_at < cutoff;
     GET DIAGNOSTICS from_default = ROW_COUNT;

@@ -16,22 +16,22 @@ CREATE TABLE webhook_routing_rollouts (
     -- step held healthy. rolled_back: ended at 0% by a breach or rollback_routing(..., 'zero').
     -- aborted: ended at 0% by abort_rollout.
     state text NOT NULL DEFAULT 'active'
-        CHECK (state IN ('active', 'paused', 'completed', 'rolled_back', 'aborted')),
-    step_started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        CHECK (state OPERATOR(pg_catalog.=) ANY (ARRAY['active', 'paused', 'completed', 'rolled_back', 'aborted'])),
+    step_started_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     reason text,
     started_by text NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     ended_at timestamptz,
     -- What advance_rollouts last concluded: wait, hold, advance, complete, rollback.
     last_verdict text,
     last_checked_at timestamptz,
     last_detail jsonb,
-    CHECK (step BETWEEN 1 AND cardinality(steps))
+    CHECK (step OPERATOR(pg_catalog.>=) 1 AND step OPERATOR(pg_catalog.<=) pg_catalog.cardinality(steps))
 );
 
 -- At most one plan in progress per domain.
 CREATE UNIQUE INDEX webhook_routing_rollouts_in_progress ON webhook_routing_rollouts (domain)
-    WHERE state IN ('active', 'paused');
+    WHERE state OPERATOR(pg_catalog.=) ANY (ARRAY['active', 'paused']);
 
 SELECT pg_catalog.pg_extension_config_dump('webhook_routing_rollouts', '');
 
@@ -356,6 +356,7 @@ DECLARE
     target numeric;
     action text;
     summary text;
+    missing text[];
 BEGIN
     -- Under REPEATABLE READ or SERIALIZABLE, refuse (40001) a snapshot older than a change
     -- committed since: acting on it could undo that change.
@@ -364,6 +365,9 @@ BEGIN
         SELECT * FROM @extschema@.webhook_routing_rollouts AS r
         WHERE r.state = 'active' ORDER BY r.id FOR UPDATE SKIP LOCKED
     LOOP
+      -- One plan's failure (its domain no longer routable, a refused change) must not stop the
+      -- others from rolling back: it is reported as verdict 'error' and the plan stays as it was.
+      BEGIN
         n := pg_catalog.cardinality(plan.steps);
         held := pg_catalog.now() - plan.step_started_at;
         SELECT pg_catalog.jsonb_object_agg(h.routed_to || '.' || h.check_name,
@@ -376,10 +380,20 @@ BEGIN
                                 AND h.status = 'insufficient_data'), true),
                coalesce(bool_or(h.status IN ('warning', 'critical')), false),
                pg_catalog.string_agg(pg_catalog.format('%s %s %s', h.check_name, coalesce(h.value::text, '-'), h.status), ', '
-                                     ORDER BY h.check_name) FILTER (WHERE h.routed_to = 'unified')
-        INTO checks, error_critical, rollback, waiting, holding, summary
+                                     ORDER BY h.check_name) FILTER (WHERE h.routed_to = 'unified'),
+               -- The gates a step needs: without a threshold (rows deleted by hand) a check
+               -- vanishes from health, and the plan must hold rather than advance without it.
+               ARRAY(SELECT g FROM pg_catalog.unnest(ARRAY['error_rate', 'p95_latency']) AS g
+                     EXCEPT SELECT x.check_name FROM pg_catalog.unnest(pg_catalog.array_agg(h.check_name)
+                                                   FILTER (WHERE h.routed_to = 'unified')) AS x(check_name))
+        INTO checks, error_critical, rollback, waiting, holding, summary, missing
         FROM @extschema@.check_routing_health(greatest(held, interval '1 second')) AS h
         WHERE h.domain = plan.domain;
+        IF pg_catalog.cardinality(missing) > 0 THEN
+            holding := true;
+            waiting := false;
+            summary := coalesce(summary || ', ', '') || 'no threshold for ' || pg_catalog.array_to_string(missing, ', ');
+        END IF;
         next_step := plan.step;
         next_state := plan.state;
         IF error_critical THEN
@@ -411,7 +425,10 @@ BEGIN
         END IF;
         detail := pg_catalog.jsonb_build_object('transition', verdict, 'step', plan.step, 'of', n,
                       'from', plan.steps[plan.step], 'to', target, 'held', held::text, 'hold', plan.hold::text,
-                      'checks', coalesce(checks, '{}'));
+                      'checks', coalesce(checks, '{}'))
+                  || CASE WHEN pg_catalog.cardinality(missing) > 0
+                          THEN pg_catalog.jsonb_build_object('missing_thresholds', pg_catalog.to_jsonb(missing))
+                          ELSE '{}' END;
         IF verdict IN ('rollback', 'advance', 'complete') THEN
             action := 'rollout_' || verdict;
             PERFORM @extschema@.webhook_routing_set_step(
@@ -425,6 +442,15 @@ BEGIN
                 ended_at = CASE WHEN next_state IN ('completed', 'rolled_back') THEN pg_catalog.clock_timestamp() END
             WHERE r.id = plan.id;
         END IF;
+      EXCEPTION WHEN OTHERS THEN
+        verdict := 'error';
+        next_step := plan.step;
+        target := NULL;
+        detail := pg_catalog.jsonb_build_object('transition', 'error', 'step', plan.step, 'of', n,
+                      'error', SQLERRM, 'sqlstate', SQLSTATE);
+        RAISE WARNING 'advance_rollouts: rollout % of % left as it was: %', plan.id, plan.domain, SQLERRM
+            USING HINT = 'SELECT * FROM routing_status shows it; abort_rollout() ends it.';
+      END;
         UPDATE @extschema@.webhook_routing_rollouts AS r
         SET last_verdict = verdict, last_checked_at = pg_catalog.clock_timestamp(), last_detail = detail
         WHERE r.id = plan.id;
@@ -440,36 +466,39 @@ END $$;
 -- What an operator reads first: one row per domain, routable or protected.
 CREATE VIEW routing_status AS
 WITH c AS (
-    SELECT * FROM webhook_routing_config ORDER BY created_at DESC, id DESC LIMIT 1
+    SELECT * FROM @extschema@.webhook_routing_config ORDER BY created_at DESC, id DESC LIMIT 1
 ),
 health AS (
     SELECT h.domain,
-           CASE WHEN bool_or(h.status = 'critical') THEN 'critical'
-                WHEN bool_or(h.status = 'warning') THEN 'warning'
-                WHEN bool_and(h.status = 'insufficient_data') THEN 'insufficient_data'
+           CASE WHEN pg_catalog.bool_or(h.status OPERATOR(pg_catalog.=) 'critical') THEN 'critical'
+                WHEN pg_catalog.bool_or(h.status OPERATOR(pg_catalog.=) 'warning') THEN 'warning'
+                WHEN pg_catalog.bool_and(h.status OPERATOR(pg_catalog.=) 'insufficient_data') THEN 'insufficient_data'
                 ELSE 'ok' END AS health
-    FROM check_routing_health('1 hour') AS h
-    WHERE h.routed_to = 'unified'
+    FROM @extschema@.check_routing_health('1 hour') AS h
+    WHERE h.routed_to OPERATOR(pg_catalog.=) 'unified'
     GROUP BY h.domain
 )
 SELECT d.domain,
-       CASE WHEN d.domain = ANY (c.protected_domains) THEN 'protected' ELSE 'routable' END AS kind,
-       d.domain <> ALL (c.protected_domains) AND c.enabled
-           AND coalesce((c.domain_enabled ->> d.domain)::boolean, true) AS routing,
-       CASE WHEN d.domain = ANY (c.protected_domains) THEN 0
-            ELSE coalesce((c.domain_percentages ->> d.domain)::numeric, c.percentage) END AS percentage,
+       CASE WHEN d.domain OPERATOR(pg_catalog.=) ANY (c.protected_domains) THEN 'protected' ELSE 'routable' END AS kind,
+       d.domain OPERATOR(pg_catalog.<>) ALL (c.protected_domains) AND c.enabled
+           AND coalesce((c.domain_enabled OPERATOR(pg_catalog.->>) d.domain)::boolean, true) AS routing,
+       CASE WHEN d.domain OPERATOR(pg_catalog.=) ANY (c.protected_domains) THEN 0
+            ELSE coalesce((c.domain_percentages OPERATOR(pg_catalog.->>) d.domain)::numeric, c.percentage) END AS percentage,
        r.id AS rollout_id,
        r.state AS rollout_state,
-       CASE WHEN r.id IS NOT NULL THEN r.step || '/' || cardinality(r.steps) END AS step,
+       CASE WHEN r.id IS NOT NULL
+            THEN r.step OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) pg_catalog.cardinality(r.steps) END AS step,
        r.steps,
        r.hold,
-       CASE WHEN r.state IN ('active', 'paused') THEN date_trunc('second', now() - r.step_started_at) END AS time_in_step,
+       CASE WHEN r.state OPERATOR(pg_catalog.=) ANY (ARRAY['active', 'paused'])
+            THEN pg_catalog.date_trunc('second', pg_catalog.now() OPERATOR(pg_catalog.-) r.step_started_at) END AS time_in_step,
        r.last_verdict,
        r.last_checked_at,
        h.health AS health_last_hour
 FROM c
-CROSS JOIN LATERAL unnest(c.domains || c.protected_domains) AS d(domain)
+CROSS JOIN LATERAL pg_catalog.unnest(c.domains OPERATOR(pg_catalog.||) c.protected_domains) AS d(domain)
 LEFT JOIN LATERAL (
-    SELECT * FROM webhook_routing_rollouts AS x WHERE x.domain = d.domain ORDER BY x.id DESC LIMIT 1
+    SELECT * FROM @extschema@.webhook_routing_rollouts AS x WHERE x.domain OPERATOR(pg_catalog.=) d.domain
+    ORDER BY x.id DESC LIMIT 1
 ) AS r ON true
-LEFT JOIN health AS h ON h.domain = d.domain;
+LEFT JOIN health AS h ON h.domain OPERATOR(pg_catalog.=) d.domain;

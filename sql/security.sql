@@ -1,4 +1,6 @@
--- Who may do what. Runs last, once every object exists.
+-- Who may do what. Runs last, once every object exists. Like every install script, it runs
+-- with the target schema on search_path: its DO blocks and policies name every function and
+-- operator with its schema.
 --
 -- Three roles, created when absent (roles belong to the cluster: DROP EXTENSION leaves them):
 --   webhook_routing_caller  the webhook functions: route_decision, record_routing_outcome
@@ -11,7 +13,7 @@ DECLARE
     r text;
 BEGIN
     FOREACH r IN ARRAY ARRAY['webhook_routing_admin', 'webhook_routing_caller', 'webhook_routing_reader'] LOOP
-        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r) THEN
             EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
         END IF;
     END LOOP;
@@ -26,30 +28,42 @@ DECLARE
     grantee text;
 BEGIN
     FOR obj IN
-        SELECT 'FUNCTION' AS kind, p.oid::regprocedure::text AS name, p.proacl AS acl, p.proowner AS owner
+        SELECT 'FUNCTION' AS kind, p.oid::pg_catalog.regprocedure::pg_catalog.text AS name,
+               p.proacl AS acl, p.proowner AS owner
         FROM pg_catalog.pg_depend d
-        JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'webhook_routing'
-        JOIN pg_catalog.pg_proc p ON p.oid = d.objid AND d.classid = 'pg_catalog.pg_proc'::regclass
-        WHERE d.deptype = 'e'
+        JOIN pg_catalog.pg_extension e
+          ON e.oid OPERATOR(pg_catalog.=) d.refobjid AND e.extname OPERATOR(pg_catalog.=) 'webhook_routing'
+        JOIN pg_catalog.pg_proc p
+          ON p.oid OPERATOR(pg_catalog.=) d.objid
+         AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+        WHERE d.deptype OPERATOR(pg_catalog.=) 'e'
         UNION ALL
-        SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.oid::regclass::text,
-               c.relacl, c.relowner
+        SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+               c.oid::pg_catalog.regclass::pg_catalog.text, c.relacl, c.relowner
         FROM pg_catalog.pg_class c
-        WHERE c.relkind IN ('r', 'p', 'v', 'S')
-          AND (c.oid IN (SELECT d.objid FROM pg_catalog.pg_depend d
-                         JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'webhook_routing'
-                         WHERE d.deptype = 'e' AND d.classid = 'pg_catalog.pg_class'::regclass)
+        WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'S']::pg_catalog."char"[])
+          AND (c.oid OPERATOR(pg_catalog.=) ANY (ARRAY(
+                   SELECT d.objid FROM pg_catalog.pg_depend d
+                   JOIN pg_catalog.pg_extension e
+                     ON e.oid OPERATOR(pg_catalog.=) d.refobjid AND e.extname OPERATOR(pg_catalog.=) 'webhook_routing'
+                   WHERE d.deptype OPERATOR(pg_catalog.=) 'e'
+                     AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass))
                -- identity sequences belong to their table, not to the extension
-               OR c.oid IN (SELECT d.objid FROM pg_catalog.pg_depend d
-                            JOIN pg_catalog.pg_depend t ON t.objid = d.refobjid AND t.deptype = 'e'
-                            JOIN pg_catalog.pg_extension e ON e.oid = t.refobjid AND e.extname = 'webhook_routing'
-                            WHERE d.deptype = 'i' AND d.classid = 'pg_catalog.pg_class'::regclass))
+               OR c.oid OPERATOR(pg_catalog.=) ANY (ARRAY(
+                   SELECT d.objid FROM pg_catalog.pg_depend d
+                   JOIN pg_catalog.pg_depend t
+                     ON t.objid OPERATOR(pg_catalog.=) d.refobjid AND t.deptype OPERATOR(pg_catalog.=) 'e'
+                   JOIN pg_catalog.pg_extension e
+                     ON e.oid OPERATOR(pg_catalog.=) t.refobjid AND e.extname OPERATOR(pg_catalog.=) 'webhook_routing'
+                   WHERE d.deptype OPERATOR(pg_catalog.=) 'i'
+                     AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass)))
     LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON %s %s FROM PUBLIC', obj.kind, obj.name);
         FOR grantee IN
-            SELECT DISTINCT a.grantee::regrole::text
+            SELECT DISTINCT a.grantee::pg_catalog.regrole::pg_catalog.text
             FROM pg_catalog.aclexplode(obj.acl) AS a
-            WHERE a.grantee <> 0 AND a.grantee <> obj.owner
+            WHERE a.grantee OPERATOR(pg_catalog.<>) 0::pg_catalog.oid
+              AND a.grantee OPERATOR(pg_catalog.<>) obj.owner
         LOOP
             EXECUTE pg_catalog.format('REVOKE ALL ON %s %s FROM %s', obj.kind, obj.name, grantee);
         END LOOP;
@@ -79,6 +93,7 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.routing_stats(interval),
     @extschema@.check_routing_health(interval),
     @extschema@.webhook_routing_window(interval),
+    @extschema@.webhook_routing_check_window(interval),
     @extschema@.webhook_routing_sketch_summary(bytea[]),
     @extschema@.webhook_routing_bits_count(bytea[]),
     @extschema@.routing_pending_timeout_seconds(),
@@ -151,6 +166,8 @@ CREATE POLICY webhook_routing_log ON @extschema@.webhook_routing_logs FOR INSERT
 -- An outcome is reported once: only a pending decision can be updated (said as "neither
 -- outcome", like record_routing_outcome says it, so that the row is found by its key).
 CREATE POLICY webhook_routing_report ON @extschema@.webhook_routing_logs FOR UPDATE
-    TO webhook_routing_caller USING (status <> 'success' AND status <> 'error') WITH CHECK (true);
+    TO webhook_routing_caller
+    USING (status OPERATOR(pg_catalog.<>) 'success' AND status OPERATOR(pg_catalog.<>) 'error')
+    WITH CHECK (true);
 CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_sketches FOR SELECT
     TO webhook_routing_reader, webhook_routing_admin USING (true);

@@ -3,6 +3,27 @@
 -- A decision still 'pending' is left out of error rates until webhook_routing.pending_timeout
 -- has passed; after that it counts as an error (the handler never answered).
 
+-- The window of stats and health: a positive interval of at most ten years. Refused otherwise,
+-- with what to pass (a NULL window used to read nothing, a century to raise without a hint).
+CREATE FUNCTION webhook_routing_check_window("window" interval) RETURNS interval
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF "window" IS NULL THEN
+        RAISE EXCEPTION 'window must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass how far back to read, e.g. interval ''1 hour''.';
+    END IF;
+    IF "window" <= interval '0' OR "window" > interval '3660 days' THEN
+        RAISE EXCEPTION 'invalid window %', "window"
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A window is a positive interval of at most ten years (3660 days).',
+                  HINT = 'E.g. interval ''1 hour'' or ''4 hours''; the log holds what prune_routing_logs keeps.';
+    END IF;
+    RETURN "window";
+END $$;
+
 -- Raw aggregates per domain and target; the building block of stats and health.
 -- Outcomes come from the per-minute sketches (whole minutes: the window's first minute is
 -- counted whole), decisions still waiting for theirs from the log's pending index.
@@ -32,13 +53,17 @@ RETURNS TABLE (
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH bounds AS (
-        SELECT now() - "window" AS since,
-               date_bin('1 minute', now() - "window", timestamptz '2000-01-01 00:00:00+00') AS since_minute,
+    WITH checked AS (
+        SELECT @extschema@.webhook_routing_check_window("window") AS w
+    ),
+    bounds AS (
+        SELECT now() - c.w AS since,
+               date_bin('1 minute', now() - c.w, timestamptz '2000-01-01 00:00:00+00') AS since_minute,
                now() - make_interval(secs => @extschema@.routing_pending_timeout_seconds()) AS cutoff,
                -- Rows dated ahead count from five minutes before their time (a caller's rows
                -- are dated within five minutes of now), never in every window until then.
                now() + interval '5 minutes' AS until
+        FROM checked AS c
     ),
     done AS (
         SELECT s.domain, s.routed_to, sum(s.completed)::bigint AS completed,
@@ -116,7 +141,7 @@ $$;
 
 -- The last hour. traffic_pct is the target's share of the domain's requests.
 CREATE VIEW webhook_routing_stats AS
-SELECT * FROM routing_stats('1 hour');
+SELECT * FROM @extschema@.routing_stats('1 hour');
 
 -- One row per check, per domain and target, with a verdict and what to do.
 CREATE FUNCTION check_routing_health("window" interval DEFAULT '1 hour')

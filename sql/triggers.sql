@@ -2,28 +2,28 @@
 -- to these tables, by the admin functions or by hand, invalidates those caches at commit.
 CREATE TRIGGER webhook_routing_config_invalidate_cache
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON webhook_routing_config
-    FOR EACH STATEMENT EXECUTE FUNCTION webhook_routing_invalidate_cache();
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.webhook_routing_invalidate_cache();
 
 CREATE TRIGGER webhook_routing_rules_invalidate_cache
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON webhook_routing_rules
-    FOR EACH STATEMENT EXECUTE FUNCTION webhook_routing_invalidate_cache();
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.webhook_routing_invalidate_cache();
 
 -- Every outcome is added to its minute's latency sketch in the transaction that writes it
 -- (src/sketch.rs): the row triggers collect, the statement trigger writes once per minute,
 -- domain and target. A pending decision is filtered out by the WHEN clauses, before any call.
 CREATE TRIGGER webhook_routing_logs_outcome_inserted
     AFTER INSERT ON webhook_routing_logs
-    FOR EACH ROW WHEN (NEW.status <> 'pending')
-    EXECUTE FUNCTION webhook_routing_logs_to_sketch();
+    FOR EACH ROW WHEN (NEW.status OPERATOR(pg_catalog.<>) 'pending')
+    EXECUTE FUNCTION @extschema@.webhook_routing_logs_to_sketch();
 
 CREATE TRIGGER webhook_routing_logs_outcome_reported
     AFTER UPDATE OF status ON webhook_routing_logs
-    FOR EACH ROW WHEN (OLD.status = 'pending' AND NEW.status <> 'pending')
-    EXECUTE FUNCTION webhook_routing_logs_to_sketch();
+    FOR EACH ROW WHEN (OLD.status OPERATOR(pg_catalog.=) 'pending' AND NEW.status OPERATOR(pg_catalog.<>) 'pending')
+    EXECUTE FUNCTION @extschema@.webhook_routing_logs_to_sketch();
 
 CREATE TRIGGER webhook_routing_logs_write_sketches
     AFTER INSERT OR UPDATE ON webhook_routing_logs
-    FOR EACH STATEMENT EXECUTE FUNCTION webhook_routing_logs_flush_sketches();
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.webhook_routing_logs_flush_sketches();
 
 -- TRUNCATE of the log empties the sketches too, so that stats never count what is gone.
 CREATE FUNCTION webhook_routing_logs_truncated() RETURNS trigger
@@ -37,7 +37,7 @@ END $$;
 
 CREATE TRIGGER webhook_routing_logs_truncate_sketches
     AFTER TRUNCATE ON webhook_routing_logs
-    FOR EACH STATEMENT EXECUTE FUNCTION webhook_routing_logs_truncated();
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.webhook_routing_logs_truncated();
 
 -- Rules and thresholds are edited by hand (by webhook_routing_admin): a bad row is refused
 -- before it is written, with what is wrong and how to fix it. The table constraints stay as
@@ -117,7 +117,7 @@ END $$;
 
 CREATE TRIGGER webhook_routing_rules_validate
     BEFORE INSERT OR UPDATE ON webhook_routing_rules
-    FOR EACH ROW EXECUTE FUNCTION webhook_routing_rules_validate();
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.webhook_routing_rules_validate();
 
 CREATE FUNCTION webhook_routing_thresholds_validate() RETURNS trigger
 LANGUAGE plpgsql
@@ -156,4 +156,38 @@ END $$;
 
 CREATE TRIGGER webhook_routing_thresholds_validate
     BEFORE INSERT OR UPDATE ON webhook_routing_thresholds
-    FOR EACH ROW EXECUTE FUNCTION webhook_routing_thresholds_validate();
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.webhook_routing_thresholds_validate();
+
+-- The default thresholds (domain NULL) are the gates every rollout reads: without one, its
+-- check vanishes from health. Deleting one, moving it to a domain, or TRUNCATE is refused with
+-- how to change its levels instead; a domain's own row may go (the default applies again).
+CREATE FUNCTION webhook_routing_thresholds_keep_defaults() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        RAISE EXCEPTION 'webhook_routing_thresholds cannot be truncated'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'The default thresholds (domain NULL) are the gates of every rollout and health check.',
+                  HINT = 'Delete the rows of one domain with DELETE ... WHERE domain = ''...''; change the defaults with UPDATE.';
+    END IF;
+    IF OLD.domain IS NULL AND (TG_OP = 'DELETE' OR NEW.domain IS NOT NULL OR NEW.check_name <> OLD.check_name) THEN
+        RAISE EXCEPTION 'the default % threshold cannot be removed', OLD.check_name
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'Without it the check vanishes from check_routing_health() and no rollout is gated by it.',
+                  HINT = pg_catalog.format('Change its levels instead: UPDATE webhook_routing_thresholds SET warning = ..., critical = ... WHERE domain IS NULL AND check_name = %L;', OLD.check_name);
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER webhook_routing_thresholds_keep_defaults
+    BEFORE UPDATE OR DELETE ON webhook_routing_thresholds
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.webhook_routing_thresholds_keep_defaults();
+
+CREATE TRIGGER webhook_routing_thresholds_no_truncate
+    BEFORE TRUNCATE ON webhook_routing_thresholds
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.webhook_routing_thresholds_keep_defaults();

@@ -349,6 +349,25 @@ fn set_routing_enabled(
     next.id.unwrap_or_default()
 }
 
+/// The plans in progress (active or paused): domain, id, state; read as the config is.
+fn plans_in_progress() -> Vec<(String, i64, String)> {
+    let schema = snapshot().location.schema.clone();
+    let query = format!(
+        "SELECT domain, id, state FROM {schema}.webhook_routing_rollouts \
+         WHERE state OPERATOR(pg_catalog.=) ANY (ARRAY['active', 'paused']) ORDER BY id"
+    );
+    latest::select(&query, Read::Latest, |row| {
+        // SAFETY: the types of the columns selected above.
+        unsafe {
+            (
+                row.get::<String>(1).unwrap_or_default(),
+                row.get::<i64>(2).unwrap_or_default(),
+                row.get::<String>(3).unwrap_or_default(),
+            )
+        }
+    })
+}
+
 /// Set which domains may be routed. Protected domains can never be among them.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
@@ -381,6 +400,7 @@ fn set_routing_domains(
         }
         names.push(d);
     }
+    let mut dropped: Vec<String> = Vec::new();
     let next = append("set_domains", reason, |current| {
         if let Some(p) = names.iter().find(|d| current.is_protected(d)) {
             return Err(Refusal::invalid(format!("domain \"{p}\" is protected"))
@@ -390,8 +410,37 @@ fn set_routing_domains(
                 ))
                 .hint("Leave protected domains out of the routable domains."));
         }
+        // A plan walking a domain that is no longer routable could neither advance nor roll
+        // back: the domain stays until its plan ends.
+        let removed: Vec<&String> = current
+            .domains
+            .iter()
+            .filter(|d| !names.contains(d))
+            .collect();
+        if let Some((domain, plan, state)) = plans_in_progress()
+            .into_iter()
+            .find(|(d, _, _)| removed.contains(&d))
+        {
+            return Err(Refusal::new(
+                PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                format!("domain \"{domain}\" has a rollout in progress"),
+            )
+            .detail(format!("Rollout {plan} is {state}."))
+            .hint(format!(
+                "End it first with abort_rollout('{domain}', reason), or keep {domain} among the routable domains."
+            )));
+        }
         let mut next = current.clone();
         next.domains = names.clone();
+        // A removed domain's own percentage and switch go with it, so that adding it back later
+        // starts from the global settings rather than from what it had then.
+        for domain in removed {
+            let percentage = next.domain_percentages.remove(domain.as_str());
+            let switch = next.domain_enabled.remove(domain.as_str());
+            if percentage.is_some() || switch.is_some() {
+                dropped.push(domain.clone());
+            }
+        }
         Ok(next)
     });
     notice(
@@ -403,7 +452,12 @@ fn set_routing_domains(
                 next.domains.join(", ")
             }
         ),
-        None,
+        (!dropped.is_empty()).then(|| {
+            format!(
+                "The own percentage and switch of {} were dropped with them: added back, they follow the global settings.",
+                dropped.join(", ")
+            )
+        }),
     );
     next.id.unwrap_or_default()
 }
@@ -434,7 +488,11 @@ fn webhook_routing_set_step(
         detail: detail.as_deref(),
     };
     let next = append_from(action.unwrap_or("rollout"), reason, origin, |current| {
-        validate_domain(current, domain)?;
+        // 0% is always safe to record, for a domain no longer routable too: a plan must be
+        // able to end (abort, roll back) whatever became of its domain.
+        if bp != 0 || current.is_protected(domain) {
+            validate_domain(current, domain)?;
+        }
         let mut next = current.clone();
         next.domain_percentages.insert(domain.to_owned(), bp);
         Ok(next)

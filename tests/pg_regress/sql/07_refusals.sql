@@ -80,7 +80,22 @@ INSERT INTO calls (call) VALUES
     ($$INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical) VALUES ('jobs', 'error_rate', NULL, 1)$$),
     ($$INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical, min_samples) VALUES ('jobs', 'error_rate', 0.1, 1, 0)$$),
     ($$INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical) VALUES ('Jobs', 'error_rate', 0.1, 1)$$),
-    ($$UPDATE webhook_routing_thresholds SET critical = 0 WHERE check_name = 'p95_latency'$$);
+    ($$UPDATE webhook_routing_thresholds SET critical = 0 WHERE check_name = 'p95_latency'$$),
+    -- the default thresholds gate every rollout: they are changed, never removed
+    ($$DELETE FROM webhook_routing_thresholds WHERE check_name = 'error_rate'$$),
+    ($$UPDATE webhook_routing_thresholds SET domain = 'jobs' WHERE domain IS NULL AND check_name = 'error_rate'$$),
+    ($$UPDATE webhook_routing_thresholds SET check_name = 'sample_ratio' WHERE domain IS NULL AND check_name = 'error_rate'$$),
+    ($$TRUNCATE webhook_routing_thresholds$$),
+    -- windows of stats and health
+    ($$SELECT * FROM routing_stats(NULL)$$),
+    ($$SELECT * FROM check_routing_health(NULL)$$),
+    ($$SELECT * FROM routing_stats('-1 hour')$$),
+    ($$SELECT * FROM routing_stats('0 seconds')$$),
+    ($$SELECT * FROM check_routing_health('1000000 years')$$),
+    -- retention
+    ($$SELECT prune_routing_logs('-2 mon +61 days')$$),
+    ($$SELECT prune_routing_logs('23 hours 59 minutes')$$),
+    ($$SELECT prune_routing_logs('1000000 years')$$);
 
 CREATE TEMP TABLE state_before AS
 SELECT (SELECT count(*) FROM webhook_routing_config) AS config_rows,
