@@ -56,6 +56,12 @@ BEGIN
         'CREATE TABLE @extschema@.%I (LIKE @extschema@.webhook_routing_logs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
         name);
     PERFORM @extschema@.webhook_routing_lock_down(pg_catalog.format('@extschema@.%I', name)::regclass);
+    -- Its own indexes, as the default partition has them (sql/bootstrap.sql): the parent has
+    -- none, so that pg_dump dumps each partition with its indexes and a restore makes them once.
+    EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ADD PRIMARY KEY (id, created_at)', name);
+    EXECUTE pg_catalog.format(
+        'CREATE INDEX %I ON @extschema@.%I (created_at) WHERE status OPERATOR(pg_catalog.=) ''pending''',
+        name || '_pending_idx', name);
     -- No new row of that day may reach the default partition until the day is attached.
     LOCK TABLE @extschema@.webhook_routing_logs_default IN EXCLUSIVE MODE;
     EXECUTE pg_catalog.format(

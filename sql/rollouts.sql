@@ -5,8 +5,9 @@
 -- rollout_resume, rollout_rollback, rollout_abort), `rollout_id` which plan, `detail` (jsonb)
 -- the steps and the checks it saw.
 
+CREATE SEQUENCE webhook_routing_rollouts_id_seq;
 CREATE TABLE webhook_routing_rollouts (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id bigint NOT NULL DEFAULT pg_catalog.nextval('@extschema@.webhook_routing_rollouts_id_seq'::pg_catalog.regclass) PRIMARY KEY,
     domain text NOT NULL,
     steps numeric(5,2)[] NOT NULL,
     hold interval NOT NULL,
@@ -34,6 +35,7 @@ CREATE UNIQUE INDEX webhook_routing_rollouts_in_progress ON webhook_routing_roll
     WHERE state OPERATOR(pg_catalog.=) ANY (ARRAY['active', 'paused']);
 
 SELECT pg_catalog.pg_extension_config_dump('webhook_routing_rollouts', '');
+SELECT pg_catalog.pg_extension_config_dump('webhook_routing_rollouts_id_seq', '');
 
 -- The percentage of a domain in a config row.
 CREATE FUNCTION webhook_routing_domain_percentage(c @extschema@.webhook_routing_config, domain text)

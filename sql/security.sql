@@ -132,6 +132,9 @@ GRANT EXECUTE ON FUNCTION
 GRANT INSERT, UPDATE, DELETE ON @extschema@.webhook_routing_rules, @extschema@.webhook_routing_thresholds
     TO webhook_routing_admin;
 GRANT USAGE ON SEQUENCE @extschema@.webhook_routing_rules_id_seq TO webhook_routing_admin;
+-- A caller's plain INSERT into the log takes its id from the sequence (route_decision's own
+-- inserts name theirs).
+GRANT USAGE ON SEQUENCE @extschema@.webhook_routing_logs_id_seq TO webhook_routing_caller;
 
 -- Row level security on every table: a role granted a table by someone else (default
 -- privileges, a careless GRANT) still sees and changes nothing without a policy. The owner,

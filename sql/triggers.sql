@@ -191,3 +191,105 @@ CREATE TRIGGER webhook_routing_thresholds_keep_defaults
 CREATE TRIGGER webhook_routing_thresholds_no_truncate
     BEFORE TRUNCATE ON webhook_routing_thresholds
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.webhook_routing_thresholds_keep_defaults();
+
+-- Restores. CREATE EXTENSION writes the install row of the history, the seeded rules and the
+-- default thresholds; then pg_dump's rows come back, those among them too. Each takes the place
+-- of its fresh copy instead of clashing with it: the history keeps its original install time,
+-- and edits of the seeds (a rule disabled, a level changed) survive a dump and restore.
+CREATE FUNCTION webhook_routing_config_restore() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE @extschema@.webhook_routing_config AS c
+    SET id = NEW.id, percentage = NEW.percentage, enabled = NEW.enabled, domains = NEW.domains,
+        protected_domains = NEW.protected_domains, domain_percentages = NEW.domain_percentages,
+        domain_enabled = NEW.domain_enabled, reason = NEW.reason, changed_by = NEW.changed_by,
+        created_at = NEW.created_at, rollout_id = NEW.rollout_id, detail = NEW.detail
+    WHERE c.action = 'install';
+    IF FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER webhook_routing_config_restore
+    BEFORE INSERT ON webhook_routing_config
+    FOR EACH ROW WHEN (NEW.action OPERATOR(pg_catalog.=) 'install')
+    EXECUTE FUNCTION @extschema@.webhook_routing_config_restore();
+
+CREATE FUNCTION webhook_routing_rules_restore() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    fresh bigint;
+BEGIN
+    -- The fresh seed with the row's id, or else with its pattern (a dump of another version).
+    SELECT r.id INTO fresh FROM @extschema@.webhook_routing_rules AS r
+    WHERE r.seeded AND (r.id = NEW.id
+                        OR (r.match_kind = NEW.match_kind AND r.pattern = NEW.pattern AND r.domain = NEW.domain))
+    ORDER BY r.id = NEW.id DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN NEW;
+    END IF;
+    UPDATE @extschema@.webhook_routing_rules AS r
+    SET id = NEW.id, domain = NEW.domain, match_kind = NEW.match_kind, pattern = NEW.pattern,
+        priority = NEW.priority, enabled = NEW.enabled, note = NEW.note, created_at = NEW.created_at
+    WHERE r.id = fresh;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER webhook_routing_rules_restore
+    BEFORE INSERT ON webhook_routing_rules
+    FOR EACH ROW WHEN (NEW.seeded)
+    EXECUTE FUNCTION @extschema@.webhook_routing_rules_restore();
+
+CREATE FUNCTION webhook_routing_thresholds_restore() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE @extschema@.webhook_routing_thresholds AS t
+    SET warning = NEW.warning, critical = NEW.critical, min_samples = NEW.min_samples
+    WHERE t.seeded AND t.domain IS NOT DISTINCT FROM NEW.domain AND t.check_name = NEW.check_name;
+    IF FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER webhook_routing_thresholds_restore
+    BEFORE INSERT ON webhook_routing_thresholds
+    FOR EACH ROW WHEN (NEW.seeded)
+    EXECUTE FUNCTION @extschema@.webhook_routing_thresholds_restore();
+
+-- A seeded rule is disabled, never deleted: deleted, it would come back with the next restore
+-- (CREATE EXTENSION seeds it again, and the dump no longer has it to take its place).
+CREATE FUNCTION webhook_routing_rules_keep_seeds() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        RAISE EXCEPTION 'webhook_routing_rules cannot be truncated'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'It holds the seeded rules, which are disabled rather than deleted.',
+                  HINT = 'Disable rules with UPDATE webhook_routing_rules SET enabled = false; delete the ones you added with DELETE ... WHERE NOT seeded.';
+    END IF;
+    IF OLD.seeded THEN
+        RAISE EXCEPTION 'rule % is a seeded rule: it can be disabled, not deleted', OLD.id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'A deleted seed would come back with the next restore of a dump.',
+                  HINT = pg_catalog.format('UPDATE webhook_routing_rules SET enabled = false WHERE id = %s;', OLD.id);
+    END IF;
+    RETURN OLD;
+END $$;
+
+CREATE TRIGGER webhook_routing_rules_keep_seeds
+    BEFORE DELETE ON webhook_routing_rules
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.webhook_routing_rules_keep_seeds();
+
+CREATE TRIGGER webhook_routing_rules_no_truncate
+    BEFORE TRUNCATE ON webhook_routing_rules
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.webhook_routing_rules_keep_seeds();

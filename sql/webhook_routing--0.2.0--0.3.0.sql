@@ -68,6 +68,79 @@ BEGIN
     RETURN NEW;
 END $$;
 
+CREATE FUNCTION @extschema@.webhook_routing_config_restore() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE @extschema@.webhook_routing_config AS c
+    SET id = NEW.id, percentage = NEW.percentage, enabled = NEW.enabled, domains = NEW.domains,
+        protected_domains = NEW.protected_domains, domain_percentages = NEW.domain_percentages,
+        domain_enabled = NEW.domain_enabled, reason = NEW.reason, changed_by = NEW.changed_by,
+        created_at = NEW.created_at, rollout_id = NEW.rollout_id, detail = NEW.detail
+    WHERE c.action = 'install';
+    IF FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE FUNCTION @extschema@.webhook_routing_rules_restore() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    fresh bigint;
+BEGIN
+    -- The fresh seed with the row's id, or else with its pattern (a dump of another version).
+    SELECT r.id INTO fresh FROM @extschema@.webhook_routing_rules AS r
+    WHERE r.seeded AND (r.id = NEW.id
+                        OR (r.match_kind = NEW.match_kind AND r.pattern = NEW.pattern AND r.domain = NEW.domain))
+    ORDER BY r.id = NEW.id DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN NEW;
+    END IF;
+    UPDATE @extschema@.webhook_routing_rules AS r
+    SET id = NEW.id, domain = NEW.domain, match_kind = NEW.match_kind, pattern = NEW.pattern,
+        priority = NEW.priority, enabled = NEW.enabled, note = NEW.note, created_at = NEW.created_at
+    WHERE r.id = fresh;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION @extschema@.webhook_routing_thresholds_restore() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE @extschema@.webhook_routing_thresholds AS t
+    SET warning = NEW.warning, critical = NEW.critical, min_samples = NEW.min_samples
+    WHERE t.seeded AND t.domain IS NOT DISTINCT FROM NEW.domain AND t.check_name = NEW.check_name;
+    IF FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE FUNCTION @extschema@.webhook_routing_rules_keep_seeds() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        RAISE EXCEPTION 'webhook_routing_rules cannot be truncated'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'It holds the seeded rules, which are disabled rather than deleted.',
+                  HINT = 'Disable rules with UPDATE webhook_routing_rules SET enabled = false; delete the ones you added with DELETE ... WHERE NOT seeded.';
+    END IF;
+    IF OLD.seeded THEN
+        RAISE EXCEPTION 'rule % is a seeded rule: it can be disabled, not deleted', OLD.id
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'A deleted seed would come back with the next restore of a dump.',
+                  HINT = pg_catalog.format('UPDATE webhook_routing_rules SET enabled = false WHERE id = %s;', OLD.id);
+    END IF;
+    RETURN OLD;
+END $$;
+
 CREATE OR REPLACE FUNCTION @extschema@.webhook_routing_window("window" interval)
 RETURNS TABLE (
     domain text,
@@ -493,6 +566,12 @@ BEGIN
         'CREATE TABLE @extschema@.%I (LIKE @extschema@.webhook_routing_logs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
         name);
     PERFORM @extschema@.webhook_routing_lock_down(pg_catalog.format('@extschema@.%I', name)::regclass);
+    -- Its own indexes, as the default partition has them (sql/bootstrap.sql): the parent has
+    -- none, so that pg_dump dumps each partition with its indexes and a restore makes them once.
+    EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ADD PRIMARY KEY (id, created_at)', name);
+    EXECUTE pg_catalog.format(
+        'CREATE INDEX %I ON @extschema@.%I (created_at) WHERE status OPERATOR(pg_catalog.=) ''pending''',
+        name || '_pending_idx', name);
     -- No new row of that day may reach the default partition until the day is attached.
     LOCK TABLE @extschema@.webhook_routing_logs_default IN EXCLUSIVE MODE;
     EXECUTE pg_catalog.format(
@@ -790,7 +869,11 @@ BEGIN
     FOREACH fn IN ARRAY ARRAY['@extschema@.webhook_routing_plausible_time(timestamptz)',
                               '@extschema@.webhook_routing_require_current_snapshot()',
                               '@extschema@.webhook_routing_check_window(interval)',
-                              '@extschema@.webhook_routing_thresholds_keep_defaults()'] LOOP
+                              '@extschema@.webhook_routing_thresholds_keep_defaults()',
+                              '@extschema@.webhook_routing_config_restore()',
+                              '@extschema@.webhook_routing_rules_restore()',
+                              '@extschema@.webhook_routing_thresholds_restore()',
+                              '@extschema@.webhook_routing_rules_keep_seeds()'] LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', fn);
         FOR grantee IN
             SELECT DISTINCT a.grantee::pg_catalog.regrole::pg_catalog.text
@@ -833,6 +916,120 @@ CREATE TRIGGER webhook_routing_thresholds_keep_defaults
 CREATE TRIGGER webhook_routing_thresholds_no_truncate
     BEFORE TRUNCATE ON @extschema@.webhook_routing_thresholds
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.webhook_routing_thresholds_keep_defaults();
+
+-- Ids from sequences of the extension's own, which pg_dump dumps, instead of identity columns,
+-- which it does not: each sequence continues from where the identity one stood, or past the
+-- table's largest id.
+DO $$
+DECLARE
+    t record;
+    n bigint;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES ('webhook_routing_config', ''), ('webhook_routing_rules', ''),
+                                   ('webhook_routing_logs', ' CACHE 1000'), ('webhook_routing_rollouts', ''))
+                           AS x(tab, options) LOOP
+        EXECUTE pg_catalog.format(
+            'SELECT GREATEST((SELECT s.last_value FROM %s AS s), (SELECT pg_catalog.max(r.id) FROM @extschema@.%I AS r), 0)',
+            pg_catalog.pg_get_serial_sequence(pg_catalog.format('@extschema@.%I', t.tab), 'id'), t.tab)
+            INTO n;
+        EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ALTER COLUMN id DROP IDENTITY', t.tab);
+        EXECUTE pg_catalog.format('CREATE SEQUENCE @extschema@.%I%s', t.tab || '_id_seq', t.options);
+        PERFORM pg_catalog.setval(pg_catalog.format('@extschema@.%I', t.tab || '_id_seq')::pg_catalog.regclass,
+                                  n OPERATOR(pg_catalog.+) 1, false);
+        EXECUTE pg_catalog.format(
+            'ALTER TABLE @extschema@.%I ALTER COLUMN id SET DEFAULT pg_catalog.nextval(%L::pg_catalog.regclass)',
+            t.tab, pg_catalog.format('@extschema@.%I', t.tab || '_id_seq'));
+        PERFORM pg_catalog.pg_extension_config_dump(pg_catalog.format('@extschema@.%I', t.tab || '_id_seq')::pg_catalog.regclass, '');
+    END LOOP;
+END $$;
+
+-- Each partition of the log has its own primary key and pending index; the parent none.
+ALTER TABLE @extschema@.webhook_routing_logs DROP CONSTRAINT webhook_routing_logs_pkey;
+DROP INDEX @extschema@.webhook_routing_logs_pending_idx;
+DO $$
+DECLARE
+    part text;
+BEGIN
+    FOR part IN
+        SELECT c.relname FROM pg_catalog.pg_inherits AS i JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+        WHERE i.inhparent OPERATOR(pg_catalog.=) '@extschema@.webhook_routing_logs'::pg_catalog.regclass
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ADD PRIMARY KEY (id, created_at)', part);
+        EXECUTE pg_catalog.format(
+            'CREATE INDEX %I ON @extschema@.%I (created_at) WHERE status OPERATOR(pg_catalog.=) ''pending''',
+            part OPERATOR(pg_catalog.||) '_pending_idx', part);
+    END LOOP;
+END $$;
+
+-- Which rules and thresholds the install wrote: those a restore replaces with their dumped
+-- selves, and that are disabled rather than deleted.
+ALTER TABLE @extschema@.webhook_routing_rules ADD COLUMN seeded boolean NOT NULL DEFAULT false;
+ALTER TABLE @extschema@.webhook_routing_thresholds ADD COLUMN seeded boolean NOT NULL DEFAULT false;
+UPDATE @extschema@.webhook_routing_rules AS r SET seeded = true
+FROM (SELECT d AS domain, 'id_prefix' AS match_kind, d OPERATOR(pg_catalog.||) '_' AS pattern
+      FROM pg_catalog.unnest(ARRAY['jobs', 'marketplace', 'property', 'mobility', 'profile', 'insurance', 'ai_agents']) AS d
+      UNION ALL
+      SELECT * FROM (VALUES ('mobility', 'message_type', 'location'), ('marketplace', 'message_type', 'order')) AS t(d, k, p)
+      UNION ALL
+      SELECT k.domain, 'keyword', pattern
+      FROM (VALUES
+          ('insurance', ARRAY['insur*', 'policy', 'policies', 'claim*', 'premium*', 'cover note']),
+          ('mobility',  ARRAY['ride*', 'taxi*', 'moto*', 'driver*', 'trip*', 'transport*', 'pick me up', 'pickup']),
+          ('profile',   ARRAY['profile*', 'my account', 'my details', 'my name', 'my number', 'my language', 'delete my data']),
+          ('jobs',      ARRAY['job*', 'vacanc*', 'hiring', 'hire', 'recruit*', 'employ*', 'career*', 'internship*', 'cv', 'resume', 'salary', 'looking for work', 'work from home']),
+          ('property',  ARRAY['house*', 'apartment*', 'rent*', 'land', 'plot*', 'bedroom*', 'landlord*', 'tenant*', 'lease*', 'real estate', 'propert*']),
+          ('ai_agents', ARRAY['ai', 'agent*', 'assistant*', 'chatbot*', 'bot']),
+          ('marketplace', ARRAY['sell*', 'buy*', 'purchase*', 'for sale', 'price*', 'shop*', 'market*', 'product*'])
+      ) AS k(domain, patterns), pg_catalog.unnest(k.patterns) AS pattern) AS seed
+WHERE r.domain OPERATOR(pg_catalog.=) seed.domain AND r.match_kind OPERATOR(pg_catalog.=) seed.match_kind
+  AND r.pattern OPERATOR(pg_catalog.=) seed.pattern;
+UPDATE @extschema@.webhook_routing_thresholds SET seeded = true WHERE domain IS NULL;
+
+-- Restores give back every row of the history, the rules and the thresholds.
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.webhook_routing_config', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.webhook_routing_rules', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.webhook_routing_thresholds', '');
+CREATE TRIGGER webhook_routing_config_restore
+    BEFORE INSERT ON @extschema@.webhook_routing_config
+    FOR EACH ROW WHEN (NEW.action OPERATOR(pg_catalog.=) 'install')
+    EXECUTE FUNCTION @extschema@.webhook_routing_config_restore();
+CREATE TRIGGER webhook_routing_rules_restore
+    BEFORE INSERT ON @extschema@.webhook_routing_rules
+    FOR EACH ROW WHEN (NEW.seeded)
+    EXECUTE FUNCTION @extschema@.webhook_routing_rules_restore();
+CREATE TRIGGER webhook_routing_thresholds_restore
+    BEFORE INSERT ON @extschema@.webhook_routing_thresholds
+    FOR EACH ROW WHEN (NEW.seeded)
+    EXECUTE FUNCTION @extschema@.webhook_routing_thresholds_restore();
+CREATE TRIGGER webhook_routing_rules_keep_seeds
+    BEFORE DELETE ON @extschema@.webhook_routing_rules
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.webhook_routing_rules_keep_seeds();
+CREATE TRIGGER webhook_routing_rules_no_truncate
+    BEFORE TRUNCATE ON @extschema@.webhook_routing_rules
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.webhook_routing_rules_keep_seeds();
+
+-- The new sequences' privileges as a fresh install has them (sql/security.sql).
+DO $$
+DECLARE
+    seq text;
+    grantee text;
+BEGIN
+    FOREACH seq IN ARRAY ARRAY['@extschema@.webhook_routing_config_id_seq', '@extschema@.webhook_routing_rules_id_seq',
+                               '@extschema@.webhook_routing_logs_id_seq', '@extschema@.webhook_routing_rollouts_id_seq'] LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON SEQUENCE %s FROM PUBLIC', seq);
+        FOR grantee IN
+            SELECT DISTINCT a.grantee::pg_catalog.regrole::pg_catalog.text
+            FROM pg_catalog.pg_class AS c, pg_catalog.aclexplode(c.relacl) AS a
+            WHERE c.oid OPERATOR(pg_catalog.=) seq::pg_catalog.regclass
+              AND a.grantee OPERATOR(pg_catalog.<>) 0::pg_catalog.oid
+              AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+        LOOP
+            EXECUTE pg_catalog.format('REVOKE ALL ON SEQUENCE %s FROM %s', seq, grantee);
+        END LOOP;
+    END LOOP;
+END $$;
+GRANT USAGE ON SEQUENCE @extschema@.webhook_routing_rules_id_seq TO webhook_routing_admin;
+GRANT USAGE ON SEQUENCE @extschema@.webhook_routing_logs_id_seq TO webhook_routing_caller;
 
 -- Every stored expression of the extension's objects (defaults, CHECKs, index predicates,
 -- views, policies, trigger conditions, index predicates) must be bound to pg_catalog's functions and operators or

@@ -30,12 +30,14 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-/// Where the extension lives: its quoted schema, its tables' oids, and the role that owns them.
+/// Where the extension lives: its quoted schema, its tables' oids, the role that owns them, and
+/// the sequence of decision ids.
 pub struct Location {
     pub schema: String,
     config: pg_sys::Oid,
     rules: pg_sys::Oid,
     owner: pg_sys::Oid,
+    pub decision_ids: pg_sys::Oid,
 }
 
 /// What a decision reads, as of the last invalidation.
@@ -85,7 +87,10 @@ fn locate() -> Location {
                     AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_rules'), \
                 (SELECT c.relowner FROM pg_catalog.pg_class c \
                   WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid \
-                    AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_sketches') \
+                    AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_sketches'), \
+                (SELECT c.oid FROM pg_catalog.pg_class c \
+                  WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid \
+                    AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_logs_id_seq') \
          FROM pg_catalog.pg_extension e \
          JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace \
          WHERE e.extname OPERATOR(pg_catalog.=) 'webhook_routing'",
@@ -97,16 +102,20 @@ fn locate() -> Location {
                 row.get::<pg_sys::Oid>(2),
                 row.get::<pg_sys::Oid>(3),
                 row.get::<pg_sys::Oid>(4),
+                row.get::<pg_sys::Oid>(5),
             )
         },
     );
     match rows.into_iter().next() {
-        Some((Some(schema), Some(config), Some(rules), Some(owner))) => Location {
-            schema,
-            config,
-            rules,
-            owner,
-        },
+        Some((Some(schema), Some(config), Some(rules), Some(owner), Some(decision_ids))) => {
+            Location {
+                schema,
+                config,
+                rules,
+                owner,
+                decision_ids,
+            }
+        }
         _ => spi_failed(
             "find its tables",
             "extension webhook_routing is not installed in this database",

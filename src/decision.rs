@@ -166,9 +166,37 @@ pub fn bp_to_numeric(bp: Bp) -> AnyNumeric {
     AnyNumeric::try_from(text.as_str()).unwrap_or_default()
 }
 
-fn log_decision(webhook_name: Option<&str>, decision: &Decision) -> i64 {
+mod ffi {
+    extern "C-unwind" {
+        /// commands/sequence.h: the next value of a sequence, as nextval() gives it.
+        pub fn nextval_internal(relid: pgrx::pg_sys::Oid, check_permissions: bool) -> i64;
+    }
+}
+
+/// The next decision id. Ids never repeat, across a crash either: a late outcome for a decision
+/// lost in a crash must find nothing, never complete a decision made after it. The sequence
+/// hands each backend a block of ids (CACHE 1000) and WAL-logs the block's end when it does;
+/// with the log's asynchronous commit that record could be lost with the rows, and the block
+/// handed out again after recovery. So when taking an id wrote WAL (a new block), that WAL is
+/// flushed before the id is used: one flush per 1,000 decisions of a backend.
+fn next_decision_id(sequence: pg_sys::Oid) -> i64 {
+    // SAFETY: XactLastRecEnd is this backend's end of WAL written; nextval_internal raises as a
+    // Postgres error, which the guard turns into a Rust panic and back.
+    unsafe {
+        let before = pg_sys::XactLastRecEnd;
+        let id = pg_sys::ffi::pg_guard_ffi_boundary(|| ffi::nextval_internal(sequence, true));
+        let after = pg_sys::XactLastRecEnd;
+        if after != before {
+            pg_sys::XLogFlush(after);
+        }
+        id
+    }
+}
+
+fn log_decision(webhook_name: Option<&str>, decision: &Decision, sequence: pg_sys::Oid) -> i64 {
     relax_for_log_write();
-    let args: [DatumWithOid; 9] = [
+    let id = next_decision_id(sequence);
+    let args: [DatumWithOid; 10] = [
         webhook_name.into(),
         decision.domain.as_deref().into(),
         decision.routed_to().into(),
@@ -182,20 +210,19 @@ fn log_decision(webhook_name: Option<&str>, decision: &Decision) -> i64 {
         decision.config_id.into(),
         decision.rule_id.into(),
         decision.message_id.as_deref().into(),
+        id.into(),
     ];
     let sql = |schema: &str| {
         format!(
-            "INSERT INTO {schema}.webhook_routing_logs (webhook_name, domain, routed_to, status, \
+            "INSERT INTO {schema}.webhook_routing_logs (id, webhook_name, domain, routed_to, status, \
                  reason, bucket, percentage, config_id, rule_id, message_id) \
-             VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9) \
-             RETURNING id"
+             VALUES ($10, $1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9)"
         )
     };
-    match run_kept("log_decision", sql, &args) {
-        Ok(Some(id)) => id,
-        Ok(None) => spi_failed("log the decision", "INSERT returned no id"),
-        Err(e) => spi_failed("log the decision", e),
+    if let Err(e) = run_kept("log_decision", sql, &args) {
+        spi_failed("log the decision", e);
     }
+    id
 }
 
 /// The column types of `routing_decision`, checked before a row is formed: a type altered by
@@ -295,7 +322,7 @@ fn route_decision(
             "route_decision cannot log a decision on a hot standby",
             "On a read replica call route_decision(..., log => false); decisions are logged on the primary.",
         );
-        log_decision(webhook_name, &decision)
+        log_decision(webhook_name, &decision, snapshot.location.decision_ids)
     });
     // The three texts are laid out in a Rust buffer and the percentage comes from a per-backend
     // cache: heap_form_tuple copies them, so no call into Postgres is needed to build them.

@@ -4,7 +4,10 @@
 //   every acknowledged change is there, and nothing newer than what was sent;
 // - the log holds every decision and outcome acknowledged before the documented loss window
 //   (3 × wal_writer_delay: log writes commit asynchronously); those lost inside it are counted;
-// - the sketches agree with the log: an outcome and its sketch update commit together.
+// - the sketches agree with the log: an outcome and its sketch update commit together;
+// - decision ids never repeat: no decision made after recovery gets an id handed out before a
+//   crash (its row may be lost, its id not), and a late outcome for a lost decision completes
+//   nothing.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -27,6 +30,7 @@ await freshDatabase(DB);
 const checks = new Checks('crash');
 const summary = [];
 let windowMs;
+const issued = new Set();  // every decision id acknowledged, over all runs
 
 for (let run = 1; run <= RUNS; run++) {
   const setup = connect(DB);
@@ -81,6 +85,7 @@ for (let run = 1; run <= RUNS; run++) {
   await Promise.allSettled(load);
   cluster('cluster_restart');
 
+  for (const d of decided) issued.add(d.id);
   const sql = connect(DB);
   // Config: every acknowledged change survived, and the one in force is the newest of them
   // (or a change sent just before the crash whose acknowledgement was lost on the way).
@@ -116,12 +121,39 @@ for (let run = 1; run <= RUNS; run++) {
   // And the router works after recovery.
   const [after] = await sql`SELECT reason FROM route_decision(${sql.json(jobsMessage(randomSender()))}, log => false)`;
   checks.expect(['in_rollout', 'not_in_rollout'].includes(after.reason), `run ${run}: after recovery: ${after.reason}`);
+
+  // Late outcomes for the decisions the crash lost find nothing to complete.
+  let lateCompleted = 0;
+  for (const d of lostDecisions) {
+    try {
+      await sql`SELECT record_routing_outcome(${d.id}::bigint, 'success'::text, 10::numeric)`;
+      lateCompleted++;
+    } catch (e) {
+      checks.expect(e.code === 'P0002', `run ${run}: a late outcome for lost decision ${d.id}: ${e.code} ${e.message}`);
+    }
+  }
+  checks.expect(lateCompleted === 0, `run ${run}: ${lateCompleted} late outcomes of lost decisions completed a decision made since`);
   await sql.end();
+  // New decisions, from new backends, never take an id handed out before.
+  let reused = 0;
+  let fresh = 0;
+  await Promise.all(Array.from({ length: DECIDERS }, async () => {
+    const c = connect(DB);
+    for (let i = 0; i < 250; i++) {
+      const [d] = await c`SELECT decision_id FROM route_decision(${c.json(jobsMessage(randomSender()))})`;
+      fresh++;
+      if (issued.has(Number(d.decision_id))) reused++;
+      issued.add(Number(d.decision_id));
+    }
+    await c.end();
+  }));
+  checks.expect(reused === 0, `run ${run}: ${reused} of ${fresh} decisions after recovery reused an id handed out before the crash`);
 
   summary.push(`run ${run}: ${decided.length} decisions and ${reported.length} outcomes acknowledged, `
     + `${changed.length} config changes; lost inside the ${windowMs} ms window: `
     + `${lostDecisions.length} decisions, ${lostOutcomes.length} outcomes; lost beyond it: ${lostBeyond}; `
-    + `config changes lost: ${lostChanges}`);
+    + `config changes lost: ${lostChanges}; ids reused after recovery: ${reused} of ${fresh}; `
+    + `late outcomes of lost decisions that completed another: ${lateCompleted}`);
 }
 
 checks.done(summary);

@@ -40,9 +40,11 @@ SELECT line FROM (
                                           FROM pg_attribute a WHERE a.attrelid = t.typrelid)
     FROM pg_type t WHERE t.oid IN (SELECT objid FROM members WHERE classid = 'pg_type'::regclass)
     UNION ALL
-    SELECT 'rule ' || domain || ' ' || match_kind || ' ' || pattern || ' ' || priority || ' ' || enabled FROM webhook_routing_rules
+    SELECT 'rule ' || domain || ' ' || match_kind || ' ' || pattern || ' ' || priority || ' ' || enabled
+           || CASE WHEN seeded THEN ' seeded' ELSE '' END FROM webhook_routing_rules
     UNION ALL
     SELECT 'threshold ' || coalesce(domain, '*') || ' ' || check_name || ' ' || warning || ' ' || critical || ' ' || min_samples
+           || CASE WHEN seeded THEN ' seeded' ELSE '' END
     FROM webhook_routing_thresholds
     UNION ALL
     SELECT 'config dump ' || c.relname || ' ' || coalesce(e.extcondition[array_position(e.extconfig, c.oid)], '')
