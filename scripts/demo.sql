@@ -53,7 +53,7 @@ BEGIN
     END LOOP;
     RETURN QUERY
         SELECT l.routed_to, count(*) FROM webhook_routing_logs AS l
-        WHERE l.id > (SELECT coalesce(max(id), 0) - n FROM webhook_routing_logs)
+        WHERE l.created_at = now()  -- the rows of this call: all logged in its transaction
         GROUP BY l.routed_to ORDER BY 1;
 END $$;
 

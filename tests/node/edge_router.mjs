@@ -184,7 +184,8 @@ summary.push(`round 2 (unified failing): ${failed} webhooks answered 500 and log
 // Not JSON: answered, by the default legacy handler, logged as not_a_webhook.
 unified.mode = 'ok';
 const junk = await post('this is not json');
-const [last] = await sql`SELECT routed_to, reason FROM webhook_routing_logs ORDER BY id DESC LIMIT 1`;
+// (Ids are handed out in blocks per connection: the newest row is the newest by time.)
+const [last] = await sql`SELECT routed_to, reason FROM webhook_routing_logs ORDER BY created_at DESC, id DESC LIMIT 1`;
 checks.expect(junk.status === 200 && last.reason === 'not_a_webhook' && legacy.received.at(-1).path === '/default',
   `a body that is not JSON: ${junk.status}, ${last.reason}, ${legacy.received.at(-1).path}`);
 

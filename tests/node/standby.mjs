@@ -29,9 +29,10 @@ await primary`SELECT set_routing_domains(ARRAY['jobs', 'marketplace', 'property'
 await primary`SELECT update_routing_percentage(30, 'standby test')`;
 await primary`SELECT update_routing_percentage(60, 'standby test', 'marketplace')`;
 
-// Wait until the standby has replayed everything the primary wrote so far.
+// Wait until the standby has replayed everything the primary wrote so far: up to the insert
+// position, since log writes commit asynchronously and may not be written out yet.
 async function caughtUp() {
-  const [{ lsn }] = await primary`SELECT pg_current_wal_lsn()::text AS lsn`;
+  const [{ lsn }] = await primary`SELECT pg_current_wal_insert_lsn()::text AS lsn`;
   const server = standbyConnect('postgres');
   try {
     for (let i = 0; i < 600; i++) {
