@@ -9,7 +9,6 @@
 //   that served a REPEATABLE READ transaction whose snapshot predates the switch;
 // - SET LOCAL webhook_routing.log_synchronous_commit, the README's advice behind a pooler,
 //   holds for its transaction only: no other client's transaction sees it.
-import postgres from 'postgres';
 import { Checks, connect, freshDatabase, jobsMessage, randomSender, sleep } from './common.mjs';
 
 const DB = 'wr_pooler';
@@ -30,10 +29,7 @@ END $$`);
 await direct`GRANT webhook_routing_caller TO edge_function`;
 await direct`SELECT update_routing_percentage(100, 'pooler test')`;
 
-const viaPooler = (user, options = {}) => postgres({
-  host: '127.0.0.1', port: bouncerPort, user, database: DB,
-  prepare: false, max: 2, idle_timeout: 0, connect_timeout: 10, onnotice: () => {}, ...options,
-});
+const viaPooler = (user, options = {}) => connect(DB, { port: bouncerPort, user, prepare: false, max: 2, ...options });
 
 let clock = 0;
 let killAcked = Infinity;

@@ -11,7 +11,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Checks, connect, freshDatabase, sleep } from './common.mjs';
-import postgres from 'postgres';
 
 const DB = 'wr_standby';
 const SENDERS = Number(process.env.STANDBY_SENDERS || 3000);
@@ -45,12 +44,7 @@ async function caughtUp() {
     await server.end();
   }
 }
-function standbyConnect(database, options = {}) {
-  return postgres({
-    host: '127.0.0.1', port: standbyPort, user: 'postgres', database,
-    max: 1, idle_timeout: 0, connect_timeout: 10, onnotice: () => {}, ...options,
-  });
-}
+const standbyConnect = (database) => connect(database, { port: standbyPort });
 await caughtUp();
 const standby = standbyConnect(DB);
 const [{ in_recovery }] = await standby`SELECT pg_is_in_recovery() AS in_recovery`;
