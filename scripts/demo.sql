@@ -77,6 +77,12 @@ SELECT domain, routed_to, check_name, value, warning_threshold, critical_thresho
 FROM check_routing_health() WHERE routed_to = 'unified';
 
 \echo
+\echo '== Why a message goes where it goes: explain_route on a Kinyarwanda request, "I want a job driving a moto"'
+SELECT step, domain, points, pattern, effect, field, matched, note
+FROM explain_route(jsonb_set(:'text_jobs'::jsonb, '{entry,0,changes,0,value,messages,0,text,body}',
+                             '"Ndashaka akazi ko gutwara moto"'));
+
+\echo
 \echo '== Healthy: step up to 25%, then 8,000 more webhooks from new senders and the same ones'
 SELECT update_routing_percentage(25.00, '25% after a clean 10% step');
 SELECT * FROM pg_temp.send(4001, 8000);

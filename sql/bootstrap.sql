@@ -163,8 +163,19 @@ CREATE TABLE webhook_routing_rules (
     pattern text NOT NULL
         CHECK (pg_catalog.length(pg_catalog.btrim(pattern)) OPERATOR(pg_catalog.>=) 1
                AND pg_catalog.length(pg_catalog.btrim(pattern)) OPERATOR(pg_catalog.<=) 200),
-    -- Lower wins.
+    -- Breaks a tie between two domains' scores: the domain whose best rule has the lower
+    -- priority wins.
     priority integer NOT NULL DEFAULT 100,
+    -- match: adds its points to its domain; weak: counts only when no match rule matched;
+    -- exclude: takes back the points of its domain's matches that overlap it.
+    effect text NOT NULL DEFAULT 'match'
+        CHECK (effect OPERATOR(pg_catalog.=) ANY (ARRAY['match', 'weak', 'exclude'])),
+    -- The points of a match; NULL: by the pattern's shape (id prefix 8, message type 4, a
+    -- phrase 3, a word 2, a stem or a root 1.5). See src/detect.rs.
+    weight real CHECK (weight OPERATOR(pg_catalog.>) 0 AND weight OPERATOR(pg_catalog.<=) 100),
+    -- The language of the pattern (ISO 639-1: en, fr, rw, sw), NULL for ids and types; for
+    -- operators to filter on, detection reads every language.
+    language text CHECK (language OPERATOR(pg_catalog.~) '^[a-z]{2,3}$'),
     enabled boolean NOT NULL DEFAULT true,
     note text,
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -175,28 +186,7 @@ CREATE TABLE webhook_routing_rules (
     CHECK (match_kind OPERATOR(pg_catalog.<>) 'keyword' OR pattern OPERATOR(pg_catalog.~) '[[:alnum:]]')
 );
 
--- Ids and message types say what the user picked: they beat any keyword.
-INSERT INTO webhook_routing_rules (domain, match_kind, pattern, priority, note, seeded)
-SELECT d, 'id_prefix', d OPERATOR(pg_catalog.||) '_', 10, 'interactive reply ids and template payloads', true
-FROM pg_catalog.unnest(ARRAY['jobs', 'marketplace', 'property', 'mobility', 'profile', 'insurance', 'ai_agents']) AS d;
-
-INSERT INTO webhook_routing_rules (domain, match_kind, pattern, priority, note, seeded) VALUES
-    ('mobility',    'message_type', 'location', 20, 'a shared location is a ride request', true),
-    ('marketplace', 'message_type', 'order',    20, 'a catalog order', true);
-
--- Keywords. Protected domains (50) win ties against routable ones, so a message that mentions
--- both stays on its legacy handler; specific nouns (60) beat generic verbs (70).
-INSERT INTO webhook_routing_rules (domain, match_kind, pattern, priority, seeded)
-SELECT domain, 'keyword', pattern, priority, true
-FROM (VALUES
-    ('insurance', 50, ARRAY['insur*', 'policy', 'policies', 'claim*', 'premium*', 'cover note']),
-    ('mobility',  50, ARRAY['ride*', 'taxi*', 'moto*', 'driver*', 'trip*', 'transport*', 'pick me up', 'pickup']),
-    ('profile',   50, ARRAY['profile*', 'my account', 'my details', 'my name', 'my number', 'my language', 'delete my data']),
-    ('jobs',      60, ARRAY['job*', 'vacanc*', 'hiring', 'hire', 'recruit*', 'employ*', 'career*', 'internship*', 'cv', 'resume', 'salary', 'looking for work', 'work from home']),
-    ('property',  60, ARRAY['house*', 'apartment*', 'rent*', 'land', 'plot*', 'bedroom*', 'landlord*', 'tenant*', 'lease*', 'real estate', 'propert*']),
-    ('ai_agents', 65, ARRAY['ai', 'agent*', 'assistant*', 'chatbot*', 'bot']),
-    ('marketplace', 70, ARRAY['sell*', 'buy*', 'purchase*', 'for sale', 'price*', 'shop*', 'market*', 'product*'])
-) AS k(domain, priority, patterns), pg_catalog.unnest(k.patterns) AS pattern;
+-- The seeded rules: sql/seed_rules.sql.
 
 -- Health thresholds; a row with a domain overrides the default (domain NULL) for that domain.
 CREATE TABLE webhook_routing_thresholds (

@@ -99,7 +99,8 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.routing_pending_timeout_seconds(),
     @extschema@.routing_bucket(text, text),
     @extschema@.routing_report(text, timestamptz),
-    @extschema@.webhook_routing_between(text, timestamptz, timestamptz)
+    @extschema@.webhook_routing_between(text, timestamptz, timestamptz),
+    @extschema@.explain_route(jsonb, boolean)
     TO webhook_routing_reader, webhook_routing_admin;
 GRANT SELECT ON
     @extschema@.webhook_routing_config,

@@ -87,11 +87,17 @@ BEGIN
                       DETAIL = 'Keywords match whole words of the message text; punctuation is ignored.',
                       HINT = 'Use words, e.g. ''looking for work'', or a stem, e.g. ''job*''.';
         END IF;
-        IF pattern ~ '\*.' THEN
+        IF pattern ~ '\*.' AND pattern !~ '^\*[^*[:space:]]+\*$' THEN
             RAISE EXCEPTION 'keyword pattern "%" has a * before its end', pattern
                 USING ERRCODE = 'invalid_parameter_value',
-                      DETAIL = 'A * may only end a pattern, where it makes the last word a stem.',
-                      HINT = 'Write ''job*'' to match job, jobs and jobseeker; patterns are not regular expressions.';
+                      DETAIL = 'A * may end a pattern, where it makes the last word a stem, or enclose one word, which then matches inside words.',
+                      HINT = 'Write ''job*'' to match job, jobs and jobseeker, or ''*kodesh*'' to match gukodesha and ndakodesha; patterns are not regular expressions.';
+        END IF;
+        IF pattern ~ '^\*' AND length(pattern) < 5 THEN
+            RAISE EXCEPTION 'root pattern "%" is too short', pattern
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'A root (*...*) matches inside any word; under three letters it matches almost every message.',
+                      HINT = 'Use a root of three letters or more, e.g. ''*kodesh*''.';
         END IF;
     ELSIF NEW.match_kind = 'message_type' AND NOT (lower(pattern) = ANY (types)) THEN
         RAISE EXCEPTION 'unknown message type "%"', pattern
@@ -103,6 +109,23 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'Interactive reply ids and button payloads have no spaces.',
                   HINT = 'Use the start of the ids your templates send, e.g. jobs_.';
+    END IF;
+    IF NEW.effect IS NULL OR NEW.effect NOT IN ('match', 'weak', 'exclude') THEN
+        RAISE EXCEPTION 'invalid rule effect "%"', NEW.effect
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'match adds points to the domain; weak counts only when no match rule matched; exclude takes back the domain''s points where it matches.',
+                  HINT = 'effect is match, weak or exclude.';
+    END IF;
+    IF NEW.weight IS NOT NULL AND NOT (NEW.weight > 0 AND NEW.weight <= 100) THEN
+        RAISE EXCEPTION 'invalid rule weight %', NEW.weight
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A weight is the points of a match: more than 0, at most 100.',
+                  HINT = 'Leave it NULL for the default of the pattern''s shape (a word 2, a phrase 3, an id prefix 8).';
+    END IF;
+    IF NEW.language IS NOT NULL AND NEW.language !~ '^[a-z]{2,3}$' THEN
+        RAISE EXCEPTION 'invalid rule language "%"', NEW.language
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use an ISO 639 code in lowercase: en, fr, rw, sw.';
     END IF;
     SELECT r.id INTO existing FROM @extschema@.webhook_routing_rules AS r
     WHERE r.match_kind = NEW.match_kind AND r.pattern = NEW.pattern AND r.domain = NEW.domain
@@ -235,7 +258,8 @@ BEGIN
     END IF;
     UPDATE @extschema@.webhook_routing_rules AS r
     SET id = NEW.id, domain = NEW.domain, match_kind = NEW.match_kind, pattern = NEW.pattern,
-        priority = NEW.priority, enabled = NEW.enabled, note = NEW.note, created_at = NEW.created_at
+        priority = NEW.priority, effect = NEW.effect, weight = NEW.weight, language = NEW.language,
+        enabled = NEW.enabled, note = NEW.note, created_at = NEW.created_at
     WHERE r.id = fresh;
     RETURN NULL;
 END $$;

@@ -1,6 +1,6 @@
 //! The rollout settings in force (the newest row of `webhook_routing_config`) and the detection
 //! rules, read through SPI under the newest snapshot.
-use crate::detect::{MatchKind, Rule, Rules};
+use crate::detect::{Effect, MatchKind, Rule, Rules};
 use crate::jsonb::JsonbArg;
 use crate::latest::{self, Snapshot};
 use pgrx::FromDatum;
@@ -119,21 +119,33 @@ impl Config {
 
 /// The enabled detection rules, given the extension's quoted schema, read as the config is.
 pub fn load_rules(schema: &str) -> Rules {
+    load_rules_where(schema, "enabled")
+}
+
+/// The detection rules that `condition` (SQL over the rules table) selects.
+pub fn load_rules_where(schema: &str, condition: &str) -> Rules {
     let query = format!(
-        "SELECT id, domain, match_kind, pattern, priority FROM {schema}.webhook_routing_rules WHERE enabled"
+        "SELECT id, domain, match_kind, pattern, priority, effect, weight, language \
+         FROM {schema}.webhook_routing_rules WHERE {condition}"
     );
     let rules = latest::select(&query, Snapshot::Latest, |row| {
         // SAFETY: the types of the columns selected above.
-        let (id, domain, kind, pattern, priority) = unsafe {
+        let (id, domain, kind, pattern, priority, effect, weight, language) = unsafe {
             (
                 row.get::<i64>(1).unwrap_or(0),
                 row.get::<String>(2).unwrap_or_default(),
                 row.get::<String>(3).unwrap_or_default(),
                 row.get::<String>(4).unwrap_or_default(),
                 row.get::<i32>(5).unwrap_or(i32::MAX),
+                row.get::<String>(6).unwrap_or_default(),
+                row.get::<f32>(7),
+                row.get::<String>(8),
             )
         };
-        MatchKind::parse(&kind).and_then(|kind| Rule::new(id, &domain, kind, &pattern, priority))
+        let effect = Effect::parse(&effect)?;
+        MatchKind::parse(&kind)
+            .and_then(|kind| Rule::new(id, &domain, kind, &pattern, priority))
+            .map(|rule| rule.with(effect, weight, language))
     });
     Rules::new(rules.into_iter().flatten().collect())
 }

@@ -119,7 +119,8 @@ pub fn decide(
         Payload::Message(message) => message,
     };
     decision.message_id = message.message_id.map(str::to_owned);
-    let Some(detection) = rules.detect(message) else {
+    let protected = |d: &str| config.is_some_and(|c| c.is_protected(d));
+    let Some(detection) = rules.detect(message, &protected) else {
         decision.reason = Reason::UnknownDomain;
         return decision;
     };
@@ -494,6 +495,7 @@ fn percentage_datum(bp: Bp) -> pg_sys::Datum {
 mod tests {
     use super::*;
     use crate::detect::{MatchKind, Rule};
+    use crate::text::Field;
     use crate::whatsapp::Inbound;
 
     fn rules() -> Rules {
@@ -510,7 +512,7 @@ mod tests {
             message_id: Some("wamid.X"),
             kind: Some("text"),
             ids: vec![],
-            texts: vec![text],
+            texts: vec![(Field::Body, text)],
         })
     }
 

@@ -13,6 +13,7 @@ mod config;
 mod decision;
 mod detect;
 mod error;
+mod explain;
 mod gucs;
 mod health;
 mod jsonb;
@@ -22,16 +23,22 @@ mod outcome;
 #[cfg(any(test, feature = "pg_test"))]
 mod proptests;
 mod sketch;
+mod text;
 mod whatsapp;
 
 ::pgrx::pg_module_magic!(name, version);
 
 extension_sql_file!("../sql/bootstrap.sql", name = "bootstrap", bootstrap);
 extension_sql_file!(
+    "../sql/seed_rules.sql",
+    name = "seed_rules",
+    requires = ["bootstrap"]
+);
+extension_sql_file!(
     "../sql/triggers.sql",
     name = "triggers",
     requires = [
-        "bootstrap",
+        "seed_rules",
         cache::webhook_routing_invalidate_cache,
         sketch::webhook_routing_logs_to_sketch,
         sketch::webhook_routing_logs_flush_sketches

@@ -2,6 +2,7 @@
 //! from the jsonb binary form in place (src/whatsapp.rs over src/jsonb.rs) finds exactly what a
 //! plain walk of the same value as a serde_json tree finds. The values are made by proptest
 //! (shrunk to a minimal case on failure), turned into jsonb by Postgres itself.
+use crate::text::Field;
 use crate::jsonb::JsonbArg;
 use crate::whatsapp::{parse, Payload};
 use pgrx::prelude::*;
@@ -20,7 +21,7 @@ enum Expected {
         message_id: Option<String>,
         kind: Option<String>,
         ids: Vec<String>,
-        texts: Vec<String>,
+        texts: Vec<(Field, String)>,
     },
 }
 
@@ -63,6 +64,12 @@ fn reference(root: &Value) -> Expected {
             let pick = |paths: &[&[&str]]| -> Vec<String> {
                 paths.iter().filter_map(|p| text(path(m, p))).collect()
             };
+            let fields = |paths: &[(Field, &[&str])]| -> Vec<(Field, String)> {
+                paths
+                    .iter()
+                    .filter_map(|(f, p)| text(path(m, p)).map(|t| (*f, t)))
+                    .collect()
+            };
             return Expected::Message {
                 sender,
                 message_id: text(get(m, "id")),
@@ -72,15 +79,20 @@ fn reference(root: &Value) -> Expected {
                     &["interactive", "list_reply", "id"],
                     &["button", "payload"],
                 ]),
-                texts: pick(&[
-                    &["text", "body"],
-                    &["image", "caption"],
-                    &["video", "caption"],
-                    &["document", "caption"],
-                    &["interactive", "button_reply", "title"],
-                    &["interactive", "list_reply", "title"],
-                    &["interactive", "list_reply", "description"],
-                    &["button", "text"],
+                texts: fields(&[
+                    (Field::Body, &["text", "body"]),
+                    (Field::Caption, &["image", "caption"]),
+                    (Field::Caption, &["video", "caption"]),
+                    (Field::Caption, &["document", "caption"]),
+                    (Field::Filename, &["document", "filename"]),
+                    (Field::Title, &["interactive", "button_reply", "title"]),
+                    (Field::Title, &["interactive", "list_reply", "title"]),
+                    (Field::Description, &["interactive", "list_reply", "description"]),
+                    (Field::FlowReply, &["interactive", "nfm_reply", "response_json"]),
+                    (Field::ButtonText, &["button", "text"]),
+                    (Field::AdHeadline, &["referral", "headline"]),
+                    (Field::AdBody, &["referral", "body"]),
+                    (Field::OrderText, &["order", "text"]),
                 ]),
             };
         }
@@ -98,7 +110,7 @@ fn observed(payload: &Payload) -> Expected {
             message_id: owned(&m.message_id),
             kind: owned(&m.kind),
             ids: m.ids.iter().map(|s| (*s).to_owned()).collect(),
-            texts: m.texts.iter().map(|s| (*s).to_owned()).collect(),
+            texts: m.texts.iter().map(|(f, s)| (*f, (*s).to_owned())).collect(),
         },
     }
 }
@@ -182,11 +194,23 @@ fn webhook() -> impl Strategy<Value = Value> {
         ("text", object(vec![("body", string(words))])),
         ("image", object(vec![("caption", string(words))])),
         ("video", object(vec![("caption", string(words))])),
-        ("document", object(vec![("caption", string(words))])),
+        (
+            "document",
+            object(vec![("caption", string(words)), ("filename", string(words))]),
+        ),
         (
             "interactive",
-            object(vec![("button_reply", reply()), ("list_reply", reply())]),
+            object(vec![
+                ("button_reply", reply()),
+                ("list_reply", reply()),
+                ("nfm_reply", object(vec![("response_json", string(words))])),
+            ]),
         ),
+        (
+            "referral",
+            object(vec![("headline", string(words)), ("body", string(words))]),
+        ),
+        ("order", object(vec![("text", string(words))])),
         (
             "button",
             object(vec![

@@ -4,6 +4,7 @@
 //! A POST body can batch several entries, changes and messages: the first user message decides
 //! where the whole body goes, since the body is forwarded as one request.
 use crate::jsonb::{JValue, JsonbArg, Text};
+use crate::text::Field;
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -34,6 +35,10 @@ struct Message<'a> {
     interactive: Interactive<'a>,
     #[serde(borrow)]
     button: Button<'a>,
+    #[serde(borrow)]
+    referral: Referral<'a>,
+    #[serde(borrow)]
+    order: Order<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -48,6 +53,34 @@ struct Body<'a> {
 struct Media<'a> {
     #[serde(borrow)]
     caption: Text<'a>,
+    #[serde(borrow)]
+    filename: Text<'a>,
+}
+
+/// The click-to-WhatsApp ad a conversation started from.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Referral<'a> {
+    #[serde(borrow)]
+    headline: Text<'a>,
+    #[serde(borrow)]
+    body: Text<'a>,
+}
+
+/// A catalog order: its note.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Order<'a> {
+    #[serde(borrow)]
+    text: Text<'a>,
+}
+
+/// A WhatsApp Flow's reply: what the user filled in, as a JSON string.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FlowReply<'a> {
+    #[serde(borrow)]
+    response_json: Text<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -57,6 +90,8 @@ struct Interactive<'a> {
     button_reply: Reply<'a>,
     #[serde(borrow)]
     list_reply: Reply<'a>,
+    #[serde(borrow)]
+    nfm_reply: FlowReply<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -99,8 +134,9 @@ pub struct Inbound<'a> {
     pub kind: Option<&'a str>,
     /// Machine ids: interactive reply ids and template button payloads.
     pub ids: Vec<&'a str>,
-    /// Human text: body, captions, button and list titles.
-    pub texts: Vec<&'a str>,
+    /// What the user sees or wrote, by field: body, captions, titles, descriptions, the ad,
+    /// a file name, a Flow's answers, an order's note.
+    pub texts: Vec<(Field, &'a str)>,
 }
 
 /// The elements of an array (nothing for anything else). Every 4,096 elements it answers a
@@ -164,17 +200,22 @@ pub fn parse<'a>(payload: Option<&JsonbArg<'a>>) -> Payload<'a> {
             .filter_map(Text::get)
             .collect(),
             texts: [
-                message.text.body,
-                message.image.caption,
-                message.video.caption,
-                message.document.caption,
-                message.interactive.button_reply.title,
-                message.interactive.list_reply.title,
-                message.interactive.list_reply.description,
-                message.button.text,
+                (Field::Body, message.text.body),
+                (Field::Caption, message.image.caption),
+                (Field::Caption, message.video.caption),
+                (Field::Caption, message.document.caption),
+                (Field::Filename, message.document.filename),
+                (Field::Title, message.interactive.button_reply.title),
+                (Field::Title, message.interactive.list_reply.title),
+                (Field::Description, message.interactive.list_reply.description),
+                (Field::FlowReply, message.interactive.nfm_reply.response_json),
+                (Field::ButtonText, message.button.text),
+                (Field::AdHeadline, message.referral.headline),
+                (Field::AdBody, message.referral.body),
+                (Field::OrderText, message.order.text),
             ]
             .iter()
-            .filter_map(Text::get)
+            .filter_map(|(field, text)| text.get().map(|t| (*field, t)))
             .collect(),
         });
     }
@@ -207,6 +248,10 @@ mod tests {
             "jsonb_build_object('entry', jsonb_build_array(jsonb_build_object('changes', \
              jsonb_build_array(jsonb_build_object('value', {value})))))"
         )
+    }
+
+    fn strs<'a>(m: &Inbound<'a>) -> Vec<&'a str> {
+        m.texts.iter().map(|t| t.1).collect()
     }
 
     fn literal(json: &str) -> String {
@@ -282,7 +327,7 @@ mod tests {
             |p| {
                 let Payload::Message(m) = p else { panic!() };
                 assert_eq!(
-                    m.texts,
+                    strs(&m),
                     ["Hello, are there any job openings for accountants?"]
                 );
             },
@@ -291,7 +336,7 @@ mod tests {
             &literal(include_str!("../tests/fixtures/list_reply_jobs.json")),
             |p| {
                 let Payload::Message(m) = p else { panic!() };
-                assert_eq!(m.texts, ["Post a vacancy", "Employers"]);
+                assert_eq!(strs(&m), ["Post a vacancy", "Employers"]);
             },
         );
         with_parsed(
@@ -345,7 +390,7 @@ mod tests {
             };
             assert_eq!(m.sender, Some("1"));
             assert!(m.ids.is_empty());
-            assert_eq!(m.texts, ["Sell"]);
+            assert_eq!(strs(&m), ["Sell"]);
         });
         // 2,000 levels of nesting (far past serde_json's 128) in the body, and in a field nobody reads.
         let deep = value_sql(
@@ -379,7 +424,7 @@ mod tests {
             assert_eq!(m.sender, Some("250700000001"));
             assert_eq!(m.message_id, Some("wamid.big"));
             assert_eq!(m.texts.len(), 1);
-            assert_eq!(m.texts[0].len(), 4 + 4_000_000);
+            assert_eq!(m.texts[0].1.len(), 4 + 4_000_000);
         });
     }
 
@@ -394,7 +439,7 @@ mod tests {
                 panic!("{p:?}")
             };
             assert_eq!((m.sender, m.message_id), (Some("2"), Some("wamid.B1")));
-            assert_eq!(m.texts, ["first"]);
+            assert_eq!(strs(&m), ["first"]);
         });
         // Keys with escapes and non-ASCII text survive the binary read.
         let unicode = r#"{"entry":[{"changes":[{"value":{"messages":[{"from":"4","type":"text","text":{"body":"Ndashaka akazi \u00e9t\u00e9 \"job\""}}]}}]}]}"#;
@@ -402,7 +447,7 @@ mod tests {
             let Payload::Message(m) = p else {
                 panic!("{p:?}")
             };
-            assert_eq!(m.texts, ["Ndashaka akazi été \"job\""]);
+            assert_eq!(strs(&m), ["Ndashaka akazi été \"job\""]);
         });
     }
 }

@@ -41,6 +41,7 @@ SELECT line FROM (
     FROM pg_type t WHERE t.oid IN (SELECT objid FROM members WHERE classid = 'pg_type'::regclass)
     UNION ALL
     SELECT 'rule ' || domain || ' ' || match_kind || ' ' || pattern || ' ' || priority || ' ' || enabled
+           || ' ' || effect || ' ' || coalesce(weight::text, '-') || ' ' || coalesce(language, '-')
            || CASE WHEN seeded THEN ' seeded' ELSE '' END FROM webhook_routing_rules
     UNION ALL
     SELECT 'threshold ' || coalesce(domain, '*') || ' ' || check_name || ' ' || warning || ' ' || critical || ' ' || min_samples
