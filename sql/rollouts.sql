@@ -504,3 +504,49 @@ LEFT JOIN LATERAL (
     ORDER BY x.id DESC LIMIT 1
 ) AS r ON true
 LEFT JOIN health AS h ON h.domain OPERATOR(pg_catalog.=) d.domain;
+
+-- Events. Every row of the config history (each percentage or switch change, by hand or by a
+-- plan, and each transition of a plan: start, advance, complete, pause, resume, rollback, abort)
+-- sends a notification on the channel `webhook_routing` when its transaction commits, with the
+-- state after the change as JSON: the row (config_id, action, reason, changed_by, created_at,
+-- enabled, percentage, domains, protected_domains, domain_percentages, domain_enabled, rollout_id,
+-- detail) and, for a plan's transition, the plan as it now stands (rollout). A payload over
+-- 7,900 bytes (PostgreSQL allows 8,000) leaves out `detail` and says so (detail_truncated).
+-- Listeners need a session of their own (LISTEN webhook_routing; not through a transaction
+-- pooler).
+CREATE FUNCTION webhook_routing_config_notify() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    event jsonb;
+    payload text;
+BEGIN
+    event := jsonb_build_object(
+        'event', 'config', 'config_id', NEW.id, 'action', NEW.action, 'reason', NEW.reason,
+        'changed_by', NEW.changed_by, 'created_at', NEW.created_at, 'enabled', NEW.enabled,
+        'percentage', NEW.percentage, 'domains', to_jsonb(NEW.domains),
+        'protected_domains', to_jsonb(NEW.protected_domains), 'domain_percentages', NEW.domain_percentages,
+        'domain_enabled', NEW.domain_enabled, 'rollout_id', NEW.rollout_id, 'detail', NEW.detail);
+    IF NEW.rollout_id IS NOT NULL THEN
+        event := event || coalesce((
+            SELECT jsonb_build_object('rollout', jsonb_build_object(
+                       'id', r.id, 'domain', r.domain, 'state', r.state, 'step', r.step,
+                       'steps', to_jsonb(r.steps), 'hold', r.hold::text, 'step_started_at', r.step_started_at,
+                       'last_verdict', r.last_verdict))
+            FROM @extschema@.webhook_routing_rollouts AS r WHERE r.id = NEW.rollout_id), '{}');
+    END IF;
+    payload := event::text;
+    IF octet_length(payload) > 7900 THEN
+        payload := ((event - 'detail') || jsonb_build_object('detail_truncated', true))::text;
+    END IF;
+    PERFORM pg_notify('webhook_routing', payload);
+    RETURN NULL;
+END $$;
+
+-- Deferred to the commit, so that the plan it describes is the plan as committed (a transition
+-- writes its history row before or after its plan, as it goes).
+CREATE CONSTRAINT TRIGGER webhook_routing_config_notify
+    AFTER INSERT ON webhook_routing_config
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.webhook_routing_config_notify();

@@ -233,9 +233,19 @@ pub fn is_intent(word: &str) -> bool {
             | "nataka" | "tunataka" | "anataka" | "unataka" | "nahitaji" | "tunahitaji"
             | "natafuta" | "tunatafuta" | "ninatafuta" | "ninataka" | "naomba" | "nipatie"
             | "nitafutie"
-    ) || (word.len() >= 5
-        && word.is_ascii()
-        && (word.contains("shak") || word.contains("ifuz") || word.contains("keney")))
+    ) || (word.len() >= 5 && kinyarwanda_want(word.as_bytes()))
+}
+
+/// Whether a word holds the root of Kinyarwanda's "want" or "need": -shak- (ndashaka, nshaka,
+/// turashaka), -ifuz- (ndifuza, twifuza), -kene- (nkeneye, dukenera). One pass over the bytes:
+/// three `str::contains` per word were a tenth of detection's time.
+fn kinyarwanda_want(w: &[u8]) -> bool {
+    (0..w.len().saturating_sub(3)).any(|i| match w[i] {
+        b's' => &w[i..i + 4] == b"shak",
+        b'i' => &w[i..i + 4] == b"ifuz",
+        b'k' => &w[i..i + 4] == b"kene",
+        _ => false,
+    })
 }
 
 /// How far after an intent word its object is looked for, in words.
@@ -300,10 +310,10 @@ mod tests {
 
     #[test]
     fn intents_in_four_languages() {
-        for w in ["want", "cherche", "ndashaka", "nshaka", "turifuza", "nkeneye", "natafuta"] {
+        for w in ["want", "cherche", "ndashaka", "nshaka", "turifuza", "nkeneye", "ndakenera", "natafuta"] {
             assert!(is_intent(w), "{w}");
         }
-        for w in ["job", "akazi", "shak", "house"] {
+        for w in ["job", "akazi", "shak", "house", "kene", "umukino"] {
             assert!(!is_intent(w), "{w}");
         }
     }

@@ -87,7 +87,15 @@ const rows = await sql.unsafe(
    FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS b(body, n) ORDER BY b.n`,
   [JSON.stringify(bodies)],
 );
+// Which messages a typo (a word one edit from a pattern's) counted for, and whether right.
+const typoRows = await sql.unsafe(
+  `SELECT b.n FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS b(body, n)
+   WHERE EXISTS (SELECT 1 FROM explain_route(b.body) AS e
+                 WHERE e.step = 'match' AND e.note = 'counted' AND e.matched LIKE '%(one edit from the pattern)')`,
+  [JSON.stringify(bodies)],
+);
 await sql.end();
+const typoAt = typoRows.map((r) => Number(r.n) - 1);
 
 const got = rows.map((r) => r.domain ?? 'none');
 const pct = (a, b) => (b ? (100 * a / b).toFixed(1) : '-');
@@ -114,6 +122,7 @@ console.log('  by domain:   ' + DOMAINS.filter((d) => byDomain.has(d))
 const byKind = tally((item) => item.kind);
 console.log('  by kind:     ' + [...byKind].sort().map(([k, e]) => `${k} ${pct(e.ok, e.n)}% of ${e.n}`).join(', '));
 console.log(`  protected domain detected as a routable one: ${unsafe.length}`);
+console.log(`  a typo counted in ${typoAt.length} messages, ${typoAt.filter((i) => got[i] === items[i].domain).length} of them detected right`);
 console.log('  confusion (rows: meant, columns: detected)');
 const short = (d) => d.slice(0, 9).padStart(9);
 console.log('  ' + ''.padStart(12) + DOMAINS.map(short).join(' '));

@@ -29,7 +29,7 @@ await freshDatabase(SOURCE);
   await sql`SELECT update_routing_percentage(40, 'jobs ahead', 'jobs')`;
   await sql`SELECT set_routing_enabled(false, 'property paused', 'property')`;
   await sql`SELECT start_rollout('ai_agents', '{5,50,100}', '0 seconds', 'restore test')`;
-  await sql`UPDATE webhook_routing_rules SET enabled = false WHERE pattern = 'moto*'`;
+  await sql`UPDATE webhook_routing_rules SET enabled = false WHERE pattern = 'moto'`;
   await sql`UPDATE webhook_routing_rules SET priority = 45 WHERE pattern = 'insur*'`;
   await sql`INSERT INTO webhook_routing_rules (domain, match_kind, pattern, priority) VALUES ('jobs', 'keyword', 'gig*', 60)`;
   await sql`UPDATE webhook_routing_thresholds SET warning = 0.2, critical = 0.8, min_samples = 30 WHERE domain IS NULL AND check_name = 'error_rate'`;
