@@ -11,6 +11,7 @@
 // domain is detected as a routable one (the unsafe direction).
 import { readFileSync } from 'node:fs';
 import { connect, freshDatabase } from '../node/common.mjs';
+import { bodyOf, messageOf } from '../node/whatsapp.mjs';
 
 const args = process.argv.slice(2);
 const file = args.find((a) => !a.startsWith('--'));
@@ -34,48 +35,8 @@ const items = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map
   }
 });
 
-// The message object WhatsApp sends for an item.
-function message(item, n) {
-  const base = { from: `25078${String(1000000 + n).slice(-7)}`, id: `wamid.detect.${n}`, timestamp: '1764763200' };
-  switch (item.kind) {
-    case 'text':
-      return { ...base, type: 'text', text: { body: item.text } };
-    case 'image':
-      return { ...base, type: 'image', image: { id: `media${n}`, mime_type: 'image/jpeg', caption: item.caption } };
-    case 'document':
-      return { ...base, type: 'document',
-               document: { id: `media${n}`, mime_type: 'application/pdf', filename: item.filename,
-                           ...(item.caption ? { caption: item.caption } : {}) } };
-    case 'button':
-      return { ...base, type: 'interactive',
-               interactive: { type: 'button_reply', button_reply: { id: `btn_${n % 7}`, title: item.title } } };
-    case 'list':
-      return { ...base, type: 'interactive',
-               interactive: { type: 'list_reply',
-                              list_reply: { id: `row_${n % 9}`, title: item.title, description: item.description } } };
-    case 'referral':
-      return { ...base, type: 'text', text: { body: item.text },
-               referral: { source_url: 'https://fb.me/ad', source_type: 'ad', source_id: `ad${n}`,
-                           headline: item.headline, body: item.body, media_type: 'image' } };
-    case 'order':
-      return { ...base, type: 'order',
-               order: { catalog_id: 'cat1', ...(item.text ? { text: item.text } : {}),
-                        product_items: [{ product_retailer_id: 'sku1', quantity: 1, item_price: 5000, currency: 'RWF' }] } };
-    default:
-      throw new Error(`${item.id}: unknown kind ${item.kind}`);
-  }
-}
-
 function body(item, n) {
-  return {
-    object: 'whatsapp_business_account',
-    entry: [{ id: '1', changes: [{ field: 'messages', value: {
-      messaging_product: 'whatsapp',
-      metadata: { display_phone_number: '250788000111', phone_number_id: '1' },
-      contacts: [{ profile: { name: 'User' }, wa_id: message(item, n).from }],
-      messages: [message(item, n)],
-    } }] }],
-  };
+  return bodyOf([messageOf(item, `25078${String(1000000 + n).slice(-7)}`, `wamid.detect.${n}`)]);
 }
 
 const db = 'wr_detection';

@@ -169,7 +169,9 @@ SELECT count(*) AS domains FROM routing_status;
 SELECT start_rollout('ai_agents', '{5,50}', '0 seconds') > 0 AS started;
 SELECT count(*) AS plans FROM advance_rollouts();
 SELECT rollback_routing('ai_agents', 'zero') > 0 AS rolled_back;
+SET client_min_messages = warning;  -- its NOTICE names the day
 SELECT create_routing_log_partitions(1) >= 0 AS made;
+RESET client_min_messages;
 SELECT routing_report('jobs') IS NOT NULL AS reported;
 RESET ROLE;
 SET client_min_messages = warning;  -- its NOTICE names the time
