@@ -84,6 +84,20 @@ GROUP BY 1, 2 ORDER BY 3 DESC;
 --md Is anything writing at all? `SELECT max(created_at) FROM webhook_routing_logs;`
 SELECT set_routing_enabled(true, 'Fixed; routing back on');
 --md
+--md A message went to the wrong domain, or to none (`unknown_domain`): `explain_route` lists
+--md every rule that matched, its field and points, each domain's score and the decision. A
+--md rule is tried before it is enabled: added disabled, it counts only with
+--md `include_disabled => true`.
+SELECT step, domain, points, pattern, field, matched, note
+FROM explain_route(jsonb_set(sim.message('jobs', '250788000002'), '{entry,0,changes,0,value,messages,0,text,body}',
+                             '"Mufite isombe? Ndayikeneye ejo"'));
+INSERT INTO webhook_routing_rules (domain, match_kind, pattern, language, enabled, note)
+VALUES ('marketplace', 'keyword', 'isombe', 'rw', false, 'cassava leaves, sold at the market');
+SELECT step, domain, points, pattern, enabled, note
+FROM explain_route(jsonb_set(sim.message('jobs', '250788000002'), '{entry,0,changes,0,value,messages,0,text,body}',
+                             '"Mufite isombe? Ndayikeneye ejo"'), include_disabled => true);
+UPDATE webhook_routing_rules SET enabled = true WHERE pattern = 'isombe' AND NOT seeded;
+--md
 --md ## 7. Per-domain staged rollouts, by themselves
 --md One plan per domain; pg_cron runs `advance_rollouts()` every minute, which advances a
 --md healthy step once its hold is over, steps back (and pauses) on a critical p95, and goes to
