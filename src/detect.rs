@@ -566,7 +566,10 @@ impl Rules {
 
     /// The message's texts, normalized into `buffer`, split into words by field.
     fn texts<'m>(message: &Inbound, buffer: &'m mut String) -> Texts<'m> {
-        let texts = message.texts.iter().map(|(f, t)| (*f, bounded(t, MAX_TEXT_BYTES)));
+        let texts = message
+            .texts
+            .iter()
+            .map(|(f, t)| (*f, bounded(t, MAX_TEXT_BYTES)));
         buffer.reserve(texts.clone().map(|(_, t)| t.len()).sum());
         let mut ends = Vec::with_capacity(message.texts.len());
         for (field, text) in texts {
@@ -636,7 +639,11 @@ impl Rules {
                 // Whether a word on the way was read one edit away.
                 let mut typo = false;
                 for (q, word) in words.iter().enumerate().take(end).skip(pos) {
-                    for &length in node.stem_lengths.iter().take_while(|&&l| l <= word.text.len()) {
+                    for &length in node
+                        .stem_lengths
+                        .iter()
+                        .take_while(|&&l| l <= word.text.len())
+                    {
                         if !word.text.is_char_boundary(length) {
                             continue;
                         }
@@ -677,8 +684,7 @@ impl Rules {
     /// The root rules matching inside `word`.
     fn roots_in(&self, word: Word, pos: usize, field: Field, hits: &mut Vec<Hit>) {
         let w = word.text.as_bytes();
-        if self.roots.lengths.is_empty() || w.len() < MIN_ROOT_LEN || w.len() > MAX_SCANNED_WORD
-        {
+        if self.roots.lengths.is_empty() || w.len() < MIN_ROOT_LEN || w.len() > MAX_SCANNED_WORD {
             return;
         }
         let mut seen: Vec<usize> = Vec::new();
@@ -698,7 +704,13 @@ impl Rules {
                 if !word.text.is_char_boundary(end) {
                     continue;
                 }
-                for &i in self.roots.rules.get(&word.text[start..end]).into_iter().flatten() {
+                for &i in self
+                    .roots
+                    .rules
+                    .get(&word.text[start..end])
+                    .into_iter()
+                    .flatten()
+                {
                     if !seen.contains(&i) {
                         seen.push(i);
                         hits.push(Hit {
@@ -785,11 +797,7 @@ impl Rules {
     }
 
     /// Detection, with every match and score written into `explanation`.
-    pub fn explain(
-        &self,
-        message: &Inbound,
-        protected: &dyn Fn(&str) -> bool,
-    ) -> Explanation {
+    pub fn explain(&self, message: &Inbound, protected: &dyn Fn(&str) -> bool) -> Explanation {
         let mut explanation = Explanation::default();
         self.run(message, protected, Some(&mut explanation));
         explanation
@@ -816,14 +824,20 @@ impl Rules {
         let mut order: Vec<(usize, f32)> = hits
             .iter()
             .enumerate()
-            .filter(|(_, h)| h.excluded_by.is_none() && self.rules[h.rule].effect != Effect::Exclude)
+            .filter(|(_, h)| {
+                h.excluded_by.is_none() && self.rules[h.rule].effect != Effect::Exclude
+            })
             .map(|(ix, h)| (ix, self.points(h)))
             .collect();
         let key = |&(ix, p): &(usize, f32)| {
             let r = &self.rules[hits[ix].rule];
             (-p, r.priority, r.id)
         };
-        order.sort_by(|a, b| key(a).partial_cmp(&key(b)).unwrap_or(std::cmp::Ordering::Equal));
+        order.sort_by(|a, b| {
+            key(a)
+                .partial_cmp(&key(b))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
         let mut counted: Vec<(usize, f32)> = Vec::new();
         let mut fate: Vec<Option<Status>> = vec![None; hits.len()];
         for &(ix, p) in &order {
@@ -832,7 +846,9 @@ impl Rules {
             if counted.iter().any(|&(c, _)| hits[c].rule == h.rule) {
                 fate[ix] = Some(Status::Repeat);
             } else if counted.iter().any(|&(c, _)| {
-                self.rules[hits[c].rule].domain_ix == domain && hits[c].start < h.end && h.start < hits[c].end
+                self.rules[hits[c].rule].domain_ix == domain
+                    && hits[c].start < h.end
+                    && h.start < hits[c].end
             }) {
                 fate[ix] = Some(Status::Covered);
             } else {
@@ -868,9 +884,12 @@ impl Rules {
                 -rule.map_or(i64::MAX, |r| r.id),
             )
         };
-        let candidates = (0..self.domains.len()).filter(|&d| score(d) > 0.0 && scores[d].2.is_some());
+        let candidates =
+            (0..self.domains.len()).filter(|&d| score(d) > 0.0 && scores[d].2.is_some());
         let top = candidates.clone().max_by(|&a, &b| {
-            rank(a).partial_cmp(&rank(b)).unwrap_or(std::cmp::Ordering::Equal)
+            rank(a)
+                .partial_cmp(&rank(b))
+                .unwrap_or(std::cmp::Ordering::Equal)
         });
         let mut winner = top.filter(|&d| !strong_any || score(d) >= MIN_SCORE);
         let mut note = None;
@@ -881,7 +900,11 @@ impl Rules {
             if !protected(&self.domains[w]) {
                 let guard = candidates
                     .filter(|&d| protected(&self.domains[d]))
-                    .max_by(|&a, &b| rank(a).partial_cmp(&rank(b)).unwrap_or(std::cmp::Ordering::Equal));
+                    .max_by(|&a, &b| {
+                        rank(a)
+                            .partial_cmp(&rank(b))
+                            .unwrap_or(std::cmp::Ordering::Equal)
+                    });
                 if let Some(p) = guard.filter(|&p| score(p) * PROTECTED_CLOSE >= score(w)) {
                     note = Some(format!(
                         "protected {} ({:.2}) is within a factor {PROTECTED_CLOSE} of {} ({:.2})",
@@ -941,7 +964,11 @@ impl Rules {
                         None => "id",
                     },
                     matched,
-                    points: if status == Status::Excludes { 0.0 } else { self.points(h) },
+                    points: if status == Status::Excludes {
+                        0.0
+                    } else {
+                        self.points(h)
+                    },
                     status,
                 });
             }
@@ -1050,30 +1077,66 @@ mod tests {
             ("jobseeker here", Some("jobs"), "a stem"),
             ("objob", None, "a stem starts a word"),
             ("need a driver", Some("mobility"), "a word"),
-            ("I need a job as a driver", Some("jobs"), "the thing wanted outweighs a mention"),
-            ("I want to sell my motorbike", Some("marketplace"), "intent: the first match after want"),
-            ("house for sale", Some("property"), "a noun outweighs a leaning phrase"),
-            ("I want to rent a car", Some("mobility"), "a phrase, and its exclusion of rent"),
-            ("insurance for my motorbike", Some("insurance"), "word 2 against leaning word 1"),
-            ("house insurance", Some("insurance"), "protected wins when close"),
-            ("my number is 0788000111, I want the house", Some("property"), "a mention is not an intent"),
+            (
+                "I need a job as a driver",
+                Some("jobs"),
+                "the thing wanted outweighs a mention",
+            ),
+            (
+                "I want to sell my motorbike",
+                Some("marketplace"),
+                "intent: the first match after want",
+            ),
+            (
+                "house for sale",
+                Some("property"),
+                "a noun outweighs a leaning phrase",
+            ),
+            (
+                "I want to rent a car",
+                Some("mobility"),
+                "a phrase, and its exclusion of rent",
+            ),
+            (
+                "insurance for my motorbike",
+                Some("insurance"),
+                "word 2 against leaning word 1",
+            ),
+            (
+                "house insurance",
+                Some("insurance"),
+                "protected wins when close",
+            ),
+            (
+                "my number is 0788000111, I want the house",
+                Some("property"),
+                "a mention is not an intent",
+            ),
             ("momo agent", None, "an exclusion in its context"),
-            ("I want to talk to an agent", Some("ai_agents"), "the same word elsewhere"),
-            ("the momo agent sent me to your AI agent", Some("ai_agents"), "only where the exclusion stands"),
+            (
+                "I want to talk to an agent",
+                Some("ai_agents"),
+                "the same word elsewhere",
+            ),
+            (
+                "the momo agent sent me to your AI agent",
+                Some("ai_agents"),
+                "only where the exclusion stands",
+            ),
             ("ndakodesha inzu", Some("property"), "a root inside a word"),
             ("employmnet please", Some("jobs"), "one edit away"),
             ("emplo", None, "too far"),
             ("J'ai une question", None, "j'ai is not AI"),
-            ("Je veux parler à l'AI", Some("ai_agents"), "l' is not a pronoun"),
+            (
+                "Je veux parler à l'AI",
+                Some("ai_agents"),
+                "l' is not a pronoun",
+            ),
             ("for sale", Some("marketplace"), "a score of 1 is enough"),
             ("", None, "nothing"),
         ];
         for (t, expected, why) in cases {
-            assert_eq!(
-                found(&r, &text(t)).map(|f| f.0),
-                *expected,
-                "{t:?}: {why}"
-            );
+            assert_eq!(found(&r, &text(t)).map(|f| f.0), *expected, "{t:?}: {why}");
         }
     }
 
@@ -1086,7 +1149,11 @@ mod tests {
             texts: vec![(Field::Title, "Sell a house")],
             ..Default::default()
         };
-        assert_eq!(found(&r, &id), Some(("jobs", false)), "an id outweighs the text");
+        assert_eq!(
+            found(&r, &id),
+            Some(("jobs", false)),
+            "an id outweighs the text"
+        );
         let location = Inbound {
             kind: Some("location"),
             ..Default::default()
@@ -1138,10 +1205,22 @@ mod tests {
             .iter()
             .map(|m| (m.rule.id, m.status, m.matched.clone()))
             .collect();
-        assert!(statuses.contains(&(12, Status::Counted, "rent a car".into())), "{statuses:?}");
-        assert!(statuses.contains(&(11, Status::Excluded(13), "rent".into())), "{statuses:?}");
-        assert!(statuses.contains(&(13, Status::Excludes, "rent a car".into())), "{statuses:?}");
-        assert!(statuses.contains(&(10, Status::Counted, "house".into())), "{statuses:?}");
+        assert!(
+            statuses.contains(&(12, Status::Counted, "rent a car".into())),
+            "{statuses:?}"
+        );
+        assert!(
+            statuses.contains(&(11, Status::Excluded(13), "rent".into())),
+            "{statuses:?}"
+        );
+        assert!(
+            statuses.contains(&(13, Status::Excludes, "rent a car".into())),
+            "{statuses:?}"
+        );
+        assert!(
+            statuses.contains(&(10, Status::Counted, "house".into())),
+            "{statuses:?}"
+        );
         assert_eq!(e.decision, Some(("mobility".to_owned(), false)));
         assert_eq!(e.scores[0].0, "mobility");
         assert_eq!(e.scores[0].1, 6.0, "a phrase (3) after want (x2)");
@@ -1167,21 +1246,41 @@ mod tests {
             ids: vec![id],
             ..Default::default()
         };
-        assert_eq!(rules.detect(&id("Ärger_x"), &protected).map(|d| d.domain), Some("b"));
+        assert_eq!(
+            rules.detect(&id("Ärger_x"), &protected).map(|d| d.domain),
+            Some("b")
+        );
         assert_eq!(rules.detect(&id("Ä"), &protected), None);
     }
 
     /// One edit: a letter missing, extra, replaced, two neighbours swapped; nothing more.
     #[pg_test]
     fn one_edit_is_one_edit() {
-        let yes = [("employment", "employmnet"), ("employment", "employmen"), ("employment", "employmentt"),
-                   ("employment", "empolyment"), ("employment", "employment"), ("abc", "abd")];
-        let no = [("employment", "emplymnet"), ("employment", "employ"), ("abxcd", "abcyd"), ("ab", "ba c")];
+        let yes = [
+            ("employment", "employmnet"),
+            ("employment", "employmen"),
+            ("employment", "employmentt"),
+            ("employment", "empolyment"),
+            ("employment", "employment"),
+            ("abc", "abd"),
+        ];
+        let no = [
+            ("employment", "emplymnet"),
+            ("employment", "employ"),
+            ("abxcd", "abcyd"),
+            ("ab", "ba c"),
+        ];
         for (a, b) in yes {
-            assert!(one_edit(a.as_bytes(), b.as_bytes()) && one_edit(b.as_bytes(), a.as_bytes()), "{a} {b}");
+            assert!(
+                one_edit(a.as_bytes(), b.as_bytes()) && one_edit(b.as_bytes(), a.as_bytes()),
+                "{a} {b}"
+            );
         }
         for (a, b) in no {
-            assert!(!one_edit(a.as_bytes(), b.as_bytes()) && !one_edit(b.as_bytes(), a.as_bytes()), "{a} {b}");
+            assert!(
+                !one_edit(a.as_bytes(), b.as_bytes()) && !one_edit(b.as_bytes(), a.as_bytes()),
+                "{a} {b}"
+            );
         }
     }
 
@@ -1206,12 +1305,16 @@ mod tests {
         for r in rules.iter().filter(|r| r.kind == MatchKind::Keyword) {
             match r.shape {
                 Shape::Words => known.extend(r.words.iter().map(String::as_str)),
-                Shape::Stem => known.extend(r.words[..r.words.len() - 1].iter().map(String::as_str)),
+                Shape::Stem => {
+                    known.extend(r.words[..r.words.len() - 1].iter().map(String::as_str))
+                }
                 Shape::Root => {}
             }
         }
         let typo = |w: &str| -> Option<String> {
-            if w.len() < TYPO_MIN_LEN || w.len() > MAX_SCANNED_WORD || !w.bytes().all(|b| b.is_ascii_lowercase())
+            if w.len() < TYPO_MIN_LEN
+                || w.len() > MAX_SCANNED_WORD
+                || !w.bytes().all(|b| b.is_ascii_lowercase())
                 || known.contains(&w)
             {
                 return None;
@@ -1220,7 +1323,9 @@ mod tests {
                 .iter()
                 .copied()
                 .filter(|k| k.len() >= TYPO_MIN_LEN && k.bytes().all(|b| b.is_ascii_lowercase()))
-                .filter(|k| k.as_bytes()[0] == w.as_bytes()[0] && one_edit(k.as_bytes(), w.as_bytes()))
+                .filter(|k| {
+                    k.as_bytes()[0] == w.as_bytes()[0] && one_edit(k.as_bytes(), w.as_bytes())
+                })
                 .collect();
             near.sort_unstable();
             near.dedup();
@@ -1232,13 +1337,19 @@ mod tests {
             match r.kind {
                 MatchKind::IdPrefix => {
                     for (k, id) in message.ids.iter().enumerate() {
-                        if bounded(id, MAX_ID_BYTES).to_lowercase().starts_with(&r.pattern) {
+                        if bounded(id, MAX_ID_BYTES)
+                            .to_lowercase()
+                            .starts_with(&r.pattern)
+                        {
                             out.push((r.id, n + 1 + k, n + 2 + k, false));
                         }
                     }
                 }
                 MatchKind::MessageType => {
-                    if message.kind.is_some_and(|k| bounded(k, MAX_ID_BYTES).to_lowercase() == r.pattern) {
+                    if message
+                        .kind
+                        .is_some_and(|k| bounded(k, MAX_ID_BYTES).to_lowercase() == r.pattern)
+                    {
                         out.push((r.id, n, n + 1, false));
                     }
                 }
@@ -1258,18 +1369,19 @@ mod tests {
                             };
                             let last = r.words.len() - 1;
                             let mut typoed = false;
-                            let all = window.iter().zip(&r.words).enumerate().all(|(i, (w, pw))| {
-                                if i == last && r.shape == Shape::Stem {
-                                    w.text.starts_with(pw.as_str()) && fits(pw, w)
-                                } else if w.text == pw {
-                                    fits(pw, w)
-                                } else if typo(w.text).as_deref() == Some(pw.as_str()) {
-                                    typoed = true;
-                                    true
-                                } else {
-                                    false
-                                }
-                            });
+                            let all =
+                                window.iter().zip(&r.words).enumerate().all(|(i, (w, pw))| {
+                                    if i == last && r.shape == Shape::Stem {
+                                        w.text.starts_with(pw.as_str()) && fits(pw, w)
+                                    } else if w.text == pw {
+                                        fits(pw, w)
+                                    } else if typo(w.text).as_deref() == Some(pw.as_str()) {
+                                        typoed = true;
+                                        true
+                                    } else {
+                                        false
+                                    }
+                                });
                             if all {
                                 out.push((r.id, base + p, base + p + r.words.len(), typoed));
                             }
@@ -1290,9 +1402,31 @@ mod tests {
     #[pg_test]
     fn the_index_finds_what_trying_every_rule_finds() {
         let vocab = [
-            "job", "jobs", "a", "for", "sale", "rent", "house", "car", "kazi", "akazi", "in", "my", "ai",
-            "employment", "employmnet", "emploiement", "apartment", "apartmemt", "gukodesha", "ndakodesha",
-            "marketing", "marketinh", "marketinn", "j", "l",
+            "job",
+            "jobs",
+            "a",
+            "for",
+            "sale",
+            "rent",
+            "house",
+            "car",
+            "kazi",
+            "akazi",
+            "in",
+            "my",
+            "ai",
+            "employment",
+            "employmnet",
+            "emploiement",
+            "apartment",
+            "apartmemt",
+            "gukodesha",
+            "ndakodesha",
+            "marketing",
+            "marketinh",
+            "marketinn",
+            "j",
+            "l",
         ];
         let mut state: u64 = 42;
         let mut next = |n: usize| {
@@ -1326,7 +1460,13 @@ mod tests {
                     MatchKind::IdPrefix => ["jobs_", "job", "j", "sale_", "Ä"][next(5)].to_owned(),
                     MatchKind::MessageType => ["text", "location", "order"][next(3)].to_owned(),
                 };
-                if let Some(rule) = Rule::new(id as i64, ["d1", "d2", "d3"][next(3)], kind, &pattern, next(4) as i32) {
+                if let Some(rule) = Rule::new(
+                    id as i64,
+                    ["d1", "d2", "d3"][next(3)],
+                    kind,
+                    &pattern,
+                    next(4) as i32,
+                ) {
                     rules.push(rule);
                 }
             }
@@ -1370,7 +1510,10 @@ mod tests {
         let far = format!("{} any jobs?", "é".repeat(MAX_TEXT_BYTES));
         assert_eq!(rules.detect(&text(&far), &protected), None);
         let near = format!("jobs {}", "é".repeat(MAX_TEXT_BYTES));
-        assert_eq!(rules.detect(&text(&near), &protected).map(|d| d.domain), Some("jobs"));
+        assert_eq!(
+            rules.detect(&text(&near), &protected).map(|d| d.domain),
+            Some("jobs")
+        );
         assert_eq!(bounded("aé", 2), "a");
         assert_eq!(bounded("aé", 3), "aé");
     }
@@ -1381,7 +1524,10 @@ mod tests {
     fn seeded_rules_understand_requests_in_four_languages() {
         let rules = crate::cache::snapshot().rules.clone();
         let cases = [
-            ("Hello, are there any job openings for accountants?", Some("jobs")),
+            (
+                "Hello, are there any job openings for accountants?",
+                Some("jobs"),
+            ),
             ("Ndashaka akazi", Some("jobs")),
             ("Je cherche un emploi", Some("jobs")),
             ("natafuta kazi", Some("jobs")),
@@ -1397,7 +1543,10 @@ mod tests {
             ("I want to sell my motorbike", Some("marketplace")),
             ("premium quality shoes", Some("marketplace")),
             ("what is your return policy", Some("marketplace")),
-            ("my number is 0788123456, I want the house", Some("property")),
+            (
+                "my number is 0788123456, I want the house",
+                Some("property"),
+            ),
             ("I want to change my name", Some("profile")),
             ("Can I talk to the AI assistant?", Some("ai_agents")),
             ("Good morning", None),
@@ -1428,20 +1577,33 @@ mod tests {
                 texts: vec![(Field::Title, "Sell an item")],
                 ..Default::default()
             };
-            assert_eq!(rules.detect(&message, &protected).map(|d| d.domain), Some(domain), "{id}");
+            assert_eq!(
+                rules.detect(&message, &protected).map(|d| d.domain),
+                Some(domain),
+                "{id}"
+            );
         }
         let cv = Inbound {
             kind: Some("document"),
             texts: vec![(Field::Filename, "CV_Jean_Claude.pdf")],
             ..Default::default()
         };
-        assert_eq!(rules.detect(&cv, &protected).map(|d| d.domain), Some("jobs"));
+        assert_eq!(
+            rules.detect(&cv, &protected).map(|d| d.domain),
+            Some("jobs")
+        );
         let ad = Inbound {
             kind: Some("text"),
-            texts: vec![(Field::Body, "Hi, I saw your ad"), (Field::AdHeadline, "Apartments for rent in Kigali")],
+            texts: vec![
+                (Field::Body, "Hi, I saw your ad"),
+                (Field::AdHeadline, "Apartments for rent in Kigali"),
+            ],
             ..Default::default()
         };
-        assert_eq!(rules.detect(&ad, &protected).map(|d| d.domain), Some("property"));
+        assert_eq!(
+            rules.detect(&ad, &protected).map(|d| d.domain),
+            Some("property")
+        );
     }
 
     /// Typo tolerance reads no common word of the four languages as a domain word: every
@@ -1451,40 +1613,114 @@ mod tests {
     fn typos_do_not_invent_matches() {
         let rules = crate::cache::snapshot().rules.clone();
         let common = [
-            "because", "message", "morning", "evening", "another", "between", "thanks", "tomorrow",
-            "yesterday", "something", "everything", "question", "answered", "problem", "please",
-            "friends", "children", "possible", "bonjour", "bonsoir", "merci", "demain", "toujours",
-            "quelque", "beaucoup", "maintenant", "pourquoi", "question", "probleme", "mwaramutse",
-            "mwiriwe", "murakoze", "ndabashimiye", "ejobundi", "amakuru", "nonaha", "ntabwo", "kubera",
-            "umuntu", "abantu", "umwana", "abana", "asubuhi", "jioni", "tafadhali", "asante", "sawasawa",
-            "kesho", "kwaheri", "habari", "rafiki", "watoto", "samahani", "kubaza", "kumenya",
-            "kuvuga", "kwishyura", "ndagukunda", "ndabizi", "ntabizi", "nshimiye",
+            "because",
+            "message",
+            "morning",
+            "evening",
+            "another",
+            "between",
+            "thanks",
+            "tomorrow",
+            "yesterday",
+            "something",
+            "everything",
+            "question",
+            "answered",
+            "problem",
+            "please",
+            "friends",
+            "children",
+            "possible",
+            "bonjour",
+            "bonsoir",
+            "merci",
+            "demain",
+            "toujours",
+            "quelque",
+            "beaucoup",
+            "maintenant",
+            "pourquoi",
+            "question",
+            "probleme",
+            "mwaramutse",
+            "mwiriwe",
+            "murakoze",
+            "ndabashimiye",
+            "ejobundi",
+            "amakuru",
+            "nonaha",
+            "ntabwo",
+            "kubera",
+            "umuntu",
+            "abantu",
+            "umwana",
+            "abana",
+            "asubuhi",
+            "jioni",
+            "tafadhali",
+            "asante",
+            "sawasawa",
+            "kesho",
+            "kwaheri",
+            "habari",
+            "rafiki",
+            "watoto",
+            "samahani",
+            "kubaza",
+            "kumenya",
+            "kuvuga",
+            "kwishyura",
+            "ndagukunda",
+            "ndabizi",
+            "ntabizi",
+            "nshimiye",
         ];
         for w in common {
-            assert_eq!(rules.detect(&text(w), &protected).map(|d| d.domain), None, "{w}");
+            assert_eq!(
+                rules.detect(&text(w), &protected).map(|d| d.domain),
+                None,
+                "{w}"
+            );
         }
-        assert!(rules.typo_of("registation").is_some(), "registration, a letter missing");
+        assert!(
+            rules.typo_of("registation").is_some(),
+            "registration, a letter missing"
+        );
     }
 
     /// Rules are rows: an operator's edit applies to the next decision.
     #[pg_test]
     fn operators_edit_rules_as_rows() {
         let message = text("umuhinzi w'ikawa");
-        assert_eq!(crate::cache::snapshot().rules.detect(&message, &protected), None);
+        assert_eq!(
+            crate::cache::snapshot().rules.detect(&message, &protected),
+            None
+        );
         Spi::run(
             "INSERT INTO webhook_routing_rules (domain, match_kind, pattern, language) \
              VALUES ('jobs', 'keyword', 'umuhinzi', 'rw')",
         )
         .unwrap();
         assert_eq!(
-            crate::cache::snapshot().rules.detect(&message, &protected).map(|d| d.domain),
+            crate::cache::snapshot()
+                .rules
+                .detect(&message, &protected)
+                .map(|d| d.domain),
             Some("jobs")
         );
-        Spi::run("UPDATE webhook_routing_rules SET effect = 'weak' WHERE pattern = 'umuhinzi'").unwrap();
-        let weak = crate::cache::snapshot().rules.detect(&message, &protected).map(|d| (d.domain.to_owned(), d.weak));
+        Spi::run("UPDATE webhook_routing_rules SET effect = 'weak' WHERE pattern = 'umuhinzi'")
+            .unwrap();
+        let weak = crate::cache::snapshot()
+            .rules
+            .detect(&message, &protected)
+            .map(|d| (d.domain.to_owned(), d.weak));
         assert_eq!(weak, Some(("jobs".to_owned(), true)));
-        Spi::run("UPDATE webhook_routing_rules SET enabled = false WHERE pattern = 'umuhinzi'").unwrap();
-        assert_eq!(crate::cache::snapshot().rules.detect(&message, &protected), None);
+        Spi::run("UPDATE webhook_routing_rules SET enabled = false WHERE pattern = 'umuhinzi'")
+            .unwrap();
+        assert_eq!(
+            crate::cache::snapshot().rules.detect(&message, &protected),
+            None
+        );
     }
 
     #[pg_test(error = "keyword pattern \"***\" has no letters or digits")]

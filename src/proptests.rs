@@ -2,8 +2,8 @@
 //! from the jsonb binary form in place (src/whatsapp.rs over src/jsonb.rs) finds exactly what a
 //! plain walk of the same value as a serde_json tree finds. The values are made by proptest
 //! (shrunk to a minimal case on failure), turned into jsonb by Postgres itself.
-use crate::text::Field;
 use crate::jsonb::JsonbArg;
+use crate::text::Field;
 use crate::whatsapp::{parse, Payload};
 use pgrx::prelude::*;
 use pgrx::FromDatum;
@@ -87,8 +87,14 @@ fn reference(root: &Value) -> Expected {
                     (Field::Filename, &["document", "filename"]),
                     (Field::Title, &["interactive", "button_reply", "title"]),
                     (Field::Title, &["interactive", "list_reply", "title"]),
-                    (Field::Description, &["interactive", "list_reply", "description"]),
-                    (Field::FlowReply, &["interactive", "nfm_reply", "response_json"]),
+                    (
+                        Field::Description,
+                        &["interactive", "list_reply", "description"],
+                    ),
+                    (
+                        Field::FlowReply,
+                        &["interactive", "nfm_reply", "response_json"],
+                    ),
                     (Field::ButtonText, &["button", "text"]),
                     (Field::AdHeadline, &["referral", "headline"]),
                     (Field::AdBody, &["referral", "body"]),
@@ -196,7 +202,10 @@ fn webhook() -> impl Strategy<Value = Value> {
         ("video", object(vec![("caption", string(words))])),
         (
             "document",
-            object(vec![("caption", string(words)), ("filename", string(words))]),
+            object(vec![
+                ("caption", string(words)),
+                ("filename", string(words)),
+            ]),
         ),
         (
             "interactive",

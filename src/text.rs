@@ -97,7 +97,10 @@ fn fold(c: char) -> Option<&'static str> {
 /// Apostrophes as people type them: ASCII, the typographic right quote (iOS and Android
 /// keyboards), the modifier letter, the grave accent and the acute accent.
 fn is_apostrophe(c: char) -> bool {
-    matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}' | '`' | '\u{00B4}')
+    matches!(
+        c,
+        '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}' | '`' | '\u{00B4}'
+    )
 }
 
 /// Append `text` to `out`, lowercased and folded, with every apostrophe as `'`.
@@ -225,13 +228,48 @@ pub fn words_of(text: &str) -> Vec<String> {
 pub fn is_intent(word: &str) -> bool {
     matches!(
         word,
-        "want" | "wants" | "wanted" | "wanna" | "need" | "needs" | "needed" | "looking" | "seeking"
-            | "search" | "searching" | "find" | "interested" | "request" | "require"
-            | "cherche" | "cherchons" | "recherche" | "recherchons" | "veux" | "voudrais"
-            | "voudrait" | "voulons" | "veut" | "besoin" | "souhaite" | "souhaiterais"
-            | "aimerais" | "trouver" | "faut"
-            | "nataka" | "tunataka" | "anataka" | "unataka" | "nahitaji" | "tunahitaji"
-            | "natafuta" | "tunatafuta" | "ninatafuta" | "ninataka" | "naomba" | "nipatie"
+        "want"
+            | "wants"
+            | "wanted"
+            | "wanna"
+            | "need"
+            | "needs"
+            | "needed"
+            | "looking"
+            | "seeking"
+            | "search"
+            | "searching"
+            | "find"
+            | "interested"
+            | "request"
+            | "require"
+            | "cherche"
+            | "cherchons"
+            | "recherche"
+            | "recherchons"
+            | "veux"
+            | "voudrais"
+            | "voudrait"
+            | "voulons"
+            | "veut"
+            | "besoin"
+            | "souhaite"
+            | "souhaiterais"
+            | "aimerais"
+            | "trouver"
+            | "faut"
+            | "nataka"
+            | "tunataka"
+            | "anataka"
+            | "unataka"
+            | "nahitaji"
+            | "tunahitaji"
+            | "natafuta"
+            | "tunatafuta"
+            | "ninatafuta"
+            | "ninataka"
+            | "naomba"
+            | "nipatie"
             | "nitafutie"
     ) || (word.len() >= 5 && kinyarwanda_want(word.as_bytes()))
 }
@@ -271,7 +309,13 @@ mod tests {
             ("ÉCOLE été", &[("ecole", false), ("ete", false)]),
             (
                 "J'ai une maison à louer",
-                &[("ai", true), ("une", false), ("maison", false), ("a", false), ("louer", false)],
+                &[
+                    ("ai", true),
+                    ("une", false),
+                    ("maison", false),
+                    ("a", false),
+                    ("louer", false),
+                ],
             ),
             ("offre d’emploi", &[("offre", false), ("emploi", false)]),
             ("L'IA", &[("ia", false)]),
@@ -283,8 +327,10 @@ mod tests {
             ("jobs🙏🏾2day", &[("jobs", false), ("2day", false)]),
         ];
         for (text, expected) in cases {
-            let expected: Vec<(String, bool)> =
-                expected.iter().map(|(w, p)| ((*w).to_owned(), *p)).collect();
+            let expected: Vec<(String, bool)> = expected
+                .iter()
+                .map(|(w, p)| ((*w).to_owned(), *p))
+                .collect();
             assert_eq!(words(text), expected, "{text}");
         }
     }
@@ -310,7 +356,16 @@ mod tests {
 
     #[test]
     fn intents_in_four_languages() {
-        for w in ["want", "cherche", "ndashaka", "nshaka", "turifuza", "nkeneye", "ndakenera", "natafuta"] {
+        for w in [
+            "want",
+            "cherche",
+            "ndashaka",
+            "nshaka",
+            "turifuza",
+            "nkeneye",
+            "ndakenera",
+            "natafuta",
+        ] {
             assert!(is_intent(w), "{w}");
         }
         for w in ["job", "akazi", "shak", "house", "kene", "umukino"] {

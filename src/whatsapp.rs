@@ -207,8 +207,14 @@ pub fn parse<'a>(payload: Option<&JsonbArg<'a>>) -> Payload<'a> {
                 (Field::Filename, message.document.filename),
                 (Field::Title, message.interactive.button_reply.title),
                 (Field::Title, message.interactive.list_reply.title),
-                (Field::Description, message.interactive.list_reply.description),
-                (Field::FlowReply, message.interactive.nfm_reply.response_json),
+                (
+                    Field::Description,
+                    message.interactive.list_reply.description,
+                ),
+                (
+                    Field::FlowReply,
+                    message.interactive.nfm_reply.response_json,
+                ),
                 (Field::ButtonText, message.button.text),
                 (Field::AdHeadline, message.referral.headline),
                 (Field::AdBody, message.referral.body),
