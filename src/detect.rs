@@ -125,6 +125,9 @@ pub struct Rule {
     pub weight: f32,
     /// The pattern's language, as the row says (explain_route shows it).
     pub language: Option<String>,
+    /// Whether the row is enabled: the cache holds enabled rules only; explain_route may try
+    /// disabled ones.
+    pub enabled: bool,
     /// id_prefix / message_type: the lowercased pattern. keyword: the pattern as written.
     pub pattern: String,
     /// keyword: the normalized words (a root's single word without its stars).
@@ -182,6 +185,7 @@ impl Rule {
             effect: Effect::Match,
             weight,
             language: None,
+            enabled: true,
             pattern: if kind == MatchKind::Keyword {
                 trimmed.to_owned()
             } else {
@@ -237,11 +241,9 @@ struct Node {
     children: WordMap<usize>,
     /// Rules whose words end exactly here.
     ends: Vec<usize>,
-    /// Rules whose last word is a stem, after the words that lead here, by that stem.
-    stems: WordMap<Vec<usize>>,
-    /// The byte lengths of those stems, each once: a word is looked up by its prefixes of these
-    /// lengths only.
-    stem_lengths: Vec<usize>,
+    /// Rules whose last word is a stem, after the words that lead here, by that stem: a word
+    /// is looked up by its prefixes of the stems' lengths only.
+    stems: ByLength,
 }
 
 /// A map from strings (prefixes, roots) to rules, with the byte lengths of the strings it holds.
@@ -373,6 +375,20 @@ struct Hit {
     excluded_by: Option<usize>,
 }
 
+impl Hit {
+    fn new(rule: usize, start: usize, end: usize, field: Option<Field>) -> Self {
+        Hit {
+            rule,
+            start,
+            end,
+            field,
+            typo: false,
+            intent: false,
+            excluded_by: None,
+        }
+    }
+}
+
 /// Why a match counted or not, for explain_route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -461,12 +477,7 @@ impl Rules {
                         node = compiled.child(node, word);
                     }
                     if shape == Shape::Stem {
-                        let n = &mut compiled.trie[node];
-                        n.stems.entry(last.clone()).or_default().push(i);
-                        if !n.stem_lengths.contains(&last.len()) {
-                            n.stem_lengths.push(last.len());
-                            n.stem_lengths.sort_unstable();
-                        }
+                        compiled.trie[node].stems.insert(last, i);
                     } else {
                         let end = compiled.child(node, last);
                         compiled.trie[end].ends.push(i);
@@ -593,15 +604,6 @@ impl Rules {
     fn hits(&self, message: &Inbound, texts: &Texts) -> Vec<Hit> {
         let mut hits = Vec::new();
         let n = texts.words.len();
-        let hit = |rule, start, end, field| Hit {
-            rule,
-            start,
-            end,
-            field,
-            typo: false,
-            intent: false,
-            excluded_by: None,
-        };
         if let Some(kind) = message.kind {
             let kind = bounded(kind, MAX_ID_BYTES);
             let lowered;
@@ -612,13 +614,13 @@ impl Rules {
                 kind
             };
             for &i in self.types.get(kind).into_iter().flatten() {
-                hits.push(hit(i, n, n + 1, None));
+                hits.push(Hit::new(i, n, n + 1, None));
             }
         }
         for (k, id) in message.ids.iter().enumerate() {
             let lowered = bounded(id, MAX_ID_BYTES).to_lowercase();
             for i in self.id_prefixes.prefixes_of(&lowered) {
-                hits.push(hit(i, n + 1 + k, n + 2 + k, None));
+                hits.push(Hit::new(i, n + 1 + k, n + 2 + k, None));
             }
         }
         let words = &texts.words;
@@ -640,7 +642,8 @@ impl Rules {
                 let mut typo = false;
                 for (q, word) in words.iter().enumerate().take(end).skip(pos) {
                     for &length in node
-                        .stem_lengths
+                        .stems
+                        .lengths
                         .iter()
                         .take_while(|&&l| l <= word.text.len())
                     {
@@ -651,8 +654,8 @@ impl Rules {
                         if !fits(stem, word) {
                             continue;
                         }
-                        for &i in node.stems.get(stem).into_iter().flatten() {
-                            let mut h = hit(i, pos, q + 1, Some(field));
+                        for &i in node.stems.rules.get(stem).into_iter().flatten() {
+                            let mut h = Hit::new(i, pos, q + 1, Some(field));
                             h.typo = typo;
                             hits.push(h);
                         }
@@ -671,7 +674,7 @@ impl Rules {
                     node = &self.trie[child];
                     typo |= typoed;
                     for &i in &node.ends {
-                        let mut h = hit(i, pos, q + 1, Some(field));
+                        let mut h = Hit::new(i, pos, q + 1, Some(field));
                         h.typo = typo;
                         hits.push(h);
                     }
@@ -713,15 +716,7 @@ impl Rules {
                 {
                     if !seen.contains(&i) {
                         seen.push(i);
-                        hits.push(Hit {
-                            rule: i,
-                            start: pos,
-                            end: pos + 1,
-                            field: Some(field),
-                            typo: false,
-                            intent: false,
-                            excluded_by: None,
-                        });
+                        hits.push(Hit::new(i, pos, pos + 1, Some(field)));
                     }
                 }
             }
@@ -838,21 +833,27 @@ impl Rules {
                 .partial_cmp(&key(b))
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
+        let explaining = explain.is_some();
         let mut counted: Vec<(usize, f32)> = Vec::new();
-        let mut fate: Vec<Option<Status>> = vec![None; hits.len()];
+        // Why a match did not count, kept only for explain_route.
+        let mut fate: Vec<Option<Status>> = vec![None; if explaining { hits.len() } else { 0 }];
         for &(ix, p) in &order {
             let h = hits[ix];
             let domain = self.rules[h.rule].domain_ix;
-            if counted.iter().any(|&(c, _)| hits[c].rule == h.rule) {
-                fate[ix] = Some(Status::Repeat);
+            let not_counted = if counted.iter().any(|&(c, _)| hits[c].rule == h.rule) {
+                Some(Status::Repeat)
             } else if counted.iter().any(|&(c, _)| {
                 self.rules[hits[c].rule].domain_ix == domain
                     && hits[c].start < h.end
                     && h.start < hits[c].end
             }) {
-                fate[ix] = Some(Status::Covered);
+                Some(Status::Covered)
             } else {
                 counted.push((ix, p));
+                None
+            };
+            if explaining {
+                fate[ix] = not_counted;
             }
         }
         let strong_any = counted
@@ -892,8 +893,9 @@ impl Rules {
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
         let mut winner = top.filter(|&d| !strong_any || score(d) >= MIN_SCORE);
+        // Why the best score did not win, written only for explain_route.
         let mut note = None;
-        if strong_any && winner.is_none() {
+        if explaining && strong_any && winner.is_none() {
             note = Some(format!("no domain scores {MIN_SCORE} or more"));
         }
         if let Some(w) = winner {
@@ -906,13 +908,15 @@ impl Rules {
                             .unwrap_or(std::cmp::Ordering::Equal)
                     });
                 if let Some(p) = guard.filter(|&p| score(p) * PROTECTED_CLOSE >= score(w)) {
-                    note = Some(format!(
+                    note = explaining.then(|| {
+                        format!(
                         "protected {} ({:.2}) is within a factor {PROTECTED_CLOSE} of {} ({:.2})",
                         self.domains[p],
                         score(p),
                         self.domains[w],
                         score(w)
-                    ));
+                    )
+                    });
                     winner = Some(p);
                 }
             }
