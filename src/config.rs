@@ -125,12 +125,12 @@ pub fn load_rules(schema: &str) -> Rules {
 /// The detection rules that `condition` (SQL over the rules table) selects.
 pub fn load_rules_where(schema: &str, condition: &str) -> Rules {
     let query = format!(
-        "SELECT id, domain, match_kind, pattern, priority, effect, weight, language \
+        "SELECT id, domain, match_kind, pattern, priority, effect, weight, language, enabled \
          FROM {schema}.webhook_routing_rules WHERE {condition}"
     );
     let rules = latest::select(&query, Snapshot::Latest, |row| {
         // SAFETY: the types of the columns selected above.
-        let (id, domain, kind, pattern, priority, effect, weight, language) = unsafe {
+        let (id, domain, kind, pattern, priority, effect, weight, language, enabled) = unsafe {
             (
                 row.get::<i64>(1).unwrap_or(0),
                 row.get::<String>(2).unwrap_or_default(),
@@ -140,12 +140,17 @@ pub fn load_rules_where(schema: &str, condition: &str) -> Rules {
                 row.get::<String>(6).unwrap_or_default(),
                 row.get::<f32>(7),
                 row.get::<String>(8),
+                row.get::<bool>(9).unwrap_or(false),
             )
         };
         let effect = Effect::parse(&effect)?;
         MatchKind::parse(&kind)
             .and_then(|kind| Rule::new(id, &domain, kind, &pattern, priority))
-            .map(|rule| rule.with(effect, weight, language))
+            .map(|rule| {
+                let mut rule = rule.with(effect, weight, language);
+                rule.enabled = enabled;
+                rule
+            })
     });
     Rules::new(rules.into_iter().flatten().collect())
 }

@@ -83,22 +83,6 @@ fn explain_route(
         &snapshot.rules
     };
     let explanation = rules.explain(message, &protected);
-    let disabled: Vec<i64> = if include_disabled {
-        let schema = &snapshot.location.schema;
-        as_owner(|| {
-            crate::latest::select(
-                &format!("SELECT id FROM {schema}.webhook_routing_rules WHERE NOT enabled"),
-                crate::latest::Snapshot::Latest,
-                // SAFETY: a bigint column.
-                |row| unsafe { row.get::<i64>(1) },
-            )
-        })
-        .into_iter()
-        .flatten()
-        .collect()
-    } else {
-        Vec::new()
-    };
     let mut rows: Vec<Row> = Vec::new();
     for m in &explanation.matches {
         let status = match m.status {
@@ -118,7 +102,7 @@ fn explain_route(
             Some(m.rule.pattern.clone()),
             Some(m.rule.effect.name().to_owned()),
             m.rule.language.clone(),
-            Some(!disabled.contains(&m.rule.id)),
+            Some(m.rule.enabled),
             Some(m.field.to_owned()),
             Some(m.matched.clone()),
             Some(status),
