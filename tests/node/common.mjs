@@ -1,6 +1,7 @@
 // Shared by the client tests: connections to the throwaway cluster scripts/test started
 // (PGPORT, on 127.0.0.1), a fresh database per test, and the checks' bookkeeping.
 import postgres from 'postgres';
+import { bodyOf, messageOf } from './whatsapp.mjs';
 
 export const port = Number(process.env.PGPORT);
 if (!port) {
@@ -38,15 +39,8 @@ export async function freshDatabase(name) {
 // A WhatsApp text message from `sender` that the seeded rules put in the jobs domain (an
 // object: pass it as sql.json(...), which the driver sends as jsonb text once).
 export function jobsMessage(sender) {
-  return ({
-    object: 'whatsapp_business_account',
-    entry: [{ id: '1', changes: [{ field: 'messages', value: {
-      messaging_product: 'whatsapp',
-      contacts: [{ wa_id: sender, profile: { name: 'Test' } }],
-      messages: [{ from: sender, id: `wamid.${sender}.${Math.random().toString(36).slice(2)}`,
-                   type: 'text', text: { body: 'looking for a job in kigali, any vacancy?' } }],
-    } }] }],
-  });
+  return bodyOf([messageOf({ kind: 'text', text: 'looking for a job in kigali, any vacancy?' }, sender,
+                           `wamid.${sender}.${Math.random().toString(36).slice(2)}`)]);
 }
 
 export function randomSender() {

@@ -3,7 +3,7 @@
 // hears, in order: a kill switch and its release, a global and a domain percentage, a plan's
 // start, pause, resume, advance, rollback, and another plan's abort; nothing from a rolled-back
 // change; a payload too large for NOTIFY without its detail.
-import { Checks, connect, freshDatabase } from './common.mjs';
+import { Checks, connect, freshDatabase, jobsMessage } from './common.mjs';
 
 const DB = 'wr_events';
 const checks = new Checks('events');
@@ -18,8 +18,6 @@ async function events(n) {
   for (let i = 0; i < 100 && heard.length < n; i++) await new Promise((r) => setTimeout(r, 50));
   return heard.splice(0, heard.length);
 }
-const webhook = (sender) => ({ entry: [{ changes: [{ value: { messages: [{
-  from: sender, id: `wamid.${sender}`, type: 'text', text: { body: 'any job for an accountant?' } }] } }] }] });
 
 await sql`SELECT set_routing_enabled(false, 'kill switch')`;
 await sql`SELECT set_routing_enabled(true, 'back on')`;
@@ -52,7 +50,7 @@ await sql`SELECT pause_rollout('jobs', 'lunch')`;
 await sql`SELECT resume_rollout('jobs', 'after lunch')`;
 for (let s = 0; s < 300; s++) {
   const sender = `2507881${String(s).padStart(5, '0')}`;
-  const [d] = await sql`SELECT * FROM route_decision(${sql.json(webhook(sender))})`;
+  const [d] = await sql`SELECT * FROM route_decision(${sql.json(jobsMessage(sender))})`;
   await sql`SELECT record_routing_outcome(${d.decision_id}, 'success', 120)`;
 }
 await sql`SELECT advance_rollouts()`;

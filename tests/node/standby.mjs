@@ -11,6 +11,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Checks, connect, freshDatabase, sleep } from './common.mjs';
+import { bodyOf, messageOf } from './whatsapp.mjs';
 
 const DB = 'wr_standby';
 const SENDERS = Number(process.env.STANDBY_SENDERS || 3000);
@@ -59,9 +60,7 @@ const texts = ['any job vacancy in kigali?', 'I want to buy shoes', 'house for r
 const bodies = [...fixtures];
 for (let i = 0; i < SENDERS; i++) {
   const from = `2507${String(10000000 + i * 7919).slice(-8)}`;
-  bodies.push({ object: 'whatsapp_business_account', entry: [{ id: '1', changes: [{ field: 'messages', value: {
-    messaging_product: 'whatsapp', contacts: [{ wa_id: from }],
-    messages: [{ from, id: `wamid.s${i}`, type: 'text', text: { body: texts[i % texts.length] } }] } }] }] });
+  bodies.push(bodyOf([messageOf({ kind: 'text', text: texts[i % texts.length] }, from, `wamid.s${i}`)]));
 }
 const decide = (sql) => sql`
   SELECT d.domain, d.routed_to, d.reason, d.bucket, d.percentage::text AS percentage, d.config_id::text AS config_id

@@ -1,6 +1,6 @@
 // WhatsApp Cloud API webhook bodies made from the fixtures' short form: one message object per
-// kind of message a user sends, and the body that carries them. Shared by tests/detection and
-// bench/conversations.mjs.
+// kind of message a user sends, and the body that carries them. Shared by the client tests,
+// tests/detection and bench/conversations.mjs.
 
 // The message object WhatsApp sends for `item` (kind text, image, document, button, list,
 // referral, order, location, audio, sticker, reaction, template_button), from `from`, with id `id`.
