@@ -113,7 +113,13 @@ CREATE TABLE webhook_routing_logs (
     rule_id bigint,
     message_id text,
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    completed_at timestamptz
+    completed_at timestamptz,
+    -- The sender's keyed hash (src/conversation.rs) and the decision that opened the
+    -- conversation this one belongs to; written by route_decision alone.
+    sender_key bigint,
+    conversation_id bigint,
+    -- How many times WhatsApp re-delivered the message and got this decision back.
+    retries integer NOT NULL DEFAULT 0 CHECK (retries OPERATOR(pg_catalog.>=) 0)
 ) PARTITION BY RANGE (created_at);
 
 CREATE TABLE webhook_routing_logs_default PARTITION OF webhook_routing_logs DEFAULT;
@@ -131,6 +137,17 @@ CREATE TABLE webhook_routing_logs_default PARTITION OF webhook_routing_logs DEFA
 ALTER TABLE webhook_routing_logs_default ADD PRIMARY KEY (id, created_at);
 CREATE INDEX webhook_routing_logs_default_pending_idx ON webhook_routing_logs_default (created_at)
     WHERE status OPERATOR(pg_catalog.=) 'pending';
+-- A sender's decisions, newest last: the conversation in progress and re-deliveries.
+CREATE INDEX webhook_routing_logs_default_sender_idx ON webhook_routing_logs_default (sender_key, created_at, id)
+    WHERE sender_key IS NOT NULL;
+
+-- The key of the senders' hashes in the log: made at install, read by the extension as the
+-- owner of its tables, by no other role. Not dumped: a restore makes a new one, and the
+-- conversations in progress start again.
+CREATE TABLE webhook_routing_secret (
+    key uuid NOT NULL DEFAULT pg_catalog.gen_random_uuid()
+);
+INSERT INTO webhook_routing_secret DEFAULT VALUES;
 
 -- Outcomes per minute, domain, target and writing backend: counts and a latency sketch
 -- (DDSketch, DataDog binary encoding; see src/sketch.rs). Maintained by triggers on the log.
@@ -193,7 +210,7 @@ CREATE TABLE webhook_routing_thresholds (
     domain text CHECK (domain OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_]{0,62}$'),
     check_name text NOT NULL
         CHECK (check_name OPERATOR(pg_catalog.=) ANY (ARRAY['error_rate', 'p95_latency', 'error_rate_vs_legacy',
-                                                          'p95_vs_legacy', 'sample_ratio'])),
+                                                          'p95_vs_legacy', 'sample_ratio', 'session_breaks'])),
     warning numeric NOT NULL CHECK (warning OPERATOR(pg_catalog.>=) 0),
     critical numeric NOT NULL,
     -- No verdict below this many samples: insufficient_data.
@@ -214,7 +231,10 @@ INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical, s
     (NULL, 'p95_vs_legacy',        1.25, 1.5, true),
     -- The sample ratio's chi-square over senders (1 degree of freedom): 10.83 is p = 0.001,
     -- 19.51 is p = 0.00001.
-    (NULL, 'sample_ratio',         10.83, 19.51, true);
+    (NULL, 'sample_ratio',         10.83, 19.51, true),
+    -- Sessions (%) whose messages reached more than one handler, deliberate moves apart
+    -- (routing_sessions): the runbook's bar is 0.5%.
+    (NULL, 'session_breaks',       0.25, 0.5, true);
 
 -- What pg_dump keeps, so that a restore gives back the rollout as it was: every row of the
 -- config history, the rules and the thresholds, the plans (sql/rollouts.sql), the log and the

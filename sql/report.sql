@@ -124,6 +124,11 @@ BEGIN
                         THEN CASE WHEN s.p95_ms > p95_crit THEN ' (critical)' WHEN s.p95_ms > p95_warn THEN ' (over the gate)'
                                   ELSE ' (met)' END ELSE '' END);
             END LOOP;
+            FOR s IN SELECT * FROM @extschema@.webhook_routing_sessions_between(step.began, coalesce(step.ended_at, 'infinity')) AS x
+                     WHERE x.domain = d LOOP
+                report := report || pg_catalog.format('  sessions %8s   broken %s (%s%%)   moved deliberately %s   switched domain %s',
+                    s.sessions, s.broken, pg_catalog.round(100.0 * s.broken / s.sessions, 2), s.deliberate, s.switched);
+            END LOOP;
             decision := CASE
                 WHEN step.ended_at IS NULL THEN 'in progress'
                 WHEN step.ended_by = 'rollout_complete' THEN 'complete'

@@ -62,6 +62,9 @@ BEGIN
     EXECUTE pg_catalog.format(
         'CREATE INDEX %I ON @extschema@.%I (created_at) WHERE status OPERATOR(pg_catalog.=) ''pending''',
         name || '_pending_idx', name);
+    EXECUTE pg_catalog.format(
+        'CREATE INDEX %I ON @extschema@.%I (sender_key, created_at, id) WHERE sender_key IS NOT NULL',
+        name || '_sender_idx', name);
     -- No new row of that day may reach the default partition until the day is attached.
     LOCK TABLE @extschema@.webhook_routing_logs_default IN EXCLUSIVE MODE;
     EXECUTE pg_catalog.format(

@@ -496,14 +496,17 @@ SELECT d.domain,
             THEN pg_catalog.date_trunc('second', pg_catalog.now() OPERATOR(pg_catalog.-) r.step_started_at) END AS time_in_step,
        r.last_verdict,
        r.last_checked_at,
-       h.health AS health_last_hour
+       h.health AS health_last_hour,
+       -- Sessions of the last hour whose messages reached more than one handler, in % (routing_sessions).
+       se.broken_pct AS session_breaks_last_hour
 FROM c
 CROSS JOIN LATERAL pg_catalog.unnest(c.domains OPERATOR(pg_catalog.||) c.protected_domains) AS d(domain)
 LEFT JOIN LATERAL (
     SELECT * FROM @extschema@.webhook_routing_rollouts AS x WHERE x.domain OPERATOR(pg_catalog.=) d.domain
     ORDER BY x.id DESC LIMIT 1
 ) AS r ON true
-LEFT JOIN health AS h ON h.domain OPERATOR(pg_catalog.=) d.domain;
+LEFT JOIN health AS h ON h.domain OPERATOR(pg_catalog.=) d.domain
+LEFT JOIN @extschema@.routing_sessions('1 hour') AS se ON se.domain OPERATOR(pg_catalog.=) d.domain;
 
 -- Events. Every row of the config history (each percentage or switch change, by hand or by a
 -- plan, and each transition of a plan: start, advance, complete, pause, resume, rollback, abort)

@@ -78,13 +78,19 @@ END $$;
 -- (src/sketch.rs), so health follows the log rows a caller may write and nothing else.
 GRANT EXECUTE ON FUNCTION
     @extschema@.route_decision(jsonb, text, text, boolean),
+    @extschema@.route_messages(jsonb, text, boolean),
     @extschema@.record_routing_outcome(bigint, text, numeric, text),
     @extschema@.routing_bucket(text, text),
     @extschema@.webhook_routing_plausible_time(timestamptz)
     TO webhook_routing_caller;
 GRANT SELECT ON @extschema@.webhook_routing_config, @extschema@.webhook_routing_rules
     TO webhook_routing_caller;
-GRANT SELECT, INSERT ON @extschema@.webhook_routing_logs TO webhook_routing_caller;
+-- A sender's key and conversation are route_decision's alone (it writes them as the owner):
+-- session health is read from them, so a caller's own rows cannot steer it.
+GRANT SELECT ON @extschema@.webhook_routing_logs TO webhook_routing_caller;
+GRANT INSERT (id, webhook_name, domain, routed_to, response_time_ms, status, error_message, reason,
+              bucket, percentage, config_id, rule_id, message_id, created_at, completed_at)
+    ON @extschema@.webhook_routing_logs TO webhook_routing_caller;
 GRANT UPDATE (status, response_time_ms, error_message, completed_at)
     ON @extschema@.webhook_routing_logs TO webhook_routing_caller;
 
@@ -100,7 +106,10 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.routing_bucket(text, text),
     @extschema@.routing_report(text, timestamptz),
     @extschema@.webhook_routing_between(text, timestamptz, timestamptz),
-    @extschema@.explain_route(jsonb, boolean)
+    @extschema@.explain_route(jsonb, boolean),
+    @extschema@.routing_sessions(interval),
+    @extschema@.webhook_routing_sessions_between(timestamptz, timestamptz),
+    @extschema@.routing_conversation_timeout_seconds()
     TO webhook_routing_reader, webhook_routing_admin;
 GRANT SELECT ON
     @extschema@.webhook_routing_config,
@@ -145,6 +154,8 @@ ALTER TABLE @extschema@.webhook_routing_logs ENABLE ROW LEVEL SECURITY;
 -- Partitions are reached through the log; read directly, they show nothing but to the owner.
 ALTER TABLE @extschema@.webhook_routing_logs_default ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_sketches ENABLE ROW LEVEL SECURITY;
+-- No policy, no grant: only the owner reads the key of the senders' hashes.
+ALTER TABLE @extschema@.webhook_routing_secret ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_rules ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_thresholds ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_rollouts ENABLE ROW LEVEL SECURITY;

@@ -153,10 +153,11 @@ BEGIN
                   HINT = 'Use a domain name, e.g. jobs, or NULL for the default of every domain.';
     END IF;
     IF NEW.check_name IS NULL
-       OR NEW.check_name NOT IN ('error_rate', 'p95_latency', 'error_rate_vs_legacy', 'p95_vs_legacy', 'sample_ratio') THEN
+       OR NEW.check_name NOT IN ('error_rate', 'p95_latency', 'error_rate_vs_legacy', 'p95_vs_legacy', 'sample_ratio',
+                                 'session_breaks') THEN
         RAISE EXCEPTION 'unknown health check "%"', coalesce(NEW.check_name, 'NULL')
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'check_name is error_rate (%), p95_latency (ms), error_rate_vs_legacy (points), p95_vs_legacy (ratio) or sample_ratio (chi-square).';
+                  HINT = 'check_name is error_rate (%), p95_latency (ms), error_rate_vs_legacy (points), p95_vs_legacy (ratio), sample_ratio (chi-square) or session_breaks (%).';
     END IF;
     IF NEW.warning IS NULL OR NEW.critical IS NULL THEN
         RAISE EXCEPTION 'a threshold needs both a warning and a critical level'

@@ -45,6 +45,9 @@ pub struct Snapshot {
     pub location: Location,
     pub config: Option<Config>,
     pub rules: Rules,
+    /// The key of senders' hashes in the log (src/conversation.rs); None if its row is gone,
+    /// and then decisions are made without conversations.
+    pub secret: Option<[u8; 16]>,
 }
 
 thread_local! {
@@ -179,6 +182,36 @@ pub fn as_owner<R>(f: impl FnOnce() -> R) -> R {
     result
 }
 
+/// The install's secret, read as the owner of the extension's tables (no other role may read
+/// it): its uuid's 16 bytes.
+fn load_secret(location: &Location) -> Option<[u8; 16]> {
+    let mut user = pg_sys::InvalidOid;
+    let mut context = 0;
+    // SAFETY: the user id switch of as_owner, restored below (or by the abort on error).
+    unsafe {
+        pg_sys::GetUserIdAndSecContext(&mut user, &mut context);
+        pg_sys::SetUserIdAndSecContext(
+            location.owner,
+            context | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32,
+        );
+    }
+    let rows = latest::select(
+        &format!(
+            "SELECT pg_catalog.uuid_send(s.key) FROM {}.webhook_routing_secret AS s LIMIT 1",
+            location.schema
+        ),
+        Read::Latest,
+        // SAFETY: a bytea column.
+        |row| unsafe { row.get::<Vec<u8>>(1) },
+    );
+    // SAFETY: restores what was saved above.
+    unsafe { pg_sys::SetUserIdAndSecContext(user, context) };
+    rows.into_iter()
+        .next()
+        .flatten()
+        .and_then(|bytes| <[u8; 16]>::try_from(bytes.as_slice()).ok())
+}
+
 /// The snapshot in force, reloaded if a change committed since it was read.
 pub fn snapshot() -> Rc<Snapshot> {
     register_callback();
@@ -198,6 +231,7 @@ pub fn snapshot() -> Rc<Snapshot> {
         Rc::new(Snapshot {
             config: Config::load_from(&location.schema),
             rules: load_rules(&location.schema),
+            secret: load_secret(&location),
             location,
         })
     });
@@ -274,6 +308,42 @@ pub fn run_kept_variant(
         PLANS.with(|p| p.borrow_mut().insert(name, (schema, variant, plan)));
         Ok(first)
     })
+}
+
+/// Run the kept SELECT `name` (built by `sql` from the extension's quoted schema) with `args`,
+/// calling `each` on every row it returns. The same rules as `run_kept` apply to its text.
+pub fn select_kept(
+    name: &'static str,
+    sql: impl FnOnce(&str) -> String,
+    args: &[DatumWithOid],
+    mut each: impl FnMut(&pgrx::spi::SpiHeapTupleData) -> SpiResult<()>,
+) {
+    let snapshot = snapshot();
+    let schema = snapshot.location.schema.as_str();
+    // Read-only (Spi::connect, a plan not prepared as mutating): SPI then assigns no
+    // transaction id, which a hot standby cannot, and a dry run need not. Once this transaction
+    // has written (a logged decision earlier in the same route_messages), pgrx runs it as a
+    // read-write statement, which sees those rows.
+    let result = Spi::connect(|client| {
+        let kept = PLANS.with(|p| p.borrow_mut().remove(name));
+        let (schema, plan) = match kept {
+            Some((for_schema, _, plan)) if for_schema == schema => (for_schema, plan),
+            _ => {
+                let oids: Vec<PgOid> = args.iter().map(|a| PgOid::from(a.oid())).collect();
+                let plan = client.prepare(sql(schema).as_str(), &oids)?.keep();
+                (schema.to_owned(), plan)
+            }
+        };
+        let table = client.select(&plan, None, args)?;
+        for row in table {
+            each(&row)?;
+        }
+        PLANS.with(|p| p.borrow_mut().insert(name, (schema, 0, plan)));
+        Ok::<(), pgrx::spi::SpiError>(())
+    });
+    if let Err(e) = result {
+        spi_failed("read the sender's conversation", e);
+    }
 }
 
 /// `schema.name` for one of the extension's objects, quoted.

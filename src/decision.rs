@@ -6,11 +6,13 @@
 //! routable (in `domains`); routing is enabled globally and for the domain; and the sender's
 //! sticky bucket is below the domain's percentage × 100. Each failed check has its reason.
 use crate::bucket::{bucket, in_rollout, random_bucket};
-use crate::cache::{accept_invalidations, run_kept, snapshot};
+use crate::cache::{accept_invalidations, as_owner, run_kept, snapshot, Snapshot};
 use crate::commit::relax_for_log_write;
 use crate::config::{Bp, Config};
+use crate::conversation::{self, follow, sender_key, Conversation, History, Known, Prior, Turn};
 use crate::detect::Rules;
 use crate::error::{refuse_during_recovery, spi_failed, Refusal};
+use crate::gucs::CONVERSATION_TIMEOUT;
 use crate::jsonb::JsonbArg;
 use crate::whatsapp::{parse, Payload};
 use pgrx::callconv::{BoxRet, FcInfo};
@@ -48,6 +50,16 @@ pub enum Reason {
     DomainDisabled,
     /// The config history is empty: nothing is routed until a config row exists.
     NoConfig,
+    /// A follow-up: the conversation in progress decided (src/conversation.rs).
+    Conversation,
+    /// A new conversation, opened from a protected domain's one: kept on legacy.
+    ProtectedConversation,
+    /// A re-delivery of a message already decided: its first decision.
+    Retry,
+    /// A delivery status, sent to the handler of its recipient's conversation (route_messages).
+    Status,
+    /// A delivery status whose recipient has no conversation in the retry window.
+    NoConversation,
 }
 
 impl Reason {
@@ -65,6 +77,11 @@ impl Reason {
             Reason::RoutingDisabled => "routing_disabled",
             Reason::DomainDisabled => "domain_disabled",
             Reason::NoConfig => "no_config",
+            Reason::Conversation => "conversation",
+            Reason::ProtectedConversation => "protected_conversation",
+            Reason::Retry => "retry",
+            Reason::Status => "status",
+            Reason::NoConversation => "no_conversation",
         }
     }
 }
@@ -81,6 +98,8 @@ pub struct Decision {
     pub config_id: Option<i64>,
     pub rule_id: Option<i64>,
     pub message_id: Option<String>,
+    /// The conversation it continues; None when it opens one (or has no domain).
+    pub follows: Option<i64>,
 }
 
 impl Decision {
@@ -93,9 +112,11 @@ impl Decision {
     }
 }
 
-/// Decide, without touching the database: the whole routing policy.
+/// Decide, without touching the database: the whole routing policy, given the sender's
+/// conversation in progress (src/conversation.rs).
 pub fn decide(
     payload: &Payload,
+    conversation: Option<&Conversation>,
     routing_key: Option<&str>,
     config: Option<&Config>,
     rules: &Rules,
@@ -109,6 +130,7 @@ pub fn decide(
         config_id: config.and_then(|c| c.id),
         rule_id: None,
         message_id: None,
+        follows: None,
     };
     let message = match payload {
         Payload::NotAWebhook => return decision,
@@ -120,13 +142,27 @@ pub fn decide(
     };
     decision.message_id = message.message_id.map(str::to_owned);
     let protected = |d: &str| config.is_some_and(|c| c.is_protected(d));
-    let Some(detection) = rules.detect(message, &protected) else {
-        decision.reason = Reason::UnknownDomain;
-        return decision;
+    let detection = rules.detect(message, &protected);
+    let turn = follow(detection.as_ref(), conversation, config);
+    let domain = match (&turn, &detection) {
+        (Turn::Follow(c), _) => {
+            decision.follows = Some(c.id);
+            decision.rule_id = detection
+                .as_ref()
+                .filter(|d| d.domain == c.domain)
+                .map(|d| d.rule_id);
+            c.domain.as_str()
+        }
+        (_, Some(d)) => {
+            decision.rule_id = Some(d.rule_id);
+            d.domain
+        }
+        (_, None) => {
+            decision.reason = Reason::UnknownDomain;
+            return decision;
+        }
     };
-    let domain = detection.domain;
     decision.domain = Some(domain.to_owned());
-    decision.rule_id = Some(detection.rule_id);
     let Some(config) = config else {
         decision.reason = Reason::NoConfig;
         return decision;
@@ -158,6 +194,25 @@ pub fn decide(
             (false, false) => Reason::NotInRolloutRandom,
         }
     };
+    match turn {
+        // A switch that is off says so, whatever the conversation.
+        Turn::Follow(_)
+            if matches!(
+                decision.reason,
+                Reason::RoutingDisabled | Reason::DomainDisabled
+            ) => {}
+        // The conversation keeps its handler, but never holds unified against the settings
+        // in force: a decrease or a rollback moves it, with that reason.
+        Turn::Follow(c) if c.unified == decision.unified || !c.unified => {
+            decision.unified = c.unified;
+            decision.reason = Reason::Conversation;
+        }
+        Turn::Switch { pinned: true } if decision.unified => {
+            decision.unified = false;
+            decision.reason = Reason::ProtectedConversation;
+        }
+        _ => {}
+    }
     decision
 }
 
@@ -194,10 +249,19 @@ fn next_decision_id(sequence: pg_sys::Oid) -> i64 {
     }
 }
 
-fn log_decision(webhook_name: Option<&str>, decision: &Decision, sequence: pg_sys::Oid) -> i64 {
+fn log_decision(
+    webhook_name: Option<&str>,
+    decision: &Decision,
+    sender_key: Option<i64>,
+    sequence: pg_sys::Oid,
+) -> i64 {
     relax_for_log_write();
     let id = next_decision_id(sequence);
-    let args: [DatumWithOid; 10] = [
+    let conversation_id = decision
+        .follows
+        .filter(|&c| c > 0)
+        .or(decision.domain.as_ref().map(|_| id));
+    let args: [DatumWithOid; 12] = [
         webhook_name.into(),
         decision.domain.as_deref().into(),
         decision.routed_to().into(),
@@ -212,18 +276,152 @@ fn log_decision(webhook_name: Option<&str>, decision: &Decision, sequence: pg_sy
         decision.rule_id.into(),
         decision.message_id.as_deref().into(),
         id.into(),
+        sender_key.into(),
+        conversation_id.into(),
     ];
     let sql = |schema: &str| {
         format!(
             "INSERT INTO {schema}.webhook_routing_logs (id, webhook_name, domain, routed_to, status, \
-                 reason, bucket, percentage, config_id, rule_id, message_id) \
-             VALUES ($10, $1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9)"
+                 reason, bucket, percentage, config_id, rule_id, message_id, sender_key, \
+                 conversation_id) \
+             VALUES ($10, $1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $11, $12)"
         )
     };
-    if let Err(e) = run_kept("log_decision", sql, &args) {
+    // As the owner: a caller may log a request by a plain INSERT, but never write a sender's
+    // key or conversation, which session health is read from (sql/security.sql).
+    if let Err(e) = as_owner(|| run_kept("log_decision", sql, &args)) {
         spi_failed("log the decision", e);
     }
     id
+}
+
+/// Count a re-delivery on its first decision's row (as the owner: callers may only report
+/// outcomes), so that an outcome reported for the retry is known to be one (src/outcome.rs).
+fn count_retry(prior: &Prior) {
+    relax_for_log_write();
+    let args: [DatumWithOid; 2] = [prior.id.into(), prior.created_at.into()];
+    let sql = |schema: &str| {
+        format!(
+            "UPDATE {schema}.webhook_routing_logs SET retries = retries OPERATOR(pg_catalog.+) 1 \
+             WHERE id OPERATOR(pg_catalog.=) $1 AND created_at OPERATOR(pg_catalog.=) $2"
+        )
+    };
+    if let Err(e) = as_owner(|| run_kept("count_retry", sql, &args)) {
+        spi_failed("count the re-delivery", e);
+    }
+}
+
+/// One message, decided: the decision and its log row's id, or the first decision of a retry.
+pub struct Routed {
+    pub decision: Decision,
+    pub decision_id: Option<i64>,
+    pub conversation_id: Option<i64>,
+}
+
+/// Decide `payload` for its sender (with the conversation given, or read from the log), log it
+/// when `log` is true, or answer a re-delivery with its first decision.
+pub fn route_one(
+    payload: &Payload,
+    webhook_name: Option<&str>,
+    routing_key: Option<&str>,
+    log: bool,
+    snapshot: &Snapshot,
+    known: Option<&mut Known>,
+) -> Routed {
+    let message = match payload {
+        Payload::Message(m) => Some(m),
+        _ => None,
+    };
+    let key = message.and_then(|m| routing_key.filter(|k| !k.is_empty()).or(m.sender));
+    let sender_key = key
+        .zip(snapshot.secret.as_ref())
+        .map(|(k, secret)| sender_key(secret, webhook_name, k));
+    let message_id = message.and_then(|m| m.message_id);
+    let mut history = History::default();
+    if let Some(sk) = sender_key {
+        history = conversation::history(sk, message_id, CONVERSATION_TIMEOUT.get());
+        if let Some(k) = known.as_deref() {
+            k.overlay(sk, message_id, &mut history);
+        }
+    }
+    // A re-delivery gets its first decision back, unless the settings in force would move it
+    // (a decrease, a rollback, the kill switch: a unified handler may be why WhatsApp retries);
+    // then it is decided again, in the first one's conversation, and logged as a new decision.
+    let mut decided_again = None;
+    if let Some(first) = history.retry_of {
+        let again = decide(
+            payload,
+            first.conversation().as_ref(),
+            routing_key,
+            snapshot.config.as_ref(),
+            &snapshot.rules,
+        );
+        if again.unified == first.unified {
+            // A retry seen within this call (a body carrying the same message twice) is
+            // counted once its row exists: a first decision of this call has no created_at.
+            if log && first.id > 0 && first.created_at.is_some() && !crate::latest::in_recovery() {
+                count_retry(&first);
+            }
+            return Routed {
+                decision: Decision {
+                    domain: first.domain.clone(),
+                    unified: first.unified,
+                    reason: Reason::Retry,
+                    bucket: first.bucket,
+                    percentage: first.percentage,
+                    config_id: first.config_id,
+                    rule_id: None,
+                    message_id: message_id.map(str::to_owned),
+                    follows: first.conversation_id,
+                },
+                decision_id: Some(first.id).filter(|&i| i > 0),
+                conversation_id: first.conversation_id.filter(|&c| c > 0),
+            };
+        }
+        decided_again = Some(again);
+    }
+    let decision = decided_again.unwrap_or_else(|| {
+        let conversation = history.latest.as_ref().and_then(Prior::conversation);
+        decide(
+            payload,
+            conversation.as_ref(),
+            routing_key,
+            snapshot.config.as_ref(),
+            &snapshot.rules,
+        )
+    });
+    let decision_id = log.then(|| {
+        refuse_during_recovery(
+            "route_decision cannot log a decision on a hot standby",
+            "On a read replica call route_decision(..., log => false); decisions are logged on the primary.",
+        );
+        log_decision(webhook_name, &decision, sender_key, snapshot.location.decision_ids)
+    });
+    let conversation_id = decision
+        .follows
+        .filter(|&c| c > 0)
+        .or(decision.domain.as_ref().and(decision_id));
+    if let (Some(known), Some(sk)) = (known, sender_key) {
+        let prior = Prior {
+            id: decision_id.unwrap_or(0),
+            created_at: None,
+            domain: decision.domain.clone(),
+            unified: decision.unified,
+            reason: Some(decision.reason.as_str().to_owned()),
+            bucket: decision.bucket,
+            percentage: decision.percentage,
+            config_id: decision.config_id,
+            conversation_id: decision
+                .follows
+                .or(decision.domain.as_ref().map(|_| decision_id.unwrap_or(0))),
+        };
+        known.record(sk, prior, message_id);
+    }
+    Routed {
+        decision,
+        decision_id,
+        conversation_id,
+    }
 }
 
 /// The column types of `routing_decision`, checked before a row is formed: a type altered by
@@ -311,20 +509,19 @@ fn route_decision(
     accept_invalidations();
     let payload = parse(message.as_ref());
     let snapshot = snapshot();
-    let decision = decide(
-        &payload,
-        routing_key,
-        snapshot.config.as_ref(),
-        &snapshot.rules,
-    );
     // NULL means "not said": log, so that nothing is lost.
-    let decision_id = log.unwrap_or(true).then(|| {
-        refuse_during_recovery(
-            "route_decision cannot log a decision on a hot standby",
-            "On a read replica call route_decision(..., log => false); decisions are logged on the primary.",
-        );
-        log_decision(webhook_name, &decision, snapshot.location.decision_ids)
-    });
+    let Routed {
+        decision,
+        decision_id,
+        ..
+    } = route_one(
+        &payload,
+        webhook_name,
+        routing_key,
+        log.unwrap_or(true),
+        &snapshot,
+        None,
+    );
     // The three texts are laid out in a Rust buffer and the percentage comes from a per-backend
     // cache: heap_form_tuple copies them, so no call into Postgres is needed to build them.
     let texts = TextDatums::new([
@@ -635,9 +832,99 @@ mod tests {
             ),
         ];
         for (name, payload, config, unified, reason) in cases {
-            let d = decide(&payload, None, config, &rules);
+            let d = decide(&payload, None, None, config, &rules);
             assert_eq!((d.unified, d.reason), (unified, reason), "case {name}");
             assert_eq!(d.routed_to(), if unified { "unified" } else { "legacy" });
+        }
+    }
+
+    fn ids_msg<'a>(id: &'a str, title: &'a str) -> Payload<'a> {
+        Payload::Message(Inbound {
+            sender: Some("250788000001"),
+            message_id: Some("wamid.Y"),
+            kind: Some("interactive"),
+            ids: vec![id],
+            texts: vec![(Field::Title, title)],
+        })
+    }
+
+    /// Table-driven: every rule of src/conversation.rs, a message at a time, against a
+    /// conversation in progress (its opening decision 41, its domain, its handler).
+    #[pg_test]
+    fn conversations_keep_their_handler() {
+        use crate::detect::Effect;
+        let rules = Rules::new(vec![
+            Rule::new(1, "jobs", MatchKind::Keyword, "job*", 90).unwrap(),
+            Rule::new(2, "mobility", MatchKind::MessageType, "location", 20)
+                .unwrap()
+                .with(Effect::Weak, None, None),
+            Rule::new(3, "marketplace", MatchKind::Keyword, "phone", 90).unwrap(),
+            Rule::new(4, "marketplace", MatchKind::IdPrefix, "market_", 90).unwrap(),
+            Rule::new(5, "mobility", MatchKind::Keyword, "ride", 90).unwrap(),
+            Rule::new(6, "marketplace", MatchKind::Keyword, "sell", 90).unwrap(),
+            Rule::new(7, "marketplace", MatchKind::Keyword, "buy", 90).unwrap(),
+        ]);
+        let conv = |domain: &str, unified: bool| Conversation {
+            id: 41,
+            domain: domain.into(),
+            unified,
+        };
+        let jobs_on = conv("jobs", true);
+        let jobs_off = conv("jobs", false);
+        let mobility = conv("mobility", false);
+        let mut routable = config(10_000, true);
+        routable.domains = vec!["jobs".into(), "marketplace".into()];
+        let at_0 = Config {
+            percentage: 0,
+            ..routable.clone()
+        };
+        let killed = Config {
+            enabled: false,
+            ..routable.clone()
+        };
+        let mut jobs_switched_off = routable.clone();
+        jobs_switched_off
+            .domain_enabled
+            .insert("jobs".into(), false);
+        let mut jobs_protected = routable.clone();
+        jobs_protected.domains = vec!["marketplace".into()];
+        jobs_protected.protected.push("jobs".into());
+        let location = Payload::Message(Inbound {
+            sender: Some("250788000001"),
+            kind: Some("location"),
+            ..Default::default()
+        });
+        let s = Some("250788000001");
+        #[rustfmt::skip]
+        let cases: Vec<(&str, Payload, Option<&Conversation>, &Config, Option<&str>, bool, Reason, Option<i64>)> = vec![
+            ("no conversation: its own cues", msg("a job", s), None, &routable, Some("jobs"), true, Reason::InRollout, None),
+            ("no conversation, no cue", msg("2", s), None, &routable, None, false, Reason::UnknownDomain, None),
+            ("a bare reply follows", msg("2", s), Some(&jobs_on), &routable, Some("jobs"), true, Reason::Conversation, Some(41)),
+            ("a weak cue follows", location, Some(&jobs_on), &routable, Some("jobs"), true, Reason::Conversation, Some(41)),
+            ("its own domain's cue follows", msg("another job", s), Some(&jobs_on), &routable, Some("jobs"), true, Reason::Conversation, Some(41)),
+            ("another domain's word follows", msg("phone", s), Some(&jobs_on), &routable, Some("jobs"), true, Reason::Conversation, Some(41)),
+            ("two other words, no request, follow", msg("phone sell", s), Some(&jobs_on), &routable, Some("jobs"), true, Reason::Conversation, Some(41)),
+            ("three other words switch", msg("buy phone sell", s), Some(&jobs_on), &routable, Some("marketplace"), true, Reason::InRollout, None),
+            ("a request for another domain switches", msg("I want a phone", s), Some(&jobs_on), &routable, Some("marketplace"), true, Reason::InRollout, None),
+            ("another domain's id switches", ids_msg("market_sell", "Sell"), Some(&jobs_on), &routable, Some("marketplace"), true, Reason::InRollout, None),
+            ("a raise never moves it", msg("2", s), Some(&jobs_off), &routable, Some("jobs"), false, Reason::Conversation, Some(41)),
+            ("a decrease moves it", msg("2", s), Some(&jobs_on), &at_0, Some("jobs"), false, Reason::NotInRollout, Some(41)),
+            ("the kill switch moves it", msg("2", s), Some(&jobs_on), &killed, Some("jobs"), false, Reason::RoutingDisabled, Some(41)),
+            ("the kill switch says so on legacy too", msg("2", s), Some(&jobs_off), &killed, Some("jobs"), false, Reason::RoutingDisabled, Some(41)),
+            ("a domain switched off moves it", msg("2", s), Some(&jobs_on), &jobs_switched_off, Some("jobs"), false, Reason::DomainDisabled, Some(41)),
+            ("a domain made protected moves it", msg("2", s), Some(&jobs_on), &jobs_protected, Some("jobs"), false, Reason::ProtectedDomain, Some(41)),
+            ("a protected conversation's replies", msg("a job", s), Some(&mobility), &routable, Some("mobility"), false, Reason::ProtectedDomain, Some(41)),
+            ("leaving a protected one keeps legacy", msg("I need a job", s), Some(&mobility), &routable, Some("jobs"), false, Reason::ProtectedConversation, None),
+            ("a request for a protected domain", msg("I need a ride", s), Some(&jobs_on), &routable, Some("mobility"), false, Reason::ProtectedDomain, None),
+            ("statuses are no message", Payload::NoUserMessage, Some(&jobs_on), &routable, None, false, Reason::NoUserMessage, None),
+        ];
+        for (name, payload, conversation, config, domain, unified, reason, follows) in cases {
+            let d = decide(&payload, conversation, None, Some(config), &rules);
+            assert_eq!(
+                (d.domain.as_deref(), d.unified, d.reason, d.follows),
+                (domain, unified, reason, follows),
+                "case {name}"
+            );
         }
     }
 
@@ -648,12 +935,14 @@ mod tests {
         let by_sender = decide(
             &msg("a job", Some("250788123456")),
             None,
+            None,
             Some(&cfg),
             &rules,
         );
         assert_eq!(by_sender.bucket, Some(bucket("jobs", "250788123456")));
         let by_key = decide(
             &msg("a job", Some("250788123456")),
+            None,
             Some("tenant-42"),
             Some(&cfg),
             &rules,
@@ -662,6 +951,7 @@ mod tests {
         // An empty key is no key.
         let empty = decide(
             &msg("a job", Some("250788123456")),
+            None,
             Some(""),
             Some(&cfg),
             &rules,
@@ -775,6 +1065,11 @@ mod tests {
         }
         Spi::run("SELECT set_routing_enabled(true, 'test')").unwrap();
         Spi::run("SELECT update_routing_percentage(100, 'test')").unwrap();
+        // The same bodies again, as new messages of senders without a conversation: otherwise
+        // they would be re-deliveries, or follow-ups kept on the handler of their first round
+        // (tests/pg_regress/sql/16_conversations.sql covers both).
+        Spi::run("UPDATE webhook_routing_logs SET sender_key = NULL, message_id = message_id || '.before'")
+            .unwrap();
         for (json, domain, _, at_100) in &cases {
             let (d, target, reason) = route(&fixture(json));
             assert_eq!(d.as_deref(), *domain);
@@ -799,7 +1094,7 @@ mod tests {
         assert_eq!(explained, Some(16));
         let (bucket, message_id) = Spi::get_two::<i32, String>(
             "SELECT bucket, message_id FROM webhook_routing_logs \
-             WHERE message_id = 'wamid.A1' AND routed_to = 'unified'",
+             WHERE message_id = 'wamid.A1' AND routed_to = 'unified' AND sender_key IS NOT NULL",
         )
         .unwrap();
         assert_eq!(bucket, Some(super::bucket("jobs", "250788123456")));

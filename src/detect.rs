@@ -360,6 +360,10 @@ pub struct Detection<'r> {
     /// Only weak rules matched.
     pub weak: bool,
     pub score: f32,
+    /// A match of the domain came after a word of intent ("I want", "nshaka", "je cherche"),
+    /// or from an id or the message type: a request, not a bare answer that happens to hold
+    /// the domain's word (src/conversation.rs).
+    pub decisive: bool,
 }
 
 /// A match, while a message is scored.
@@ -927,6 +931,10 @@ impl Rules {
                 rule_id: self.rules[r].id,
                 weak: !strong_any,
                 score: score(d),
+                decisive: counted.iter().any(|&(c, _)| {
+                    let h = &hits[c];
+                    self.rules[h.rule].domain_ix == d && (h.intent || h.field.is_none())
+                }),
             })
         });
         if let Some(explanation) = explain.as_deref_mut() {

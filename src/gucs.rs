@@ -9,7 +9,37 @@ pub static PENDING_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(300);
 /// Whether log writes wait for the WAL flush (see commit.rs). Off by default.
 pub static LOG_SYNCHRONOUS_COMMIT: GucSetting<bool> = GucSetting::<bool>::new(false);
 
+/// Seconds of silence after which a sender's conversation is over (src/conversation.rs).
+pub static CONVERSATION_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(1800);
+
+/// Seconds within which a message id seen again is a re-delivery of the first.
+pub static RETRY_WINDOW: GucSetting<i32> = GucSetting::<i32>::new(86_400);
+
 pub fn init() {
+    GucRegistry::define_int_guc(
+        c"webhook_routing.conversation_timeout",
+        c"Time without a message after which a sender's conversation is over.",
+        c"A message with no cue of its own (a reply to a menu, a location, a photo) continues \
+          the sender's conversation, on its domain and handler, if the sender's previous \
+          decision is younger than this. Set it for the database (ALTER DATABASE ... SET), so \
+          that the callers and routing_sessions read the same value.",
+        &CONVERSATION_TIMEOUT,
+        1,
+        86_400,
+        GucContext::Userset,
+        GucFlags::UNIT_S,
+    );
+    GucRegistry::define_int_guc(
+        c"webhook_routing.retry_window",
+        c"Time within which a message id seen again is WhatsApp re-delivering it.",
+        c"route_decision and route_messages answer a re-delivered message with its first \
+          decision (reason retry) and log nothing new. WhatsApp retries for up to 7 days.",
+        &RETRY_WINDOW,
+        1,
+        604_800,
+        GucContext::Userset,
+        GucFlags::UNIT_S,
+    );
     GucRegistry::define_bool_guc(
         c"webhook_routing.log_synchronous_commit",
         c"Whether the transactions that write decision log rows wait for the WAL flush.",
@@ -40,4 +70,10 @@ pub fn init() {
 #[pg_extern(stable, parallel_safe)]
 fn routing_pending_timeout_seconds() -> i32 {
     PENDING_TIMEOUT.get()
+}
+
+/// The conversation timeout in seconds, for routing_sessions.
+#[pg_extern(stable, parallel_safe)]
+fn routing_conversation_timeout_seconds() -> i32 {
+    CONVERSATION_TIMEOUT.get()
 }

@@ -10,6 +10,7 @@ mod bucket;
 mod cache;
 mod commit;
 mod config;
+mod conversation;
 mod decision;
 mod detect;
 mod error;
@@ -19,6 +20,7 @@ mod health;
 mod jsonb;
 mod latest;
 mod log_policy;
+mod messages;
 mod outcome;
 #[cfg(any(test, feature = "pg_test"))]
 mod proptests;
@@ -49,6 +51,7 @@ extension_sql_file!(
     name = "stats_health",
     requires = [
         gucs::routing_pending_timeout_seconds,
+        gucs::routing_conversation_timeout_seconds,
         sketch::webhook_routing_sketch_summary,
         sketch::webhook_routing_bits_count
     ]

@@ -59,7 +59,9 @@ fn transaction_utc_day() -> i64 {
 }
 
 /// Record the outcome of a decision: `status` is 'success' or 'error', `response_time_ms` the
-/// handler's time (NULL when unknown). Each decision takes one outcome.
+/// handler's time (NULL when unknown). Each decision takes one outcome: the first reported. A
+/// re-delivered message gets its first decision back from route_decision; an outcome for it
+/// completes that decision if it is still pending, and is ignored if it has one.
 #[pg_extern(volatile, parallel_unsafe)]
 fn record_routing_outcome(
     decision_id: Option<i64>,
@@ -125,20 +127,24 @@ fn record_routing_outcome(
         let logs = qualified("webhook_routing_logs");
         // Nothing updated: say whether the decision is unknown or already has its outcome.
         let existing = with_pinned_search_path(|| {
-            Spi::get_one_with_args::<String>(
-                &format!("SELECT status FROM {logs} WHERE id = $1"),
+            Spi::get_two_with_args::<String, i32>(
+                &format!("SELECT status, retries FROM {logs} WHERE id = $1"),
                 &[id.into()],
             )
         });
         match existing {
-            Ok(Some(previous)) => Refusal::new(
+            // WhatsApp re-delivered the message and got its first decision back: the outcome
+            // of a re-delivery leaves the first one's as it was (the failure that made WhatsApp
+            // retry stays counted), and is no error.
+            Ok((Some(_), Some(retries))) if retries > 0 => {}
+            Ok((Some(previous), _)) => Refusal::new(
                 PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                 format!("decision {id} already has an outcome"),
             )
             .detail(format!("Its recorded status is \"{previous}\"."))
             .hint("Report each decision's outcome once.")
             .raise(),
-            Ok(None) | Err(pgrx::spi::SpiError::InvalidPosition) => Refusal::new(
+            Ok((None, _)) | Err(pgrx::spi::SpiError::InvalidPosition) => Refusal::new(
                 PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
                 format!("decision {id} not found"),
             )

@@ -163,6 +163,106 @@ fn field<'a>(value: Option<JValue<'a>>, key: &str) -> Option<JValue<'a>> {
     }
 }
 
+/// A message's routing view; its sender from the change's contacts when it has no `from`.
+fn inbound<'a>(message: &Message<'a>, value: Option<JValue<'a>>) -> Inbound<'a> {
+    let sender = message.from.get().or_else(|| {
+        elements(field(value, "contacts"))
+            .find_map(|c| Contact::deserialize(c).ok().and_then(|c| c.wa_id.get()))
+    });
+    Inbound {
+        sender,
+        message_id: message.id.get(),
+        kind: message.kind.get(),
+        ids: [
+            message.interactive.button_reply.id,
+            message.interactive.list_reply.id,
+            message.button.payload,
+        ]
+        .iter()
+        .filter_map(Text::get)
+        .collect(),
+        texts: [
+            (Field::Body, message.text.body),
+            (Field::Caption, message.image.caption),
+            (Field::Caption, message.video.caption),
+            (Field::Caption, message.document.caption),
+            (Field::Filename, message.document.filename),
+            (Field::Title, message.interactive.button_reply.title),
+            (Field::Title, message.interactive.list_reply.title),
+            (
+                Field::Description,
+                message.interactive.list_reply.description,
+            ),
+            (
+                Field::FlowReply,
+                message.interactive.nfm_reply.response_json,
+            ),
+            (Field::ButtonText, message.button.text),
+            (Field::AdHeadline, message.referral.headline),
+            (Field::AdBody, message.referral.body),
+            (Field::OrderText, message.order.text),
+        ]
+        .iter()
+        .filter_map(|(field, text)| text.get().map(|t| (*field, t)))
+        .collect(),
+    }
+}
+
+/// A delivery status of one of the business's own messages: `sent`, `delivered`, `read` or
+/// `failed`, with the user in `recipient_id`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StatusObject<'a> {
+    #[serde(borrow)]
+    id: Text<'a>,
+    #[serde(borrow)]
+    recipient_id: Text<'a>,
+    #[serde(borrow)]
+    status: Text<'a>,
+}
+
+/// One element of a body, in body order: a user message or a status.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Item<'a> {
+    Message(Inbound<'a>),
+    Status {
+        id: Option<&'a str>,
+        recipient: Option<&'a str>,
+        status: Option<&'a str>,
+    },
+}
+
+/// Every user message and status of a body, in order (None: not a webhook body). Junk elements
+/// (not objects, or without what makes them a message or a status) are left out.
+pub fn parse_all<'a>(payload: Option<&JsonbArg<'a>>) -> Option<Vec<Item<'a>>> {
+    let root = payload.map(JsonbArg::value);
+    let entries = match field(root, "entry") {
+        None | Some(JValue::Null) => return None,
+        entries => entries,
+    };
+    let mut items = Vec::new();
+    for change in elements(entries).flat_map(|e| elements(field(Some(e), "changes"))) {
+        let value = field(Some(change), "value");
+        for m in elements(field(value, "messages")) {
+            let message = Message::deserialize(m).unwrap_or_default();
+            if message.from.get().is_some() || message.kind.get().is_some() {
+                items.push(Item::Message(inbound(&message, value)));
+            }
+        }
+        for st in elements(field(value, "statuses")) {
+            let status = StatusObject::deserialize(st).unwrap_or_default();
+            if status.id.get().is_some() || status.recipient_id.get().is_some() {
+                items.push(Item::Status {
+                    id: status.id.get(),
+                    recipient: status.recipient_id.get(),
+                    status: status.status.get(),
+                });
+            }
+        }
+    }
+    Some(items)
+}
+
 /// Read a webhook payload. Never fails: anything that does not fit is answered by the variant.
 ///
 /// The envelope (`entry[].changes[].value`) is walked in place, stopping at the first user
@@ -183,47 +283,7 @@ pub fn parse<'a>(payload: Option<&JsonbArg<'a>>) -> Payload<'a> {
         else {
             continue;
         };
-        let sender = message.from.get().or_else(|| {
-            elements(field(value, "contacts"))
-                .find_map(|c| Contact::deserialize(c).ok().and_then(|c| c.wa_id.get()))
-        });
-        return Payload::Message(Inbound {
-            sender,
-            message_id: message.id.get(),
-            kind: message.kind.get(),
-            ids: [
-                message.interactive.button_reply.id,
-                message.interactive.list_reply.id,
-                message.button.payload,
-            ]
-            .iter()
-            .filter_map(Text::get)
-            .collect(),
-            texts: [
-                (Field::Body, message.text.body),
-                (Field::Caption, message.image.caption),
-                (Field::Caption, message.video.caption),
-                (Field::Caption, message.document.caption),
-                (Field::Filename, message.document.filename),
-                (Field::Title, message.interactive.button_reply.title),
-                (Field::Title, message.interactive.list_reply.title),
-                (
-                    Field::Description,
-                    message.interactive.list_reply.description,
-                ),
-                (
-                    Field::FlowReply,
-                    message.interactive.nfm_reply.response_json,
-                ),
-                (Field::ButtonText, message.button.text),
-                (Field::AdHeadline, message.referral.headline),
-                (Field::AdBody, message.referral.body),
-                (Field::OrderText, message.order.text),
-            ]
-            .iter()
-            .filter_map(|(field, text)| text.get().map(|t| (*field, t)))
-            .collect(),
-        });
+        return Payload::Message(inbound(&message, value));
     }
     Payload::NoUserMessage
 }

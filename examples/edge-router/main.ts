@@ -19,4 +19,6 @@ Deno.serve(createRouter({
   unifiedUrl: env("UNIFIED_WEBHOOK_URL"),
   legacyUrls: JSON.parse(env("LEGACY_WEBHOOK_URLS")), // {"jobs": "https://...", ...}
   defaultLegacyUrl: env("DEFAULT_LEGACY_WEBHOOK_URL"),
+  // Optional: verify Meta's X-Hub-Signature-256 here (split parts are forwarded unsigned).
+  appSecret: Deno.env.get("WHATSAPP_APP_SECRET") || undefined,
 }));

@@ -2,9 +2,11 @@
 // front of two small HTTP handlers on 127.0.0.1 (legacy, unified), with the postgres driver
 // against the throwaway cluster. WhatsApp bodies from tests/fixtures, each sender several
 // times. Checks the split, that each sender stays with one handler, that the stats count what
-// the handlers saw, the health verdicts with a healthy and then a failing unified handler, the
-// subscription check, and a body that is not JSON.
+// the handlers saw, the health verdicts with a healthy and then a failing unified handler, a
+// batched body of two senders on two handlers (split, with their statuses) and its
+// re-delivery, the signature check, the subscription check, and a body that is not JSON.
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -82,6 +84,7 @@ const withSender = (body, sender, n) => {
   const copy = structuredClone(body);
   const value = copy.entry?.[0]?.changes?.[0]?.value;
   for (const m of value?.messages ?? []) { m.from = sender; m.id = `wamid.${sender}.${n}`; }
+  for (const st of value?.statuses ?? []) st.recipient_id = sender;
   for (const c of value?.contacts ?? []) c.wa_id = sender;
   return copy;
 };
@@ -91,12 +94,14 @@ async function post(body) {
   return { status: res.status, text: await res.text() };
 }
 const sent = [];
-async function load(round, senders) {
+// Round `round`'s senders, each sending MESSAGES_PER_SENDER messages (new ones for each `batch`:
+// the same ids again would be re-deliveries).
+async function load(round, senders, batch = 0) {
   const jobs = [];
   for (let s = 0; s < senders; s++) {
     const fixture = fixtures[s % fixtures.length];
     const sender = `2507${String(10_000_000 + round * 100_000 + s).slice(-8)}`;
-    for (let n = 0; n < MESSAGES_PER_SENDER; n++) jobs.push({ fixture, sender, n });
+    for (let n = 0; n < MESSAGES_PER_SENDER; n++) jobs.push({ fixture, sender, n: batch * 100 + n });
   }
   const results = [];
   for (let i = 0; i < jobs.length; i += 8) {
@@ -155,8 +160,10 @@ summary.push(`round 1: ${sent.length} webhooks from ${bySender.size} senders; un
 const stats = await sql`SELECT routed_to, sum(requests)::int AS requests, sum(pending)::int AS pending, sum(errors)::int AS errors
                         FROM webhook_routing_stats GROUP BY 1 ORDER BY 1`;
 const count = (t) => stats.find((s) => s.routed_to === t) ?? { requests: 0, pending: 0, errors: 0 };
-checks.expect(count('unified').requests === unified.received.length && count('legacy').requests === legacy.received.length,
-  `stats ${JSON.stringify(stats)} against handlers unified ${unified.received.length}, legacy ${legacy.received.length}`);
+// Statuses are forwarded, not decided: the stats count the bodies with messages.
+const decided = (h) => h.received.filter((r) => (JSON.parse(r.body).entry?.[0]?.changes?.[0]?.value?.messages ?? []).length > 0).length;
+checks.expect(count('unified').requests === decided(unified) && count('legacy').requests === decided(legacy),
+  `stats ${JSON.stringify(stats)} against handlers unified ${decided(unified)}, legacy ${decided(legacy)} bodies with messages`);
 checks.expect(stats.every((s) => s.pending === 0 && s.errors === 0), `pending or errors after a healthy round: ${JSON.stringify(stats)}`);
 const healthy = await sql`SELECT domain, check_name, status FROM check_routing_health()
                           WHERE routed_to = 'unified' AND status IN ('warning', 'critical')`;
@@ -166,7 +173,7 @@ checks.expect(healthy.length === 0, `unified not healthy after round 1: ${JSON.s
 // outcomes are errors, and health says roll back.
 unified.mode = 'fail';
 const before = unified.received.length;
-const r2 = await load(1, SENDERS); // the same senders: the same handlers
+const r2 = await load(1, SENDERS, 1); // the same senders, new messages: the same handlers
 const failed = r2.filter((r) => r.status === 500).length;
 checks.expect(failed === unified.received.length - before, `round 2: ${failed} answered 500, unified received ${unified.received.length - before}`);
 const verdict = await sql`SELECT domain, value::float8 AS error_pct, status, recommendation, samples::int
@@ -181,8 +188,70 @@ checks.expect(errors[0].n === failed, `${errors[0].n} logged errors for ${failed
 summary.push(`round 2 (unified failing): ${failed} webhooks answered 500 and logged as errors; unified error_rate `
   + verdict.map((v) => `${v.domain} ${v.error_pct}% of ${v.samples} ${v.status} (${v.recommendation})`).join(', '));
 
-// Not JSON: answered, by the default legacy handler, logged as not_a_webhook.
 unified.mode = 'ok';
+
+// A batched body: a follow-up from a sender on unified and one from a sender on legacy, with a
+// status of the bot's last message to each. Split: each handler gets its sender's message, its
+// status and its contact, and nothing else; each decision gets its handler's outcome.
+const onUnified = routableSenders.find((x) => bySender.get(x).has('unified'));
+const onLegacy = routableSenders.find((x) => !bySender.get(x).has('unified'));
+const legacyPath = `/${['jobs', 'property', 'marketplace'].find((d) => senderFixture.get(onLegacy).endsWith(d))}`;
+const batched = {
+  object: 'whatsapp_business_account',
+  entry: [{ id: '1', changes: [{ field: 'messages', value: {
+    messaging_product: 'whatsapp',
+    contacts: [{ wa_id: onUnified, profile: { name: 'U' } }, { wa_id: onLegacy, profile: { name: 'L' } }],
+    messages: [
+      { from: onUnified, id: `wamid.batch.${onUnified}`, type: 'text', text: { body: 'yes, tomorrow' } },
+      { from: onLegacy, id: `wamid.batch.${onLegacy}`, type: 'interactive',
+        interactive: { type: 'list_reply', list_reply: { id: 'opt_2', title: 'Kicukiro' } } },
+    ],
+    statuses: [
+      { id: 'wamid.bot.u', status: 'read', recipient_id: onUnified },
+      { id: 'wamid.bot.l', status: 'delivered', recipient_id: onLegacy },
+    ],
+  } }] }],
+};
+const [u0, l0] = [unified.received.length, legacy.received.length];
+const rowsBefore = (await sql`SELECT count(*)::int AS n FROM webhook_routing_logs`)[0].n;
+const split1 = await post(batched);
+const toUnified = unified.received.slice(u0).map((r) => ({ ...r, value: JSON.parse(r.body).entry[0].changes[0].value }));
+const toLegacy = legacy.received.slice(l0).map((r) => ({ ...r, value: JSON.parse(r.body).entry[0].changes[0].value }));
+const only = (parts, sender) => parts.length === 1
+  && parts[0].value.messages?.length === 1 && parts[0].value.messages[0].from === sender
+  && parts[0].value.statuses?.length === 1 && parts[0].value.statuses[0].recipient_id === sender
+  && parts[0].value.contacts?.length === 1 && parts[0].value.contacts[0].wa_id === sender;
+checks.expect(split1.status === 200 && only(toUnified, onUnified) && only(toLegacy, onLegacy)
+  && toLegacy[0].path === legacyPath,
+  `a batched body of a unified and a legacy sender: ${split1.status}, unified got ${JSON.stringify(toUnified.map((r) => r.value))}, `
+  + `legacy got ${JSON.stringify(toLegacy.map((r) => [r.path, r.value]))}`);
+const batchRows = await sql`SELECT routed_to, reason, status FROM webhook_routing_logs
+                            WHERE message_id LIKE 'wamid.batch.%' ORDER BY routed_to`;
+checks.expect(batchRows.length === 2 && batchRows.every((r) => r.reason === 'conversation' && r.status === 'success'),
+  `the batched messages' decisions: ${JSON.stringify(batchRows)}`);
+// WhatsApp re-delivers it: the same handlers, reason retry, no new row.
+const [u1, l1] = [unified.received.length, legacy.received.length];
+const split2 = await post(batched);
+const again = [...unified.received.slice(u1), ...legacy.received.slice(l1)];
+const rowsAfter = (await sql`SELECT count(*)::int AS n FROM webhook_routing_logs`)[0].n;
+checks.expect(split2.status === 200 && unified.received.length === u1 + 1 && legacy.received.length === l1 + 1
+  && again.every((r) => /reason=retry/.test(r.decision)) && rowsAfter === rowsBefore + 2,
+  `the batched body re-delivered: ${split2.status}, ${again.map((r) => r.decision).join(' | ')}, rows ${rowsBefore} → ${rowsAfter}`);
+summary.push(`a batched body of two senders on two handlers: split into ${toUnified.length} + ${toLegacy.length} parts, `
+  + `each with its message, status and contact; re-delivered: the same handlers, reason retry, no new row`);
+
+// The signature check, when the router has the app secret.
+const signed = createRouter({ sql, verifyToken: 'v', unifiedUrl: `${unified.url}/unified`, legacyUrls: {},
+                              defaultLegacyUrl: `${legacy.url}/default`, appSecret: 'app-secret' });
+const bodyText = JSON.stringify(withSender(fixtures[0].body, '250700000001', 1));
+const mac = createHmac('sha256', 'app-secret').update(bodyText).digest('hex');
+const request = (signature) => new Request('http://127.0.0.1/whatsapp', { method: 'POST', body: bodyText,
+  headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature } });
+const good = await signed(request(`sha256=${mac}`));
+const bad = await signed(request('sha256=0000'));
+checks.expect(good.status === 200 && bad.status === 401, `signature check: right ${good.status}, wrong ${bad.status}`);
+
+// Not JSON: answered, by the default legacy handler, logged as not_a_webhook.
 const junk = await post('this is not json');
 // (Ids are handed out in blocks per connection: the newest row is the newest by time.)
 const [last] = await sql`SELECT routed_to, reason FROM webhook_routing_logs ORDER BY created_at DESC, id DESC LIMIT 1`;

@@ -7,7 +7,9 @@
 //   replayed: by a session that had cached the config, inside a REPEATABLE READ transaction
 //   whose snapshot predates it, and after that transaction;
 // - log => true, record_routing_outcome and the admin functions fail with 25006 and a hint;
-// - routing_stats, check_routing_health and routing_status read there as on the primary.
+// - routing_stats, check_routing_health and routing_status read there as on the primary;
+// - conversations logged on the primary continue there: a reply without a cue keeps its
+//   conversation's domain and handler.
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Checks, connect, freshDatabase, sleep } from './common.mjs';
@@ -86,8 +88,9 @@ checks.expect(differ === 0, `${differ} of ${bodies.length} decisions differ betw
 checks.expect(unifiedCount > SENDERS / 10, `only ${unifiedCount} decisions went to unified on the standby`);
 summary.push(`${bodies.length} bodies (${fixtures.length} fixtures, ${SENDERS} senders): ${differ} decisions differ between primary and standby (${unifiedCount} unified)`);
 
-// Writes are refused with 25006 and a hint, not XX000.
-const jobs = bodies[fixtures.length];
+// Writes are refused with 25006 and a hint, not XX000. (A message of its own: one of the bodies
+// above, logged below on the primary, would be a re-delivery.)
+const jobs = bodyOf([messageOf({ kind: 'text', text: texts[0] }, '250799999999', 'wamid.standby.jobs')]);
 async function refusal(query) {
   try {
     await query();
@@ -127,6 +130,31 @@ for (const [name, read] of [['routing_stats', stats], ['check_routing_health', h
   summary.push(`${name}: ${b.length} rows on the standby, the same as on the primary`);
 }
 checks.expect(Number(n) === 1500, `${n} outcomes recorded on the primary`);
+
+// Conversations: those 1,500 senders' conversations, logged on the primary, continue on the
+// standby. A reply without a cue, decided there (log => false), takes its conversation's
+// domain and handler.
+const openings = await primary`
+  SELECT l.domain, l.routed_to, m.i::int AS i
+  FROM jsonb_array_elements(${primary.json(bodies.slice(fixtures.length, fixtures.length + 1500))}) WITH ORDINALITY AS m(body, i)
+  JOIN webhook_routing_logs AS l ON l.message_id = m.body #>> '{entry,0,changes,0,value,messages,0,id}'
+  ORDER BY m.i`;
+const replies = openings.map(({ i }) => {
+  const from = bodies[fixtures.length + i - 1].entry[0].changes[0].value.messages[0].from;
+  return bodyOf([messageOf({ kind: 'text', text: '2' }, from, `wamid.reply.${i}`)]);
+});
+const followed = await standby`
+  SELECT d.domain, d.routed_to, d.reason
+  FROM jsonb_array_elements(${standby.json(replies)}) WITH ORDINALITY AS m(body, i),
+       LATERAL route_decision(m.body, log => false) AS d
+  ORDER BY m.i`;
+const kept = followed.filter((d, k) => openings[k].domain !== null
+  && d.domain === openings[k].domain && d.routed_to === openings[k].routed_to
+  && ['conversation', 'protected_domain'].includes(d.reason)).length;
+const withDomain = openings.filter((o) => o.domain !== null).length;
+checks.expect(openings.length === 1500 && withDomain > 1000 && kept === withDomain,
+  `replies on the standby: ${kept} of ${withDomain} conversations continued (of ${openings.length} openings)`);
+summary.push(`conversations logged on the primary, continued on the standby: ${kept} of ${withDomain} replies without a cue kept their conversation's domain and handler`);
 
 // The kill switch, pulled on the primary, obeyed on the standby. Three sessions there: one that
 // cached the config, one inside a REPEATABLE READ transaction that took its snapshot before the

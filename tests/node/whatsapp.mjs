@@ -1,6 +1,6 @@
 // WhatsApp Cloud API webhook bodies made from the fixtures' short form: one message object per
 // kind of message a user sends, and the body that carries them. Shared by the client tests,
-// tests/detection and bench/conversations.mjs.
+// tests/detection and tests/conversations.
 
 // The message object WhatsApp sends for `item` (kind text, image, document, button, list,
 // referral, order, location, audio, sticker, reaction, template_button), from `from`, with id `id`.
@@ -47,15 +47,23 @@ export function messageOf(item, from, id) {
   }
 }
 
-// A webhook body carrying `messages` (all from the same contact).
-export function bodyOf(messages) {
+// A webhook body carrying `messages` (from one contact or several, as WhatsApp batches them),
+// and `statuses` if given.
+export function bodyOf(messages, statuses = []) {
+  const senders = [...new Set(messages.map((m) => m.from))];
   return {
     object: 'whatsapp_business_account',
     entry: [{ id: '1', changes: [{ field: 'messages', value: {
       messaging_product: 'whatsapp',
       metadata: { display_phone_number: '250788000111', phone_number_id: '1' },
-      contacts: [{ profile: { name: 'User' }, wa_id: messages[0].from }],
-      messages,
+      ...(senders.length ? { contacts: senders.map((s) => ({ profile: { name: 'User' }, wa_id: s })) } : {}),
+      ...(messages.length ? { messages } : {}),
+      ...(statuses.length ? { statuses } : {}),
     } }] }],
   };
+}
+
+// The delivery status WhatsApp sends for one of the business's own messages to `recipient`.
+export function statusOf(recipient, id, status = 'delivered') {
+  return { id, status, timestamp: '1764763260', recipient_id: recipient };
 }

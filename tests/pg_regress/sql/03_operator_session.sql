@@ -51,20 +51,31 @@ FROM webhook_routing_logs
 WHERE status = 'error' AND created_at > now() - interval '1 hour'
 GROUP BY 1, 2, 3 ORDER BY count(*) DESC, 1, 2;
 
--- Step up: the senders already on unified stay there.
+-- Step up: the senders already on unified stay there. Their next message, mid-conversation,
+-- stays where the conversation is: a raise moves no conversation in progress.
 SELECT update_routing_percentage(25.00, '25% after a clean hour');
-SELECT count(*) FILTER (WHERE t.routed_to = 'unified') AS unified_at_10,
-       count(*) FILTER (WHERE t.routed_to = 'unified' AND r.routed_to = 'unified') AS still_unified_at_25,
+CREATE TEMP VIEW next_message AS
+SELECT t.g, t.routed_to,
+       jsonb_set(jsonb_set(CASE t.g % 4 WHEN 0 THEN :'text_jobs'::jsonb
+                                        WHEN 1 THEN :'text_property'::jsonb
+                                        WHEN 2 THEN :'button_reply_marketplace'::jsonb
+                                        ELSE :'location_mobility'::jsonb END,
+                           '{entry,0,changes,0,value,messages,0,from}',
+                           to_jsonb('2507' || lpad(t.g::text, 8, '0'))),
+                 '{entry,0,changes,0,value,messages,0,id}', to_jsonb('wamid.next.' || t.g)) AS body
+FROM traffic AS t;
+SELECT count(*) FILTER (WHERE n.routed_to = 'unified') AS unified_at_10,
+       count(*) FILTER (WHERE n.routed_to = 'unified' AND r.routed_to = 'unified') AS still_unified_at_25,
        count(*) FILTER (WHERE r.routed_to = 'unified') AS unified_at_25
-FROM traffic AS t,
-     LATERAL route_decision(
-         jsonb_set(CASE t.g % 4 WHEN 0 THEN :'text_jobs'::jsonb
-                                WHEN 1 THEN :'text_property'::jsonb
-                                WHEN 2 THEN :'button_reply_marketplace'::jsonb
-                                ELSE :'location_mobility'::jsonb END,
-                   '{entry,0,changes,0,value,messages,0,from}',
-                   to_jsonb('2507' || lpad(t.g::text, 8, '0'))),
-         log => false) AS r;
+FROM next_message AS n, LATERAL route_decision(n.body, log => false) AS r;
+-- Conversations over (here after 1 second without a message), new ones take the 25%.
+SET webhook_routing.conversation_timeout = 1;
+SELECT pg_sleep(1.2);
+SELECT count(*) FILTER (WHERE n.routed_to = 'unified') AS unified_at_10,
+       count(*) FILTER (WHERE n.routed_to = 'unified' AND r.routed_to = 'unified') AS still_unified_at_25,
+       count(*) FILTER (WHERE r.routed_to = 'unified') AS unified_at_25
+FROM next_message AS n, LATERAL route_decision(n.body, log => false) AS r;
+RESET webhook_routing.conversation_timeout;
 
 -- Emergency: the kill switch applies to the next call.
 SELECT set_routing_enabled(false, 'Emergency rollback');

@@ -1,0 +1,241 @@
+//! Conversations: what a sender's earlier messages say about where the next one goes.
+//!
+//! A user talks to the bot in conversations: an opening with a cue ("I'm looking for a job"),
+//! then replies to the bot's menus and questions that carry none ("2", "Kicukiro", a location,
+//! a CV, a 👍). The conversation in progress is the sender's newest logged decision with a
+//! domain, if it was made within `webhook_routing.conversation_timeout` (30 minutes by default).
+//! Its state lives in the log itself: every decision row carries the sender's keyed hash
+//! (`sender_key`) and the id of the decision that opened its conversation (`conversation_id`),
+//! and each day partition has an index on (sender_key, created_at, id). No other table is
+//! written per decision.
+//!
+//! The rule (`follow`, driven table by table by the tests below):
+//! - No conversation in progress: the message is routed on its own cues, and opens one if it
+//!   has a domain.
+//! - A message opens a new conversation in another domain when detection finds that domain
+//!   (not by weak rules alone) and either asks for it (a match after a word of intent, or an
+//!   id or message type rule) with a score of `SWITCH_SCORE` (3) or more, or scores
+//!   `CLEAR_SWITCH_SCORE` (6) or more without asking. So "I also need a ride tomorrow"
+//!   (intent 2 × 2 = 4), a list pick whose id has another domain's prefix (8) or a catalog
+//!   order (type, 4) switch; "taxi" or "Hamagara umukozi" (one word, 2) do not. Leaving a
+//!   protected domain's conversation that way keeps legacy (reason `protected_conversation`)
+//!   for the whole new conversation.
+//! - Any other message continues the conversation: no cue, a weak cue only (a bare location),
+//!   a cue for the conversation's own domain, or a weaker cue for another. Same domain, same
+//!   handler, reason `conversation`.
+//! - The handler of a conversation never moves to unified mid-conversation: a percentage raise
+//!   applies to new conversations. It moves to legacy at once when the settings in force would
+//!   not send it to unified (a decrease, a rollback, a domain switched off or made protected, the
+//!   kill switch), with that reason: a deliberate break, which `routing_sessions` counts apart.
+//!
+//! Retries: a message id seen again from the same sender within `webhook_routing.retry_window`
+//! (a day by default) gets its first decision back (reason `retry`), and no second row.
+//!
+//! Where the state is when things go wrong: a crash loses the log's last asynchronous commits
+//! (`webhook_routing.log_synchronous_commit`), and with them the conversations they opened; their
+//! next message opens one again, on the same sticky bucket. A promoted standby has the log as
+//! replicated. A hot standby routes (`log => false`) on the conversations the primary logged,
+//! and its own decisions, not being logged, continue or open none.
+use crate::cache::select_kept;
+use crate::config::{Bp, Config};
+use crate::detect::Detection;
+use crate::gucs::RETRY_WINDOW;
+use pgrx::datum::{DatumWithOid, TimestampWithTimeZone};
+use siphasher::sip::SipHasher24;
+use std::hash::Hasher;
+
+/// The score a request for another domain (a match after a word of intent, an id, a message
+/// type) needs to end the conversation in progress and open one there: more than one plain
+/// word (2).
+pub const SWITCH_SCORE: f32 = 3.0;
+
+/// The score that ends it without a request: three words or two phrases of the other domain.
+/// Below it, an answer to the bot's question that holds other domains' words ("taxi", "inzu",
+/// "kazi ya mhasibu") stays in the conversation.
+pub const CLEAR_SWITCH_SCORE: f32 = 6.0;
+
+/// The sender's key in the log: SipHash-2-4 of the webhook name and the routing key (the phone
+/// number), keyed by the install's secret (`webhook_routing_secret`, readable by its owner
+/// alone), so that the log holds no phone number a reader could recover by hashing them all.
+pub fn sender_key(secret: &[u8; 16], webhook_name: Option<&str>, key: &str) -> i64 {
+    let mut h = SipHasher24::new_with_key(secret);
+    h.write(webhook_name.unwrap_or("").as_bytes());
+    h.write_u8(0);
+    h.write(key.as_bytes());
+    h.finish() as i64
+}
+
+/// A decision already in the log for this sender.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prior {
+    pub id: i64,
+    /// Its created_at: the partition to count a re-delivery in.
+    pub created_at: Option<TimestampWithTimeZone>,
+    pub domain: Option<String>,
+    pub unified: bool,
+    pub reason: Option<String>,
+    pub bucket: Option<i32>,
+    pub percentage: Option<Bp>,
+    pub config_id: Option<i64>,
+    pub conversation_id: Option<i64>,
+}
+
+/// The conversation in progress: its opening decision, its domain and its handler.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conversation {
+    pub id: i64,
+    pub domain: String,
+    pub unified: bool,
+}
+
+impl Prior {
+    /// The conversation this decision belongs to, if it had a domain.
+    pub fn conversation(&self) -> Option<Conversation> {
+        Some(Conversation {
+            id: self.conversation_id?,
+            domain: self.domain.clone()?,
+            unified: self.unified,
+        })
+    }
+}
+
+/// What a sender's log says: the decision of this same message id, if it was seen within the
+/// retry window, and the sender's newest decision within the conversation timeout.
+#[derive(Debug, Default)]
+pub struct History {
+    pub retry_of: Option<Prior>,
+    pub latest: Option<Prior>,
+}
+
+/// How many of a sender's newest decisions a re-delivery is looked for among: a bound on the
+/// probe, whatever a sender sends in a day. WhatsApp re-delivers a message long before its
+/// sender has sent 64 more.
+pub const RETRY_LOOKBACK: u32 = 64;
+
+/// Read the sender's history: two index probes in one kept statement. The newest decision is
+/// looked for within `latest_within` seconds (the conversation timeout for a message).
+pub fn history(sender_key: i64, message_id: Option<&str>, latest_within: i32) -> History {
+    let args: [DatumWithOid; 4] = [
+        sender_key.into(),
+        message_id.into(),
+        f64::from(RETRY_WINDOW.get()).into(),
+        f64::from(latest_within).into(),
+    ];
+    let columns = "l.id, l.created_at, l.domain, l.routed_to OPERATOR(pg_catalog.=) 'unified', \
+                   l.reason, l.bucket, (l.percentage OPERATOR(pg_catalog.*) 100)::integer, \
+                   l.config_id, l.conversation_id";
+    let sql = |schema: &str| {
+        format!(
+            "(SELECT 1, r.* FROM \
+               (SELECT {columns}, l.message_id FROM {schema}.webhook_routing_logs AS l \
+                WHERE l.sender_key OPERATOR(pg_catalog.=) $1 \
+                  AND l.created_at OPERATOR(pg_catalog.>=) \
+                      (pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => $3)) \
+                ORDER BY l.created_at DESC, l.id DESC LIMIT {RETRY_LOOKBACK}) AS r \
+              WHERE r.message_id OPERATOR(pg_catalog.=) $2 \
+              ORDER BY r.created_at, r.id LIMIT 1) \
+             UNION ALL \
+             (SELECT 2, {columns}, l.message_id FROM {schema}.webhook_routing_logs AS l \
+              WHERE l.sender_key OPERATOR(pg_catalog.=) $1 \
+                AND l.routed_to OPERATOR(pg_catalog.<>) 'error' \
+                AND l.created_at OPERATOR(pg_catalog.>=) \
+                    (pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => $4)) \
+              ORDER BY l.created_at DESC, l.id DESC LIMIT 1)"
+        )
+    };
+    let mut found = History::default();
+    select_kept("conversation_history", sql, &args, |row| {
+        let prior = Prior {
+            id: row.get::<i64>(2)?.unwrap_or_default(),
+            created_at: row.get::<TimestampWithTimeZone>(3)?,
+            domain: row.get::<String>(4)?,
+            unified: row.get::<bool>(5)?.unwrap_or(false),
+            reason: row.get::<String>(6)?,
+            bucket: row.get::<i32>(7)?,
+            percentage: row.get::<i32>(8)?,
+            config_id: row.get::<i64>(9)?,
+            conversation_id: row.get::<i64>(10)?,
+        };
+        match row.get::<i32>(1)? {
+            Some(1) => found.retry_of = Some(prior),
+            _ => found.latest = Some(prior),
+        }
+        Ok(())
+    });
+    found
+}
+
+/// Where a message goes within a conversation, before the target's own checks.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Turn<'a> {
+    /// No conversation in progress: the message's own cues decide.
+    Open,
+    /// The conversation continues in its domain.
+    Follow(&'a Conversation),
+    /// A strong cue for another domain: a new conversation there. `pinned` when the one left
+    /// was in a protected domain, which keeps the new one on legacy.
+    Switch { pinned: bool },
+}
+
+/// The turn a message takes, given its detection and the conversation in progress.
+pub fn follow<'a>(
+    detection: Option<&Detection>,
+    conversation: Option<&'a Conversation>,
+    config: Option<&Config>,
+) -> Turn<'a> {
+    let Some(conversation) = conversation else {
+        return Turn::Open;
+    };
+    match detection {
+        Some(d)
+            if !d.weak
+                && d.domain != conversation.domain
+                && (d.score >= CLEAR_SWITCH_SCORE || d.decisive && d.score >= SWITCH_SCORE) =>
+        {
+            Turn::Switch {
+                pinned: config.is_some_and(|c| c.is_protected(&conversation.domain)),
+            }
+        }
+        _ => Turn::Follow(conversation),
+    }
+}
+
+/// What one call of route_messages decided so far, per sender: a body's later messages see its
+/// earlier ones even when nothing is logged (`log => false`), where the log cannot tell.
+#[derive(Default)]
+pub struct Known {
+    senders: std::collections::HashMap<i64, Seen>,
+}
+
+#[derive(Default)]
+struct Seen {
+    latest: Option<Prior>,
+    messages: Vec<(String, Prior)>,
+}
+
+impl Known {
+    /// Put what this call decided over what the log says.
+    pub fn overlay(&self, sender_key: i64, message_id: Option<&str>, history: &mut History) {
+        let Some(seen) = self.senders.get(&sender_key) else {
+            return;
+        };
+        if let Some(id) = message_id {
+            if let Some((_, first)) = seen.messages.iter().find(|(m, _)| m == id) {
+                history.retry_of.get_or_insert_with(|| first.clone());
+            }
+        }
+        if let Some(latest) = &seen.latest {
+            history.latest = Some(latest.clone());
+        }
+    }
+
+    /// Remember a decision of this call. Unlogged decisions have no id: 0 stands for it (ids
+    /// start at 1), and is never returned as a conversation id.
+    pub fn record(&mut self, sender_key: i64, prior: Prior, message_id: Option<&str>) {
+        let seen = self.senders.entry(sender_key).or_default();
+        if let Some(id) = message_id {
+            seen.messages.push((id.to_owned(), prior.clone()));
+        }
+        seen.latest = Some(prior);
+    }
+}
