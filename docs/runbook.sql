@@ -37,11 +37,15 @@ SELECT sim.send('jobs', 3000), sim.send('marketplace', 2000), sim.send('property
 SELECT * FROM webhook_routing_stats ORDER BY domain, routed_to;
 SELECT domain, routed_to, check_name, value, status, recommendation, samples
 FROM check_routing_health() WHERE routed_to = 'unified' ORDER BY domain, check_name;
+--md Session continuity: each sender's messages of the hour, and how many sessions reached more than
+--md one handler (the gate: 0.5%, the `session_breaks` check above).
+SELECT * FROM routing_sessions();
 --md Other windows: `routing_stats('4 hours')`, `check_routing_health('8 hours')`.
 SELECT domain, routed_to, requests, p95_ms, error_pct FROM routing_stats('4 hours') WHERE domain = 'jobs';
 --md
 --md ## 3. 25%
---md Every unified row says `proceed`: step up. Senders already on unified stay there.
+--md Every unified row says `proceed`: step up. Senders already on unified stay there, and a
+--md conversation in progress stays on its handler: the raise applies to new conversations.
 SELECT update_routing_percentage(25.00, '25% after a clean 10% step');
 --hide
 SELECT sim.next_minute();

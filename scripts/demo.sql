@@ -28,33 +28,48 @@ SELECT 8, 'text_ai_agents', jsonb_set(payload, '{entry,0,changes,0,value,message
                                       '"Can your AI assistant answer my customers?"')
 FROM fixtures WHERE name = 'text_jobs';
 
--- Send n webhooks from senders first..first+n-1, then report each outcome the way the edge
--- function does: legacy answers in ~600-1000 ms; unified in ~650-1100 ms and fails 1 in 2000.
-CREATE FUNCTION pg_temp.send(first int, n int, unified_errors float8 DEFAULT 0.0005, fixture int DEFAULT NULL)
-RETURNS TABLE (routed_to text, webhooks bigint)
+-- Send n webhooks as conversations: n/4 senders from `first` on, each an opening (a fixture, or
+-- `fixture`) and three replies with no cue of their own, the way users answer the bot's menus
+-- and questions: a list pick with an id the app chose, "yego" (yes), a shared location. Then
+-- report each outcome the way the edge function does: legacy answers in ~600-1000 ms; unified
+-- in ~650-1100 ms and fails 1 in 2000. `round` keeps message ids apart between calls.
+CREATE FUNCTION pg_temp.send(first int, n int, unified_errors float8 DEFAULT 0.0005, fixture int DEFAULT NULL,
+                             round int DEFAULT 0)
+RETURNS TABLE (routed_to text, reason text, webhooks bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
+    g int;
+    t int;
+    sender text;
+    body jsonb;
     d record;
 BEGIN
-    FOR d IN
-        SELECT r.decision_id, r.routed_to AS target
-        FROM generate_series(first, first + n - 1) AS g
-        JOIN fixtures AS f ON f.k = coalesce(fixture, g % 8),
-        LATERAL route_decision(
-            CASE WHEN f.name = 'status_delivered' THEN f.payload
-                 ELSE jsonb_set(f.payload, '{entry,0,changes,0,value,messages,0,from}',
-                                to_jsonb('2507' || lpad(g::text, 8, '0'))) END) AS r
-    LOOP
-        PERFORM record_routing_outcome(
-            d.decision_id,
-            CASE WHEN d.target = 'unified' AND random() < unified_errors THEN 'error' ELSE 'success' END,
-            round((CASE d.target WHEN 'unified' THEN 650 ELSE 600 END + random() * 400)::numeric, 1),
-            NULL);
+    FOR g IN first .. first + n / 4 - 1 LOOP
+        sender := '2507' || lpad(g::text, 8, '0');
+        FOR t IN 0 .. 3 LOOP
+            IF t = 0 THEN
+                SELECT f.payload INTO body FROM fixtures AS f WHERE f.k = coalesce(fixture, g % 7);
+            ELSE
+                body := jsonb_build_object('entry', jsonb_build_array(jsonb_build_object('changes', jsonb_build_array(
+                    jsonb_build_object('value', jsonb_build_object('messages', jsonb_build_array(
+                        CASE t WHEN 1 THEN '{"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": "opt_2", "title": "Option 2"}}}'::jsonb
+                               WHEN 2 THEN '{"type": "text", "text": {"body": "yego"}}'::jsonb
+                               ELSE '{"type": "location", "location": {"latitude": -1.95, "longitude": 30.06}}'::jsonb END)))))));
+            END IF;
+            body := jsonb_set(jsonb_set(body, '{entry,0,changes,0,value,messages,0,from}', to_jsonb(sender)),
+                              '{entry,0,changes,0,value,messages,0,id}', to_jsonb(format('wamid.%s.%s.%s', g, round, t)));
+            SELECT r.decision_id, r.routed_to AS target INTO d FROM route_decision(body) AS r;
+            PERFORM record_routing_outcome(
+                d.decision_id,
+                CASE WHEN d.target = 'unified' AND random() < unified_errors THEN 'error' ELSE 'success' END,
+                round((CASE d.target WHEN 'unified' THEN 650 ELSE 600 END + random() * 400)::numeric, 1),
+                NULL);
+        END LOOP;
     END LOOP;
     RETURN QUERY
-        SELECT l.routed_to, count(*) FROM webhook_routing_logs AS l
+        SELECT l.routed_to, l.reason, count(*) FROM webhook_routing_logs AS l
         WHERE l.created_at = now()  -- the rows of this call: all logged in its transaction
-        GROUP BY l.routed_to ORDER BY 1;
+        GROUP BY l.routed_to, l.reason ORDER BY 1, 2;
 END $$;
 
 \echo
@@ -64,7 +79,8 @@ SELECT update_routing_percentage(10.00, '10% test rollout');
 SELECT percentage, enabled, domains FROM webhook_routing_config ORDER BY created_at DESC LIMIT 1;
 
 \echo
-\echo '== 8,000 webhooks at 10% (jobs, property, marketplace; protected mobility and insurance; delivery statuses)'
+\echo '== 8,000 webhooks at 10%: 2,000 conversations (jobs, property, marketplace; protected mobility and insurance),'
+\echo '   each an opening and three replies without a cue, which follow their conversation (reason conversation)'
 SELECT * FROM pg_temp.send(1, 8000);
 
 \echo
@@ -83,15 +99,37 @@ FROM explain_route(jsonb_set(:'text_jobs'::jsonb, '{entry,0,changes,0,value,mess
                              '"Ndashaka akazi ko gutwara moto"'));
 
 \echo
-\echo '== Healthy: step up to 25%, then 8,000 more webhooks from new senders and the same ones'
+\echo '== Healthy: step up to 25%, then 8,000 more webhooks from new senders and the same ones. The same'
+\echo '   ones are mid-conversation: a raise moves none of them, their new messages stay where they were'
 SELECT update_routing_percentage(25.00, '25% after a clean 10% step');
-SELECT * FROM pg_temp.send(4001, 8000);
+SELECT * FROM pg_temp.send(1001, 8000, round => 1);
 SELECT * FROM webhook_routing_stats ORDER BY domain, routed_to;
 SELECT domain, routed_to, check_name, value, status, recommendation, samples
 FROM check_routing_health() WHERE routed_to = 'unified';
 
 \echo
-\echo '== Session continuity over 20,000 distinct senders (dry run, log => false): unified share at 10% and 25%,'
+\echo '== Session continuity, from the log: sessions per domain, broken (must be 0), moved deliberately, switched domain'
+SELECT * FROM routing_sessions();
+SELECT domain, value, status, recommendation, samples
+FROM check_routing_health() WHERE check_name = 'session_breaks';
+
+\echo
+\echo '== A batched body: two senders (one mid-conversation on unified, one new) and a delivery status;'
+\echo '   route_messages answers each, and the status by the conversation of its recipient'
+SELECT position, kind, sender, domain, routed_to, reason, conversation_id IS NOT NULL AS in_conversation
+FROM route_messages(jsonb_build_object('entry', jsonb_build_array(jsonb_build_object('changes', jsonb_build_array(
+    jsonb_build_object('value', jsonb_build_object(
+        'messages', jsonb_build_array(
+            jsonb_build_object('from', (SELECT '2507' || lpad(min(g)::text, 8, '0') FROM generate_series(1001, 3000) AS g
+                                        WHERE routing_bucket('jobs', '2507' || lpad(g::text, 8, '0')) < 1000 AND g % 7 = 0),
+                               'id', 'wamid.batch.1', 'type', 'text', 'text', jsonb_build_object('body', 'Kicukiro')),
+            jsonb_build_object('from', '250799000001', 'id', 'wamid.batch.2', 'type', 'text',
+                               'text', jsonb_build_object('body', 'Ndashaka inzu yo gukodesha i Kimihurura'))),
+        'statuses', jsonb_build_array(
+            jsonb_build_object('id', 'wamid.bot.1', 'status', 'delivered', 'recipient_id', '250799000001')))))))));
+
+\echo
+\echo '== Sticky buckets over 20,000 distinct senders (dry run, log => false): unified share at 10% and 25%,'
 \echo '   and senders on unified at 10% that left it at 25% (must be 0)'
 CREATE TEMP TABLE senders AS
 SELECT g, '2508' || lpad(g::text, 8, '0') AS sender FROM generate_series(1, 20000) AS g;
@@ -131,6 +169,11 @@ SELECT * FROM pg_temp.send(40001, 3000, unified_errors => 0.1, fixture => 8);
 SELECT rollout_id, domain, step, percentage, verdict,
        detail -> 'checks' -> 'unified.error_rate' AS unified_error_rate
 FROM advance_rollouts();
+\echo
+\echo '== The rollback moves the conversations in progress at once: their next messages go to legacy, counted'
+\echo '   as deliberate moves, not breaks'
+SELECT * FROM pg_temp.send(40001, 3000, fixture => 8, round => 1);
+SELECT * FROM routing_sessions() WHERE domain = 'ai_agents';
 SELECT domain, kind, routing, percentage, rollout_state, step, steps, last_verdict, health_last_hour
 FROM routing_status ORDER BY domain;
 
