@@ -137,9 +137,15 @@ CREATE TABLE webhook_routing_logs_default PARTITION OF webhook_routing_logs DEFA
 ALTER TABLE webhook_routing_logs_default ADD PRIMARY KEY (id, created_at);
 CREATE INDEX webhook_routing_logs_default_pending_idx ON webhook_routing_logs_default (created_at)
     WHERE status OPERATOR(pg_catalog.=) 'pending';
--- A sender's decisions, newest last: the conversation in progress and re-deliveries.
+-- A sender's decisions, newest last (the conversation in progress), and by message id
+-- (re-deliveries): each an exact probe, whatever a sender sends (src/conversation.rs). Each
+-- predicate holds for one probe only, so that no plan can take the other index and filter
+-- every row of the sender (a generic plan made on an empty log did: 3.5 million instructions
+-- a decision for a sender with 2,000 rows).
 CREATE INDEX webhook_routing_logs_default_sender_idx ON webhook_routing_logs_default (sender_key, created_at, id)
-    WHERE sender_key IS NOT NULL;
+    WHERE sender_key IS NOT NULL AND routed_to OPERATOR(pg_catalog.<>) 'error';
+CREATE INDEX webhook_routing_logs_default_message_idx ON webhook_routing_logs_default (sender_key, message_id, created_at, id)
+    WHERE sender_key IS NOT NULL AND message_id IS NOT NULL;
 
 -- The key of the senders' hashes in the log: made at install, read by the extension as the
 -- owner of its tables, by no other role. Not dumped: a restore makes a new one, and the

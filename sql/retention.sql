@@ -63,8 +63,11 @@ BEGIN
         'CREATE INDEX %I ON @extschema@.%I (created_at) WHERE status OPERATOR(pg_catalog.=) ''pending''',
         name || '_pending_idx', name);
     EXECUTE pg_catalog.format(
-        'CREATE INDEX %I ON @extschema@.%I (sender_key, created_at, id) WHERE sender_key IS NOT NULL',
+        'CREATE INDEX %I ON @extschema@.%I (sender_key, created_at, id) WHERE sender_key IS NOT NULL AND routed_to OPERATOR(pg_catalog.<>) ''error''',
         name || '_sender_idx', name);
+    EXECUTE pg_catalog.format(
+        'CREATE INDEX %I ON @extschema@.%I (sender_key, message_id, created_at, id) WHERE sender_key IS NOT NULL AND message_id IS NOT NULL',
+        name || '_message_idx', name);
     -- No new row of that day may reach the default partition until the day is attached.
     LOCK TABLE @extschema@.webhook_routing_logs_default IN EXCLUSIVE MODE;
     EXECUTE pg_catalog.format(

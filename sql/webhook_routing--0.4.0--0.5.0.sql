@@ -16,10 +16,12 @@ ALTER TABLE @extschema@.webhook_routing_logs
     ADD COLUMN conversation_id bigint,
     ADD COLUMN retries integer NOT NULL DEFAULT 0 CHECK (retries OPERATOR(pg_catalog.>=) 0);
 
--- The sender index, on the default partition and on every day made so far (new days get theirs
+-- The sender indexes, on the default partition and on every day made so far (new days get theirs
 -- from webhook_routing_make_day).
 CREATE INDEX webhook_routing_logs_default_sender_idx ON @extschema@.webhook_routing_logs_default (sender_key, created_at, id)
-    WHERE sender_key IS NOT NULL;
+    WHERE sender_key IS NOT NULL AND routed_to OPERATOR(pg_catalog.<>) 'error';
+CREATE INDEX webhook_routing_logs_default_message_idx ON @extschema@.webhook_routing_logs_default (sender_key, message_id, created_at, id)
+    WHERE sender_key IS NOT NULL AND message_id IS NOT NULL;
 DO $$
 DECLARE
     part record;
@@ -33,8 +35,11 @@ BEGIN
         ORDER BY c.relname
     LOOP
         EXECUTE pg_catalog.format(
-            'CREATE INDEX %I ON @extschema@.%I (sender_key, created_at, id) WHERE sender_key IS NOT NULL',
-            part.relname OPERATOR(pg_catalog.||) '_sender_idx', part.relname);
+            'CREATE INDEX %I ON @extschema@.%I (sender_key, created_at, id) WHERE sender_key IS NOT NULL AND routed_to OPERATOR(pg_catalog.<>) %L',
+            part.relname OPERATOR(pg_catalog.||) '_sender_idx', part.relname, 'error');
+        EXECUTE pg_catalog.format(
+            'CREATE INDEX %I ON @extschema@.%I (sender_key, message_id, created_at, id) WHERE sender_key IS NOT NULL AND message_id IS NOT NULL',
+            part.relname OPERATOR(pg_catalog.||) '_message_idx', part.relname);
     END LOOP;
 END $$;
 
@@ -67,8 +72,11 @@ BEGIN
         'CREATE INDEX %I ON @extschema@.%I (created_at) WHERE status OPERATOR(pg_catalog.=) ''pending''',
         name || '_pending_idx', name);
     EXECUTE pg_catalog.format(
-        'CREATE INDEX %I ON @extschema@.%I (sender_key, created_at, id) WHERE sender_key IS NOT NULL',
+        'CREATE INDEX %I ON @extschema@.%I (sender_key, created_at, id) WHERE sender_key IS NOT NULL AND routed_to OPERATOR(pg_catalog.<>) ''error''',
         name || '_sender_idx', name);
+    EXECUTE pg_catalog.format(
+        'CREATE INDEX %I ON @extschema@.%I (sender_key, message_id, created_at, id) WHERE sender_key IS NOT NULL AND message_id IS NOT NULL',
+        name || '_message_idx', name);
     -- No new row of that day may reach the default partition until the day is attached.
     LOCK TABLE @extschema@.webhook_routing_logs_default IN EXCLUSIVE MODE;
     EXECUTE pg_catalog.format(

@@ -310,11 +310,13 @@ pub fn run_kept_variant(
     })
 }
 
-/// Run the kept SELECT `name` (built by `sql` from the extension's quoted schema) with `args`,
-/// calling `each` on every row it returns. The same rules as `run_kept` apply to its text.
+/// Run the kept SELECT `name` (built by `sql` from the extension's quoted schema and `variant`,
+/// re-planned when the variant changes) with `args`, calling `each` on every row it returns.
+/// The same rules as `run_kept` apply to its text.
 pub fn select_kept(
     name: &'static str,
-    sql: impl FnOnce(&str) -> String,
+    variant: i64,
+    sql: impl FnOnce(&str, i64) -> String,
     args: &[DatumWithOid],
     mut each: impl FnMut(&pgrx::spi::SpiHeapTupleData) -> SpiResult<()>,
 ) {
@@ -327,10 +329,14 @@ pub fn select_kept(
     let result = Spi::connect(|client| {
         let kept = PLANS.with(|p| p.borrow_mut().remove(name));
         let (schema, plan) = match kept {
-            Some((for_schema, _, plan)) if for_schema == schema => (for_schema, plan),
+            Some((for_schema, for_variant, plan))
+                if for_schema == schema && for_variant == variant =>
+            {
+                (for_schema, plan)
+            }
             _ => {
                 let oids: Vec<PgOid> = args.iter().map(|a| PgOid::from(a.oid())).collect();
-                let plan = client.prepare(sql(schema).as_str(), &oids)?.keep();
+                let plan = client.prepare(sql(schema, variant).as_str(), &oids)?.keep();
                 (schema.to_owned(), plan)
             }
         };
@@ -338,7 +344,7 @@ pub fn select_kept(
         for row in table {
             each(&row)?;
         }
-        PLANS.with(|p| p.borrow_mut().insert(name, (schema, 0, plan)));
+        PLANS.with(|p| p.borrow_mut().insert(name, (schema, variant, plan)));
         Ok::<(), pgrx::spi::SpiError>(())
     });
     if let Err(e) = result {

@@ -40,6 +40,7 @@ use crate::cache::select_kept;
 use crate::config::{Bp, Config};
 use crate::detect::Detection;
 use crate::gucs::RETRY_WINDOW;
+use crate::outcome::DAY_SECONDS;
 use pgrx::datum::{DatumWithOid, TimestampWithTimeZone};
 use siphasher::sip::SipHasher24;
 use std::hash::Hasher;
@@ -107,44 +108,71 @@ pub struct History {
     pub latest: Option<Prior>,
 }
 
-/// How many of a sender's newest decisions a re-delivery is looked for among: a bound on the
-/// probe, whatever a sender sends in a day. WhatsApp re-delivers a message long before its
-/// sender has sent 64 more.
-pub const RETRY_LOOKBACK: u32 = 64;
-
-/// Read the sender's history: two index probes in one kept statement. The newest decision is
-/// looked for within `latest_within` seconds (the conversation timeout for a message).
+/// Read the sender's history: two index probes in one kept statement, each an exact lookup
+/// (the sender's newest decision by (sender_key, created_at, id), a decision of the message id
+/// by (sender_key, message_id, created_at, id)), so that its cost never grows with what a
+/// sender sends. The
+/// newest decision is looked for within `latest_within` seconds (the conversation timeout for
+/// a message), the message id within the retry window.
+///
+/// The statement names the UTC days it may read as constants, so that the planner keeps only
+/// those partitions: a generic plan over the whole log would lock every day partition, and
+/// their indexes, at every decision (PostgreSQL 15 locks them all before pruning at run time).
 pub fn history(sender_key: i64, message_id: Option<&str>, latest_within: i32) -> History {
+    let retry_window = RETRY_WINDOW.get();
     let args: [DatumWithOid; 4] = [
         sender_key.into(),
         message_id.into(),
-        f64::from(RETRY_WINDOW.get()).into(),
+        f64::from(retry_window).into(),
         f64::from(latest_within).into(),
     ];
+    // Each probe names only the days its window reaches: usually today's partition for the
+    // conversation, yesterday's and today's for a re-delivery. Rows are dated at most minutes
+    // ahead (a caller's own rows): near midnight, tomorrow's partition is read too.
+    let now = crate::outcome::transaction_unix();
+    let today = now.div_euclid(DAY_SECONDS) * DAY_SECONDS;
+    let first_day = |reach: i32| (now - i64::from(reach)).div_euclid(DAY_SECONDS) * DAY_SECONDS;
+    let last_day = (now + 600).div_euclid(DAY_SECONDS) * DAY_SECONDS + DAY_SECONDS;
+    let (retry_from, latest_from) = (first_day(retry_window), first_day(latest_within));
+    let bounds = |from: i64| {
+        format!(
+            "AND l.created_at OPERATOR(pg_catalog.>=) pg_catalog.to_timestamp({from}) \
+             AND l.created_at OPERATOR(pg_catalog.<) pg_catalog.to_timestamp({last_day})"
+        )
+    };
+    let (retry_bounds, latest_bounds) = (bounds(retry_from), bounds(latest_from));
     let columns = "l.id, l.created_at, l.domain, l.routed_to OPERATOR(pg_catalog.=) 'unified', \
                    l.reason, l.bucket, (l.percentage OPERATOR(pg_catalog.*) 100)::integer, \
                    l.config_id, l.conversation_id";
-    let sql = |schema: &str| {
+    // Each probe's conditions imply the predicate of its own index only (sql/bootstrap.sql):
+    // `routed_to <> 'error'` the sender index's, `message_id = $2` the message index's. A
+    // generic plan made while the log was empty otherwise took the sender index for the retry
+    // probe and filtered every row of the sender by message id. A message has one decision, or
+    // two when a re-delivery was decided again (src/decision.rs): either is its own.
+    let sql = |schema: &str, _: i64| {
         format!(
-            "(SELECT 1, r.* FROM \
-               (SELECT {columns}, l.message_id FROM {schema}.webhook_routing_logs AS l \
-                WHERE l.sender_key OPERATOR(pg_catalog.=) $1 \
-                  AND l.created_at OPERATOR(pg_catalog.>=) \
-                      (pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => $3)) \
-                ORDER BY l.created_at DESC, l.id DESC LIMIT {RETRY_LOOKBACK}) AS r \
-              WHERE r.message_id OPERATOR(pg_catalog.=) $2 \
-              ORDER BY r.created_at, r.id LIMIT 1) \
-             UNION ALL \
-             (SELECT 2, {columns}, l.message_id FROM {schema}.webhook_routing_logs AS l \
+            "(SELECT 1, {columns} FROM {schema}.webhook_routing_logs AS l \
               WHERE l.sender_key OPERATOR(pg_catalog.=) $1 \
-                AND l.routed_to OPERATOR(pg_catalog.<>) 'error' \
+                AND l.message_id OPERATOR(pg_catalog.=) $2 {retry_bounds} \
+                AND l.created_at OPERATOR(pg_catalog.>=) \
+                    (pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => $3)) \
+              LIMIT 1) \
+             UNION ALL \
+             (SELECT 2, {columns} FROM {schema}.webhook_routing_logs AS l \
+              WHERE l.sender_key OPERATOR(pg_catalog.=) $1 {latest_bounds} \
                 AND l.created_at OPERATOR(pg_catalog.>=) \
                     (pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(secs => $4)) \
+                AND l.routed_to OPERATOR(pg_catalog.<>) 'error' \
               ORDER BY l.created_at DESC, l.id DESC LIMIT 1)"
         )
     };
     let mut found = History::default();
-    select_kept("conversation_history", sql, &args, |row| {
+    // One plan per set of days: made again when the day or a window's reach changes.
+    let days = |from: i64| (today - from).div_euclid(DAY_SECONDS);
+    let variant = (today.div_euclid(DAY_SECONDS) * 16 + days(retry_from)) * 16 * 2
+        + days(latest_from) * 2
+        + i64::from(last_day > today + DAY_SECONDS);
+    select_kept("conversation_history", variant, sql, &args, |row| {
         let prior = Prior {
             id: row.get::<i64>(2)?.unwrap_or_default(),
             created_at: row.get::<TimestampWithTimeZone>(3)?,

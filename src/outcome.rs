@@ -46,16 +46,20 @@ fn validate(
     Ok((id, status.to_owned()))
 }
 
-const DAY_SECONDS: i64 = 86_400;
+pub const DAY_SECONDS: i64 = 86_400;
 
-/// The start of the current transaction's UTC day, in Unix seconds: the day `now()` is in.
-fn transaction_utc_day() -> i64 {
+/// The current transaction's start (`now()`), in Unix seconds.
+pub fn transaction_unix() -> i64 {
     // Postgres timestamps count microseconds from 2000-01-01 00:00 UTC.
     const POSTGRES_EPOCH_UNIX: i64 = 946_684_800;
     // SAFETY: reads the start time of the transaction in progress.
     let start = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
-    let unix = start.div_euclid(1_000_000) + POSTGRES_EPOCH_UNIX;
-    unix.div_euclid(DAY_SECONDS) * DAY_SECONDS
+    start.div_euclid(1_000_000) + POSTGRES_EPOCH_UNIX
+}
+
+/// The start of the current transaction's UTC day, in Unix seconds: the day `now()` is in.
+pub fn transaction_utc_day() -> i64 {
+    transaction_unix().div_euclid(DAY_SECONDS) * DAY_SECONDS
 }
 
 /// Record the outcome of a decision: `status` is 'success' or 'error', `response_time_ms` the

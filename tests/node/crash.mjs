@@ -7,11 +7,13 @@
 // - the sketches agree with the log: an outcome and its sketch update commit together;
 // - decision ids never repeat: no decision made after recovery gets an id handed out before a
 //   crash (its row may be lost, its id not), and a late outcome for a lost decision completes
-//   nothing.
+//   nothing;
+// - a surviving decision still holds its sender's conversation, a lost one none.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Checks, connect, freshDatabase, jobsMessage, randomSender, sleep } from './common.mjs';
+import { bodyOf, messageOf } from './whatsapp.mjs';
 
 const DB = 'wr_crash';
 const RUNS = Number(process.env.CRASH_RUNS || 3);
@@ -51,9 +53,10 @@ for (let run = 1; run <= RUNS; run++) {
     const sql = connect(DB);
     try {
       while (!stop) {
-        const [d] = await sql`SELECT decision_id FROM route_decision(${sql.json(jobsMessage(randomSender()))})`;
+        const sender = randomSender();
+        const [d] = await sql`SELECT decision_id, routed_to FROM route_decision(${sql.json(jobsMessage(sender))})`;
         const id = Number(d.decision_id);
-        decided.push({ id, at: performance.now() });
+        decided.push({ id, at: performance.now(), sender, routed_to: d.routed_to });
         if (id % 2 === 0) {
           const status = id % 10 === 0 ? 'error' : 'success';
           await sql`SELECT record_routing_outcome(${id}, ${status}, ${50 + (id % 700)})`;
@@ -127,6 +130,28 @@ for (let run = 1; run <= RUNS; run++) {
   const [after] = await sql`SELECT reason FROM route_decision(${sql.json(jobsMessage(randomSender()))}, log => false)`;
   checks.expect(['in_rollout', 'not_in_rollout'].includes(after.reason), `run ${run}: after recovery: ${after.reason}`);
 
+  // Conversations: a decision that survived still holds its sender's conversation (a reply
+  // without a cue follows it: its handler, or legacy where a decrease since moved it); one the
+  // crash lost holds none (the reply opens anew, on its own cues: none, so unknown_domain).
+  const reply = (sender) => bodyOf([messageOf({ kind: 'text', text: '2' }, sender, `wamid.reply.${sender}`)]);
+  let kept = 0;
+  let keptOf = 0;
+  let opened = 0;
+  const survived = decided.filter((d) => status.has(d.id)).slice(-200);
+  for (const d of [...survived, ...lostDecisions]) {
+    const [r] = await sql`SELECT domain, routed_to, reason FROM route_decision(${sql.json(reply(d.sender))}, log => false)`;
+    if (status.has(d.id)) {
+      keptOf++;
+      if (r.domain === 'jobs' && (r.reason === 'conversation' ? r.routed_to === d.routed_to
+                                                             : r.reason === 'not_in_rollout' && r.routed_to === 'legacy')) kept++;
+    } else if (r.reason === 'unknown_domain') {
+      opened++;
+    }
+  }
+  checks.expect(kept === keptOf && opened === lostDecisions.length,
+    `run ${run}: replies after recovery: ${kept} of ${keptOf} surviving conversations followed, `
+    + `${opened} of ${lostDecisions.length} lost ones opened anew`);
+
   // Late outcomes for the decisions the crash lost find nothing to complete.
   let lateCompleted = 0;
   for (const d of lostDecisions) {
@@ -158,6 +183,7 @@ for (let run = 1; run <= RUNS; run++) {
     + `${changed.length} config changes; lost inside the ${windowMs} ms window: `
     + `${lostDecisions.length} decisions, ${lostOutcomes.length} outcomes; lost beyond it: ${lostBeyond}; `
     + `config changes lost: ${lostChanges}; ids reused after recovery: ${reused} of ${fresh}; `
+    + `conversations after recovery: ${kept} of ${keptOf} surviving followed, ${opened} of ${lostDecisions.length} lost opened anew; `
     + `late outcomes of lost decisions that completed another: ${lateCompleted}`);
 }
 
