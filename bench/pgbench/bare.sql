@@ -1,1 +1,2 @@
-SELECT :payload::jsonb IS NOT NULL;
+\set n random(1, 1000000000)
+SELECT pg_catalog.replace(:payload, 'wamid.A1', 'wamid.' || :n)::jsonb IS NOT NULL;
