@@ -1,2 +1,3 @@
 \set n random(1, 1000000000)
-SELECT * FROM bench_plpgsql_route(pg_catalog.replace(:payload, 'wamid.A1', 'wamid.' || :n)::jsonb, log => false);
+\set s random(1, :senders)
+SELECT * FROM bench_plpgsql_route(pg_catalog.replace(pg_catalog.replace(:payload, 'wamid.A1', 'wamid.' || :n), '250788123456', '2507' || (100000000 + :s))::jsonb, log => false);

@@ -1,3 +1,4 @@
 \set n random(1, 1000000000)
-SELECT decision_id FROM route_decision(pg_catalog.replace(:payload, 'wamid.A1', 'wamid.' || :n)::jsonb) \gset
+\set s random(1, :senders)
+SELECT decision_id FROM route_decision(pg_catalog.replace(pg_catalog.replace(:payload, 'wamid.A1', 'wamid.' || :n), '250788123456', '2507' || (100000000 + :s))::jsonb) \gset
 SELECT record_routing_outcome(:decision_id, 'success', 812.5);
