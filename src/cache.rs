@@ -165,16 +165,18 @@ pub fn with_pinned_search_path<R>(f: impl FnOnce() -> R) -> R {
 /// `f` runs are the extension's own, with every function and operator schema-qualified. An
 /// error inside `f` aborts the (sub)transaction, which restores the user id.
 pub fn as_owner<R>(f: impl FnOnce() -> R) -> R {
-    let owner = snapshot().location.owner;
+    as_role(snapshot().location.owner, f)
+}
+
+/// Run `f` as `role`: the user id switch of `as_owner`, for a role already known (the snapshot
+/// being loaded cannot be asked for its owner).
+fn as_role<R>(role: pg_sys::Oid, f: impl FnOnce() -> R) -> R {
     let mut user = pg_sys::InvalidOid;
     let mut context = 0;
     // SAFETY: the calls fmgr_security_definer makes around a definer function's body.
     unsafe {
         pg_sys::GetUserIdAndSecContext(&mut user, &mut context);
-        pg_sys::SetUserIdAndSecContext(
-            owner,
-            context | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32,
-        );
+        pg_sys::SetUserIdAndSecContext(role, context | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32);
     }
     let result = f();
     // SAFETY: restores what was saved above.
@@ -185,27 +187,17 @@ pub fn as_owner<R>(f: impl FnOnce() -> R) -> R {
 /// The install's secret, read as the owner of the extension's tables (no other role may read
 /// it): its uuid's 16 bytes.
 fn load_secret(location: &Location) -> Option<[u8; 16]> {
-    let mut user = pg_sys::InvalidOid;
-    let mut context = 0;
-    // SAFETY: the user id switch of as_owner, restored below (or by the abort on error).
-    unsafe {
-        pg_sys::GetUserIdAndSecContext(&mut user, &mut context);
-        pg_sys::SetUserIdAndSecContext(
-            location.owner,
-            context | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32,
-        );
-    }
-    let rows = latest::select(
-        &format!(
-            "SELECT pg_catalog.uuid_send(s.key) FROM {}.webhook_routing_secret AS s LIMIT 1",
-            location.schema
-        ),
-        Read::Latest,
-        // SAFETY: a bytea column.
-        |row| unsafe { row.get::<Vec<u8>>(1) },
-    );
-    // SAFETY: restores what was saved above.
-    unsafe { pg_sys::SetUserIdAndSecContext(user, context) };
+    let rows = as_role(location.owner, || {
+        latest::select(
+            &format!(
+                "SELECT pg_catalog.uuid_send(s.key) FROM {}.webhook_routing_secret AS s LIMIT 1",
+                location.schema
+            ),
+            Read::Latest,
+            // SAFETY: a bytea column.
+            |row| unsafe { row.get::<Vec<u8>>(1) },
+        )
+    });
     rows.into_iter()
         .next()
         .flatten()
@@ -254,6 +246,31 @@ thread_local! {
         RefCell::new(HashMap::new());
 }
 
+/// The kept plan `name` for `schema` and `variant`, taken out of the map while it runs (a
+/// trigger it fires can use another), or a new one made by `prepare` from `sql`'s text. The
+/// caller puts it back once it ran.
+fn take_plan(
+    name: &'static str,
+    schema: &str,
+    variant: i64,
+    args: &[DatumWithOid],
+    prepare: impl FnOnce(&str, &[PgOid]) -> SpiResult<OwnedPreparedStatement>,
+    sql: impl FnOnce(&str, i64) -> String,
+) -> SpiResult<(String, OwnedPreparedStatement)> {
+    match PLANS.with(|p| p.borrow_mut().remove(name)) {
+        Some((for_schema, for_variant, plan)) if for_schema == schema && for_variant == variant => {
+            Ok((for_schema, plan))
+        }
+        _ => {
+            let oids: Vec<PgOid> = args.iter().map(|a| PgOid::from(a.oid())).collect();
+            Ok((
+                schema.to_owned(),
+                prepare(sql(schema, variant).as_str(), &oids)?,
+            ))
+        }
+    }
+}
+
 /// Run the kept statement `name` (built by `sql` from the extension's quoted schema) with
 /// `args`, and return its first column if it returned a row. The plan is taken out while it
 /// runs, so that a trigger it fires can use another.
@@ -283,21 +300,14 @@ pub fn run_kept_variant(
     let snapshot = snapshot();
     let schema = snapshot.location.schema.as_str();
     Spi::connect_mut(|client| {
-        let kept = PLANS.with(|p| p.borrow_mut().remove(name));
-        let (schema, plan) = match kept {
-            Some((for_schema, for_variant, plan))
-                if for_schema == schema && for_variant == variant =>
-            {
-                (for_schema, plan)
-            }
-            _ => {
-                let oids: Vec<PgOid> = args.iter().map(|a| PgOid::from(a.oid())).collect();
-                let plan = client
-                    .prepare_mut(sql(schema, variant).as_str(), &oids)?
-                    .keep();
-                (schema.to_owned(), plan)
-            }
-        };
+        let (schema, plan) = take_plan(
+            name,
+            schema,
+            variant,
+            args,
+            |text, oids| Ok(client.prepare_mut(text, oids)?.keep()),
+            sql,
+        )?;
         let table = client.update(&plan, None, args)?;
         // Without RETURNING there is no tuple table, only a row count.
         let first = match table.first().get_one::<i64>() {
@@ -327,19 +337,14 @@ pub fn select_kept(
     // has written (a logged decision earlier in the same route_messages), pgrx runs it as a
     // read-write statement, which sees those rows.
     let result = Spi::connect(|client| {
-        let kept = PLANS.with(|p| p.borrow_mut().remove(name));
-        let (schema, plan) = match kept {
-            Some((for_schema, for_variant, plan))
-                if for_schema == schema && for_variant == variant =>
-            {
-                (for_schema, plan)
-            }
-            _ => {
-                let oids: Vec<PgOid> = args.iter().map(|a| PgOid::from(a.oid())).collect();
-                let plan = client.prepare(sql(schema, variant).as_str(), &oids)?.keep();
-                (schema.to_owned(), plan)
-            }
-        };
+        let (schema, plan) = take_plan(
+            name,
+            schema,
+            variant,
+            args,
+            |text, oids| Ok(client.prepare(text, oids)?.keep()),
+            sql,
+        )?;
         let table = client.select(&plan, None, args)?;
         for row in table {
             each(&row)?;

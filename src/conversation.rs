@@ -58,12 +58,18 @@ pub const CLEAR_SWITCH_SCORE: f32 = 6.0;
 /// The sender's key in the log: SipHash-2-4 of the webhook name and the routing key (the phone
 /// number), keyed by the install's secret (`webhook_routing_secret`, readable by its owner
 /// alone), so that the log holds no phone number a reader could recover by hashing them all.
-pub fn sender_key(secret: &[u8; 16], webhook_name: Option<&str>, key: &str) -> i64 {
+/// None without a key, or without the secret (its row deleted): no conversation then.
+pub fn sender_key(
+    secret: Option<&[u8; 16]>,
+    webhook_name: Option<&str>,
+    key: Option<&str>,
+) -> Option<i64> {
+    let (secret, key) = (secret?, key?);
     let mut h = SipHasher24::new_with_key(secret);
     h.write(webhook_name.unwrap_or("").as_bytes());
     h.write_u8(0);
     h.write(key.as_bytes());
-    h.finish() as i64
+    Some(h.finish() as i64)
 }
 
 /// A decision already in the log for this sender.
@@ -74,7 +80,6 @@ pub struct Prior {
     pub created_at: Option<TimestampWithTimeZone>,
     pub domain: Option<String>,
     pub unified: bool,
-    pub reason: Option<String>,
     pub bucket: Option<i32>,
     pub percentage: Option<Bp>,
     pub config_id: Option<i64>,
@@ -111,9 +116,8 @@ pub struct History {
 /// Read the sender's history: two index probes in one kept statement, each an exact lookup
 /// (the sender's newest decision by (sender_key, created_at, id), a decision of the message id
 /// by (sender_key, message_id, created_at, id)), so that its cost never grows with what a
-/// sender sends. The
-/// newest decision is looked for within `latest_within` seconds (the conversation timeout for
-/// a message), the message id within the retry window.
+/// sender sends. The newest decision is looked for within `latest_within` seconds (the
+/// conversation timeout for a message), the message id within the retry window.
 ///
 /// The statement names the UTC days it may read as constants, so that the planner keeps only
 /// those partitions: a generic plan over the whole log would lock every day partition, and
@@ -142,7 +146,7 @@ pub fn history(sender_key: i64, message_id: Option<&str>, latest_within: i32) ->
     };
     let (retry_bounds, latest_bounds) = (bounds(retry_from), bounds(latest_from));
     let columns = "l.id, l.created_at, l.domain, l.routed_to OPERATOR(pg_catalog.=) 'unified', \
-                   l.reason, l.bucket, (l.percentage OPERATOR(pg_catalog.*) 100)::integer, \
+                   l.bucket, (l.percentage OPERATOR(pg_catalog.*) 100)::integer, \
                    l.config_id, l.conversation_id";
     // Each probe's conditions imply the predicate of its own index only (sql/bootstrap.sql):
     // `routed_to <> 'error'` the sender index's, `message_id = $2` the message index's. A
@@ -178,11 +182,10 @@ pub fn history(sender_key: i64, message_id: Option<&str>, latest_within: i32) ->
             created_at: row.get::<TimestampWithTimeZone>(3)?,
             domain: row.get::<String>(4)?,
             unified: row.get::<bool>(5)?.unwrap_or(false),
-            reason: row.get::<String>(6)?,
-            bucket: row.get::<i32>(7)?,
-            percentage: row.get::<i32>(8)?,
-            config_id: row.get::<i64>(9)?,
-            conversation_id: row.get::<i64>(10)?,
+            bucket: row.get::<i32>(6)?,
+            percentage: row.get::<i32>(7)?,
+            config_id: row.get::<i64>(8)?,
+            conversation_id: row.get::<i64>(9)?,
         };
         match row.get::<i32>(1)? {
             Some(1) => found.retry_of = Some(prior),

@@ -104,11 +104,25 @@ pub struct Decision {
 
 impl Decision {
     pub fn routed_to(&self) -> &'static str {
-        if self.unified {
-            "unified"
-        } else {
-            "legacy"
-        }
+        target(self.unified)
+    }
+
+    /// The conversation this decision belongs to, given its own log row's id: the one it
+    /// follows, else its own if it has a domain (it opens one). An unlogged decision passes 0
+    /// (ids start at 1), which stands for itself within one route_messages call.
+    pub fn conversation_id(&self, own_id: i64) -> Option<i64> {
+        self.follows
+            .filter(|&c| c > 0)
+            .or(self.domain.as_ref().map(|_| own_id))
+    }
+}
+
+/// The handler's name in the log and the results: unified or legacy.
+pub fn target(unified: bool) -> &'static str {
+    if unified {
+        "unified"
+    } else {
+        "legacy"
     }
 }
 
@@ -257,10 +271,7 @@ fn log_decision(
 ) -> i64 {
     relax_for_log_write();
     let id = next_decision_id(sequence);
-    let conversation_id = decision
-        .follows
-        .filter(|&c| c > 0)
-        .or(decision.domain.as_ref().map(|_| id));
+    let conversation_id = decision.conversation_id(id);
     let args: [DatumWithOid; 12] = [
         webhook_name.into(),
         decision.domain.as_deref().into(),
@@ -333,9 +344,7 @@ pub fn route_one(
         _ => None,
     };
     let key = message.and_then(|m| routing_key.filter(|k| !k.is_empty()).or(m.sender));
-    let sender_key = key
-        .zip(snapshot.secret.as_ref())
-        .map(|(k, secret)| sender_key(secret, webhook_name, k));
+    let sender_key = sender_key(snapshot.secret.as_ref(), webhook_name, key);
     let message_id = message.and_then(|m| m.message_id);
     let mut history = History::default();
     if let Some(sk) = sender_key {
@@ -359,7 +368,7 @@ pub fn route_one(
         if again.unified == first.unified {
             // A retry seen within this call (a body carrying the same message twice) is
             // counted once its row exists: a first decision of this call has no created_at.
-            if log && first.id > 0 && first.created_at.is_some() && !crate::latest::in_recovery() {
+            if log && first.created_at.is_some() && !crate::latest::in_recovery() {
                 count_retry(&first);
             }
             return Routed {
@@ -397,26 +406,21 @@ pub fn route_one(
         );
         log_decision(webhook_name, &decision, sender_key, snapshot.location.decision_ids)
     });
-    let conversation_id = decision
-        .follows
-        .filter(|&c| c > 0)
-        .or(decision.domain.as_ref().and(decision_id));
+    let own_id = decision_id.unwrap_or(0);
     if let (Some(known), Some(sk)) = (known, sender_key) {
         let prior = Prior {
-            id: decision_id.unwrap_or(0),
+            id: own_id,
             created_at: None,
             domain: decision.domain.clone(),
             unified: decision.unified,
-            reason: Some(decision.reason.as_str().to_owned()),
             bucket: decision.bucket,
             percentage: decision.percentage,
             config_id: decision.config_id,
-            conversation_id: decision
-                .follows
-                .or(decision.domain.as_ref().map(|_| decision_id.unwrap_or(0))),
+            conversation_id: decision.conversation_id(own_id),
         };
         known.record(sk, prior, message_id);
     }
+    let conversation_id = decision.conversation_id(own_id).filter(|&c| c > 0);
     Routed {
         decision,
         decision_id,

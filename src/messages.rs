@@ -13,7 +13,7 @@
 //!   row (kind `body`), decided and logged as route_decision would.
 use crate::cache::{accept_invalidations, snapshot};
 use crate::conversation::{self, sender_key, Known};
-use crate::decision::{route_one, Reason};
+use crate::decision::{route_one, target, Reason};
 use crate::gucs::RETRY_WINDOW;
 use crate::jsonb::JsonbArg;
 use crate::whatsapp::{parse_all, Item, Payload};
@@ -111,9 +111,7 @@ fn route_messages(
                 ));
             }
             Item::Status { id, recipient, .. } => {
-                let key = recipient
-                    .zip(snapshot.secret.as_ref())
-                    .map(|(r, secret)| sender_key(secret, webhook_name, r));
+                let key = sender_key(snapshot.secret.as_ref(), webhook_name, recipient);
                 let mut history = conversation::History::default();
                 if let Some(k) = key {
                     history = conversation::history(k, None, RETRY_WINDOW.get());
@@ -135,7 +133,7 @@ fn route_messages(
                     id.map(str::to_owned),
                     recipient.map(str::to_owned),
                     domain,
-                    if unified { "unified" } else { "legacy" }.into(),
+                    target(unified).into(),
                     reason.as_str().into(),
                     None,
                     conversation_id,

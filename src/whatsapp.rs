@@ -163,6 +163,14 @@ fn field<'a>(value: Option<JValue<'a>>, key: &str) -> Option<JValue<'a>> {
     }
 }
 
+/// The user messages of a change's `value`, in order. A messages[] element that is not an
+/// object, or has neither sender nor type, is junk and left out.
+fn user_messages<'a>(value: Option<JValue<'a>>) -> impl Iterator<Item = Message<'a>> {
+    elements(field(value, "messages"))
+        .map(|m| Message::deserialize(m).unwrap_or_default())
+        .filter(|m| m.from.get().is_some() || m.kind.get().is_some())
+}
+
 /// A message's routing view; its sender from the change's contacts when it has no `from`.
 fn inbound<'a>(message: &Message<'a>, value: Option<JValue<'a>>) -> Inbound<'a> {
     let sender = message.from.get().or_else(|| {
@@ -243,11 +251,8 @@ pub fn parse_all<'a>(payload: Option<&JsonbArg<'a>>) -> Option<Vec<Item<'a>>> {
     let mut items = Vec::new();
     for change in elements(entries).flat_map(|e| elements(field(Some(e), "changes"))) {
         let value = field(Some(change), "value");
-        for m in elements(field(value, "messages")) {
-            let message = Message::deserialize(m).unwrap_or_default();
-            if message.from.get().is_some() || message.kind.get().is_some() {
-                items.push(Item::Message(inbound(&message, value)));
-            }
+        for message in user_messages(value) {
+            items.push(Item::Message(inbound(&message, value)));
         }
         for st in elements(field(value, "statuses")) {
             let status = StatusObject::deserialize(st).unwrap_or_default();
@@ -276,11 +281,7 @@ pub fn parse<'a>(payload: Option<&JsonbArg<'a>>) -> Payload<'a> {
     };
     for change in elements(entries).flat_map(|e| elements(field(Some(e), "changes"))) {
         let value = field(Some(change), "value");
-        // A messages[] element that is not an object, or has neither sender nor type, is junk.
-        let Some(message) = elements(field(value, "messages"))
-            .map(|m| Message::deserialize(m).unwrap_or_default())
-            .find(|m| m.from.get().is_some() || m.kind.get().is_some())
-        else {
+        let Some(message) = user_messages(value).next() else {
             continue;
         };
         return Payload::Message(inbound(&message, value));

@@ -66,11 +66,13 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
-/** A message's or status's key, as route_messages reports it: its id and its user. */
+/** The key of a message or status: its kind, its id and its user. */
+const key = (kind: string, id: unknown, user: unknown) => `${kind}\u0000${String(id ?? "")}\u0000${String(user ?? "")}`;
+
+/** A body element's key, as route_messages reports the element (message_id, sender). */
 function keyOf(kind: "message" | "status", element: unknown): string | null {
   if (!isObject(element)) return null;
-  const user = kind === "message" ? element.from : element.recipient_id;
-  return `${kind}\u0000${String(element.id ?? "")}\u0000${String(user ?? "")}`;
+  return key(kind, element.id, kind === "message" ? element.from : element.recipient_id);
 }
 
 /** The body with only the elements `keep` says yes to (and the contacts of their senders). */
@@ -191,7 +193,7 @@ export function createRouter(options: RouterOptions): (req: Request) => Promise<
     for (const r of rows) {
       const target = targetOf(r);
       parts.set(target, [...(parts.get(target) ?? []), r]);
-      if (r.kind !== "body") handlerOf.set(`${r.kind}\u0000${r.message_id ?? ""}\u0000${r.sender ?? ""}`, target);
+      if (r.kind !== "body") handlerOf.set(key(r.kind, r.message_id, r.sender), target);
     }
 
     const headers = new Headers();
