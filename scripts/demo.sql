@@ -88,8 +88,10 @@ SELECT * FROM pg_temp.send(1, 8000);
 SELECT * FROM webhook_routing_stats ORDER BY domain, routed_to;
 
 \echo
-\echo '== SELECT * FROM check_routing_health() WHERE routed_to = ''unified'';'
-SELECT domain, routed_to, check_name, value, warning_threshold, critical_threshold, status, recommendation, samples
+\echo '== SELECT * FROM check_routing_health() WHERE routed_to = ''unified'';   -- a sequential test per check:'
+\echo '   pass (evidence of being under the critical bar), fail (over it, 99%), or inconclusive (not yet)'
+SELECT domain, check_name, value, warning_threshold, critical_threshold, status, recommendation, samples,
+       verdict, statistic, confidence, action
 FROM check_routing_health() WHERE routed_to = 'unified';
 
 \echo
@@ -104,7 +106,9 @@ FROM explain_route(jsonb_set(:'text_jobs'::jsonb, '{entry,0,changes,0,value,mess
 SELECT update_routing_percentage(25.00, '25% after a clean 10% step');
 SELECT * FROM pg_temp.send(1001, 8000, round => 1);
 SELECT * FROM webhook_routing_stats ORDER BY domain, routed_to;
-SELECT domain, routed_to, check_name, value, status, recommendation, samples
+\echo '   The sample ratio counts each sender once, at the percentage it was first seen at: the raise inside'
+\echo '   the hour is no alarm'
+SELECT domain, check_name, value, status, recommendation, samples, verdict, statistic, confidence
 FROM check_routing_health() WHERE routed_to = 'unified';
 
 \echo
@@ -158,21 +162,26 @@ SELECT domain, routed_to, reason FROM route_decision(:'text_jobs', log => false)
 \echo '   AI agents go first, as in the migration plan; their unified handler is healthy at first.'
 SELECT set_routing_enabled(true, 'rollouts resume');
 SELECT set_routing_domains(ARRAY['jobs', 'marketplace', 'property', 'ai_agents'], 'AI agents join');
-SELECT start_rollout('ai_agents', '{5,25,50,100}', '0 seconds', 'AI agents: compressed demo plan');
-SELECT * FROM pg_temp.send(30001, 3000, unified_errors => 0, fixture => 8);
+SELECT start_rollout('ai_agents', '{25,50,100}', '0 seconds', 'AI agents: compressed demo plan');
+\echo '   A step advances on evidence, not on a clock: after 1,000 webhooks the gates are not sure yet (wait)'
+SELECT * FROM pg_temp.send(30001, 1000, unified_errors => 0, fixture => 8);
+SELECT rollout_id, domain, step, percentage, verdict, detail -> 'pending' AS pending
+FROM advance_rollouts();
+\echo '   after 8,000 more, unified is shown as good as legacy: both gates pass, and the plan advances'
+SELECT * FROM pg_temp.send(31001, 8000, unified_errors => 0, fixture => 8);
 SELECT rollout_id, domain, step, percentage, verdict,
-       detail -> 'checks' -> 'unified.error_rate' AS unified_error_rate
+       detail -> 'checks' -> 'unified.error_rate_vs_legacy' AS unified_error_rate_vs_legacy
 FROM advance_rollouts();
 \echo
-\echo '== At 25% the unified handler starts failing 1 request in 10; the next run rolls ai_agents back to 0%'
-SELECT * FROM pg_temp.send(40001, 3000, unified_errors => 0.1, fixture => 8);
+\echo '== At 50% the unified handler starts failing 1 request in 10; the next run rolls ai_agents back to 0%'
+SELECT * FROM pg_temp.send(40001, 1000, unified_errors => 0.1, fixture => 8);
 SELECT rollout_id, domain, step, percentage, verdict,
        detail -> 'checks' -> 'unified.error_rate' AS unified_error_rate
 FROM advance_rollouts();
 \echo
 \echo '== The rollback moves the conversations in progress at once: their next messages go to legacy, counted'
 \echo '   as deliberate moves, not breaks'
-SELECT * FROM pg_temp.send(40001, 3000, fixture => 8, round => 1);
+SELECT * FROM pg_temp.send(40001, 1000, fixture => 8, round => 1);
 SELECT * FROM routing_sessions() WHERE domain = 'ai_agents';
 SELECT domain, kind, routing, percentage, rollout_state, step, steps, last_verdict, health_last_hour
 FROM routing_status ORDER BY domain;

@@ -174,7 +174,10 @@ CREATE TABLE webhook_routing_sketches (
     split_n bigint NOT NULL DEFAULT 0,
     split_expected double precision NOT NULL DEFAULT 0,
     split_buckets bytea,
-    UNIQUE NULLS NOT DISTINCT (minute, domain, routed_to, shard)
+    -- The percentage those split decisions were made at (NULL on the row of the minute's other
+    -- outcomes): a percentage change inside the minute starts a row of its own.
+    split_at numeric(5,2),
+    UNIQUE NULLS NOT DISTINCT (minute, domain, routed_to, shard, split_at)
 ) WITH (fillfactor = 50);
 
 -- How a domain is found in a message. See src/detect.rs for the matching rules.
@@ -223,24 +226,36 @@ CREATE TABLE webhook_routing_thresholds (
     min_samples integer NOT NULL DEFAULT 100 CHECK (min_samples OPERATOR(pg_catalog.>) 0),
     -- Written by the install script (the defaults, edited or not); see webhook_routing_rules.
     seeded boolean NOT NULL DEFAULT false,
+    -- What a fail does to a plan (advance_rollouts): rollback, hold (no advance), or warn
+    -- (reported, nothing done). The sample ratio holds or warns, never rolls back. Left out:
+    -- the check's default, written by the validate trigger.
+    action text NOT NULL
+        CHECK (action OPERATOR(pg_catalog.=) ANY (ARRAY['rollback', 'hold', 'warn'])),
+    -- Dry run: the check is tested and reported, with what its action would have done, and acts
+    -- on nothing (a new bar tried before it counts).
+    dry_run boolean NOT NULL DEFAULT false,
     CHECK (critical OPERATOR(pg_catalog.>=) warning),
+    CHECK (check_name OPERATOR(pg_catalog.<>) 'sample_ratio' OR action OPERATOR(pg_catalog.<>) 'rollback'),
     UNIQUE NULLS NOT DISTINCT (domain, check_name)
 );
 
 -- The runbook's gates: error rate (%) warning 0.1, critical 0.5; p95 (ms) warning 2000,
 -- critical 3000. Against legacy: unified's error rate minus legacy's (percentage points), and
 -- unified's p95 over legacy's (ratio).
-INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical, seeded) VALUES
-    (NULL, 'error_rate',           0.1,  0.5, true),
-    (NULL, 'p95_latency',          2000, 3000, true),
-    (NULL, 'error_rate_vs_legacy', 0.1,  0.5, true),
-    (NULL, 'p95_vs_legacy',        1.25, 1.5, true),
-    -- The sample ratio's chi-square over senders (1 degree of freedom): 10.83 is p = 0.001,
-    -- 19.51 is p = 0.00001.
-    (NULL, 'sample_ratio',         10.83, 19.51, true),
+-- The critical level is the bar of the sequential tests (src/verdict.rs): a check passes
+-- on evidence that unified is below it, fails on evidence that it is above; the warning level
+-- marks what to investigate.
+INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical, action, seeded) VALUES
+    (NULL, 'error_rate',           0.1,  0.5,  'rollback', true),
+    (NULL, 'p95_latency',          2000, 3000, 'rollback', true),
+    (NULL, 'error_rate_vs_legacy', 0.1,  0.5,  'rollback', true),
+    (NULL, 'p95_vs_legacy',        1.25, 1.5,  'rollback', true),
+    -- The sample ratio's chi-square over senders (1 degree of freedom): 10.83 is p = 0.001 at
+    -- one look; the check itself fails at an always-valid p below 0.001, and holds.
+    (NULL, 'sample_ratio',         10.83, 19.51, 'hold', true),
     -- Sessions (%) whose messages reached more than one handler, deliberate moves apart
     -- (routing_sessions): the runbook's bar is 0.5%.
-    (NULL, 'session_breaks',       0.25, 0.5, true);
+    (NULL, 'session_breaks',       0.25, 0.5,  'rollback', true);
 
 -- What pg_dump keeps, so that a restore gives back the rollout as it was: every row of the
 -- config history, the rules and the thresholds, the plans (sql/rollouts.sql), the log and the

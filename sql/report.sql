@@ -40,6 +40,8 @@ DECLARE
     p95_warn numeric;
     p95_crit numeric;
     decision text;
+    evidence jsonb;
+    chk record;
     utc constant text := 'YYYY-MM-DD HH24:MI:SS';
 BEGIN
     IF routing_report.since IS NULL THEN
@@ -92,6 +94,7 @@ BEGIN
             ),
             steps AS (
                 SELECT c.*, lead(c.created_at) OVER w AS ended_at, lead(c.action) OVER w AS ended_by,
+                       lead(c.id) OVER w AS ended_id,
                        lead(c.reason) OVER w AS ended_reason, lead(c.pct) OVER w AS next_pct,
                        lead(c.routing) OVER w AS next_routing
                 FROM changes AS c WHERE c.starts WINDOW w AS (ORDER BY c.created_at, c.id)
@@ -129,6 +132,23 @@ BEGIN
                 report := report || pg_catalog.format('  sessions %8s   broken %s (%s%%)   moved deliberately %s   switched domain %s',
                     s.sessions, s.broken, pg_catalog.round(100.0 * s.broken / s.sessions, 2), s.deliberate, s.switched);
             END LOOP;
+            -- The verdicts of the checks: those the plan's transition that ended the step saw, or
+            -- for the step in progress, the plan's last look.
+            evidence := CASE WHEN step.ended_id IS NOT NULL
+                             THEN (SELECT c.detail FROM @extschema@.webhook_routing_config AS c WHERE c.id = step.ended_id)
+                             ELSE (SELECT r.last_detail FROM @extschema@.webhook_routing_rollouts AS r
+                                   WHERE r.domain = d AND r.state IN ('active', 'paused') ORDER BY r.id DESC LIMIT 1) END;
+            FOR chk IN SELECT pg_catalog.split_part(e.key, '.', 2) AS name, e.value AS v
+                       FROM pg_catalog.jsonb_each(coalesce(evidence -> 'checks', '{}')) AS e
+                       WHERE e.key LIKE 'unified.%' ORDER BY e.key LOOP
+                report := report || pg_catalog.format('  check %-20s %-12s value %s   statistic %s   confidence %s   samples %s   action %s',
+                    chk.name, chk.v ->> 'verdict', coalesce(chk.v ->> 'value', '-'), coalesce(chk.v ->> 'statistic', '-'),
+                    coalesce(pg_catalog.round(100 * (chk.v ->> 'confidence')::numeric, 1) || '%', '-'),
+                    chk.v ->> 'samples', chk.v ->> 'action');
+            END LOOP;
+            IF evidence ? 'reason' THEN
+                report := report || ('  ' || (evidence ->> 'reason'));
+            END IF;
             decision := CASE
                 WHEN step.ended_at IS NULL THEN 'in progress'
                 WHEN step.ended_by = 'rollout_complete' THEN 'complete'

@@ -23,11 +23,15 @@ CREATE TABLE webhook_routing_rollouts (
     started_by text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     ended_at timestamptz,
-    -- What advance_rollouts last concluded: wait, hold, advance, complete, rollback.
+    -- What advance_rollouts last concluded: wait, hold, inconclusive, advance, complete, rollback.
     last_verdict text,
     last_checked_at timestamptz,
     last_detail jsonb,
-    CHECK (step OPERATOR(pg_catalog.>=) 1 AND step OPERATOR(pg_catalog.<=) pg_catalog.cardinality(steps))
+    -- How long a step may wait for its evidence: past it without a pass, advance_rollouts says
+    -- inconclusive and holds (and still advances when the evidence comes).
+    max_hold interval NOT NULL,
+    CHECK (step OPERATOR(pg_catalog.>=) 1 AND step OPERATOR(pg_catalog.<=) pg_catalog.cardinality(steps)),
+    CHECK (max_hold OPERATOR(pg_catalog.>=) hold)
 );
 
 -- At most one plan in progress per domain.
@@ -97,7 +101,8 @@ CREATE FUNCTION start_rollout(
     domain text,
     steps numeric[] DEFAULT '{5,10,25,50,100}',
     hold interval DEFAULT '4 hours',
-    reason text DEFAULT NULL
+    reason text DEFAULT NULL,
+    max_hold interval DEFAULT NULL
 ) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -138,6 +143,11 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'How long each step must stay healthy before the next, e.g. ''4 hours''.';
     END IF;
+    IF start_rollout.max_hold < start_rollout.hold THEN
+        RAISE EXCEPTION 'invalid max_hold %: shorter than the hold %', start_rollout.max_hold, start_rollout.hold
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'How long a step may wait for evidence, at least the hold; NULL: the hold or 48 hours, whichever is longer.';
+    END IF;
     PERFORM @extschema@.webhook_routing_check_reason(start_rollout.reason);
     -- One plan per domain: concurrent starts wait for each other here.
     LOCK TABLE @extschema@.webhook_routing_rollouts IN SHARE ROW EXCLUSIVE MODE;
@@ -154,8 +164,9 @@ BEGIN
                                              existing.steps[existing.step]),
                   HINT = 'abort_rollout() ends it; or let it complete.';
     END IF;
-    INSERT INTO @extschema@.webhook_routing_rollouts (domain, steps, hold, reason, started_by)
-    VALUES (start_rollout.domain, start_rollout.steps, start_rollout.hold, start_rollout.reason, '?')
+    INSERT INTO @extschema@.webhook_routing_rollouts (domain, steps, hold, max_hold, reason, started_by)
+    VALUES (start_rollout.domain, start_rollout.steps, start_rollout.hold,
+            coalesce(start_rollout.max_hold, greatest(start_rollout.hold, interval '48 hours')), start_rollout.reason, '?')
     RETURNING id INTO plan_id;
     -- Refuses a protected or unknown domain (the plan row goes with the error).
     config_id := @extschema@.webhook_routing_set_step(
@@ -163,7 +174,8 @@ BEGIN
         coalesce(start_rollout.reason, pg_catalog.format('rollout %s started: step 1 of %s', plan_id, n)),
         plan_id,
         pg_catalog.jsonb_build_object('transition', 'start', 'step', 1, 'steps', start_rollout.steps,
-                                      'to', start_rollout.steps[1], 'hold', start_rollout.hold::text));
+                                      'to', start_rollout.steps[1], 'hold', start_rollout.hold::text,
+                                      'max_hold', coalesce(start_rollout.max_hold, greatest(start_rollout.hold, interval '48 hours'))::text));
     SELECT * INTO c FROM @extschema@.webhook_routing_config AS x WHERE x.id = config_id;
     UPDATE @extschema@.webhook_routing_rollouts AS r SET started_by = c.changed_by WHERE r.id = plan_id;
     RAISE NOTICE '%', pg_catalog.format('Rollout %s of %s started at %s%%: %s steps (%s%%), each held %s.',
@@ -333,12 +345,24 @@ BEGIN
     RETURN config_id;
 END $$;
 
--- Walk every active plan one step, if its health since the step began allows it: critical on
--- unified's error rate → 0% and the plan ends rolled back; another critical (p95, against
--- legacy) → the previous step and the plan pauses (0% and ends from its first step); too few
--- samples or the hold not over → wait; a warning or a skewed sample ratio → hold; all healthy
--- → the next step, or the plan completes after its last. Plans another call is working on are
--- skipped, so concurrent calls never act twice; calling again right after does nothing new.
+-- Walk every active plan one step, on the verdicts of its domain's checks since the step began
+-- (check_routing_health over that window, sequential tests: src/verdict.rs):
+--   rollback      a check failed whose action is rollback: an error-rate check sends the domain
+--                 to 0% and ends the plan rolled back, as the runbook says; any other goes back
+--                 to the previous step and pauses (0% and ends from the first step)
+--   hold          a check failed whose action is hold (the sample ratio; legacy's own trouble),
+--                 or a gate has no threshold
+--   wait          the hold is not over, or it is and a gate has no verdict yet
+--   advance       the hold is over and every gate passed: the next step, or after the last
+--   complete      the plan completes
+--   inconclusive  the max hold is over and a gate still has no verdict: holds, saying which gate
+--                 and its samples; it advances as soon as the gates pass
+-- The gates: unified against legacy in the same window (error_rate_vs_legacy, p95_vs_legacy);
+-- with no legacy outcome in the window (at 100%), the absolute bars (error_rate, p95_latency).
+-- A gate whose action is warn gates nothing; a check in dry run acts on nothing and gates
+-- nothing, and the detail records what it would have done (dry_run). Every other check acts
+-- only on a fail. Plans another call is working on are skipped, so concurrent calls never act
+-- twice; calling again right after does nothing new.
 CREATE FUNCTION advance_rollouts()
 RETURNS TABLE (rollout_id bigint, domain text, step integer, percentage numeric, verdict text, detail jsonb)
 LANGUAGE plpgsql SECURITY DEFINER
@@ -348,17 +372,23 @@ DECLARE
     plan @extschema@.webhook_routing_rollouts;
     n integer;
     held interval;
+    health jsonb;
     checks jsonb;
-    error_critical boolean;
+    to_zero boolean;
     rollback boolean;
-    waiting boolean;
     holding boolean;
+    control boolean;
+    gates text[];
+    passed boolean;
+    pending text[];
+    would jsonb;
     next_step integer;
     next_state text;
     target numeric;
     action text;
     summary text;
     missing text[];
+    why text;
 BEGIN
     -- Under REPEATABLE READ or SERIALIZABLE, refuse (40001) a snapshot older than a change
     -- committed since: acting on it could undo that change.
@@ -372,33 +402,46 @@ BEGIN
       BEGIN
         n := pg_catalog.cardinality(plan.steps);
         held := pg_catalog.now() - plan.step_started_at;
-        SELECT pg_catalog.jsonb_object_agg(h.routed_to || '.' || h.check_name,
-                   pg_catalog.jsonb_build_object('value', h.value, 'status', h.status, 'samples', h.samples)),
-               coalesce(bool_or(h.routed_to = 'unified' AND h.check_name = 'error_rate' AND h.status = 'critical'), false),
-               coalesce(bool_or(h.recommendation = 'rollback'), false),
-               -- The gates need their samples; the comparisons with legacy and the sample ratio
-               -- count when they have theirs (at 100% legacy has none).
-               coalesce(bool_or(h.routed_to = 'unified' AND h.check_name IN ('error_rate', 'p95_latency')
-                                AND h.status = 'insufficient_data'), true),
-               coalesce(bool_or(h.status IN ('warning', 'critical')), false),
-               pg_catalog.string_agg(pg_catalog.format('%s %s %s', h.check_name, coalesce(h.value::text, '-'), h.status), ', '
-                                     ORDER BY h.check_name) FILTER (WHERE h.routed_to = 'unified'),
-               -- The gates a step needs: without a threshold (rows deleted by hand) a check
-               -- vanishes from health, and the plan must hold rather than advance without it.
-               ARRAY(SELECT g FROM pg_catalog.unnest(ARRAY['error_rate', 'p95_latency']) AS g
-                     EXCEPT SELECT x.check_name FROM pg_catalog.unnest(pg_catalog.array_agg(h.check_name)
-                                                   FILTER (WHERE h.routed_to = 'unified')) AS x(check_name))
-        INTO checks, error_critical, rollback, waiting, holding, summary, missing
+        SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(h)), '[]')
+        INTO health
         FROM @extschema@.check_routing_health(greatest(held, interval '1 second')) AS h
         WHERE h.domain = plan.domain;
+        SELECT pg_catalog.jsonb_object_agg(h.routed_to || '.' || h.check_name,
+                   pg_catalog.jsonb_build_object('value', h.value, 'verdict', h.verdict, 'statistic', h.statistic,
+                                                 'confidence', h.confidence, 'samples', h.samples,
+                                                 'status', h.status, 'action', h.action)),
+               coalesce(bool_or(h.recommendation = 'rollback' AND h.check_name IN ('error_rate', 'error_rate_vs_legacy')), false),
+               coalesce(bool_or(h.recommendation = 'rollback'), false),
+               coalesce(bool_or(h.recommendation = 'hold'), false),
+               coalesce(bool_or(h.routed_to = 'legacy' AND h.check_name = 'error_rate' AND h.samples > 0), false),
+               pg_catalog.jsonb_object_agg(h.routed_to || '.' || h.check_name, pg_catalog.split_part(h.action, ' ', 1))
+                   FILTER (WHERE h.verdict = 'fail' AND h.action LIKE '% (dry run)'),
+               pg_catalog.string_agg(pg_catalog.format('%s %s', h.check_name, h.verdict), ', ' ORDER BY h.check_name)
+                   FILTER (WHERE h.routed_to = 'unified')
+        INTO checks, to_zero, rollback, holding, control, would, summary
+        FROM pg_catalog.jsonb_to_recordset(health) AS h(routed_to text, check_name text, value numeric, status text,
+                                                        recommendation text, samples bigint, verdict text,
+                                                        statistic numeric, confidence numeric, action text);
+        gates := CASE WHEN control THEN ARRAY['error_rate_vs_legacy', 'p95_vs_legacy']
+                      ELSE ARRAY['error_rate', 'p95_latency'] END;
+        SELECT coalesce(bool_and(h.verdict = 'pass'), true),
+               coalesce(pg_catalog.array_agg(pg_catalog.format('%s %s at %s samples', h.check_name, h.verdict, h.samples)
+                                             ORDER BY h.check_name) FILTER (WHERE h.verdict <> 'pass'), '{}'),
+               ARRAY(SELECT g FROM pg_catalog.unnest(gates) AS g
+                     EXCEPT SELECT x.check_name FROM pg_catalog.jsonb_to_recordset(health) AS x(routed_to text, check_name text)
+                            WHERE x.routed_to = 'unified')
+        INTO passed, pending, missing
+        FROM pg_catalog.jsonb_to_recordset(health) AS h(routed_to text, check_name text, samples bigint,
+                                                        verdict text, action text)
+        WHERE h.routed_to = 'unified' AND h.check_name = ANY (gates) AND h.action IN ('rollback', 'hold');
         IF pg_catalog.cardinality(missing) > 0 THEN
             holding := true;
-            waiting := false;
             summary := coalesce(summary || ', ', '') || 'no threshold for ' || pg_catalog.array_to_string(missing, ', ');
         END IF;
         next_step := plan.step;
         next_state := plan.state;
-        IF error_critical THEN
+        why := NULL;
+        IF to_zero THEN
             verdict := 'rollback';
             target := 0;
             next_state := 'rolled_back';
@@ -412,22 +455,37 @@ BEGIN
                 target := 0;
                 next_state := 'rolled_back';
             END IF;
-        ELSIF waiting OR held < plan.hold THEN
-            verdict := 'wait';
         ELSIF holding THEN
             verdict := 'hold';
-        ELSIF plan.step < n THEN
-            verdict := 'advance';
-            next_step := plan.step + 1;
-            target := plan.steps[next_step];
+        ELSIF held < plan.hold THEN
+            verdict := 'wait';
+        ELSIF passed THEN
+            IF plan.step < n THEN
+                verdict := 'advance';
+                next_step := plan.step + 1;
+                target := plan.steps[next_step];
+            ELSE
+                verdict := 'complete';
+                target := plan.steps[n];
+                next_state := 'completed';
+            END IF;
+        ELSIF held >= plan.max_hold THEN
+            verdict := 'inconclusive';
+            why := pg_catalog.format('no verdict after %s (max hold %s): %s. The plan holds and advances when they pass; '
+                                     'more traffic (a step up by hand) or a wider bar decides sooner, pause_rollout() stops it.',
+                                     pg_catalog.date_trunc('second', held), plan.max_hold,
+                                     pg_catalog.array_to_string(pending, ', '));
         ELSE
-            verdict := 'complete';
-            target := plan.steps[n];
-            next_state := 'completed';
+            verdict := 'wait';
         END IF;
         detail := pg_catalog.jsonb_build_object('transition', verdict, 'step', plan.step, 'of', n,
                       'from', plan.steps[plan.step], 'to', target, 'held', held::text, 'hold', plan.hold::text,
+                      'max_hold', plan.max_hold::text, 'gates', pg_catalog.to_jsonb(gates),
                       'checks', coalesce(checks, '{}'))
+                  || CASE WHEN pg_catalog.cardinality(pending) > 0
+                          THEN pg_catalog.jsonb_build_object('pending', pg_catalog.to_jsonb(pending)) ELSE '{}' END
+                  || CASE WHEN why IS NOT NULL THEN pg_catalog.jsonb_build_object('reason', why) ELSE '{}' END
+                  || CASE WHEN would IS NOT NULL THEN pg_catalog.jsonb_build_object('dry_run', would) ELSE '{}' END
                   || CASE WHEN pg_catalog.cardinality(missing) > 0
                           THEN pg_catalog.jsonb_build_object('missing_thresholds', pg_catalog.to_jsonb(missing))
                           ELSE '{}' END;
@@ -443,6 +501,9 @@ BEGIN
                 step_started_at = CASE WHEN next_step <> plan.step THEN pg_catalog.clock_timestamp() ELSE r.step_started_at END,
                 ended_at = CASE WHEN next_state IN ('completed', 'rolled_back') THEN pg_catalog.clock_timestamp() END
             WHERE r.id = plan.id;
+        ELSIF verdict = 'inconclusive' AND plan.last_verdict IS DISTINCT FROM 'inconclusive' THEN
+            RAISE NOTICE 'advance_rollouts: rollout % of % is inconclusive', plan.id, plan.domain
+                USING DETAIL = why;
         END IF;
       EXCEPTION WHEN OTHERS THEN
         verdict := 'error';
@@ -498,7 +559,17 @@ SELECT d.domain,
        r.last_checked_at,
        h.health AS health_last_hour,
        -- Sessions of the last hour whose messages reached more than one handler, in % (routing_sessions).
-       se.broken_pct AS session_breaks_last_hour
+       se.broken_pct AS session_breaks_last_hour,
+       -- What the plan's last look saw, unified's checks since its step began: verdict,
+       -- confidence, samples and action of each, and what a gate still waits for.
+       (SELECT pg_catalog.string_agg(pg_catalog.format('%s %s (%s%%, %s samples, %s)',
+                   pg_catalog.split_part(e.key, '.', 2), e.value OPERATOR(pg_catalog.->>) 'verdict',
+                   pg_catalog.round(100 OPERATOR(pg_catalog.*) (e.value OPERATOR(pg_catalog.->>) 'confidence')::numeric, 1),
+                   e.value OPERATOR(pg_catalog.->>) 'samples', e.value OPERATOR(pg_catalog.->>) 'action'),
+                   '; ' ORDER BY e.key)
+        FROM pg_catalog.jsonb_each(r.last_detail OPERATOR(pg_catalog.->) 'checks') AS e
+        WHERE e.key OPERATOR(pg_catalog.~~) 'unified.%') AS checks,
+       r.last_detail OPERATOR(pg_catalog.->>) 'reason' AS verdict_reason
 FROM c
 CROSS JOIN LATERAL pg_catalog.unnest(c.domains OPERATOR(pg_catalog.||) c.protected_domains) AS d(domain)
 LEFT JOIN LATERAL (

@@ -44,11 +44,8 @@ RETURNS TABLE (
     p50_ms double precision,
     p95_ms double precision,
     p99_ms double precision,
-    -- For the sample-ratio check: outcomes of decisions made by the percentage split, the sum
-    -- of p over them, and how many distinct buckets (senders) they came from.
-    split_n bigint,
-    split_expected double precision,
-    split_buckets bigint
+    -- All of them, one sketch: the latency checks count the requests above their bars in it.
+    latency bytea
 )
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -66,14 +63,13 @@ AS $$
         FROM checked AS c
     ),
     done AS (
-        SELECT s.domain, s.routed_to, sum(s.completed)::bigint AS completed,
-               sum(s.errors)::bigint AS errors,
-               @extschema@.webhook_routing_sketch_summary(array_agg(s.latency)) AS summary,
-               sum(s.split_n)::bigint AS split_n, sum(s.split_expected) AS split_expected,
-               @extschema@.webhook_routing_bits_count(array_agg(s.split_buckets)) AS split_buckets
-        FROM @extschema@.webhook_routing_sketches AS s, bounds AS b
-        WHERE s.minute >= b.since_minute AND s.minute <= b.until
-        GROUP BY s.domain, s.routed_to
+        SELECT m.*, @extschema@.webhook_routing_sketch_summary(ARRAY[m.latency]) AS summary
+        FROM (SELECT s.domain, s.routed_to, sum(s.completed)::bigint AS completed,
+                     sum(s.errors)::bigint AS errors,
+                     @extschema@.webhook_routing_sketch_union(array_agg(s.latency)) AS latency
+              FROM @extschema@.webhook_routing_sketches AS s, bounds AS b
+              WHERE s.minute >= b.since_minute AND s.minute <= b.until
+              GROUP BY s.domain, s.routed_to) AS m
     ),
     waiting AS (
         SELECT l.domain, l.routed_to,
@@ -85,10 +81,10 @@ AS $$
     ),
     parts AS (
         SELECT d.domain, d.routed_to, d.completed, d.errors, 0::bigint AS pending, 0::bigint AS late,
-               d.summary, d.split_n, d.split_expected, d.split_buckets
+               d.summary, d.latency
         FROM done AS d
         UNION ALL
-        SELECT w.domain, w.routed_to, 0, 0, w.pending, w.late, NULL, 0, 0, 0
+        SELECT w.domain, w.routed_to, 0, 0, w.pending, w.late, NULL, NULL
         FROM waiting AS w
     )
     SELECT p.domain, p.routed_to,
@@ -102,9 +98,7 @@ AS $$
            max(p.summary[3]),
            max(p.summary[4]),
            max(p.summary[5]),
-           sum(p.split_n)::bigint,
-           sum(p.split_expected),
-           sum(p.split_buckets)::bigint
+           (array_agg(p.latency) FILTER (WHERE p.latency IS NOT NULL))[1]
     FROM parts AS p
     GROUP BY p.domain, p.routed_to
 $$;
@@ -221,7 +215,45 @@ AS $$
     ORDER BY s.domain
 $$;
 
--- One row per check, per domain and target, with a verdict and what to do.
+-- The sample-ratio counts per domain over the window (src/verdict.rs): the buckets of split
+-- decisions with an outcome, each counted once at the percentage it was first seen at, how many
+-- went unified, how many were expected to, and the variance of that count.
+CREATE FUNCTION webhook_routing_sample_ratios("window" interval)
+RETURNS TABLE (domain text, buckets bigint, unified bigint, expected double precision, variance double precision)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.domain, r.x[1]::bigint, r.x[2]::bigint, r.x[3], r.x[4]
+    FROM (SELECT s.domain,
+                 @extschema@.webhook_routing_sample_ratio(
+                     array_agg(s.split_expected / s.split_n ORDER BY s.minute, s.split_at, s.routed_to, s.shard),
+                     array_agg(s.routed_to = 'unified' ORDER BY s.minute, s.split_at, s.routed_to, s.shard),
+                     array_agg(s.split_buckets ORDER BY s.minute, s.split_at, s.routed_to, s.shard)) AS x
+          FROM @extschema@.webhook_routing_sketches AS s
+          WHERE s.minute >= date_bin('1 minute', now() - @extschema@.webhook_routing_check_window("window"),
+                                     timestamptz '2000-01-01 00:00:00+00')
+            AND s.minute <= now() + interval '5 minutes'
+            AND s.domain IS NOT NULL AND s.routed_to IN ('unified', 'legacy')
+            AND s.split_n > 0 AND s.split_buckets IS NOT NULL
+          GROUP BY s.domain) AS r
+$$;
+
+-- One row per check, per domain and target: the estimate (value), the bars, the sequential
+-- test's verdict (pass, fail, inconclusive: src/verdict.rs) with its statistic, confidence and
+-- samples, and what to do.
+--   error_rate            errors / outcomes (%), against the critical bar
+--   error_rate_vs_legacy  unified's error rate minus legacy's in the same window (points)
+--   p95_latency           p95 (ms); tested as the share of requests slower than the bar (5% at it)
+--   p95_vs_legacy         unified's p95 over legacy's; tested as the share of unified requests
+--                         slower than the bar × legacy's p95 (5% when unified is at the bar)
+--   sample_ratio          chi-square of the unified buckets against the split's percentages
+--                         (src/verdict.rs); fails at an always-valid p < 0.001
+--   session_breaks        broken sessions (%), routing_sessions
+-- status: critical on a fail; insufficient_data below min_samples; warning when the estimate is
+-- above the warning level (investigate); ok. recommendation: on a fail, the check's action
+-- (rollback, hold; warn and dry runs proceed); proceed on a pass; wait while inconclusive.
+-- action: the threshold's, with "(dry run)" when it only reports. Legacy is the baseline: its
+-- trouble holds, never rolls back.
 CREATE FUNCTION check_routing_health("window" interval DEFAULT '1 hour')
 RETURNS TABLE (
     domain text,
@@ -232,7 +264,11 @@ RETURNS TABLE (
     critical_threshold numeric,
     status text,
     recommendation text,
-    samples bigint
+    samples bigint,
+    verdict text,
+    statistic numeric,
+    confidence numeric,
+    action text
 )
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -256,83 +292,90 @@ AS $$
     ),
     t AS (
         SELECT g.domain, g.routed_to,
-               coalesce(s.completed, 0) AS completed,
-               100.0 * s.errors / nullif(s.completed, 0) AS error_pct,
-               s.p95_ms::numeric AS p95_ms,
-               coalesce(s.latency_samples, 0) AS latency_samples,
-               coalesce(s.split_n, 0) AS split_n,
-               coalesce(s.split_expected, 0) AS split_expected,
-               coalesce(s.split_buckets, 0) AS split_buckets
+               coalesce(s.completed, 0) AS completed, coalesce(s.errors, 0) AS errors,
+               s.p95_ms, coalesce(s.latency_samples, 0) AS latency_samples, s.latency
         FROM targets AS g
         LEFT JOIN stats AS s ON s.domain = g.domain AND s.routed_to = g.routed_to
     ),
-    -- Sample ratio: unified's share of the senders (distinct buckets) of split decisions with
-    -- an outcome, against the unified share the percentages in force gave those decisions
-    -- (their mean), as a chi-square statistic with one degree of freedom.
-    split AS (
-        SELECT x.domain,
-               (x.unified - x.p * x.senders)^2 / nullif(x.senders * x.p * (1 - x.p), 0) AS chi_square,
-               x.senders AS samples
-        FROM (SELECT u.domain, u.split_buckets AS unified, u.split_buckets + l.split_buckets AS senders,
-                     (u.split_expected + l.split_expected) / nullif(u.split_n + l.split_n, 0) AS p
-              FROM t AS u JOIN t AS l ON l.domain = u.domain AND l.routed_to = 'legacy'
-              WHERE u.routed_to = 'unified') AS x
+    pairs AS (
+        SELECT u.domain, u.completed AS n_u, u.errors AS x_u, u.p95_ms AS p95_u,
+               u.latency_samples AS m_u, u.latency AS sketch_u,
+               l.completed AS n_l, l.errors AS x_l, l.p95_ms AS p95_l, l.latency_samples AS m_l
+        FROM t AS u JOIN t AS l ON l.domain = u.domain AND l.routed_to = 'legacy'
+        WHERE u.routed_to = 'unified'
     ),
+    -- Per check: its estimate as operators read it (value), its samples, and the counts its
+    -- test reads: x of n (and x2 of n2 for the comparison), a sketch and a reference latency.
     checks AS (
         SELECT t.domain, t.routed_to, 'error_rate' AS check_name,
-               t.error_pct AS value, t.completed AS samples
+               100.0 * t.errors / nullif(t.completed, 0) AS value, t.completed AS samples,
+               t.errors::float8 AS x, t.completed::float8 AS n, NULL::float8 AS x2, NULL::float8 AS n2,
+               NULL::bytea AS sketch, NULL::float8 AS ref
         FROM t
         UNION ALL
-        SELECT t.domain, t.routed_to, 'p95_latency', t.p95_ms, t.latency_samples
+        SELECT t.domain, t.routed_to, 'p95_latency', t.p95_ms::numeric, t.latency_samples,
+               NULL, t.latency_samples, NULL, NULL, t.latency, 1
         FROM t
         UNION ALL
-        SELECT u.domain, u.routed_to, 'error_rate_vs_legacy',
-               u.error_pct - l.error_pct, least(u.completed, l.completed)
-        FROM t AS u JOIN t AS l ON l.domain = u.domain AND l.routed_to = 'legacy'
-        WHERE u.routed_to = 'unified'
+        SELECT p.domain, 'unified', 'error_rate_vs_legacy',
+               100.0 * p.x_u / nullif(p.n_u, 0) - 100.0 * p.x_l / nullif(p.n_l, 0), least(p.n_u, p.n_l),
+               p.x_u, p.n_u, p.x_l, p.n_l, NULL, NULL
+        FROM pairs AS p
         UNION ALL
-        SELECT u.domain, u.routed_to, 'p95_vs_legacy',
-               u.p95_ms / nullif(l.p95_ms, 0), least(u.latency_samples, l.latency_samples)
-        FROM t AS u JOIN t AS l ON l.domain = u.domain AND l.routed_to = 'legacy'
-        WHERE u.routed_to = 'unified'
+        SELECT p.domain, 'unified', 'p95_vs_legacy',
+               (p.p95_u / nullif(p.p95_l, 0))::numeric, least(p.m_u, p.m_l),
+               NULL, p.m_u, NULL, p.m_l, p.sketch_u, p.p95_l
+        FROM pairs AS p
         UNION ALL
-        SELECT x.domain, 'unified', 'sample_ratio', x.chi_square::numeric, x.samples
-        FROM split AS x
+        SELECT g.domain, 'unified', 'sample_ratio',
+               ((r.unified - r.expected) ^ 2 / nullif(r.variance, 0))::numeric,
+               coalesce(least(r.unified, r.buckets - r.unified), 0),
+               r.unified, r.buckets, r.expected, r.variance, NULL, NULL
+        FROM targets AS g
+        LEFT JOIN @extschema@.webhook_routing_sample_ratios("window") AS r ON r.domain = g.domain
+        WHERE g.routed_to = 'unified'
         UNION ALL
         SELECT g.domain, 'unified', 'session_breaks',
-               100.0 * s.broken / nullif(s.sessions, 0), coalesce(s.sessions, 0)
+               100.0 * s.broken / nullif(s.sessions, 0), coalesce(s.sessions, 0),
+               s.broken, s.sessions, NULL, NULL, NULL, NULL
         FROM targets AS g
         LEFT JOIN @extschema@.routing_sessions("window") AS s ON s.domain = g.domain
         WHERE g.routed_to = 'unified'
     ),
-    verdicts AS (
-        SELECT c.*, th.warning, th.critical,
-               CASE
-                   WHEN c.value IS NULL OR c.samples < th.min_samples THEN 'insufficient_data'
-                   WHEN c.value > th.critical THEN 'critical'
-                   WHEN c.value > th.warning THEN 'warning'
-                   ELSE 'ok'
-               END AS status
+    gated AS (
+        SELECT c.*, th.warning, th.critical, th.min_samples, th.dry_run,
+               CASE WHEN c.routed_to = 'legacy' THEN 'hold' ELSE th.action END AS act,
+               CASE WHEN c.check_name IN ('p95_latency', 'p95_vs_legacy') AND c.n > 0 AND c.ref > 0
+                    THEN (@extschema@.webhook_routing_sketch_above(ARRAY[c.sketch], ARRAY[th.critical::float8 * c.ref]))[1]
+               END AS above
         FROM checks AS c
         CROSS JOIN LATERAL (
-            SELECT h.warning, h.critical, h.min_samples
+            SELECT h.warning, h.critical, h.min_samples, h.action, h.dry_run
             FROM @extschema@.webhook_routing_thresholds AS h
             WHERE h.check_name = c.check_name AND (h.domain = c.domain OR h.domain IS NULL)
             ORDER BY h.domain NULLS LAST
             LIMIT 1
         ) AS th
+    ),
+    verdicts AS (
+        SELECT g.*, j.verdict AS v, j.estimate, j.statistic, j.confidence
+        FROM gated AS g
+        CROSS JOIN LATERAL @extschema@.webhook_routing_judge(
+            g.check_name, g.critical::float8, g.min_samples, g.samples, g.x, g.n, g.x2, g.n2, g.above) AS j
     )
-    SELECT v.domain, v.routed_to, v.check_name, round(v.value, 2), v.warning, v.critical, v.status,
-           -- Legacy is the baseline: trouble there is a reason to wait, not to roll back. A
-           -- skewed sample ratio says the callers or the log are wrong, not the handler: hold.
-           CASE
-               WHEN v.status = 'ok' THEN 'proceed'
-               WHEN v.status = 'critical' AND v.routed_to <> 'legacy'
-                    AND v.check_name <> 'sample_ratio' THEN 'rollback'
-               WHEN v.status = 'insufficient_data' AND v.routed_to = 'legacy' THEN 'proceed'
-               ELSE 'hold'
-           END,
-           v.samples
+    SELECT v.domain, v.routed_to, v.check_name, round(v.value, 2), v.warning, v.critical,
+           CASE WHEN v.v = 'fail' THEN 'critical'
+                WHEN v.estimate IS NULL OR v.samples < v.min_samples THEN 'insufficient_data'
+                WHEN v.value > v.warning THEN 'warning'
+                ELSE 'ok' END,
+           CASE WHEN v.v = 'fail' AND NOT v.dry_run AND v.act IN ('rollback', 'hold') THEN v.act
+                WHEN v.v = 'fail' OR v.v = 'pass' OR v.routed_to = 'legacy' THEN 'proceed'
+                ELSE 'wait' END,
+           v.samples,
+           v.v,
+           round(v.statistic::numeric, 2),
+           round(v.confidence::numeric, 4),
+           v.act || CASE WHEN v.dry_run THEN ' (dry run)' ELSE '' END
     FROM verdicts AS v
     ORDER BY v.domain, v.routed_to, v.check_name
 $$;

@@ -175,6 +175,20 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'min_samples is at least 1: the number of outcomes below which health says insufficient_data.';
     END IF;
+    -- Left out, the action is the check's default: the sample ratio holds, the others roll back.
+    NEW.action := coalesce(NEW.action, CASE WHEN NEW.check_name = 'sample_ratio' THEN 'hold' ELSE 'rollback' END);
+    NEW.dry_run := coalesce(NEW.dry_run, false);
+    IF NEW.action NOT IN ('rollback', 'hold', 'warn') THEN
+        RAISE EXCEPTION 'invalid action "%" for %', coalesce(NEW.action, 'NULL'), NEW.check_name
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A check''s action on a fail is rollback, hold (no advance) or warn (reported only).';
+    END IF;
+    IF NEW.check_name = 'sample_ratio' AND NEW.action = 'rollback' THEN
+        RAISE EXCEPTION 'the sample_ratio check cannot roll back'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A skewed sample ratio says the callers or the log are wrong, not the unified handler.',
+                  HINT = 'Set its action to hold or warn.';
+    END IF;
     RETURN NEW;
 END $$;
 
@@ -276,7 +290,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     UPDATE @extschema@.webhook_routing_thresholds AS t
-    SET warning = NEW.warning, critical = NEW.critical, min_samples = NEW.min_samples
+    SET warning = NEW.warning, critical = NEW.critical, min_samples = NEW.min_samples,
+        action = coalesce(NEW.action, t.action), dry_run = coalesce(NEW.dry_run, t.dry_run)
     WHERE t.seeded AND t.domain IS NOT DISTINCT FROM NEW.domain AND t.check_name = NEW.check_name;
     IF FOUND THEN
         RETURN NULL;

@@ -95,87 +95,139 @@ mod tests {
         );
     }
 
-    fn verdict(domain: &str, target: &str, check: &str) -> (Option<String>, String, String, i64) {
+    /// (value, status, recommendation, samples, verdict, action) of one check.
+    fn verdict(domain: &str, target: &str, check: &str) -> Check {
         let sql = format!(
-            "SELECT value::text, status, recommendation, samples FROM check_routing_health() \
+            "SELECT value::text, status, recommendation, samples, verdict, action FROM check_routing_health() \
              WHERE domain = '{domain}' AND routed_to = '{target}' AND check_name = '{check}'"
         );
         Spi::connect(|c| {
             let t = c.select(&sql, None, &[]).unwrap();
             assert_eq!(t.len(), 1, "{sql}");
             let row = t.first();
-            (
-                row.get::<String>(1).unwrap(),
-                row.get::<String>(2).unwrap().unwrap(),
-                row.get::<String>(3).unwrap().unwrap(),
-                row.get::<i64>(4).unwrap().unwrap(),
-            )
+            Check {
+                value: row.get::<String>(1).unwrap(),
+                status: row.get::<String>(2).unwrap().unwrap(),
+                recommendation: row.get::<String>(3).unwrap().unwrap(),
+                samples: row.get::<i64>(4).unwrap().unwrap(),
+                verdict: row.get::<String>(5).unwrap().unwrap(),
+                action: row.get::<String>(6).unwrap().unwrap(),
+            }
         })
     }
 
+    #[derive(Debug)]
+    struct Check {
+        value: Option<String>,
+        status: String,
+        recommendation: String,
+        samples: i64,
+        verdict: String,
+        action: String,
+    }
+
+    impl Check {
+        fn is(&self, verdict: &str, status: &str, recommendation: &str) -> bool {
+            self.verdict == verdict
+                && self.status == status
+                && self.recommendation == recommendation
+        }
+    }
+
     #[pg_test]
-    fn health_verdicts_follow_the_runbook_gates() {
-        // jobs: unified 1% errors (critical), p95 2500 ms (warning); legacy healthy.
-        insert("jobs", "unified", 200, 2, 2375.0, 1.0);
-        insert("jobs", "legacy", 1000, 0, 300.0, 1.0);
-        let v = verdict("jobs", "unified", "error_rate");
+    fn health_verdicts_follow_the_sequential_tests() {
+        // jobs: unified 2% errors and a p95 near 4.3 s over 2,000 requests; legacy healthy.
+        insert("jobs", "unified", 2000, 40, 2375.0, 1.0);
+        insert("jobs", "legacy", 20000, 0, 300.0, 0.05);
+        for check in [
+            "error_rate",
+            "error_rate_vs_legacy",
+            "p95_latency",
+            "p95_vs_legacy",
+        ] {
+            let v = verdict("jobs", "unified", check);
+            assert!(v.is("fail", "critical", "rollback"), "{check}: {v:?}");
+            assert_eq!(
+                (v.action.as_str(), v.samples),
+                ("rollback", 2000),
+                "{check}"
+            );
+        }
         assert_eq!(
-            (v.0.as_deref(), v.1.as_str(), v.2.as_str(), v.3),
-            (Some("1.00"), "critical", "rollback", 200)
+            verdict("jobs", "unified", "error_rate").value.as_deref(),
+            Some("2.00")
         );
-        let v = verdict("jobs", "unified", "p95_latency");
-        assert_eq!((v.1.as_str(), v.2.as_str()), ("warning", "hold"));
-        let v = verdict("jobs", "legacy", "error_rate");
-        assert_eq!(
-            (v.0.as_deref(), v.1.as_str(), v.2.as_str()),
-            (Some("0.00"), "ok", "proceed")
-        );
-        let v = verdict("jobs", "unified", "error_rate_vs_legacy");
-        assert_eq!((v.0.as_deref(), v.1.as_str()), (Some("1.00"), "critical"));
-        let v = verdict("jobs", "unified", "p95_vs_legacy");
-        assert_eq!(v.1, "critical", "p95 {:?} is far above legacy's", v.0);
+        assert!(verdict("jobs", "legacy", "error_rate").is("pass", "ok", "proceed"));
 
-        // marketplace: too few samples for any verdict.
-        insert("marketplace", "unified", 20, 0, 100.0, 1.0);
-        let v = verdict("marketplace", "unified", "error_rate");
-        assert_eq!(
-            (v.1.as_str(), v.2.as_str(), v.3),
-            ("insufficient_data", "hold", 20)
-        );
-        // property: no traffic at all, still reported for both targets.
-        let v = verdict("property", "unified", "p95_latency");
-        assert_eq!((v.0, v.1.as_str()), (None, "insufficient_data"));
-        let v = verdict("property", "legacy", "error_rate");
-        assert_eq!(
-            (v.1.as_str(), v.2.as_str()),
-            ("insufficient_data", "proceed")
-        );
-
-        // A domain-specific gate (the runbook's 1200 ms domains) overrides the default.
-        insert("marketplace", "unified", 200, 0, 1100.0, 1.0);
-        insert("marketplace", "legacy", 200, 0, 1100.0, 1.0);
-        assert_eq!(verdict("marketplace", "unified", "p95_latency").1, "ok");
+        // marketplace: as good as legacy, with plenty of traffic: every gate passes.
+        insert("marketplace", "unified", 3000, 0, 300.0, 0.2);
+        insert("marketplace", "legacy", 30000, 0, 300.0, 0.02);
+        for check in [
+            "error_rate",
+            "error_rate_vs_legacy",
+            "p95_latency",
+            "p95_vs_legacy",
+        ] {
+            let v = verdict("marketplace", "unified", check);
+            assert!(v.is("pass", "ok", "proceed"), "{check}: {v:?}");
+        }
+        // A domain's own bar overrides the default: 500 ms is well below its p95 of 0.87 s.
         Spi::run(
             "INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical) \
-             VALUES ('marketplace', 'p95_latency', 1200, 3000)",
+             VALUES ('marketplace', 'p95_latency', 400, 500)",
         )
         .unwrap();
         let v = verdict("marketplace", "unified", "p95_latency");
-        assert_eq!((v.1.as_str(), v.2.as_str()), ("warning", "hold"));
-        assert_eq!(verdict("marketplace", "unified", "p95_vs_legacy").1, "ok");
+        assert!(v.is("fail", "critical", "rollback"), "{v:?}");
+        // What a fail does is the threshold's action; a dry run says what it would do and acts
+        // on nothing.
+        Spi::run(
+            "UPDATE webhook_routing_thresholds SET action = 'hold' WHERE domain = 'marketplace'",
+        )
+        .unwrap();
+        assert!(verdict("marketplace", "unified", "p95_latency").is("fail", "critical", "hold"));
+        Spi::run(
+            "UPDATE webhook_routing_thresholds SET action = 'warn' WHERE domain = 'marketplace'",
+        )
+        .unwrap();
+        let v = verdict("marketplace", "unified", "p95_latency");
+        assert!(v.is("fail", "critical", "proceed"), "{v:?}");
+        assert_eq!(v.action, "warn");
+        Spi::run(
+            "UPDATE webhook_routing_thresholds SET action = 'rollback', dry_run = true \
+             WHERE domain = 'marketplace'",
+        )
+        .unwrap();
+        let v = verdict("marketplace", "unified", "p95_latency");
+        assert!(v.is("fail", "critical", "proceed"), "{v:?}");
+        assert_eq!(v.action, "rollback (dry run)");
+
+        // property: 20 requests are evidence of nothing: inconclusive, below min_samples.
+        insert("property", "unified", 20, 0, 100.0, 1.0);
+        let v = verdict("property", "unified", "error_rate");
+        assert!(v.is("inconclusive", "insufficient_data", "wait"), "{v:?}");
+        assert_eq!(v.samples, 20);
+        // ... and no traffic at all, still reported for both targets.
+        let v = verdict("property", "unified", "p95_vs_legacy");
+        assert_eq!(v.value, None);
+        assert!(v.is("inconclusive", "insufficient_data", "wait"), "{v:?}");
+        let v = verdict("property", "legacy", "error_rate");
+        assert!(
+            v.is("inconclusive", "insufficient_data", "proceed"),
+            "{v:?}"
+        );
+        assert_eq!(v.action, "hold");
     }
 
     #[pg_test]
     fn legacy_trouble_holds_but_never_rolls_back() {
-        insert("jobs", "unified", 200, 0, 100.0, 1.0);
-        insert("jobs", "legacy", 200, 4, 100.0, 1.0);
+        insert("jobs", "unified", 2000, 0, 100.0, 0.1);
+        insert("jobs", "legacy", 2000, 40, 100.0, 0.1);
         let v = verdict("jobs", "legacy", "error_rate");
-        assert_eq!((v.1.as_str(), v.2.as_str()), ("critical", "hold"));
+        assert!(v.is("fail", "critical", "hold"), "{v:?}");
         let v = verdict("jobs", "unified", "error_rate_vs_legacy");
-        assert_eq!(
-            (v.0.as_deref(), v.1.as_str(), v.2.as_str()),
-            (Some("-2.00"), "ok", "proceed")
-        );
+        assert_eq!(v.value.as_deref(), Some("-2.00"));
+        assert!(v.is("pass", "ok", "proceed"), "{v:?}");
     }
 
     fn requests(domain: &str) -> Option<String> {

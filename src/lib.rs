@@ -26,6 +26,7 @@ mod outcome;
 mod proptests;
 mod sketch;
 mod text;
+mod verdict;
 mod whatsapp;
 
 ::pgrx::pg_module_magic!(name, version);
@@ -53,7 +54,10 @@ extension_sql_file!(
         gucs::routing_pending_timeout_seconds,
         gucs::routing_conversation_timeout_seconds,
         sketch::webhook_routing_sketch_summary,
-        sketch::webhook_routing_bits_count
+        sketch::webhook_routing_sketch_union,
+        sketch::webhook_routing_sketch_above,
+        verdict::webhook_routing_sample_ratio,
+        verdict::webhook_routing_judge
     ]
 );
 extension_sql_file!(

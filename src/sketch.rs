@@ -153,6 +153,84 @@ fn summarize<'a>(sketches: impl Iterator<Item = &'a [u8]>) -> (Vec<Option<f64>>,
     )
 }
 
+/// Merge sketches into one (NULL when none decodes), for the checks that read a whole window's
+/// latencies more than once. NULLs are skipped; so are entries that do not decode, with a WARNING.
+#[pg_extern(immutable, parallel_safe)]
+fn webhook_routing_sketch_union(sketches: pgrx::Array<'_, &[u8]>) -> Option<Vec<u8>> {
+    let mut skipped = 0;
+    let decoded: Vec<DDSketch> = sketches
+        .iter()
+        .flatten()
+        .filter_map(|bytes| {
+            let sketch = decode(bytes);
+            skipped += usize::from(sketch.is_none());
+            sketch
+        })
+        .collect();
+    let (merged, failed) = merge_all(&decoded);
+    report_skipped(skipped + failed);
+    (merged.count() > 0).then(|| merged.to_java_bytes())
+}
+
+/// Merge sketches and count, for each bound (ms), the latencies above it: the latency checks
+/// test "p95 above a bar" as "more than 5% of requests slower than the bar" (verdict.rs).
+/// NULLs are skipped; so are entries that do not decode, with a WARNING.
+#[pg_extern(immutable, parallel_safe)]
+fn webhook_routing_sketch_above(
+    sketches: pgrx::Array<'_, &[u8]>,
+    bounds: pgrx::Array<'_, f64>,
+) -> Vec<Option<i64>> {
+    let mut skipped = 0;
+    let decoded: Vec<DDSketch> = sketches
+        .iter()
+        .flatten()
+        .filter_map(|bytes| {
+            let sketch = decode(bytes);
+            skipped += usize::from(sketch.is_none());
+            sketch
+        })
+        .collect();
+    let (merged, failed) = merge_all(&decoded);
+    report_skipped(skipped + failed);
+    bounds
+        .iter()
+        .map(|bound| {
+            let bound = bound.filter(|b| b.is_finite())?;
+            let above = std::panic::catch_unwind(|| count_above(&merged, bound)).ok()?;
+            i64::try_from(above).ok()
+        })
+        .collect()
+}
+
+/// How many of the sketch's samples are above `bound`: the samples of rank below the first
+/// rank whose value (as `interpolated_quantile` reads ranks) exceeds it, by bisection.
+fn count_above(sketch: &DDSketch, bound: f64) -> usize {
+    let n = sketch.count();
+    if n == 0 {
+        return 0;
+    }
+    let last = (n - 1) as f64;
+    let at_rank = |rank: usize| {
+        let q = if rank + 1 >= n {
+            1.0
+        } else {
+            (rank as f64 + 0.5) / last
+        };
+        sketch.quantile(q).ok().flatten().unwrap_or(f64::INFINITY)
+    };
+    // The first rank whose sample is above the bound, in [0, n].
+    let (mut low, mut high) = (0usize, n);
+    while low < high {
+        let mid = low + (high - low) / 2;
+        if at_rank(mid) > bound {
+            high = mid;
+        } else {
+            low = mid + 1;
+        }
+    }
+    n - low
+}
+
 /// The quantile as `percentile_cont` defines it: interpolated between the samples at ranks
 /// floor(q(n-1)) and ceil(q(n-1)), each read from the sketch. (The sketch's own quantile takes
 /// the lower sample only, which on a few hundred samples is a percent or more off.)
@@ -182,6 +260,9 @@ struct Key {
     minute: pg_sys::TimestampTz,
     domain: Option<String>,
     routed_to: String,
+    /// The percentage (hundredths) of the split decisions counted here, None for the others:
+    /// the sample-ratio check compares like with like (verdict.rs).
+    split_at: Option<i64>,
 }
 
 struct Added {
@@ -222,8 +303,10 @@ fn webhook_routing_bits_or(a: Option<&[u8]>, b: Option<&[u8]>) -> Option<Vec<u8>
     }
 }
 
-/// How many buckets the union of the sets holds.
-#[pg_extern(immutable, parallel_safe)]
+/// How many buckets the union of the sets holds. No longer part of the extension's SQL (0.6.0
+/// drops it: the sample ratio counts in verdict.rs); the symbol stays for the install scripts of
+/// 0.1.0 to 0.5.0, which create it, so that those versions can still be installed and updated.
+#[pg_extern(immutable, parallel_safe, sql = false)]
 fn webhook_routing_bits_count(sets: pgrx::Array<'_, &[u8]>) -> i64 {
     let mut union = vec![0u8; BUCKET_BYTES];
     for set in sets.iter().flatten() {
@@ -295,11 +378,6 @@ fn webhook_routing_logs_to_sketch<'a>(
     let Some(minute) = micros.div_euclid(MINUTE_US).checked_mul(MINUTE_US) else {
         return Ok(None);
     };
-    let key = Key {
-        minute,
-        domain: row.get_by_name::<String>("domain")?,
-        routed_to: row.get_by_name::<String>("routed_to")?.unwrap_or_default(),
-    };
     let error = row.get_by_name::<&str>("status")? == Some("error");
     let latency = row
         .get_by_name::<pgrx::AnyNumeric>("response_time_ms")?
@@ -318,6 +396,12 @@ fn webhook_routing_logs_to_sketch<'a>(
         .get_by_name::<i32>("bucket")?
         .and_then(|b| usize::try_from(b).ok())
         .filter(|b| *b < BUCKET_BYTES * 8);
+    let key = Key {
+        minute,
+        domain: row.get_by_name::<String>("domain")?,
+        routed_to: row.get_by_name::<String>("routed_to")?.unwrap_or_default(),
+        split_at: share.map(|p| (p * 10_000.0).round() as i64),
+    };
     register_callbacks();
     ADDED.with(|added| {
         let mut added = added.borrow_mut();
@@ -359,7 +443,8 @@ fn webhook_routing_logs_flush_sketches<'a>(
         let latency = (acc.latency.count() > 0).then(|| acc.latency.to_java_bytes());
         // SAFETY: an int8 microsecond count is the representation of a timestamptz.
         let minute = unsafe { DatumWithOid::new(key.minute, pg_sys::TIMESTAMPTZOID) };
-        let args: [DatumWithOid; 10] = [
+        let split_at = key.split_at.map(|h| h as f64 / 100.0);
+        let args: [DatumWithOid; 11] = [
             minute,
             key.domain.as_deref().into(),
             key.routed_to.as_str().into(),
@@ -370,14 +455,15 @@ fn webhook_routing_logs_flush_sketches<'a>(
             acc.split.n.into(),
             acc.split.expected.into(),
             acc.split.buckets.as_deref().map(|b| b.as_slice()).into(),
+            split_at.into(),
         ];
         let sql = |schema: &str| {
             format!(
                 "INSERT INTO {schema}.webhook_routing_sketches AS s \
                      (minute, domain, routed_to, shard, completed, errors, latency, \
-                      split_n, split_expected, split_buckets) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                 ON CONFLICT (minute, domain, routed_to, shard) DO UPDATE \
+                      split_n, split_expected, split_buckets, split_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::pg_catalog.numeric(5,2)) \
+                 ON CONFLICT (minute, domain, routed_to, shard, split_at) DO UPDATE \
                  SET completed = s.completed OPERATOR(pg_catalog.+) excluded.completed, \
                      errors = s.errors OPERATOR(pg_catalog.+) excluded.errors, \
                      latency = {schema}.webhook_routing_sketch_merge(s.latency, excluded.latency), \

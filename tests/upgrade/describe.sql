@@ -45,6 +45,7 @@ SELECT line FROM (
            || CASE WHEN seeded THEN ' seeded' ELSE '' END FROM webhook_routing_rules
     UNION ALL
     SELECT 'threshold ' || coalesce(domain, '*') || ' ' || check_name || ' ' || warning || ' ' || critical || ' ' || min_samples
+           || ' ' || action || CASE WHEN dry_run THEN ' dry run' ELSE '' END
            || CASE WHEN seeded THEN ' seeded' ELSE '' END
     FROM webhook_routing_thresholds
     UNION ALL

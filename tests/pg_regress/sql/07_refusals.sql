@@ -90,6 +90,11 @@ INSERT INTO calls (call) VALUES
     ($$INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical, min_samples) VALUES ('jobs', 'error_rate', 0.1, 1, 0)$$),
     ($$INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical) VALUES ('Jobs', 'error_rate', 0.1, 1)$$),
     ($$UPDATE webhook_routing_thresholds SET critical = 0 WHERE check_name = 'p95_latency'$$),
+    ($$INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical, action) VALUES ('jobs', 'error_rate', 0.1, 1, 'page')$$),
+    ($$UPDATE webhook_routing_thresholds SET action = 'rollback' WHERE check_name = 'sample_ratio'$$),
+    -- a check's verdict, from counts
+    ($$SELECT * FROM webhook_routing_judge('p99_latency', 1, 100, 100, 1, 100, NULL, NULL, NULL)$$),
+    ($$SELECT * FROM webhook_routing_judge(NULL, 1, 100, 100, 1, 100, NULL, NULL, NULL)$$),
     -- the default thresholds gate every rollout: they are changed, never removed
     ($$DELETE FROM webhook_routing_thresholds WHERE check_name = 'error_rate'$$),
     ($$UPDATE webhook_routing_thresholds SET domain = 'jobs' WHERE domain IS NULL AND check_name = 'error_rate'$$),

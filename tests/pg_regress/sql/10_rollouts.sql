@@ -35,6 +35,21 @@ BEGIN
     RETURN QUERY SELECT key, value::bigint FROM jsonb_each_text(counts) ORDER BY key;
 END $$;
 
+-- Outcomes logged in bulk by plain INSERTs (as any client may log them): unified and legacy
+-- requests of a domain, unified answering in unified_ms with unified_errors errors. Enough
+-- requests for the sequential tests to conclude, which route_decision one by one would take
+-- minutes to make.
+CREATE FUNCTION logged(dom text, unified int, legacy int, unified_ms numeric DEFAULT 400, unified_errors int DEFAULT 0)
+RETURNS TABLE (routed_to text, requests bigint) LANGUAGE sql AS $$
+    INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, response_time_ms, status)
+    SELECT 'whatsapp', dom, 'unified', unified_ms + g % 50, CASE WHEN g <= unified_errors THEN 'error' ELSE 'success' END
+    FROM generate_series(1, unified) AS g
+    UNION ALL
+    SELECT 'whatsapp', dom, 'legacy', 600 + g % 50, 'success'
+    FROM generate_series(1, legacy) AS g;
+    SELECT l.routed_to, count(*) FROM webhook_routing_logs AS l WHERE l.domain = dom GROUP BY 1 ORDER BY 1;
+$$;
+
 CREATE VIEW plans AS
 SELECT id, domain, steps, hold, step, state, last_verdict FROM webhook_routing_rollouts ORDER BY id;
 CREATE VIEW transitions AS
@@ -70,6 +85,7 @@ SELECT t.* FROM (VALUES
     ($$SELECT start_rollout('jobs', '{5,NULL,50}')$$),
     ($$SELECT start_rollout('jobs', '{{5,10},{25,50}}')$$),
     ($$SELECT start_rollout('jobs', hold => '-1 hour')$$),
+    ($$SELECT start_rollout('jobs', hold => '4 hours', max_hold => '1 hour')$$),
     ($$SELECT start_rollout('jobs', reason => repeat('x', 1001))$$),
     ($$SELECT start_rollout('mobility')$$),
     ($$SELECT start_rollout('nosuch')$$),
@@ -90,10 +106,15 @@ SELECT start_rollout('jobs', '{5,25,100}', '4 hours', 'jobs to unified') AS jobs
 SELECT t.state, t.message, t.hint FROM try($$SELECT start_rollout('jobs')$$) AS t;
 -- No traffic yet: wait.
 SELECT domain, step, percentage, verdict FROM advance_rollouts();
--- Healthy traffic, but the hold is not over: wait.
-SELECT * FROM traffic('jobs', 3000);
-SELECT domain, step, percentage, verdict, detail -> 'checks' -> 'unified.error_rate' ->> 'status' AS error_rate,
-       detail -> 'checks' -> 'unified.p95_latency' ->> 'status' AS p95
+-- Routed traffic, too little for a verdict yet (and the hold is not over): wait.
+SELECT * FROM traffic('jobs', 1000);
+SELECT domain, step, percentage, verdict, detail -> 'checks' -> 'unified.error_rate_vs_legacy' ->> 'verdict' AS vs_legacy,
+       detail -> 'checks' -> 'unified.p95_vs_legacy' ->> 'verdict' AS p95
+FROM advance_rollouts();
+-- Enough healthy traffic for the gates to pass, but the hold is not over: wait.
+SELECT * FROM logged('jobs', 2500, 47500);
+SELECT domain, step, percentage, verdict, detail -> 'checks' -> 'unified.error_rate_vs_legacy' ->> 'verdict' AS vs_legacy,
+       detail -> 'checks' -> 'unified.p95_vs_legacy' ->> 'verdict' AS p95
 FROM advance_rollouts();
 -- Four hours later (moved back by hand): advance.
 UPDATE webhook_routing_rollouts SET step_started_at = step_started_at - interval '4 hours 1 minute' WHERE id = :jobs_plan;
@@ -105,7 +126,7 @@ UPDATE webhook_routing_rollouts SET hold = '0 seconds' WHERE id = :jobs_plan;
 -- At 25% unified's p95 is 3.5 s, critical: back to 5%, and the plan pauses.
 TRUNCATE webhook_routing_logs;
 SELECT * FROM traffic('jobs', 800, unified_ms => 3500);
-SELECT domain, step, percentage, verdict, detail -> 'checks' -> 'unified.p95_latency' ->> 'status' AS p95
+SELECT domain, step, percentage, verdict, detail -> 'checks' -> 'unified.p95_latency' ->> 'verdict' AS p95
 FROM advance_rollouts();
 SELECT domain, step, percentage, verdict FROM advance_rollouts();
 SELECT * FROM plans;
@@ -113,21 +134,26 @@ SELECT * FROM plans;
 -- Fixed: resume; 25% and 100% healthy; the plan completes.
 SELECT resume_rollout('jobs', 'p95 fixed') > 1 AS appended;
 TRUNCATE webhook_routing_logs;
-SELECT * FROM traffic('jobs', 3000);
+SELECT * FROM logged('jobs', 2500, 47500);
 SELECT domain, step, percentage, verdict FROM advance_rollouts();
 TRUNCATE webhook_routing_logs;
-SELECT * FROM traffic('jobs', 800);
+SELECT * FROM logged('jobs', 2500, 7500);
 SELECT domain, step, percentage, verdict FROM advance_rollouts();
+-- At 100% there is no legacy to compare with: the absolute bars are the gates.
 TRUNCATE webhook_routing_logs;
 SELECT * FROM traffic('jobs', 300);
-SELECT domain, step, percentage, verdict FROM advance_rollouts();
+SELECT domain, step, percentage, verdict, detail -> 'gates' AS gates, detail -> 'pending' AS pending FROM advance_rollouts();
+SELECT * FROM logged('jobs', 3000, 0);
+SELECT domain, step, percentage, verdict, detail -> 'gates' AS gates FROM advance_rollouts();
 SELECT * FROM plans;
 
 -- marketplace: unified's error rate over the critical bar (2% > 0.5%): straight to 0%, ended.
 SELECT start_rollout('marketplace', '{10,50,100}', '0 seconds') AS market_plan \gset
 TRUNCATE webhook_routing_logs;
-SELECT * FROM traffic('marketplace', 2000, error_every => 50);
-SELECT domain, step, percentage, verdict, detail -> 'checks' -> 'unified.error_rate' ->> 'value' AS error_pct
+SELECT * FROM logged('marketplace', 1000, 9000, unified_errors => 20);
+SELECT domain, step, percentage, verdict, detail -> 'checks' -> 'unified.error_rate' ->> 'value' AS error_pct,
+       detail -> 'checks' -> 'unified.error_rate' ->> 'verdict' AS verdict,
+       detail -> 'checks' -> 'unified.error_rate' ->> 'confidence' AS confidence
 FROM advance_rollouts();
 
 -- property: the caller reports only a quarter of unified's outcomes. Health sees the sample
@@ -174,7 +200,7 @@ SELECT rollback_routing('property', 'zero') > 1 AS appended;
 SELECT start_rollout('property', '{10,40,80}', '0 seconds') AS property_plan \gset
 SELECT t.state, t.message FROM try($$SELECT resume_rollout('property')$$) AS t;
 TRUNCATE webhook_routing_logs;
-SELECT * FROM traffic('property', 1500);
+SELECT * FROM logged('property', 2500, 22500);
 SELECT domain, step, percentage, verdict FROM advance_rollouts();
 SELECT rollback_routing('property') > 1 AS appended;
 SELECT step, state FROM webhook_routing_rollouts WHERE id = :property_plan;
@@ -193,6 +219,44 @@ SELECT action, regexp_replace(reason, ' after [^(]+ \(', ' after <held> (') AS r
              AND strpos(reason, ' after ' || date_trunc('second', (detail->>'held')::interval)::text || ' (') > 0
        END AS held_as_in_detail
 FROM webhook_routing_config WHERE rollout_id = :market_plan ORDER BY id;
+
+-- What a fail does, per check. In dry run, marketplace's latency checks fail and only say what
+-- they would have done; the gates that count pass, and the plan advances.
+SELECT start_rollout('marketplace', '{10,50}', '0 seconds') AS market_plan2 \gset
+INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical, dry_run) VALUES
+    ('marketplace', 'p95_latency', 2000, 3000, true), ('marketplace', 'p95_vs_legacy', 1.25, 1.5, true);
+TRUNCATE webhook_routing_logs;
+SELECT * FROM logged('marketplace', 2500, 22500, unified_ms => 4000);
+SELECT check_name, verdict, status, recommendation, action FROM check_routing_health()
+WHERE domain = 'marketplace' AND routed_to = 'unified' AND check_name LIKE 'p95%' ORDER BY 1;
+SELECT domain, step, percentage, verdict, detail -> 'dry_run' AS dry_run FROM advance_rollouts();
+-- Acting for real with action hold: the plan holds at 50%; with warn, it is reported and the
+-- plan completes.
+UPDATE webhook_routing_thresholds SET dry_run = false, action = 'hold' WHERE domain = 'marketplace';
+TRUNCATE webhook_routing_logs;
+SELECT * FROM logged('marketplace', 12500, 12500, unified_ms => 4000);
+SELECT domain, step, percentage, verdict FROM advance_rollouts();
+UPDATE webhook_routing_thresholds SET action = 'warn' WHERE domain = 'marketplace';
+SELECT domain, step, percentage, verdict, detail -> 'checks' -> 'unified.p95_latency' ->> 'action' AS p95_action FROM advance_rollouts();
+DELETE FROM webhook_routing_thresholds WHERE domain = 'marketplace';
+
+-- Too little traffic for a verdict past the max hold: inconclusive, holding, with why.
+SELECT start_rollout('property', '{10,20}', '0 seconds', max_hold => '1 hour') AS property_plan \gset
+TRUNCATE webhook_routing_logs;
+SELECT * FROM traffic('property', 200);
+SELECT domain, step, percentage, verdict FROM advance_rollouts();
+UPDATE webhook_routing_rollouts SET step_started_at = step_started_at - interval '2 hours' WHERE id = :property_plan;
+SET client_min_messages = warning;
+SELECT domain, step, percentage, verdict, regexp_replace(detail ->> 'reason', 'after .*? \(max hold', 'after <held> (max hold') AS reason
+FROM advance_rollouts();
+RESET client_min_messages;
+SELECT domain, rollout_state, step, last_verdict, regexp_replace(verdict_reason, 'after .*? \(max hold', 'after <held> (max hold') AS verdict_reason,
+       checks
+FROM routing_status WHERE domain = 'property';
+-- The evidence comes: it advances.
+SELECT * FROM logged('property', 2500, 22500);
+SELECT domain, step, percentage, verdict FROM advance_rollouts();
+SELECT abort_rollout('property', 'test over') > 1 AS appended;
 
 -- What an operator reads first.
 SELECT domain, kind, routing, percentage, rollout_state, step, steps, last_verdict FROM routing_status ORDER BY domain;

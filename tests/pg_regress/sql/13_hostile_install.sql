@@ -134,6 +134,14 @@ ALTER EXTENSION webhook_routing UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'webhook_routing';
 SELECT count(*) AS ran FROM wr_trap;
 SELECT kind, bound_to, what FROM foreign_bindings ORDER BY 1, 2, 3;
+SELECT wr_unplant();
+DROP EXTENSION webhook_routing;
+CREATE EXTENSION webhook_routing VERSION '0.5.0';
+SELECT wr_plant();
+ALTER EXTENSION webhook_routing UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'webhook_routing';
+SELECT count(*) AS ran FROM wr_trap;
+SELECT kind, bound_to, what FROM foreign_bindings ORDER BY 1, 2, 3;
 DROP EXTENSION webhook_routing;
 
 -- A fresh install, by a superuser, into public, with the look-alikes in place.

@@ -46,7 +46,7 @@ SELECT start_rollout('property', '{10,50}', '0 seconds') AS property_plan \gset
 INSERT INTO webhook_routing_config (percentage, enabled, domains, domain_percentages, action, reason)
 SELECT percentage, enabled, ARRAY['jobs', 'property', 'ai_agents'], domain_percentages, 'manual', 'marketplace removed by hand'
 FROM webhook_routing_config ORDER BY id DESC LIMIT 1;
-SELECT traffic('marketplace', 100) AS logged, traffic('property', 100, 4) AS logged;
+SELECT traffic('marketplace', 6000) AS logged, traffic('property', 100, 4) AS logged;
 SELECT domain, step, verdict, detail ->> 'transition' AS transition,
        detail ->> 'sqlstate' AS sqlstate, detail ->> 'error' AS error
 FROM advance_rollouts() ORDER BY domain;
