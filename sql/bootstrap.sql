@@ -32,6 +32,24 @@ AS $$
                OR jsonb_typeof(e.value) <> 'boolean')
 $$;
 
+-- Testers and denied senders per domain, e.g. {"jobs": ["250788123456"]}: domains to lists of
+-- routing keys (a sender's `from` or the caller's routing key), 1 to 200 characters, at most
+-- 1,000 per domain.
+CREATE FUNCTION webhook_routing_valid_lists(lists jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_typeof(lists) = 'object'
+       AND NOT EXISTS (
+            SELECT 1 FROM jsonb_each(lists) AS e(key, value)
+            WHERE e.key !~ '^[a-z][a-z0-9_]{0,62}$'
+               OR jsonb_typeof(e.value) <> 'array'
+               OR jsonb_array_length(e.value) > 1000
+               OR EXISTS (SELECT 1 FROM jsonb_array_elements(e.value) AS k(v)
+                          WHERE jsonb_typeof(k.v) <> 'string'
+                             OR length(k.v #>> '{}') NOT BETWEEN 1 AND 200))
+$$;
+
 -- Ids come from sequences of the extension's own, not identity columns: pg_dump dumps the state
 -- of a member sequence marked with pg_extension_config_dump (an identity sequence belongs to its
 -- table and is not dumped), so that after a restore the next id follows the restored ones.
@@ -71,6 +89,12 @@ CREATE TABLE webhook_routing_config (
     -- The staged rollout that made the change, and what it saw, machine-readable (advance_rollouts).
     rollout_id bigint,
     detail jsonb,
+    -- Testers first: per domain, routing keys that go to unified before the percentage applies
+    -- (set_routing_testers); and those that never do (set_routing_denied), which wins.
+    testers jsonb NOT NULL DEFAULT '{}'
+        CHECK (@extschema@.webhook_routing_valid_lists(testers)),
+    denied jsonb NOT NULL DEFAULT '{}'
+        CHECK (@extschema@.webhook_routing_valid_lists(denied)),
     CHECK (NOT (domains OPERATOR(pg_catalog.&&) protected_domains))
 );
 

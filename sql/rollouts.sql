@@ -569,7 +569,10 @@ SELECT d.domain,
                    '; ' ORDER BY e.key)
         FROM pg_catalog.jsonb_each(r.last_detail OPERATOR(pg_catalog.->) 'checks') AS e
         WHERE e.key OPERATOR(pg_catalog.~~) 'unified.%') AS checks,
-       r.last_detail OPERATOR(pg_catalog.->>) 'reason' AS verdict_reason
+       r.last_detail OPERATOR(pg_catalog.->>) 'reason' AS verdict_reason,
+       -- Who goes to unified first, and who never does (set_routing_testers, set_routing_denied).
+       ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c.testers OPERATOR(pg_catalog.->) d.domain)) AS testers,
+       ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c.denied OPERATOR(pg_catalog.->) d.domain)) AS denied
 FROM c
 CROSS JOIN LATERAL pg_catalog.unnest(c.domains OPERATOR(pg_catalog.||) c.protected_domains) AS d(domain)
 LEFT JOIN LATERAL (
@@ -583,8 +586,8 @@ LEFT JOIN @extschema@.routing_sessions('1 hour') AS se ON se.domain OPERATOR(pg_
 -- plan, and each transition of a plan: start, advance, complete, pause, resume, rollback, abort)
 -- sends a notification on the channel `webhook_routing` when its transaction commits, with the
 -- state after the change as JSON: the row (config_id, action, reason, changed_by, created_at,
--- enabled, percentage, domains, protected_domains, domain_percentages, domain_enabled, rollout_id,
--- detail) and, for a plan's transition, the plan as it now stands (rollout). A payload over
+-- enabled, percentage, domains, protected_domains, domain_percentages, domain_enabled, testers,
+-- denied, rollout_id, detail) and, for a plan's transition, the plan as it now stands (rollout). A payload over
 -- 7,900 bytes (PostgreSQL allows 8,000) leaves out `detail` and says so (detail_truncated).
 -- Listeners need a session of their own (LISTEN webhook_routing; not through a transaction
 -- pooler).
@@ -601,7 +604,8 @@ BEGIN
         'changed_by', NEW.changed_by, 'created_at', NEW.created_at, 'enabled', NEW.enabled,
         'percentage', NEW.percentage, 'domains', to_jsonb(NEW.domains),
         'protected_domains', to_jsonb(NEW.protected_domains), 'domain_percentages', NEW.domain_percentages,
-        'domain_enabled', NEW.domain_enabled, 'rollout_id', NEW.rollout_id, 'detail', NEW.detail);
+        'domain_enabled', NEW.domain_enabled, 'testers', NEW.testers, 'denied', NEW.denied,
+        'rollout_id', NEW.rollout_id, 'detail', NEW.detail);
     IF NEW.rollout_id IS NOT NULL THEN
         event := event || coalesce((
             SELECT jsonb_build_object('rollout', jsonb_build_object(

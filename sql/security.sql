@@ -131,7 +131,9 @@ GRANT SELECT ON
 GRANT EXECUTE ON FUNCTION
     @extschema@.update_routing_percentage(numeric, text, text),
     @extschema@.set_routing_enabled(boolean, text, text),
-    @extschema@.set_routing_domains(text[], text)
+    @extschema@.set_routing_domains(text[], text),
+    @extschema@.set_routing_testers(text, text[], text),
+    @extschema@.set_routing_denied(text, text[], text)
     TO webhook_routing_admin;
 GRANT EXECUTE ON FUNCTION
     @extschema@.create_routing_log_partitions(integer),

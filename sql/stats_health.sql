@@ -142,7 +142,8 @@ SELECT * FROM @extschema@.routing_stats('1 hour');
 -- its first decision with a domain (a greeting before it went to the caller's default handler,
 -- as before any rollout). Where the handler changes from one decision to the next:
 --   deliberate  within one conversation, by the settings in force (a decrease, a rollback, a
---               domain switched off or made protected, the kill switch): its reason says which
+--               domain switched off or made protected, the kill switch, a sender denied): its
+--               reason says which
 --   switched    a new conversation in another domain, opened by a strong cue
 --   broken      anything else: a follow-up that left its conversation's handler
 -- A session is broken if it has a break; deliberate and switched count sessions that had one
@@ -173,7 +174,7 @@ AS $$
                    WHEN s.conversation_id = s.prev_conversation
                         AND s.reason IN ('routing_disabled', 'domain_disabled', 'not_in_rollout',
                                          'not_in_rollout_random', 'domain_not_routed',
-                                         'protected_domain', 'no_config') THEN 'deliberate'
+                                         'protected_domain', 'no_config', 'denied') THEN 'deliberate'
                    WHEN s.conversation_id = s.id AND s.domain <> s.prev_domain THEN 'switched'
                    ELSE 'broken'
                END AS change

@@ -243,7 +243,8 @@ BEGIN
     SET id = NEW.id, percentage = NEW.percentage, enabled = NEW.enabled, domains = NEW.domains,
         protected_domains = NEW.protected_domains, domain_percentages = NEW.domain_percentages,
         domain_enabled = NEW.domain_enabled, reason = NEW.reason, changed_by = NEW.changed_by,
-        created_at = NEW.created_at, rollout_id = NEW.rollout_id, detail = NEW.detail
+        created_at = NEW.created_at, rollout_id = NEW.rollout_id, detail = NEW.detail,
+        testers = NEW.testers, denied = NEW.denied
     WHERE c.action = 'install';
     IF FOUND THEN
         RETURN NULL;

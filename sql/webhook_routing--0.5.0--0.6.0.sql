@@ -9,6 +9,9 @@
 -- - Thresholds get an action (rollback, hold, warn) and a dry-run mode; plans a max hold.
 -- - The sample ratio compares like with like: the sketches keep the buckets of split decisions
 --   per percentage (split_at), and each bucket counts once, at the first percentage it was seen at.
+-- - Testers first: per domain, routing keys that go to unified before the percentage, and a deny
+--   list, both in the config history (set_routing_testers, set_routing_denied).
+
 -- The sketches: one row per minute, target, backend and percentage of the split decisions. The
 -- rows written so far keep the mean percentage of theirs (split_expected / split_n).
 ALTER TABLE @extschema@.webhook_routing_sketches ADD COLUMN split_at numeric(5,2);
@@ -104,8 +107,79 @@ ALTER TABLE @extschema@.webhook_routing_rollouts
     ALTER COLUMN max_hold SET NOT NULL,
     ADD CONSTRAINT webhook_routing_rollouts_check1 CHECK (max_hold OPERATOR(pg_catalog.>=) hold);
 
+-- The config history: testers and denied routing keys per domain.
+-- Testers and denied senders per domain, e.g. {"jobs": ["250788123456"]}: domains to lists of
+-- routing keys (a sender's `from` or the caller's routing key), 1 to 200 characters, at most
+-- 1,000 per domain.
+CREATE FUNCTION @extschema@.webhook_routing_valid_lists(lists jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT jsonb_typeof(lists) = 'object'
+       AND NOT EXISTS (
+            SELECT 1 FROM jsonb_each(lists) AS e(key, value)
+            WHERE e.key !~ '^[a-z][a-z0-9_]{0,62}$'
+               OR jsonb_typeof(e.value) <> 'array'
+               OR jsonb_array_length(e.value) > 1000
+               OR EXISTS (SELECT 1 FROM jsonb_array_elements(e.value) AS k(v)
+                          WHERE jsonb_typeof(k.v) <> 'string'
+                             OR length(k.v #>> '{}') NOT BETWEEN 1 AND 200))
+$$;
+ALTER TABLE @extschema@.webhook_routing_config
+    ADD COLUMN testers jsonb NOT NULL DEFAULT '{}'
+        CONSTRAINT webhook_routing_config_testers_check CHECK (@extschema@.webhook_routing_valid_lists(testers)),
+    ADD COLUMN denied jsonb NOT NULL DEFAULT '{}'
+        CONSTRAINT webhook_routing_config_denied_check CHECK (@extschema@.webhook_routing_valid_lists(denied));
+CREATE OR REPLACE FUNCTION @extschema@.webhook_routing_config_restore() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE @extschema@.webhook_routing_config AS c
+    SET id = NEW.id, percentage = NEW.percentage, enabled = NEW.enabled, domains = NEW.domains,
+        protected_domains = NEW.protected_domains, domain_percentages = NEW.domain_percentages,
+        domain_enabled = NEW.domain_enabled, reason = NEW.reason, changed_by = NEW.changed_by,
+        created_at = NEW.created_at, rollout_id = NEW.rollout_id, detail = NEW.detail,
+        testers = NEW.testers, denied = NEW.denied
+    WHERE c.action = 'install';
+    IF FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE FUNCTION @extschema@.webhook_routing_config_notify() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    event jsonb;
+    payload text;
+BEGIN
+    event := jsonb_build_object(
+        'event', 'config', 'config_id', NEW.id, 'action', NEW.action, 'reason', NEW.reason,
+        'changed_by', NEW.changed_by, 'created_at', NEW.created_at, 'enabled', NEW.enabled,
+        'percentage', NEW.percentage, 'domains', to_jsonb(NEW.domains),
+        'protected_domains', to_jsonb(NEW.protected_domains), 'domain_percentages', NEW.domain_percentages,
+        'domain_enabled', NEW.domain_enabled, 'testers', NEW.testers, 'denied', NEW.denied,
+        'rollout_id', NEW.rollout_id, 'detail', NEW.detail);
+    IF NEW.rollout_id IS NOT NULL THEN
+        event := event || coalesce((
+            SELECT jsonb_build_object('rollout', jsonb_build_object(
+                       'id', r.id, 'domain', r.domain, 'state', r.state, 'step', r.step,
+                       'steps', to_jsonb(r.steps), 'hold', r.hold::text, 'step_started_at', r.step_started_at,
+                       'last_verdict', r.last_verdict))
+            FROM @extschema@.webhook_routing_rollouts AS r WHERE r.id = NEW.rollout_id), '{}');
+    END IF;
+    payload := event::text;
+    IF octet_length(payload) > 7900 THEN
+        payload := ((event - 'detail') || jsonb_build_object('detail_truncated', true))::text;
+    END IF;
+    PERFORM pg_notify('webhook_routing', payload);
+    RETURN NULL;
+END $$;
+
 -- The Rust functions: sketches read whole, counts above a bar, the sample-ratio count, a check's
--- verdict. The bucket count they replace goes.
+-- verdict, the lists. The bucket count they replace goes.
 DROP FUNCTION @extschema@.webhook_routing_bits_count(bytea[]);
 CREATE FUNCTION @extschema@."webhook_routing_sketch_union"(
 	"sketches" bytea[] /* pgrx :: Array < '_, & [u8] > */
@@ -150,6 +224,26 @@ CREATE FUNCTION @extschema@."webhook_routing_judge"(
 IMMUTABLE PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'webhook_routing_judge_wrapper';
+
+CREATE FUNCTION @extschema@."set_routing_testers"(
+	"domain" TEXT, /* Option < & str > */
+	"testers" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
+	"reason" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS bigint /* i64 */
+VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'set_routing_testers_wrapper';
+
+CREATE FUNCTION @extschema@."set_routing_denied"(
+	"domain" TEXT, /* Option < & str > */
+	"denied" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
+	"reason" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS bigint /* i64 */
+VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'set_routing_denied_wrapper';
 
 -- Health: the window returns its latencies as one sketch; the checks their verdicts. The view
 -- that reads them is made again after them.
@@ -233,6 +327,69 @@ AS $$
            (array_agg(p.latency) FILTER (WHERE p.latency IS NOT NULL))[1]
     FROM parts AS p
     GROUP BY p.domain, p.routed_to
+$$;
+
+-- Sessions over [since, until): each sender's decisions (by sender_key), cut where a sender was
+-- silent longer than webhook_routing.conversation_timeout. A session counts for the domain of
+-- its first decision with a domain (a greeting before it went to the caller's default handler,
+-- as before any rollout). Where the handler changes from one decision to the next:
+--   deliberate  within one conversation, by the settings in force (a decrease, a rollback, a
+--               domain switched off or made protected, the kill switch, a sender denied): its
+--               reason says which
+--   switched    a new conversation in another domain, opened by a strong cue
+--   broken      anything else: a follow-up that left its conversation's handler
+-- A session is broken if it has a break; deliberate and switched count sessions that had one
+-- and no break. Decisions not logged (log => false) are not seen.
+CREATE OR REPLACE FUNCTION @extschema@.webhook_routing_sessions_between(since timestamptz, until timestamptz)
+RETURNS TABLE (domain text, sessions bigint, broken bigint, deliberate bigint, switched bigint)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH idle AS (
+        SELECT make_interval(secs => @extschema@.routing_conversation_timeout_seconds()) AS gap
+    ),
+    steps AS (
+        SELECT l.sender_key, l.id, l.created_at, l.domain, l.routed_to, l.reason, l.conversation_id,
+               lag(l.created_at) OVER w AS prev_at, lag(l.domain) OVER w AS prev_domain,
+               lag(l.routed_to) OVER w AS prev_to, lag(l.conversation_id) OVER w AS prev_conversation
+        FROM @extschema@.webhook_routing_logs AS l
+        WHERE l.sender_key IS NOT NULL AND l.created_at >= since AND l.created_at < until
+          AND l.routed_to <> 'error'
+        WINDOW w AS (PARTITION BY l.sender_key ORDER BY l.created_at, l.id)
+    ),
+    marked AS (
+        SELECT s.sender_key, s.id, s.created_at, s.domain,
+               (s.prev_at IS NULL OR s.created_at - s.prev_at > i.gap) AS starts,
+               CASE
+                   WHEN s.prev_at IS NULL OR s.created_at - s.prev_at > i.gap
+                        OR s.routed_to = s.prev_to OR s.prev_domain IS NULL THEN NULL
+                   WHEN s.conversation_id = s.prev_conversation
+                        AND s.reason IN ('routing_disabled', 'domain_disabled', 'not_in_rollout',
+                                         'not_in_rollout_random', 'domain_not_routed',
+                                         'protected_domain', 'no_config', 'denied') THEN 'deliberate'
+                   WHEN s.conversation_id = s.id AND s.domain <> s.prev_domain THEN 'switched'
+                   ELSE 'broken'
+               END AS change
+        FROM steps AS s, idle AS i
+    ),
+    numbered AS (
+        SELECT m.*, sum(m.starts::integer) OVER (PARTITION BY m.sender_key ORDER BY m.created_at, m.id) AS session
+        FROM marked AS m
+    ),
+    per_session AS (
+        SELECT (array_agg(n.domain ORDER BY n.created_at, n.id) FILTER (WHERE n.domain IS NOT NULL))[1] AS domain,
+               coalesce(bool_or(n.change = 'broken'), false) AS broken,
+               coalesce(bool_or(n.change = 'deliberate'), false) AS deliberate,
+               coalesce(bool_or(n.change = 'switched'), false) AS switched
+        FROM numbered AS n
+        GROUP BY n.sender_key, n.session
+    )
+    SELECT p.domain, count(*), count(*) FILTER (WHERE p.broken),
+           count(*) FILTER (WHERE p.deliberate AND NOT p.broken),
+           count(*) FILTER (WHERE p.switched AND NOT p.broken)
+    FROM per_session AS p
+    WHERE p.domain IS NOT NULL
+    GROUP BY p.domain
 $$;
 
 -- The sample-ratio counts per domain over the window (src/verdict.rs): the buckets of split
@@ -497,7 +654,7 @@ BEGIN
 END $$;
 
 -- Walk every active plan one step, on the verdicts of its domain's checks since the step began
--- (check_routing_health over that window, sequential tests: sql/stats_health.sql):
+-- (check_routing_health over that window, sequential tests: src/verdict.rs):
 --   rollback      a check failed whose action is rollback: an error-rate check sends the domain
 --                 to 0% and ends the plan rolled back, as the runbook says; any other goes back
 --                 to the previous step and pauses (0% and ends from the first step)
@@ -720,7 +877,10 @@ SELECT d.domain,
                    '; ' ORDER BY e.key)
         FROM pg_catalog.jsonb_each(r.last_detail OPERATOR(pg_catalog.->) 'checks') AS e
         WHERE e.key OPERATOR(pg_catalog.~~) 'unified.%') AS checks,
-       r.last_detail OPERATOR(pg_catalog.->>) 'reason' AS verdict_reason
+       r.last_detail OPERATOR(pg_catalog.->>) 'reason' AS verdict_reason,
+       -- Who goes to unified first, and who never does (set_routing_testers, set_routing_denied).
+       ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c.testers OPERATOR(pg_catalog.->) d.domain)) AS testers,
+       ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c.denied OPERATOR(pg_catalog.->) d.domain)) AS denied
 FROM c
 CROSS JOIN LATERAL pg_catalog.unnest(c.domains OPERATOR(pg_catalog.||) c.protected_domains) AS d(domain)
 LEFT JOIN LATERAL (
@@ -889,7 +1049,10 @@ BEGIN
                              '@extschema@.webhook_routing_window(interval)',
                              '@extschema@.webhook_routing_sample_ratios(interval)',
                              '@extschema@.check_routing_health(interval)',
-                             '@extschema@.start_rollout(text, numeric[], interval, text, interval)'] LOOP
+                             '@extschema@.start_rollout(text, numeric[], interval, text, interval)',
+                             '@extschema@.webhook_routing_valid_lists(jsonb)',
+                             '@extschema@.set_routing_testers(text, text[], text)',
+                             '@extschema@.set_routing_denied(text, text[], text)'] LOOP
         EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
     END LOOP;
 END $$;
@@ -904,4 +1067,8 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.webhook_routing_judge(text, double precision, integer, bigint, double precision, double precision, double precision, double precision, double precision)
     TO webhook_routing_reader, webhook_routing_admin;
 GRANT SELECT ON @extschema@.routing_status TO webhook_routing_reader, webhook_routing_admin;
-GRANT EXECUTE ON FUNCTION @extschema@.start_rollout(text, numeric[], interval, text, interval) TO webhook_routing_admin;
+GRANT EXECUTE ON FUNCTION
+    @extschema@.start_rollout(text, numeric[], interval, text, interval),
+    @extschema@.set_routing_testers(text, text[], text),
+    @extschema@.set_routing_denied(text, text[], text)
+    TO webhook_routing_admin;

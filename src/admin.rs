@@ -169,19 +169,23 @@ fn append_from(
         format!(
             "INSERT INTO {schema}.webhook_routing_config (percentage, enabled, domains, \
                  protected_domains, domain_percentages, domain_enabled, action, reason, \
-                 changed_by, rollout_id, detail) \
+                 changed_by, rollout_id, detail, testers, denied) \
              SELECT pg_catalog.round($1 OPERATOR(pg_catalog./) 100.0, 2), $2, $3, $4, \
                     (SELECT coalesce(pg_catalog.jsonb_object_agg(k, \
                                 pg_catalog.round(v OPERATOR(pg_catalog./) 100.0, 2)), '{{}}') \
                        FROM unnest($5::text[], $6::int4[]) AS t(k, v)), \
                     (SELECT coalesce(pg_catalog.jsonb_object_agg(k, v), '{{}}') \
                        FROM unnest($7::text[], $8::bool[]) AS t(k, v)), \
-                    $9, $10, $11, $12, $13::jsonb \
+                    $9, $10, $11, $12, $13::jsonb, $14::jsonb, $15::jsonb \
              RETURNING id"
         )
     };
     let changed_by = calling_role();
-    let args: [DatumWithOid; 13] = [
+    let lists = |l: &std::collections::BTreeMap<String, Vec<String>>| {
+        serde_json::to_string(l).unwrap_or_else(|_| "{}".to_owned())
+    };
+    let (testers, denied) = (lists(&next.testers), lists(&next.denied));
+    let args: [DatumWithOid; 15] = [
         next.percentage.into(),
         next.enabled.into(),
         next.domains.clone().into(),
@@ -195,6 +199,8 @@ fn append_from(
         changed_by.as_str().into(),
         origin.rollout_id.into(),
         origin.detail.into(),
+        testers.as_str().into(),
+        denied.as_str().into(),
     ];
     next.id = run_kept("append_config", sql, &args)
         .unwrap_or_else(|e| spi_failed("append to webhook_routing_config", e));
@@ -349,6 +355,139 @@ fn set_routing_enabled(
     next.id.unwrap_or_default()
 }
 
+/// The most routing keys a domain's list of testers or of denied keys holds.
+const MAX_LIST: usize = 1000;
+
+/// A list of routing keys as stored: each trimmed, a phone number as WhatsApp's `from` writes
+/// it (digits only: "+250 788-123-456" is "250788123456"), each 1 to 200 characters, sorted,
+/// once each; or the refusal.
+fn routing_keys(keys: Option<Vec<Option<String>>>, what: &str) -> Result<Vec<String>, Refusal> {
+    let Some(keys) = keys else {
+        return Err(Refusal::null(what)
+            .hint("Pass the routing keys, e.g. ARRAY['250788123456'], or '{}' for none."));
+    };
+    if keys.len() > MAX_LIST {
+        return Err(Refusal::invalid(format!("too many {what}: {}", keys.len()))
+            .detail(format!("A domain's list holds at most {MAX_LIST} routing keys."))
+            .hint("List the people who test the unified handler; a share of everyone is the percentage."));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(keys.len());
+    for (i, key) in keys.into_iter().enumerate() {
+        let Some(key) = key else {
+            return Err(Refusal::null(&format!("{what} element {}", i + 1))
+                .hint("Leave NULLs out of the list."));
+        };
+        let key = key.trim();
+        let phone = key.starts_with('+')
+            || key
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == ' ' || c == '-');
+        let key: String = if phone && key.chars().any(|c| c.is_ascii_digit()) {
+            key.chars().filter(char::is_ascii_digit).collect()
+        } else {
+            key.to_owned()
+        };
+        if key.is_empty() || key.chars().count() > 200 {
+            return Err(Refusal::invalid(format!("invalid routing key in {what}: \"{key}\""))
+                .detail("A routing key has 1 to 200 characters.")
+                .hint("Use the sender's number as WhatsApp sends it in `from` (e.g. 250788123456), or the routing key the caller passes."));
+        }
+        out.push(key);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Set a domain's testers or denied keys; an empty list removes it.
+fn set_list(
+    which: &str,
+    domain: Option<&str>,
+    keys: Option<Vec<Option<String>>>,
+    reason: Option<&str>,
+) -> i64 {
+    let Some(domain) = domain else {
+        Refusal::null("domain")
+            .hint("Name the domain, e.g. 'jobs'.")
+            .raise()
+    };
+    let keys = routing_keys(keys, which).or_raise();
+    let action = if which == "testers" {
+        "set_testers"
+    } else {
+        "set_denied"
+    };
+    let next = append(action, reason, |current| {
+        validate_domain(current, domain)?;
+        let mut next = current.clone();
+        let lists = if which == "testers" {
+            &mut next.testers
+        } else {
+            &mut next.denied
+        };
+        if keys.is_empty() {
+            lists.remove(domain);
+        } else {
+            lists.insert(domain.to_owned(), keys.clone());
+        }
+        Ok(next)
+    });
+    let both: Vec<&String> = keys
+        .iter()
+        .filter(|k| {
+            if which == "testers" {
+                next.is_denied(domain, k)
+            } else {
+                next.is_tester(domain, k)
+            }
+        })
+        .collect();
+    let detail = (!both.is_empty()).then(|| {
+        format!(
+            "Both a tester and denied, so never on unified: {}.",
+            both.iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    });
+    let message = match (which, keys.len()) {
+        ("testers", 0) => format!("{domain} has no testers: every sender follows the percentage."),
+        ("testers", n) => format!(
+            "{n} testers of {domain} go to unified before the percentage applies (while routing is enabled)."
+        ),
+        (_, 0) => format!("{domain} denies no one: every sender follows the percentage."),
+        (_, n) => format!("{n} routing keys of {domain} never go to unified."),
+    };
+    notice(message, detail);
+    next.id.unwrap_or_default()
+}
+
+/// A domain's testers: routing keys (a sender's `from`, or the routing key a caller passes)
+/// that go to unified before the percentage applies, while routing is enabled. An empty list
+/// removes them. One row of the config history.
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn set_routing_testers(
+    domain: Option<&str>,
+    testers: Option<Vec<Option<String>>>,
+    reason: default!(Option<&str>, "NULL"),
+) -> i64 {
+    set_list("testers", domain, testers, reason)
+}
+
+/// A domain's deny list: routing keys that never go to unified, testers or not. An empty list
+/// removes it. One row of the config history.
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn set_routing_denied(
+    domain: Option<&str>,
+    denied: Option<Vec<Option<String>>>,
+    reason: default!(Option<&str>, "NULL"),
+) -> i64 {
+    set_list("denied", domain, denied, reason)
+}
+
 /// The plans in progress (active or paused): domain, id, state; read as the config is.
 fn plans_in_progress() -> Vec<(String, i64, String)> {
     let schema = snapshot().location.schema.clone();
@@ -437,7 +576,9 @@ fn set_routing_domains(
         for domain in removed {
             let percentage = next.domain_percentages.remove(domain.as_str());
             let switch = next.domain_enabled.remove(domain.as_str());
-            if percentage.is_some() || switch.is_some() {
+            let testers = next.testers.remove(domain.as_str());
+            let denied = next.denied.remove(domain.as_str());
+            if percentage.is_some() || switch.is_some() || testers.is_some() || denied.is_some() {
                 dropped.push(domain.clone());
             }
         }
@@ -454,7 +595,7 @@ fn set_routing_domains(
         ),
         (!dropped.is_empty()).then(|| {
             format!(
-                "The own percentage and switch of {} were dropped with them: added back, they follow the global settings.",
+                "The own percentage, switch, testers and denied keys of {} were dropped with them: added back, they follow the global settings.",
                 dropped.join(", ")
             )
         }),

@@ -23,6 +23,10 @@ pub struct Config {
     pub protected: Vec<String>,
     pub domain_percentages: BTreeMap<String, Bp>,
     pub domain_enabled: BTreeMap<String, bool>,
+    /// Per domain, routing keys that go to unified before the percentage applies.
+    pub testers: BTreeMap<String, Vec<String>>,
+    /// Per domain, routing keys that never go to unified (they win over testers).
+    pub denied: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for Config {
@@ -36,6 +40,8 @@ impl Default for Config {
             protected: DEFAULT_PROTECTED.iter().map(|d| d.to_string()).collect(),
             domain_percentages: BTreeMap::new(),
             domain_enabled: BTreeMap::new(),
+            testers: BTreeMap::new(),
+            denied: BTreeMap::new(),
         }
     }
 }
@@ -57,6 +63,20 @@ impl Config {
             .unwrap_or(self.percentage)
     }
 
+    /// Whether the routing key is one of the domain's testers.
+    pub fn is_tester(&self, domain: &str, key: &str) -> bool {
+        self.testers
+            .get(domain)
+            .is_some_and(|keys| keys.iter().any(|k| k == key))
+    }
+
+    /// Whether the routing key is denied unified in the domain.
+    pub fn is_denied(&self, domain: &str, key: &str) -> bool {
+        self.denied
+            .get(domain)
+            .is_some_and(|keys| keys.iter().any(|k| k == key))
+    }
+
     /// The domain's own switch (on unless turned off); the global switch is checked separately.
     pub fn domain_enabled(&self, domain: &str) -> bool {
         self.domain_enabled.get(domain).copied().unwrap_or(true)
@@ -69,7 +89,7 @@ impl Config {
     pub fn load_from(schema: &str) -> Option<Config> {
         let query = format!(
             "SELECT id, (percentage OPERATOR(pg_catalog.*) 100)::int4, enabled, domains, protected_domains, \
-                    domain_percentages, domain_enabled \
+                    domain_percentages, domain_enabled, testers, denied \
              FROM {schema}.webhook_routing_config ORDER BY created_at DESC, id DESC LIMIT 1"
         );
         latest::select(&query, Snapshot::Latest, |row| {
@@ -100,6 +120,15 @@ impl Config {
                 .into_iter()
                 .map(|(d, e)| (d.to_owned(), e))
                 .collect();
+            let lists = |ordinal| -> BTreeMap<String, Vec<String>> {
+                jsonb(ordinal)
+                    .and_then(|j| j.read::<BTreeMap<&str, Vec<&str>>>().ok())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(d, keys)| (d.to_owned(), keys.into_iter().map(str::to_owned).collect()))
+                    .collect()
+            };
+            let (testers, denied) = (lists(8), lists(9));
             let flatten = |v: Option<Vec<Option<String>>>| {
                 v.unwrap_or_default().into_iter().flatten().collect()
             };
@@ -111,6 +140,8 @@ impl Config {
                 protected: flatten(protected),
                 domain_percentages,
                 domain_enabled,
+                testers,
+                denied,
             }
         })
         .pop()

@@ -60,6 +60,10 @@ pub enum Reason {
     Status,
     /// A delivery status whose recipient has no conversation in the retry window.
     NoConversation,
+    /// Unified: one of the domain's testers (set_routing_testers), before the percentage.
+    Tester,
+    /// Legacy: the domain denies this routing key unified (set_routing_denied).
+    Denied,
 }
 
 impl Reason {
@@ -82,6 +86,8 @@ impl Reason {
             Reason::Retry => "retry",
             Reason::Status => "status",
             Reason::NoConversation => "no_conversation",
+            Reason::Tester => "tester",
+            Reason::Denied => "denied",
         }
     }
 }
@@ -199,6 +205,11 @@ pub fn decide(
         Reason::RoutingDisabled
     } else if !config.domain_enabled(domain) {
         Reason::DomainDisabled
+    } else if key.is_some_and(|k| config.is_denied(domain, k)) {
+        Reason::Denied
+    } else if key.is_some_and(|k| config.is_tester(domain, k)) {
+        decision.unified = true;
+        Reason::Tester
     } else {
         decision.unified = in_rollout(bucket, percentage);
         match (decision.unified, sticky) {
