@@ -132,12 +132,19 @@ BEGIN
                 report := report || pg_catalog.format('  sessions %8s   broken %s (%s%%)   moved deliberately %s   switched domain %s',
                     s.sessions, s.broken, pg_catalog.round(100.0 * s.broken / s.sessions, 2), s.deliberate, s.switched);
             END LOOP;
-            -- The verdicts of the checks: those the plan's transition that ended the step saw, or
-            -- for the step in progress, the plan's last look.
-            evidence := CASE WHEN step.ended_id IS NOT NULL
-                             THEN (SELECT c.detail FROM @extschema@.webhook_routing_config AS c WHERE c.id = step.ended_id)
-                             ELSE (SELECT r.last_detail FROM @extschema@.webhook_routing_rollouts AS r
-                                   WHERE r.domain = d AND r.state IN ('active', 'paused') ORDER BY r.id DESC LIMIT 1) END;
+            -- The verdicts of the checks: what the domain's plan saw last in the step (the
+            -- transition that ended it, or one inside it: a plan completing), else for the step
+            -- in progress, the plan's last look.
+            evidence := coalesce(
+                (SELECT c.detail FROM @extschema@.webhook_routing_config AS c
+                 JOIN @extschema@.webhook_routing_rollouts AS r ON r.id = c.rollout_id
+                 WHERE r.domain = d AND c.detail ? 'checks'
+                   AND (c.id = step.ended_id
+                        OR (c.created_at > step.created_at AND (step.ended_at IS NULL OR c.created_at < step.ended_at)))
+                 ORDER BY c.created_at DESC, c.id DESC LIMIT 1),
+                CASE WHEN step.ended_at IS NULL THEN
+                    (SELECT r.last_detail FROM @extschema@.webhook_routing_rollouts AS r
+                     WHERE r.domain = d AND r.state IN ('active', 'paused') ORDER BY r.id DESC LIMIT 1) END);
             FOR chk IN SELECT pg_catalog.split_part(e.key, '.', 2) AS name, e.value AS v
                        FROM pg_catalog.jsonb_each(coalesce(evidence -> 'checks', '{}')) AS e
                        WHERE e.key LIKE 'unified.%' ORDER BY e.key LOOP
@@ -150,6 +157,7 @@ BEGIN
                 report := report || ('  ' || (evidence ->> 'reason'));
             END IF;
             decision := CASE
+                WHEN step.ended_at IS NULL AND evidence ->> 'transition' = 'complete' THEN 'complete'
                 WHEN step.ended_at IS NULL THEN 'in progress'
                 WHEN step.ended_by = 'rollout_complete' THEN 'complete'
                 WHEN step.next_routing AND NOT step.routing THEN 'routing on'

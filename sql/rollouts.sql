@@ -358,7 +358,8 @@ END $$;
 --   inconclusive  the max hold is over and a gate still has no verdict: holds, saying which gate
 --                 and its samples; it advances as soon as the gates pass
 -- The gates: unified against legacy in the same window (error_rate_vs_legacy, p95_vs_legacy);
--- with no legacy outcome in the window (at 100%), the absolute bars (error_rate, p95_latency).
+-- with fewer legacy outcomes in the window than min_samples (at 100%, once the conversations
+-- that stayed on legacy are over), the absolute bars (error_rate, p95_latency).
 -- A gate whose action is warn gates nothing; a check in dry run acts on nothing and gates
 -- nothing, and the detail records what it would have done (dry_run). Every other check acts
 -- only on a fail. Plans another call is working on are skipped, so concurrent calls never act
@@ -413,7 +414,8 @@ BEGIN
                coalesce(bool_or(h.recommendation = 'rollback' AND h.check_name IN ('error_rate', 'error_rate_vs_legacy')), false),
                coalesce(bool_or(h.recommendation = 'rollback'), false),
                coalesce(bool_or(h.recommendation = 'hold'), false),
-               coalesce(bool_or(h.routed_to = 'legacy' AND h.check_name = 'error_rate' AND h.samples > 0), false),
+               -- Legacy to compare with: its outcomes, at least min_samples of them.
+               coalesce(bool_or(h.routed_to = 'legacy' AND h.check_name = 'error_rate' AND h.status <> 'insufficient_data'), false),
                pg_catalog.jsonb_object_agg(h.routed_to || '.' || h.check_name, pg_catalog.split_part(h.action, ' ', 1))
                    FILTER (WHERE h.verdict = 'fail' AND h.action LIKE '% (dry run)'),
                pg_catalog.string_agg(pg_catalog.format('%s %s', h.check_name, h.verdict), ', ' ORDER BY h.check_name)

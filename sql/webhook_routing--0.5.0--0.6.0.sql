@@ -666,7 +666,8 @@ END $$;
 --   inconclusive  the max hold is over and a gate still has no verdict: holds, saying which gate
 --                 and its samples; it advances as soon as the gates pass
 -- The gates: unified against legacy in the same window (error_rate_vs_legacy, p95_vs_legacy);
--- with no legacy outcome in the window (at 100%), the absolute bars (error_rate, p95_latency).
+-- with fewer legacy outcomes in the window than min_samples (at 100%, once the conversations
+-- that stayed on legacy are over), the absolute bars (error_rate, p95_latency).
 -- A gate whose action is warn gates nothing; a check in dry run acts on nothing and gates
 -- nothing, and the detail records what it would have done (dry_run). Every other check acts
 -- only on a fail. Plans another call is working on are skipped, so concurrent calls never act
@@ -721,7 +722,8 @@ BEGIN
                coalesce(bool_or(h.recommendation = 'rollback' AND h.check_name IN ('error_rate', 'error_rate_vs_legacy')), false),
                coalesce(bool_or(h.recommendation = 'rollback'), false),
                coalesce(bool_or(h.recommendation = 'hold'), false),
-               coalesce(bool_or(h.routed_to = 'legacy' AND h.check_name = 'error_rate' AND h.samples > 0), false),
+               -- Legacy to compare with: its outcomes, at least min_samples of them.
+               coalesce(bool_or(h.routed_to = 'legacy' AND h.check_name = 'error_rate' AND h.status <> 'insufficient_data'), false),
                pg_catalog.jsonb_object_agg(h.routed_to || '.' || h.check_name, pg_catalog.split_part(h.action, ' ', 1))
                    FILTER (WHERE h.verdict = 'fail' AND h.action LIKE '% (dry run)'),
                pg_catalog.string_agg(pg_catalog.format('%s %s', h.check_name, h.verdict), ', ' ORDER BY h.check_name)
@@ -1001,12 +1003,19 @@ BEGIN
                 report := report || pg_catalog.format('  sessions %8s   broken %s (%s%%)   moved deliberately %s   switched domain %s',
                     s.sessions, s.broken, pg_catalog.round(100.0 * s.broken / s.sessions, 2), s.deliberate, s.switched);
             END LOOP;
-            -- The verdicts of the checks: those the plan's transition that ended the step saw, or
-            -- for the step in progress, the plan's last look.
-            evidence := CASE WHEN step.ended_id IS NOT NULL
-                             THEN (SELECT c.detail FROM @extschema@.webhook_routing_config AS c WHERE c.id = step.ended_id)
-                             ELSE (SELECT r.last_detail FROM @extschema@.webhook_routing_rollouts AS r
-                                   WHERE r.domain = d AND r.state IN ('active', 'paused') ORDER BY r.id DESC LIMIT 1) END;
+            -- The verdicts of the checks: what the domain's plan saw last in the step (the
+            -- transition that ended it, or one inside it: a plan completing), else for the step
+            -- in progress, the plan's last look.
+            evidence := coalesce(
+                (SELECT c.detail FROM @extschema@.webhook_routing_config AS c
+                 JOIN @extschema@.webhook_routing_rollouts AS r ON r.id = c.rollout_id
+                 WHERE r.domain = d AND c.detail ? 'checks'
+                   AND (c.id = step.ended_id
+                        OR (c.created_at > step.created_at AND (step.ended_at IS NULL OR c.created_at < step.ended_at)))
+                 ORDER BY c.created_at DESC, c.id DESC LIMIT 1),
+                CASE WHEN step.ended_at IS NULL THEN
+                    (SELECT r.last_detail FROM @extschema@.webhook_routing_rollouts AS r
+                     WHERE r.domain = d AND r.state IN ('active', 'paused') ORDER BY r.id DESC LIMIT 1) END);
             FOR chk IN SELECT pg_catalog.split_part(e.key, '.', 2) AS name, e.value AS v
                        FROM pg_catalog.jsonb_each(coalesce(evidence -> 'checks', '{}')) AS e
                        WHERE e.key LIKE 'unified.%' ORDER BY e.key LOOP
@@ -1019,6 +1028,7 @@ BEGIN
                 report := report || ('  ' || (evidence ->> 'reason'));
             END IF;
             decision := CASE
+                WHEN step.ended_at IS NULL AND evidence ->> 'transition' = 'complete' THEN 'complete'
                 WHEN step.ended_at IS NULL THEN 'in progress'
                 WHEN step.ended_by = 'rollout_complete' THEN 'complete'
                 WHEN step.next_routing AND NOT step.routing THEN 'routing on'

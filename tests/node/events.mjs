@@ -1,8 +1,8 @@
 // Events: every change of the config history is announced on the channel webhook_routing when
 // its transaction commits, with the state after the change. A listener on its own session
 // hears, in order: a kill switch and its release, a global and a domain percentage, a plan's
-// start, pause, resume, advance, rollback, and another plan's abort; nothing from a rolled-back
-// change; a payload too large for NOTIFY without its detail.
+// start, pause, resume, advance, rollback, and another plan's abort; testers and a deny list;
+// nothing from a rolled-back change; a payload too large for NOTIFY without its detail.
 import { Checks, connect, freshDatabase, jobsMessage } from './common.mjs';
 
 const DB = 'wr_events';
@@ -78,6 +78,14 @@ got = await events(2);
 checks.expect(got.map((e) => e.action).join() === 'rollout_start,rollout_abort' && got[1]?.rollout?.state === 'aborted',
   `abort: ${JSON.stringify(got.map((e) => [e.action, e.rollout?.state]))}`);
 
+// Testers and denied keys are config changes too, announced with the lists after them.
+await sql`SELECT set_routing_testers('jobs', ARRAY['250788000901'], 'QA')`;
+await sql`SELECT set_routing_denied('jobs', ARRAY['250788000999'], 'support line')`;
+got = await events(2);
+checks.expect(got.length === 2 && got[0].action === 'set_testers' && got[0].testers?.jobs?.[0] === '250788000901'
+  && got[1].action === 'set_denied' && got[1].denied?.jobs?.[0] === '250788000999' && got[1].testers?.jobs?.length === 1,
+  `testers and denied: ${JSON.stringify(got.map((e) => [e.action, e.testers, e.denied]))}`);
+
 // A row whose detail is beyond what NOTIFY carries (8,000 bytes) is announced without it.
 await sql`INSERT INTO webhook_routing_config (percentage, enabled, action, reason, detail)
           SELECT percentage, enabled, 'manual', 'big detail', jsonb_build_object('notes', repeat('x', 9000))
@@ -88,4 +96,4 @@ checks.expect(got.length === 1 && got[0].detail_truncated === true && !('detail'
 
 await listener.end();
 await sql.end();
-checks.done([`events heard in order for 14 changes; none for a rolled-back one`]);
+checks.done([`events heard in order for 16 changes; none for a rolled-back one`]);

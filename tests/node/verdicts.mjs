@@ -214,12 +214,12 @@ async function judge(sql, looks) {
   return verdicts;
 }
 
-// 0.5.0's advance_rollouts on the 0.6.0 verdicts of one look: what it does.
+// advance_rollouts on the verdicts of one look: what it does (sql/rollouts.sql).
 function sequentialRules(look, v, percent) {
   if (v.error_rate === 'fail' || v.error_rate_vs_legacy === 'fail') return 'rollback';
   if (v.p95_latency === 'fail' || v.p95_vs_legacy === 'fail') return 'rollback';
   if (look.minute < HOLD) return 'wait';
-  const control = look.nl > 0;
+  const control = look.nl >= MIN_SAMPLES;
   const gates = control ? ['error_rate_vs_legacy', 'p95_vs_legacy'] : ['error_rate', 'p95_latency'];
   if (gates.every((g) => v[g] === 'pass')) return 'advance';
   return look.minute >= MAX_HOLD ? 'inconclusive' : 'wait';
