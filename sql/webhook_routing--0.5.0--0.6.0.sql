@@ -426,8 +426,8 @@ $$;
 --   sample_ratio          chi-square of the unified buckets against the split's percentages
 --                         (src/verdict.rs); fails at an always-valid p < 0.001
 --   session_breaks        broken sessions (%), routing_sessions
--- status: critical on a fail; insufficient_data below min_samples; warning when the estimate is
--- above the warning level (investigate); ok. recommendation: on a fail, the check's action
+-- status: critical on a fail; warning on evidence (the same test, at 99%) of being over the
+-- warning level (investigate); insufficient_data below min_samples; ok. recommendation: on a fail, the check's action
 -- (rollback, hold; warn and dry runs proceed); proceed on a pass; wait while inconclusive.
 -- action: the threshold's, with "(dry run)" when it only reports. Legacy is the baseline: its
 -- trouble holds, never rolls back.
@@ -523,7 +523,8 @@ AS $$
         SELECT c.*, th.warning, th.critical, th.min_samples, th.dry_run,
                CASE WHEN c.routed_to = 'legacy' THEN 'hold' ELSE th.action END AS act,
                CASE WHEN c.check_name IN ('p95_latency', 'p95_vs_legacy') AND c.n > 0 AND c.ref > 0
-                    THEN (@extschema@.webhook_routing_sketch_above(ARRAY[c.sketch], ARRAY[th.critical::float8 * c.ref]))[1]
+                    THEN @extschema@.webhook_routing_sketch_above(ARRAY[c.sketch],
+                             ARRAY[th.critical::float8 * c.ref, th.warning::float8 * c.ref])
                END AS above
         FROM checks AS c
         CROSS JOIN LATERAL (
@@ -534,16 +535,20 @@ AS $$
             LIMIT 1
         ) AS th
     ),
+    -- The verdict against the critical bar, and the same test against the warning level: a
+    -- warning is evidence of being over that line too, not one error in a few hundred.
     verdicts AS (
-        SELECT g.*, j.verdict AS v, j.estimate, j.statistic, j.confidence
+        SELECT g.*, j.verdict AS v, j.estimate, j.statistic, j.confidence, w.verdict AS over_warning
         FROM gated AS g
         CROSS JOIN LATERAL @extschema@.webhook_routing_judge(
-            g.check_name, g.critical::float8, g.min_samples, g.samples, g.x, g.n, g.x2, g.n2, g.above) AS j
+            g.check_name, g.critical::float8, g.min_samples, g.samples, g.x, g.n, g.x2, g.n2, g.above[1]) AS j
+        CROSS JOIN LATERAL @extschema@.webhook_routing_judge(
+            g.check_name, g.warning::float8, g.min_samples, g.samples, g.x, g.n, g.x2, g.n2, g.above[2]) AS w
     )
     SELECT v.domain, v.routed_to, v.check_name, round(v.value, 2), v.warning, v.critical,
            CASE WHEN v.v = 'fail' THEN 'critical'
+                WHEN v.check_name <> 'sample_ratio' AND v.over_warning = 'fail' THEN 'warning'
                 WHEN v.estimate IS NULL OR v.samples < v.min_samples THEN 'insufficient_data'
-                WHEN v.value > v.warning THEN 'warning'
                 ELSE 'ok' END,
            CASE WHEN v.v = 'fail' AND NOT v.dry_run AND v.act IN ('rollback', 'hold') THEN v.act
                 WHEN v.v = 'fail' OR v.v = 'pass' OR v.routed_to = 'legacy' THEN 'proceed'

@@ -8,7 +8,7 @@
 //! valid: Λ is a nonnegative martingale while the truth is at the bar, so however often it is
 //! read (advance_rollouts reads it every minute), the chance that it ever reaches 1/α is at most
 //! α (Ville's inequality). For a count it is exact, the mean of the binomial likelihood ratios
-//! of alternatives above the bar (1.25 to 10 times it) for a fail, below it (0.8 to 0.02 times)
+//! of alternatives above the bar (1.25 to 100 times it) for a fail, below it (0.8 to 0.02 times)
 //! for a pass; no normal approximation, so a handful of errors early on is not over-read.
 //!   fail          the share is above the bar and Λ ≥ 100: 99% confidence
 //!   pass          the share is below the bar and Λ ≥ 20: 95% confidence, with min_samples
@@ -210,7 +210,7 @@ struct Counts {
 
 /// The unified share an alternative puts the truth at, as a multiple of the bar: a fail weighs
 /// shares above the bar, a pass shares below it, each alternative alike.
-const ABOVE: [f64; 8] = [1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 10.0];
+const ABOVE: [f64; 11] = [1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 10.0, 20.0, 50.0, 100.0];
 const BELOW: [f64; 6] = [0.8, 0.6, 0.4, 0.25, 0.1, 0.02];
 /// The z of the 99% bound put on legacy's side of a comparison (its own estimate's spread).
 const LEGACY_Z: f64 = 2.576;
