@@ -43,8 +43,13 @@ export function jobsMessage(sender) {
                            `wamid.${sender}.${Math.random().toString(36).slice(2)}`)]);
 }
 
+// A sender never seen before in this process: a random start, then the next number each time.
+// (Drawn independently, two of a test's thousands of senders would share a number now and
+// then, and the second would follow the first one's conversation, not the percentage.)
+const senderStart = Math.floor(Math.random() * 1e8);
+let sendersDrawn = 0;
 export function randomSender() {
-  return '2507' + String(Math.floor(Math.random() * 1e8)).padStart(8, '0');
+  return '2507' + String((senderStart + sendersDrawn++) % 1e8).padStart(8, '0');
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
