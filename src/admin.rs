@@ -399,9 +399,32 @@ fn routing_keys(keys: Option<Vec<Option<String>>>, what: &str) -> Result<Vec<Str
     Ok(out)
 }
 
+/// Which of a domain's lists of routing keys.
+#[derive(Clone, Copy, PartialEq)]
+enum List {
+    Testers,
+    Denied,
+}
+
+impl List {
+    fn name(self) -> &'static str {
+        match self {
+            List::Testers => "testers",
+            List::Denied => "denied",
+        }
+    }
+
+    fn of(self, config: &mut Config) -> &mut std::collections::BTreeMap<String, Vec<String>> {
+        match self {
+            List::Testers => &mut config.testers,
+            List::Denied => &mut config.denied,
+        }
+    }
+}
+
 /// Set a domain's testers or denied keys; an empty list removes it.
 fn set_list(
-    which: &str,
+    list: List,
     domain: Option<&str>,
     keys: Option<Vec<Option<String>>>,
     reason: Option<&str>,
@@ -411,53 +434,38 @@ fn set_list(
             .hint("Name the domain, e.g. 'jobs'.")
             .raise()
     };
-    let keys = routing_keys(keys, which).or_raise();
-    let action = if which == "testers" {
-        "set_testers"
-    } else {
-        "set_denied"
-    };
-    let next = append(action, reason, |current| {
+    let keys = routing_keys(keys, list.name()).or_raise();
+    let action = format!("set_{}", list.name());
+    let next = append(&action, reason, |current| {
         validate_domain(current, domain)?;
         let mut next = current.clone();
-        let lists = if which == "testers" {
-            &mut next.testers
-        } else {
-            &mut next.denied
-        };
         if keys.is_empty() {
-            lists.remove(domain);
+            list.of(&mut next).remove(domain);
         } else {
-            lists.insert(domain.to_owned(), keys.clone());
+            list.of(&mut next).insert(domain.to_owned(), keys.clone());
         }
         Ok(next)
     });
-    let both: Vec<&String> = keys
+    let both: Vec<&str> = keys
         .iter()
-        .filter(|k| {
-            if which == "testers" {
-                next.is_denied(domain, k)
-            } else {
-                next.is_tester(domain, k)
-            }
-        })
+        .filter(|k| next.is_tester(domain, k) && next.is_denied(domain, k))
+        .map(String::as_str)
         .collect();
     let detail = (!both.is_empty()).then(|| {
         format!(
             "Both a tester and denied, so never on unified: {}.",
-            both.iter()
-                .map(|k| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            both.join(", ")
         )
     });
-    let message = match (which, keys.len()) {
-        ("testers", 0) => format!("{domain} has no testers: every sender follows the percentage."),
-        ("testers", n) => format!(
+    let message = match (list, keys.len()) {
+        (List::Testers, 0) => {
+            format!("{domain} has no testers: every sender follows the percentage.")
+        }
+        (List::Testers, n) => format!(
             "{n} testers of {domain} go to unified before the percentage applies (while routing is enabled)."
         ),
-        (_, 0) => format!("{domain} denies no one: every sender follows the percentage."),
-        (_, n) => format!("{n} routing keys of {domain} never go to unified."),
+        (List::Denied, 0) => format!("{domain} denies no one: every sender follows the percentage."),
+        (List::Denied, n) => format!("{n} routing keys of {domain} never go to unified."),
     };
     notice(message, detail);
     next.id.unwrap_or_default()
@@ -473,7 +481,7 @@ fn set_routing_testers(
     testers: Option<Vec<Option<String>>>,
     reason: default!(Option<&str>, "NULL"),
 ) -> i64 {
-    set_list("testers", domain, testers, reason)
+    set_list(List::Testers, domain, testers, reason)
 }
 
 /// A domain's deny list: routing keys that never go to unified, testers or not. An empty list
@@ -485,7 +493,7 @@ fn set_routing_denied(
     denied: Option<Vec<Option<String>>>,
     reason: default!(Option<&str>, "NULL"),
 ) -> i64 {
-    set_list("denied", domain, denied, reason)
+    set_list(List::Denied, domain, denied, reason)
 }
 
 /// The plans in progress (active or paused): domain, id, state; read as the config is.

@@ -65,16 +65,12 @@ impl Config {
 
     /// Whether the routing key is one of the domain's testers.
     pub fn is_tester(&self, domain: &str, key: &str) -> bool {
-        self.testers
-            .get(domain)
-            .is_some_and(|keys| keys.iter().any(|k| k == key))
+        listed(&self.testers, domain, key)
     }
 
     /// Whether the routing key is denied unified in the domain.
     pub fn is_denied(&self, domain: &str, key: &str) -> bool {
-        self.denied
-            .get(domain)
-            .is_some_and(|keys| keys.iter().any(|k| k == key))
+        listed(&self.denied, domain, key)
     }
 
     /// The domain's own switch (on unless turned off); the global switch is checked separately.
@@ -146,6 +142,13 @@ impl Config {
         })
         .pop()
     }
+}
+
+/// Whether `key` is in the domain's list.
+fn listed(lists: &BTreeMap<String, Vec<String>>, domain: &str, key: &str) -> bool {
+    lists
+        .get(domain)
+        .is_some_and(|keys| keys.iter().any(|k| k == key))
 }
 
 /// The enabled detection rules, given the extension's quoted schema, read as the config is.

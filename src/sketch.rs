@@ -116,6 +116,21 @@ fn webhook_routing_sketch_merge(a: Option<&[u8]>, b: Option<&[u8]>) -> Option<Ve
     (failed < decoded.len()).then(|| merged.to_java_bytes())
 }
 
+/// Decode and merge stored sketches; returns the merge and how many were skipped (did not
+/// decode, or broke the merge).
+fn merge_stored<'a>(sketches: impl Iterator<Item = &'a [u8]>) -> (DDSketch, usize) {
+    let mut skipped = 0;
+    let decoded: Vec<DDSketch> = sketches
+        .filter_map(|bytes| {
+            let sketch = decode(bytes);
+            skipped += usize::from(sketch.is_none());
+            sketch
+        })
+        .collect();
+    let (merged, failed) = merge_all(&decoded);
+    (merged, skipped + failed)
+}
+
 /// Merge sketches and summarize them: {count, sum, p50, p95, p99} of the latencies (ms).
 /// NULLs are skipped; so are entries that do not decode, with a WARNING.
 #[pg_extern(immutable, parallel_safe)]
@@ -127,16 +142,7 @@ fn webhook_routing_sketch_summary(sketches: pgrx::Array<'_, &[u8]>) -> Vec<Optio
 
 /// The summary, and how many sketches were skipped.
 fn summarize<'a>(sketches: impl Iterator<Item = &'a [u8]>) -> (Vec<Option<f64>>, usize) {
-    let mut skipped = 0;
-    let decoded: Vec<DDSketch> = sketches
-        .filter_map(|bytes| {
-            let sketch = decode(bytes);
-            skipped += usize::from(sketch.is_none());
-            sketch
-        })
-        .collect();
-    let (merged, failed) = merge_all(&decoded);
-    skipped += failed;
+    let (merged, skipped) = merge_stored(sketches);
     let count = merged.count();
     if count == 0 {
         return (vec![Some(0.0), None, None, None, None], skipped);
@@ -157,18 +163,8 @@ fn summarize<'a>(sketches: impl Iterator<Item = &'a [u8]>) -> (Vec<Option<f64>>,
 /// latencies more than once. NULLs are skipped; so are entries that do not decode, with a WARNING.
 #[pg_extern(immutable, parallel_safe)]
 fn webhook_routing_sketch_union(sketches: pgrx::Array<'_, &[u8]>) -> Option<Vec<u8>> {
-    let mut skipped = 0;
-    let decoded: Vec<DDSketch> = sketches
-        .iter()
-        .flatten()
-        .filter_map(|bytes| {
-            let sketch = decode(bytes);
-            skipped += usize::from(sketch.is_none());
-            sketch
-        })
-        .collect();
-    let (merged, failed) = merge_all(&decoded);
-    report_skipped(skipped + failed);
+    let (merged, skipped) = merge_stored(sketches.iter().flatten());
+    report_skipped(skipped);
     (merged.count() > 0).then(|| merged.to_java_bytes())
 }
 
@@ -180,18 +176,8 @@ fn webhook_routing_sketch_above(
     sketches: pgrx::Array<'_, &[u8]>,
     bounds: pgrx::Array<'_, f64>,
 ) -> Vec<Option<i64>> {
-    let mut skipped = 0;
-    let decoded: Vec<DDSketch> = sketches
-        .iter()
-        .flatten()
-        .filter_map(|bytes| {
-            let sketch = decode(bytes);
-            skipped += usize::from(sketch.is_none());
-            sketch
-        })
-        .collect();
-    let (merged, failed) = merge_all(&decoded);
-    report_skipped(skipped + failed);
+    let (merged, skipped) = merge_stored(sketches.iter().flatten());
+    report_skipped(skipped);
     bounds
         .iter()
         .map(|bound| {
@@ -286,7 +272,8 @@ struct Split {
     buckets: Option<Box<[u8; BUCKET_BYTES]>>,
 }
 
-const BUCKET_BYTES: usize = (crate::bucket::BUCKETS as usize).div_ceil(8);
+/// The bytes of a bucket set (one bit per bucket); verdict.rs reads them.
+pub(crate) const BUCKET_BYTES: usize = (crate::bucket::BUCKETS as usize).div_ceil(8);
 
 /// Bitwise OR of two bucket sets (either may be NULL or of another length: the longer wins).
 #[pg_extern(immutable, parallel_safe)]

@@ -46,9 +46,8 @@
 //!
 //! The test compares the unified buckets with their expectation (table above).
 use crate::error::Refusal;
+use crate::sketch::BUCKET_BYTES;
 use pgrx::prelude::*;
-
-const BUCKET_BYTES: usize = (crate::bucket::BUCKETS as usize).div_ceil(8);
 
 type Bits = [u8; BUCKET_BYTES];
 
@@ -169,33 +168,12 @@ const FAIL_AT: f64 = 100.0;
 const PASS_AT: f64 = 20.0;
 const SAMPLE_RATIO_FAIL_AT: f64 = 1000.0;
 
-/// The mixture test of `estimate` against `bar`: (verdict, statistic, confidence). Nothing to
-/// test (no estimate, no variance) is inconclusive with neither.
-fn sequential(
-    estimate: Option<f64>,
-    variance: Option<f64>,
-    bar: f64,
-    tau: f64,
-    fail_at: f64,
-) -> (Verdict, Option<f64>, Option<f64>) {
-    let (Some(estimate), Some(v)) = (estimate, variance) else {
-        return (Verdict::Inconclusive, None, None);
-    };
-    let d = estimate - bar;
-    if !(v > 0.0 && v.is_finite() && d.is_finite() && tau > 0.0 && tau.is_finite()) {
-        return (Verdict::Inconclusive, None, None);
-    }
-    let t2 = tau * tau;
-    let log_lr = 0.5 * (v / (v + t2)).ln() + t2 * d * d / (2.0 * v * (v + t2));
-    let verdict = if d > 0.0 && log_lr >= fail_at.ln() {
-        Verdict::Fail
-    } else if d < 0.0 && log_lr >= PASS_AT.ln() {
-        Verdict::Pass
-    } else {
-        Verdict::Inconclusive
-    };
-    let confidence = 1.0 - (-log_lr.max(0.0)).exp();
-    (verdict, Some(d / v.sqrt()), Some(confidence))
+/// ln Λ of Robbins' normal mixture (prior spread `tau`) for an estimate of a quantity whose
+/// truth under test is 0, with its variance there; None when there is nothing to test.
+fn normal_mixture(estimate: f64, variance: f64, tau: f64) -> Option<f64> {
+    let (v, t2) = (variance, tau * tau);
+    (v > 0.0 && v.is_finite() && estimate.is_finite() && tau > 0.0 && tau.is_finite())
+        .then(|| 0.5 * (v / (v + t2)).ln() + t2 * estimate * estimate / (2.0 * v * (v + t2)))
 }
 
 /// The counts of one check (see the module's table).
@@ -337,14 +315,18 @@ fn judge(
             variance,
             tau,
         } => {
-            let (v, statistic, confidence) = sequential(
-                Some(estimate),
-                Some(variance),
-                0.0,
-                tau,
-                SAMPLE_RATIO_FAIL_AT,
-            );
-            (v, Some(estimate), statistic, confidence)
+            // The estimate is a distance (two-sided): only a fail is tested here; a pass is
+            // the minimum of buckets reached without one (below).
+            let log_lr = normal_mixture(estimate, variance, tau);
+            let verdict =
+                if estimate > 0.0 && log_lr.is_some_and(|l| l >= SAMPLE_RATIO_FAIL_AT.ln()) {
+                    Verdict::Fail
+                } else {
+                    Verdict::Inconclusive
+                };
+            let statistic = log_lr.map(|_| estimate / variance.sqrt());
+            let confidence = log_lr.map(|l| 1.0 - (-l.max(0.0)).exp());
+            (verdict, Some(estimate), statistic, confidence)
         }
         Test::Binomial {
             x,
