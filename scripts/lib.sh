@@ -2,8 +2,9 @@
 # PostgreSQL 15 cluster. Every step is skipped when its result is already there.
 set -euo pipefail
 
-PG_CONFIG=/usr/bin/pg_config
-PG_BIN=/usr/lib/postgresql/15/bin
+# Debian's PostgreSQL 15, unless the caller (scripts/test, after private_postgres) named another.
+PG_CONFIG=${PG_CONFIG:-/usr/bin/pg_config}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PGRX_VERSION=0.18.1
 APT_PACKAGES=(postgresql-15 postgresql-server-dev-15 postgresql-15-cron pgbouncer libclang-dev build-essential pkg-config sudo procps)
 
@@ -151,7 +152,118 @@ cluster_stop() {
     fi
 }
 
-# install_extension [--release]: build and install into Debian's PostgreSQL.
+# private_postgres: a copy of Debian's PostgreSQL 15 server (programs, libraries, share) that
+# belongs to this clone, and a pgrx home whose pg15 names it; sets PG_CONFIG, PG_BIN and
+# PGRX_HOME to them. The tests install their builds there, never into /usr: rewriting a
+# library in place under a running backend kills it (and every other connection of its
+# cluster with it), and pgrx-tests' installer writes the library in place. Made again when
+# Debian's packages change; everything else is kept between runs, so that the build's
+# bindings (which follow the pgrx home's config.toml) are not made again either.
+private_postgres() {
+    local tag root home real=/usr/lib/postgresql/15/bin/pg_config
+    tag=$(printf '%s' "$PWD" | md5sum | cut -c1-8)
+    root=${TMPDIR:-/tmp}/webhook_routing_pg15.$tag
+    home=$PWD/target/pgrx-home
+    local stamp
+    stamp=$(dpkg-query -W postgresql-15 postgresql-15-cron postgresql-server-dev-15)
+    if [ -L "$root" ] || { [ -e "$root" ] && [ "$(stat -c %u "$root")" != "$(id -u)" ]; }; then
+        echo "$root is not this user's: remove it" >&2
+        return 1
+    fi
+    if [ "$(cat "$root/stamp" 2>/dev/null)" != "$stamp" ]; then
+        say "a private copy of PostgreSQL 15 for the tests ($root, about 10 s)"
+        as_root rm -rf "$root"
+        install -d -m 755 "$root/usr/lib/postgresql" "$root/usr/share/postgresql"
+        cp -a /usr/lib/postgresql/15 "$root/usr/lib/postgresql/"
+        cp -a /usr/share/postgresql/15 "$root/usr/share/postgresql/"
+        rm -f "$root"/usr/lib/postgresql/15/lib/webhook_routing.so "$root"/usr/share/postgresql/15/extension/webhook_routing*
+        # Debian's answers, with the server's own directories (programs, libraries, share)
+        # moved into the copy: the headers stay where they are.
+        cat >"$root/pg_config" <<SH
+#!/bin/sh
+# pg_config of the tests' private copy of PostgreSQL 15 (scripts/lib.sh, private_postgres).
+$real "\$@" | sed -e 's#\(^\|= \)\(/usr/lib/postgresql/15/bin\|/usr/lib/postgresql/15/lib\|/usr/share/postgresql/15\)\$#\1$root\2#'
+SH
+        chmod 755 "$root/pg_config"
+        printf '%s\n' "$stamp" >"$root/stamp"
+    fi
+    mkdir -p "$home"
+    local config="[configs]
+pg15 = \"$root/pg_config\""
+    # Rewritten only when it changes: its time stamp makes pgrx-pg-sys build its bindings again.
+    [ "$(cat "$home/config.toml" 2>/dev/null)" = "$config" ] || printf '%s\n' "$config" >"$home/config.toml"
+    PG_CONFIG=$root/pg_config
+    PG_BIN=$root/usr/lib/postgresql/15/bin
+    PGRX_HOME=$home
+    export PG_CONFIG PG_BIN PGRX_HOME
+}
+
+# sentinel_start DIR: a cluster of the system's PostgreSQL 15 (not the tests' copy) whose
+# backend decides in a loop with the extension loaded, for the length of the suite;
+# sentinel_check DIR then requires that backend to be alive and the cluster never to have
+# crashed. The extension comes from the system installation; where it has none, the tests'
+# build is put there first, each file as a new one (written aside, then renamed).
+SYSTEM_PG_BIN=/usr/lib/postgresql/15/bin
+sentinel_start() {
+    local dir=$1 syslib sysext f
+    syslib=$(/usr/bin/pg_config --pkglibdir)
+    sysext=$(/usr/bin/pg_config --sharedir)/extension
+    if [ ! -f "$sysext/webhook_routing.control" ] || [ ! -f "$syslib/webhook_routing.so" ]; then
+        for f in "$($PG_CONFIG --pkglibdir)/webhook_routing.so" "$($PG_CONFIG --sharedir)"/extension/webhook_routing*; do
+            case "$f" in *.so) to=$syslib ;; *) to=$sysext ;; esac
+            as_root install -m 644 "$f" "$to/.$(basename "$f").new"
+            as_root mv -f "$to/.$(basename "$f").new" "$to/$(basename "$f")"
+        done
+    fi
+    as_root install -d -o postgres -g postgres -m 0700 "$dir"
+    as_root runuser -u postgres -- "$SYSTEM_PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust >/dev/null
+    SENTINEL_PORT=$(free_port)
+    as_root runuser -u postgres -- "$SYSTEM_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+        -o "-p $SENTINEL_PORT -k $dir -c listen_addresses=127.0.0.1" start >/dev/null
+    psql -X -q -h "$dir" -p "$SENTINEL_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+        -c "CREATE EXTENSION webhook_routing" \
+        -c "SELECT set_routing_enabled(true, 'sentinel'), update_routing_percentage(50, 'sentinel')" >/dev/null
+    # Decides for ever (until sentinel_check cancels it), 20 times a second, without logging.
+    PGAPPNAME=wr_sentinel psql -X -q -h "$dir" -p "$SENTINEL_PORT" -U postgres -d postgres -c "DO \$\$
+        BEGIN LOOP
+            PERFORM * FROM route_decision('{\"entry\":[{\"changes\":[{\"value\":{\"messages\":[{\"from\":\"250788123456\",\"type\":\"text\",\"text\":{\"body\":\"any job?\"}}]}}]}]}'::jsonb,
+                                          'whatsapp', pg_catalog.clock_timestamp()::text, false);
+            PERFORM pg_catalog.pg_sleep(0.05);
+        END LOOP; END \$\$" >"$dir/loop.out" 2>&1 &
+    local i
+    for i in $(seq 100); do
+        SENTINEL_PID=$(psql -X -At -h "$dir" -p "$SENTINEL_PORT" -U postgres -d postgres \
+            -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'wr_sentinel' AND state = 'active'")
+        [ -n "$SENTINEL_PID" ] && break
+        sleep 0.1
+    done
+    [ -n "$SENTINEL_PID" ] || { cat "$dir/loop.out" "$dir/log"; return 1; }
+    export SENTINEL_PORT SENTINEL_PID
+}
+
+sentinel_check() {
+    local dir=$1 alive
+    alive=$(psql -X -At -h "$dir" -p "$SENTINEL_PORT" -U postgres -d postgres \
+        -c "SELECT count(*) FROM pg_stat_activity WHERE pid = $SENTINEL_PID AND state = 'active'" 2>&1) || true
+    if [ "$alive" != 1 ] || as_root grep -E "terminated by signal|server process .* exited" "$dir/log"; then
+        echo "the system cluster's backend $SENTINEL_PID did not survive the suite:"
+        as_root cat "$dir/log" "$dir/loop.out"
+        return 1
+    fi
+    psql -X -q -h "$dir" -p "$SENTINEL_PORT" -U postgres -d postgres -c "SELECT pg_cancel_backend($SENTINEL_PID)" >/dev/null
+    echo "  backend $SENTINEL_PID of the system's PostgreSQL decided through the whole suite"
+}
+
+sentinel_stop() {
+    local dir=$1
+    if [ -f "$dir/data/postmaster.pid" ]; then
+        as_root runuser -u postgres -- "$SYSTEM_PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null || true
+    fi
+}
+
+# install_extension [--release]: build and install into Debian's PostgreSQL (or, after
+# private_postgres, into the tests' copy). cargo pgrx install removes the old library before
+# it copies the new one, so backends that have the old one loaded keep it.
 install_extension() {
     local log
     log=$(mktemp)

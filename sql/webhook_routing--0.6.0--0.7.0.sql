@@ -1,0 +1,2 @@
+-- webhook_routing 0.6.0 -> 0.7.0: safety round 2.
+-- Runs with the extension's schema on search_path: every function and operator is qualified.
