@@ -585,42 +585,43 @@ LEFT JOIN health AS h ON h.domain OPERATOR(pg_catalog.=) d.domain
 LEFT JOIN @extschema@.routing_sessions('1 hour') AS se ON se.domain OPERATOR(pg_catalog.=) d.domain;
 
 -- Events. Every row of the config history (each percentage or switch change, by hand or by a
--- plan, and each transition of a plan: start, advance, complete, pause, resume, rollback, abort)
--- sends a notification on the channel `webhook_routing` when its transaction commits, with the
--- state after the change as JSON: the row (config_id, action, reason, changed_by, created_at,
--- enabled, percentage, domains, protected_domains, domain_percentages, domain_enabled, testers,
--- denied, rollout_id, detail) and, for a plan's transition, the plan as it now stands (rollout). A payload over
--- 7,900 bytes (PostgreSQL allows 8,000) leaves out `detail` and says so (detail_truncated).
--- Listeners need a session of their own (LISTEN webhook_routing; not through a transaction
--- pooler).
+-- plan, each testers or deny-list change, and each transition of a plan: start, advance,
+-- complete, pause, resume, rollback, abort) sends a notification on the channel
+-- `webhook_routing` when its transaction commits. Any role that may connect may LISTEN, so the
+-- event carries what names the change and nothing personal: the row's id to read it back by,
+-- its action and time, the global switch and percentage, how many domains have their own
+-- percentage or switch, how many testers and denied keys there are (counts, never the keys),
+-- and for a plan's transition the plan's id, domain, state and step (never a reason, a role
+-- or a list). Every part is bounded (a domain has at most 63 characters; an action is cut at
+-- 64), so the payload stays far below NOTIFY's 8,000 bytes however large the lists grow, and
+-- nothing in it can make the change it announces fail: the trigger runs at commit, and were
+-- NOTIFY itself to fail there (its queue full), the change commits and a WARNING says what
+-- was not announced.
 CREATE FUNCTION webhook_routing_config_notify() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     event jsonb;
-    payload text;
 BEGIN
     event := jsonb_build_object(
-        'event', 'config', 'config_id', NEW.id, 'action', NEW.action, 'reason', NEW.reason,
-        'changed_by', NEW.changed_by, 'created_at', NEW.created_at, 'enabled', NEW.enabled,
-        'percentage', NEW.percentage, 'domains', to_jsonb(NEW.domains),
-        'protected_domains', to_jsonb(NEW.protected_domains), 'domain_percentages', NEW.domain_percentages,
-        'domain_enabled', NEW.domain_enabled, 'testers', NEW.testers, 'denied', NEW.denied,
-        'rollout_id', NEW.rollout_id, 'detail', NEW.detail);
+        'event', 'config', 'config_id', NEW.id, 'action', left(NEW.action, 64),
+        'created_at', NEW.created_at, 'enabled', NEW.enabled, 'percentage', NEW.percentage,
+        'domain_percentages', (SELECT count(*) FROM jsonb_object_keys(NEW.domain_percentages)),
+        'domain_switches', (SELECT count(*) FROM jsonb_object_keys(NEW.domain_enabled)),
+        'testers', (SELECT coalesce(sum(jsonb_array_length(l.value)), 0) FROM jsonb_each(NEW.testers) AS l),
+        'denied', (SELECT coalesce(sum(jsonb_array_length(l.value)), 0) FROM jsonb_each(NEW.denied) AS l),
+        'rollout_id', NEW.rollout_id);
     IF NEW.rollout_id IS NOT NULL THEN
         event := event || coalesce((
             SELECT jsonb_build_object('rollout', jsonb_build_object(
-                       'id', r.id, 'domain', r.domain, 'state', r.state, 'step', r.step,
-                       'steps', to_jsonb(r.steps), 'hold', r.hold::text, 'step_started_at', r.step_started_at,
-                       'last_verdict', r.last_verdict))
+                       'id', r.id, 'domain', left(r.domain, 63), 'state', left(r.state, 16), 'step', r.step))
             FROM @extschema@.webhook_routing_rollouts AS r WHERE r.id = NEW.rollout_id), '{}');
     END IF;
-    payload := event::text;
-    IF octet_length(payload) > 7900 THEN
-        payload := ((event - 'detail') || jsonb_build_object('detail_truncated', true))::text;
-    END IF;
-    PERFORM pg_notify('webhook_routing', payload);
+    PERFORM pg_notify('webhook_routing', event::text);
+    RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+    RAISE WARNING 'config change % was not announced on webhook_routing: %', NEW.id, SQLERRM;
     RETURN NULL;
 END $$;
 

@@ -25,6 +25,13 @@ CREATE TRIGGER webhook_routing_logs_write_sketches
     AFTER INSERT OR UPDATE ON webhook_routing_logs
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.webhook_routing_logs_flush_sketches();
 
+-- What a caller may write to the log (src/log_policy.rs): rows of now, outcomes of pending
+-- decisions only. The row level security policies say the same; this holds for the roles
+-- that bypass them too (Supabase's postgres and service_role).
+CREATE TRIGGER webhook_routing_logs_caller_limits
+    BEFORE INSERT OR UPDATE ON webhook_routing_logs
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.webhook_routing_logs_caller_limits();
+
 -- TRUNCATE of the log empties the sketches too, so that stats never count what is gone.
 CREATE FUNCTION webhook_routing_logs_truncated() RETURNS trigger
 LANGUAGE plpgsql

@@ -44,7 +44,8 @@ extension_sql_file!(
         "seed_rules",
         cache::webhook_routing_invalidate_cache,
         sketch::webhook_routing_logs_to_sketch,
-        sketch::webhook_routing_logs_flush_sketches
+        sketch::webhook_routing_logs_flush_sketches,
+        log_policy::webhook_routing_logs_caller_limits
     ]
 );
 extension_sql_file!(

@@ -92,6 +92,35 @@ RESET ROLE;
 SELECT id = :pending AS is_pending_one, status, error_message FROM webhook_routing_logs
 WHERE id IN (:pending, :reported) ORDER BY id;
 
+-- A caller that bypasses row level security (Supabase's postgres and service_role are
+-- BYPASSRLS) is held to the same limits: they are checked by a trigger too, which no role
+-- attribute skips. It cannot date rows ahead or back, nor turn a reported outcome back to
+-- pending or change it; it can still do what a caller does.
+CREATE ROLE wr_service BYPASSRLS IN ROLE webhook_routing_caller;
+SET ROLE wr_service;
+SELECT t.state, regexp_replace(regexp_replace(t.message, '^created_at .* is not', 'created_at <time> is not'),
+                               '^decision [0-9]+', 'decision <id>') AS message, t.hint
+FROM (VALUES
+    (1, $$INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, status, response_time_ms, created_at)
+          SELECT 'whatsapp', 'jobs', 'unified', 'error', 10, now() + interval '1 year' FROM generate_series(1, 300)$$),
+    (2, $$INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, status, response_time_ms, created_at)
+          VALUES ('whatsapp', 'jobs', 'unified', 'success', 10, now() - interval '1 day')$$),
+    (3, format($$UPDATE webhook_routing_logs SET status = 'pending' WHERE id = %s$$, :reported)),
+    (4, format($$UPDATE webhook_routing_logs SET status = 'success', error_message = 'forged' WHERE id = %s$$, :reported)),
+    (5, $$UPDATE webhook_routing_logs SET status = 'pending' WHERE status <> 'pending'$$),
+    (6, format($$DELETE FROM webhook_routing_logs WHERE id = %s$$, :pending))
+) AS c(n, call), LATERAL try(c.call) AS t ORDER BY c.n;
+SELECT decision_id AS service_pending FROM route_decision(:'jobs') \gset
+SELECT record_routing_outcome(:service_pending, 'success', 70);
+INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, status, response_time_ms)
+VALUES ('whatsapp', 'jobs', 'unified', 'success', 70);
+RESET ROLE;
+SELECT count(*) FILTER (WHERE created_at > now() + interval '5 minutes') AS dated_ahead,
+       count(*) FILTER (WHERE status = 'pending' AND id <> :pending) AS pending_again,
+       count(*) FILTER (WHERE error_message = 'forged') AS forged
+FROM webhook_routing_logs;
+SELECT id = :reported AS is_reported_one, status FROM webhook_routing_logs WHERE id IN (:reported, :service_pending) ORDER BY id;
+
 -- A stored sketch that the decoder cannot read (written by a role that had the privilege, or
 -- by hand): reads skip it with a warning and go on; the rest of the data still decides.
 UPDATE webhook_routing_sketches SET latency = '\x02da031d63a618f03f0000000000000000090200ffffffff0f'::bytea
@@ -131,4 +160,4 @@ SELECT requests FROM routing_stats('1 hour') WHERE domain = 'jobs' AND routed_to
 
 DROP FUNCTION try;
 DROP EXTENSION webhook_routing;
-DROP ROLE wr_edge, wr_edge_other;
+DROP ROLE wr_edge, wr_edge_other, wr_service;
