@@ -1087,3 +1087,58 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.set_routing_testers(text, text[], text),
     @extschema@.set_routing_denied(text, text[], text)
     TO webhook_routing_admin;
+
+-- Privileges as a fresh install has them, whatever version this update ends at: nothing for
+-- PUBLIC, nor for anyone default privileges gave something to while an update created
+-- objects (Supabase grants every new function and table in public to anon, authenticated and
+-- service_role); the extension's own roles keep what its scripts granted them. (Added in
+-- 0.7.0 to every update script, released ones too, as PostgreSQL did to its contrib scripts
+-- for CVE-2022-2625: an update to any version a user can name ends here.)
+DO $$
+DECLARE
+    obj record;
+    grantee text;
+BEGIN
+    FOR obj IN
+        SELECT 'FUNCTION' AS kind, p.oid::pg_catalog.regprocedure::pg_catalog.text AS name,
+               p.proacl AS acl, p.proowner AS owner
+        FROM pg_catalog.pg_depend d
+        JOIN pg_catalog.pg_extension e
+          ON e.oid OPERATOR(pg_catalog.=) d.refobjid AND e.extname OPERATOR(pg_catalog.=) 'webhook_routing'
+        JOIN pg_catalog.pg_proc p
+          ON p.oid OPERATOR(pg_catalog.=) d.objid
+         AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+        WHERE d.deptype OPERATOR(pg_catalog.=) 'e'
+        UNION ALL
+        SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+               c.oid::pg_catalog.regclass::pg_catalog.text, c.relacl, c.relowner
+        FROM pg_catalog.pg_class c
+        WHERE c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'p', 'v', 'S']::pg_catalog."char"[])
+          AND (c.oid OPERATOR(pg_catalog.=) ANY (ARRAY(
+                   SELECT d.objid FROM pg_catalog.pg_depend d
+                   JOIN pg_catalog.pg_extension e
+                     ON e.oid OPERATOR(pg_catalog.=) d.refobjid AND e.extname OPERATOR(pg_catalog.=) 'webhook_routing'
+                   WHERE d.deptype OPERATOR(pg_catalog.=) 'e'
+                     AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass))
+               OR c.oid OPERATOR(pg_catalog.=) ANY (ARRAY(
+                   SELECT d.objid FROM pg_catalog.pg_depend d
+                   JOIN pg_catalog.pg_depend t
+                     ON t.objid OPERATOR(pg_catalog.=) d.refobjid AND t.deptype OPERATOR(pg_catalog.=) 'e'
+                   JOIN pg_catalog.pg_extension e
+                     ON e.oid OPERATOR(pg_catalog.=) t.refobjid AND e.extname OPERATOR(pg_catalog.=) 'webhook_routing'
+                   WHERE d.deptype OPERATOR(pg_catalog.=) 'i'
+                     AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass)))
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON %s %s FROM PUBLIC', obj.kind, obj.name);
+        FOR grantee IN
+            SELECT DISTINCT a.grantee::pg_catalog.regrole::pg_catalog.text
+            FROM pg_catalog.aclexplode(obj.acl) AS a
+            WHERE a.grantee OPERATOR(pg_catalog.<>) 0::pg_catalog.oid
+              AND a.grantee OPERATOR(pg_catalog.<>) obj.owner
+              AND NOT (a.grantee::pg_catalog.regrole::pg_catalog.text OPERATOR(pg_catalog.=) ANY
+                       (ARRAY['webhook_routing_admin', 'webhook_routing_caller', 'webhook_routing_reader']))
+        LOOP
+            EXECUTE pg_catalog.format('REVOKE ALL ON %s %s FROM %s', obj.kind, obj.name, grantee);
+        END LOOP;
+    END LOOP;
+END $$;

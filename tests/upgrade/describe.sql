@@ -40,14 +40,10 @@ SELECT line FROM (
                                           FROM pg_attribute a WHERE a.attrelid = t.typrelid)
     FROM pg_type t WHERE t.oid IN (SELECT objid FROM members WHERE classid = 'pg_type'::regclass)
     UNION ALL
-    SELECT 'rule ' || domain || ' ' || match_kind || ' ' || pattern || ' ' || priority || ' ' || enabled
-           || ' ' || effect || ' ' || coalesce(weight::text, '-') || ' ' || coalesce(language, '-')
-           || CASE WHEN seeded THEN ' seeded' ELSE '' END FROM webhook_routing_rules
+    -- Seeds, whatever columns the version has: every column but ids and times.
+    SELECT 'rule ' || (pg_catalog.to_jsonb(r) - 'id' - 'created_at')::text FROM webhook_routing_rules AS r
     UNION ALL
-    SELECT 'threshold ' || coalesce(domain, '*') || ' ' || check_name || ' ' || warning || ' ' || critical || ' ' || min_samples
-           || ' ' || action || CASE WHEN dry_run THEN ' dry run' ELSE '' END
-           || CASE WHEN seeded THEN ' seeded' ELSE '' END
-    FROM webhook_routing_thresholds
+    SELECT 'threshold ' || (pg_catalog.to_jsonb(t) - 'id' - 'created_at')::text FROM webhook_routing_thresholds AS t
     UNION ALL
     SELECT 'config dump ' || c.relname || ' ' || coalesce(e.extcondition[array_position(e.extconfig, c.oid)], '')
     FROM pg_extension e, unnest(e.extconfig) AS x(oid) JOIN pg_class c ON c.oid = x.oid WHERE e.extname = 'webhook_routing'

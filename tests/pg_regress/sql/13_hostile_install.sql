@@ -7,59 +7,8 @@
 -- (CVE-2022-2625; scripts/test installs the released versions' scripts before this runs.)
 CREATE ROLE wr_mallory;
 GRANT CREATE ON SCHEMA public TO wr_mallory;
-CREATE TABLE wr_trap (what text, ran_as text);
-GRANT INSERT ON wr_trap TO PUBLIC;
-
--- What the role plants, as a function it owns and runs with its own rights, so that it can
--- plant before an install or an update, and take it all back.
-CREATE FUNCTION wr_plant() RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $fn$
-BEGIN
-    EXECUTE $plant$CREATE FUNCTION wr_bait(what text) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO public.wr_trap VALUES (what, current_user);
-    BEGIN
-        EXECUTE 'ALTER ROLE wr_mallory SUPERUSER';
-    EXCEPTION WHEN insufficient_privilege THEN NULL;
-    END;
-END $$$plant$;
-    EXECUTE $plant$CREATE FUNCTION unnest(a text[]) RETURNS SETOF text LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN PERFORM public.wr_bait('unnest(text[])'); RETURN QUERY SELECT pg_catalog.unnest(a); END $$$plant$;
-    EXECUTE $plant$CREATE FUNCTION array_position(a text[], e text) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN PERFORM public.wr_bait('array_position(text[], text)'); RETURN pg_catalog.array_position(a, e); END $$$plant$;
-    EXECUTE $plant$CREATE FUNCTION cardinality(a text[]) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN PERFORM public.wr_bait('cardinality(text[])'); RETURN pg_catalog.cardinality(a); END $$$plant$;
-    EXECUTE $plant$CREATE FUNCTION cardinality(a numeric[]) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN PERFORM public.wr_bait('cardinality(numeric[])'); RETURN pg_catalog.cardinality(a); END $$$plant$;
-    EXECUTE $plant$CREATE FUNCTION wr_overlap(a text[], b text[]) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN PERFORM public.wr_bait('&&(text[], text[])'); RETURN a OPERATOR(pg_catalog.&&) b; END $$$plant$;
-    EXECUTE $plant$CREATE OPERATOR && (LEFTARG = text[], RIGHTARG = text[], FUNCTION = wr_overlap)$plant$;
-    EXECUTE $plant$CREATE FUNCTION wr_concat(a text[], b text[]) RETURNS text[] LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN PERFORM public.wr_bait('||(text[], text[])'); RETURN a OPERATOR(pg_catalog.||) b; END $$$plant$;
-    EXECUTE $plant$CREATE OPERATOR || (LEFTARG = text[], RIGHTARG = text[], FUNCTION = wr_concat)$plant$;
-    EXECUTE $plant$CREATE FUNCTION wr_ge(a numeric, b integer) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN PERFORM public.wr_bait('>=(numeric, integer)'); RETURN a OPERATOR(pg_catalog.>=) b; END $$$plant$;
-    EXECUTE $plant$CREATE OPERATOR >= (LEFTARG = numeric, RIGHTARG = integer, FUNCTION = wr_ge)$plant$;
-    EXECUTE $plant$CREATE FUNCTION wr_le(a numeric, b integer) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN PERFORM public.wr_bait('<=(numeric, integer)'); RETURN a OPERATOR(pg_catalog.<=) b; END $$$plant$;
-    EXECUTE $plant$CREATE OPERATOR <= (LEFTARG = numeric, RIGHTARG = integer, FUNCTION = wr_le)$plant$;
-    EXECUTE $plant$CREATE FUNCTION wr_ne_oid(a oid, b integer) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN PERFORM public.wr_bait('<>(oid, integer)'); RETURN a OPERATOR(pg_catalog.<>) b::oid; END $$$plant$;
-    EXECUTE $plant$CREATE OPERATOR <> (LEFTARG = oid, RIGHTARG = integer, FUNCTION = wr_ne_oid)$plant$;
-    EXECUTE $plant$CREATE FUNCTION wr_eq_char(a "char", b text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN PERFORM public.wr_bait('=("char", text)'); RETURN a::text OPERATOR(pg_catalog.=) b; END $$$plant$;
-    EXECUTE $plant$CREATE OPERATOR = (LEFTARG = "char", RIGHTARG = text, FUNCTION = wr_eq_char)$plant$;
-END $fn$;
-ALTER FUNCTION wr_plant() OWNER TO wr_mallory;
-CREATE FUNCTION wr_unplant() RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $fn$
-BEGIN
-    DROP OPERATOR public.&& (text[], text[]), public.|| (text[], text[]), public.>= (numeric, integer),
-        public.<= (numeric, integer), public.<> (oid, integer), public.= ("char", text);
-    DROP FUNCTION public.unnest(text[]), public.array_position(text[], text), public.cardinality(text[]),
-        public.cardinality(numeric[]), wr_overlap(text[], text[]), wr_concat(text[], text[]),
-        wr_ge(numeric, integer), wr_le(numeric, integer), wr_ne_oid(oid, integer), wr_eq_char("char", text),
-        wr_bait(text);
-END $fn$;
-ALTER FUNCTION wr_unplant() OWNER TO wr_mallory;
+-- The look-alikes, their trap, and wr_plant()/wr_unplant() (shared with tests/upgrade/paths.sh; pg_regress runs from the repository).
+\i tests/upgrade/plant.sql
 
 -- The bait works on whatever does not qualify its names (then the trap is emptied).
 SELECT wr_plant();
@@ -137,6 +86,14 @@ SELECT kind, bound_to, what FROM foreign_bindings ORDER BY 1, 2, 3;
 SELECT wr_unplant();
 DROP EXTENSION webhook_routing;
 CREATE EXTENSION webhook_routing VERSION '0.5.0';
+SELECT wr_plant();
+ALTER EXTENSION webhook_routing UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'webhook_routing';
+SELECT count(*) AS ran FROM wr_trap;
+SELECT kind, bound_to, what FROM foreign_bindings ORDER BY 1, 2, 3;
+SELECT wr_unplant();
+DROP EXTENSION webhook_routing;
+CREATE EXTENSION webhook_routing VERSION '0.6.0';
 SELECT wr_plant();
 ALTER EXTENSION webhook_routing UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'webhook_routing';
