@@ -21,7 +21,7 @@ DECLARE
     v_id bigint;
     j jsonb;
 BEGIN
-    SELECT * INTO cfg FROM webhook_routing_config c ORDER BY c.created_at DESC, c.id DESC LIMIT 1;
+    SELECT * INTO cfg FROM webhook_routing.webhook_routing_config c ORDER BY c.created_at DESC, c.id DESC LIMIT 1;
     IF jsonb_typeof(message) IS DISTINCT FROM 'object' OR NOT message ? 'entry' THEN
         v_reason := 'not_a_webhook';
     ELSE
@@ -57,7 +57,7 @@ BEGIN
             END IF;
         END LOOP;
         SELECT r.domain, r.id INTO v_domain, v_rule
-        FROM webhook_routing_rules r
+        FROM webhook_routing.webhook_routing_rules r
         WHERE r.enabled AND CASE r.match_kind
             WHEN 'id_prefix' THEN EXISTS (SELECT 1 FROM unnest(ids) AS x WHERE lower(x) LIKE lower(r.pattern) || '%')
             WHEN 'message_type' THEN lower(msg->>'type') = lower(r.pattern)
@@ -90,7 +90,7 @@ BEGIN
     END IF;
 
     IF coalesce(log, true) THEN
-        INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, status, reason, bucket,
+        INSERT INTO webhook_routing.webhook_routing_logs (webhook_name, domain, routed_to, status, reason, bucket,
                                           percentage, config_id, rule_id, message_id)
         VALUES (webhook_name, v_domain, CASE WHEN v_unified THEN 'unified' ELSE 'legacy' END, 'pending',
                 v_reason, v_bucket, v_pct, cfg.id, v_rule, msg->>'id')

@@ -7,7 +7,7 @@ TRUNCATE webhook_routing_logs;
 DROP TABLE IF EXISTS bench_rollup;
 
 -- Latencies: log-normal around 800 ms (unified a little slower), 0.1% errors.
-INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, response_time_ms, status, created_at)
+INSERT INTO webhook_routing.webhook_routing_logs (webhook_name, domain, routed_to, response_time_ms, status, created_at)
 SELECT 'whatsapp', (ARRAY['jobs', 'marketplace', 'property'])[1 + g % 3],
        CASE WHEN g % 10 = 0 THEN 'unified' ELSE 'legacy' END,
        round((exp(ln(CASE WHEN g % 10 = 0 THEN 850 ELSE 800 END)
@@ -38,7 +38,7 @@ SELECT domain, routed_to,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY response_time_ms::float8) AS p50,
        percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time_ms::float8) AS p95,
        percentile_cont(0.99) WITHIN GROUP (ORDER BY response_time_ms::float8) AS p99
-FROM webhook_routing_logs WHERE created_at > now() - interval '1 hour' GROUP BY 1, 2;
+FROM webhook_routing.webhook_routing_logs WHERE created_at > now() - interval '1 hour' GROUP BY 1, 2;
 
 -- Largest relative error (%) of p50, p95, p99 over domain x target, against exact.
 CREATE OR REPLACE FUNCTION pg_temp.err(q text) RETURNS text
@@ -58,16 +58,16 @@ CREATE TEMP TABLE rollup_build AS SELECT clock_timestamp() AS started;
 CREATE TABLE bench_rollup AS
 SELECT date_trunc('minute', created_at) AS minute, domain, routed_to,
        tdigest(response_time_ms::float8, 100) AS digest
-FROM webhook_routing_logs GROUP BY 1, 2, 3;
+FROM webhook_routing.webhook_routing_logs GROUP BY 1, 2, 3;
 CREATE TEMP TABLE rollup_built AS
 SELECT extract(epoch FROM clock_timestamp() - started) * 1000 AS ms FROM rollup_build;
 
-\set q_stats 'SELECT * FROM webhook_routing_stats'
-\set q_health 'SELECT * FROM check_routing_health()'
-\set q_exact 'SELECT domain, routed_to, count(*), avg(response_time_ms), percentile_cont(0.5) WITHIN GROUP (ORDER BY response_time_ms::float8) AS p50, percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time_ms::float8) AS p95, percentile_cont(0.99) WITHIN GROUP (ORDER BY response_time_ms::float8) AS p99 FROM webhook_routing_logs WHERE created_at > now() - interval ''1 hour'' GROUP BY 1, 2'
-\set q_tdigest 'SELECT domain, routed_to, p[1] AS p50, p[2] AS p95, p[3] AS p99 FROM (SELECT domain, routed_to, tdigest_percentile(response_time_ms::float8, 100, ARRAY[0.5, 0.95, 0.99]) AS p FROM webhook_routing_logs WHERE created_at > now() - interval ''1 hour'' GROUP BY 1, 2) s'
+\set q_stats 'SELECT * FROM webhook_routing.webhook_routing_stats'
+\set q_health 'SELECT * FROM webhook_routing.check_routing_health()'
+\set q_exact 'SELECT domain, routed_to, count(*), avg(response_time_ms), percentile_cont(0.5) WITHIN GROUP (ORDER BY response_time_ms::float8) AS p50, percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time_ms::float8) AS p95, percentile_cont(0.99) WITHIN GROUP (ORDER BY response_time_ms::float8) AS p99 FROM webhook_routing.webhook_routing_logs WHERE created_at > now() - interval ''1 hour'' GROUP BY 1, 2'
+\set q_tdigest 'SELECT domain, routed_to, p[1] AS p50, p[2] AS p95, p[3] AS p99 FROM (SELECT domain, routed_to, tdigest_percentile(response_time_ms::float8, 100, ARRAY[0.5, 0.95, 0.99]) AS p FROM webhook_routing.webhook_routing_logs WHERE created_at > now() - interval ''1 hour'' GROUP BY 1, 2) s'
 \set q_rollup 'SELECT domain, routed_to, p[1] AS p50, p[2] AS p95, p[3] AS p99 FROM (SELECT domain, routed_to, tdigest_percentile(digest, ARRAY[0.5, 0.95, 0.99]) AS p FROM bench_rollup WHERE minute > now() - interval ''1 hour'' GROUP BY 1, 2) s'
-\set q_ours 'SELECT domain, routed_to, p50_ms AS p50, p95_ms AS p95, p99_ms AS p99 FROM routing_stats(''1 hour'')'
+\set q_ours 'SELECT domain, routed_to, p50_ms AS p50, p95_ms AS p95, p99_ms AS p99 FROM webhook_routing.routing_stats(''1 hour'')'
 
 \pset tuples_only on
 \pset format unaligned
@@ -79,8 +79,8 @@ SELECT :rows, 'tdigest over rows', pg_temp.time_ms(:'q_tdigest'), pg_temp.err(:'
 SELECT :rows, 'tdigest per-minute rollup', pg_temp.time_ms(:'q_rollup'), pg_temp.err(:'q_rollup');
 SELECT :rows, 'tdigest rollup rebuild', ms, '' FROM rollup_built;
 -- Fresh to the last committed row: one more row, committed just now, is in the next read.
-INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, response_time_ms, status)
+INSERT INTO webhook_routing.webhook_routing_logs (webhook_name, domain, routed_to, response_time_ms, status)
 VALUES ('whatsapp', 'jobs', 'unified', 900, 'success');
 SELECT :rows, 'stats after one more row', pg_temp.time_ms(:'q_stats', 1),
-       CASE WHEN (SELECT sum(requests) FROM webhook_routing_stats) = (SELECT count(*) FROM webhook_routing_logs)
+       CASE WHEN (SELECT sum(requests) FROM webhook_routing.webhook_routing_stats) = (SELECT count(*) FROM webhook_routing.webhook_routing_logs)
             THEN 'counts every committed row' ELSE 'MISSED A ROW' END;

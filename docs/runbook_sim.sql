@@ -33,10 +33,10 @@ BEGIN
         IF i % 4 = 0 THEN
             sender := '2507' || lpad(nextval('sim.senders')::text, 8, '0');
         END IF;
-        SELECT * INTO d FROM route_decision(sim.message(domain, sender, i % 4));
+        SELECT * INTO d FROM webhook_routing.route_decision(sim.message(domain, sender, i % 4));
         unified := unified + (d.routed_to = 'unified')::int;
         failed := d.routed_to = 'unified' AND random() < unified_errors;
-        PERFORM record_routing_outcome(d.decision_id, CASE WHEN failed THEN 'error' ELSE 'success' END,
+        PERFORM webhook_routing.record_routing_outcome(d.decision_id, CASE WHEN failed THEN 'error' ELSE 'success' END,
             round((CASE d.routed_to WHEN 'unified' THEN unified_ms ELSE 600 END + random() * 400)::numeric, 1),
             CASE WHEN failed THEN 'HTTP 500: upstream handler error' END);
     END LOOP;

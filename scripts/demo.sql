@@ -58,8 +58,8 @@ BEGIN
             END IF;
             body := jsonb_set(jsonb_set(body, '{entry,0,changes,0,value,messages,0,from}', to_jsonb(sender)),
                               '{entry,0,changes,0,value,messages,0,id}', to_jsonb(format('wamid.%s.%s.%s', g, round, t)));
-            SELECT r.decision_id, r.routed_to AS target INTO d FROM route_decision(body) AS r;
-            PERFORM record_routing_outcome(
+            SELECT r.decision_id, r.routed_to AS target INTO d FROM webhook_routing.route_decision(body) AS r;
+            PERFORM webhook_routing.record_routing_outcome(
                 d.decision_id,
                 CASE WHEN d.target = 'unified' AND random() < unified_errors THEN 'error' ELSE 'success' END,
                 round((CASE d.target WHEN 'unified' THEN 650 ELSE 600 END + random() * 400)::numeric, 1),
@@ -67,16 +67,16 @@ BEGIN
         END LOOP;
     END LOOP;
     RETURN QUERY
-        SELECT l.routed_to, l.reason, count(*) FROM webhook_routing_logs AS l
+        SELECT l.routed_to, l.reason, count(*) FROM webhook_routing.webhook_routing_logs AS l
         WHERE l.created_at = now()  -- the rows of this call: all logged in its transaction
         GROUP BY l.routed_to, l.reason ORDER BY 1, 2;
 END $$;
 
 \echo
 \echo '== Installed: 0%, disabled. Operators start the rollout from psql.'
-SELECT set_routing_enabled(true, 'Week 6 rollout start');
-SELECT update_routing_percentage(10.00, '10% test rollout');
-SELECT percentage, enabled, domains FROM webhook_routing_config ORDER BY created_at DESC LIMIT 1;
+SELECT webhook_routing.set_routing_enabled(true, 'Week 6 rollout start');
+SELECT webhook_routing.update_routing_percentage(10.00, '10% test rollout');
+SELECT percentage, enabled, domains FROM webhook_routing.webhook_routing_config ORDER BY created_at DESC LIMIT 1;
 
 \echo
 \echo '== 8,000 webhooks at 10%: 2,000 conversations (jobs, property, marketplace; protected mobility and insurance),'
@@ -84,48 +84,48 @@ SELECT percentage, enabled, domains FROM webhook_routing_config ORDER BY created
 SELECT * FROM pg_temp.send(1, 8000);
 
 \echo
-\echo '== SELECT * FROM webhook_routing_stats ORDER BY domain, routed_to;   -- last hour'
-SELECT * FROM webhook_routing_stats ORDER BY domain, routed_to;
+\echo '== SELECT * FROM webhook_routing.webhook_routing_stats ORDER BY domain, routed_to;   -- last hour'
+SELECT * FROM webhook_routing.webhook_routing_stats ORDER BY domain, routed_to;
 
 \echo
-\echo '== SELECT * FROM check_routing_health() WHERE routed_to = ''unified'';   -- a sequential test per check:'
+\echo '== SELECT * FROM webhook_routing.check_routing_health() WHERE routed_to = ''unified'';   -- a sequential test per check:'
 \echo '   pass (evidence of being under the critical bar), fail (over it, 99%), or inconclusive (not yet)'
 SELECT domain, check_name, value, warning_threshold, critical_threshold, status, recommendation, samples,
        verdict, statistic, confidence, action
-FROM check_routing_health() WHERE routed_to = 'unified';
+FROM webhook_routing.check_routing_health() WHERE routed_to = 'unified';
 
 \echo
 \echo '== Why a message goes where it goes: explain_route on a Kinyarwanda request, "I want a job driving a moto"'
 SELECT step, domain, points, pattern, effect, field, matched, note
-FROM explain_route(jsonb_set(:'text_jobs'::jsonb, '{entry,0,changes,0,value,messages,0,text,body}',
+FROM webhook_routing.explain_route(jsonb_set(:'text_jobs'::jsonb, '{entry,0,changes,0,value,messages,0,text,body}',
                              '"Ndashaka akazi ko gutwara moto"'));
 
 \echo
 \echo '== Healthy: step up to 25%, then 8,000 more webhooks from new senders and the same ones. The same'
 \echo '   ones are mid-conversation: a raise moves none of them, their new messages stay where they were'
-SELECT update_routing_percentage(25.00, '25% after a clean 10% step');
+SELECT webhook_routing.update_routing_percentage(25.00, '25% after a clean 10% step');
 SELECT * FROM pg_temp.send(1001, 8000, round => 1);
-SELECT * FROM webhook_routing_stats ORDER BY domain, routed_to;
+SELECT * FROM webhook_routing.webhook_routing_stats ORDER BY domain, routed_to;
 \echo '   The sample ratio counts each sender once, at the percentage it was first seen at: the raise inside'
 \echo '   the hour is no alarm'
 SELECT domain, check_name, value, status, recommendation, samples, verdict, statistic, confidence
-FROM check_routing_health() WHERE routed_to = 'unified';
+FROM webhook_routing.check_routing_health() WHERE routed_to = 'unified';
 
 \echo
 \echo '== Session continuity, from the log: sessions per domain, broken (must be 0), moved deliberately, switched domain'
-SELECT * FROM routing_sessions();
+SELECT * FROM webhook_routing.routing_sessions();
 SELECT domain, value, status, recommendation, samples
-FROM check_routing_health() WHERE check_name = 'session_breaks';
+FROM webhook_routing.check_routing_health() WHERE check_name = 'session_breaks';
 
 \echo
 \echo '== A batched body: two senders (one mid-conversation on unified, one new) and a delivery status;'
 \echo '   route_messages answers each, and the status by the conversation of its recipient'
 SELECT position, kind, sender, domain, routed_to, reason, conversation_id IS NOT NULL AS in_conversation
-FROM route_messages(jsonb_build_object('entry', jsonb_build_array(jsonb_build_object('changes', jsonb_build_array(
+FROM webhook_routing.route_messages(jsonb_build_object('entry', jsonb_build_array(jsonb_build_object('changes', jsonb_build_array(
     jsonb_build_object('value', jsonb_build_object(
         'messages', jsonb_build_array(
             jsonb_build_object('from', (SELECT '2507' || lpad(min(g)::text, 8, '0') FROM generate_series(1001, 3000) AS g
-                                        WHERE routing_bucket('jobs', '2507' || lpad(g::text, 8, '0')) < 1000 AND g % 7 = 0),
+                                        WHERE webhook_routing.routing_bucket('jobs', '2507' || lpad(g::text, 8, '0')) < 1000 AND g % 7 = 0),
                                'id', 'wamid.batch.1', 'type', 'text', 'text', jsonb_build_object('body', 'Kicukiro')),
             jsonb_build_object('from', '250799000001', 'id', 'wamid.batch.2', 'type', 'text',
                                'text', jsonb_build_object('body', 'Ndashaka inzu yo gukodesha i Kimihurura'))),
@@ -137,14 +137,14 @@ FROM route_messages(jsonb_build_object('entry', jsonb_build_array(jsonb_build_ob
 \echo '   and senders on unified at 10% that left it at 25% (must be 0)'
 CREATE TEMP TABLE senders AS
 SELECT g, '2508' || lpad(g::text, 8, '0') AS sender FROM generate_series(1, 20000) AS g;
-SELECT update_routing_percentage(10.00, 'dry-run measurement at 10%');
+SELECT webhook_routing.update_routing_percentage(10.00, 'dry-run measurement at 10%');
 CREATE TEMP TABLE at10 AS
 SELECT s.g, r.routed_to FROM senders AS s,
-LATERAL route_decision(jsonb_set(:'text_jobs'::jsonb, '{entry,0,changes,0,value,messages,0,from}', to_jsonb(s.sender)), log => false) AS r;
-SELECT update_routing_percentage(25.00, 'dry-run measurement at 25%');
+LATERAL webhook_routing.route_decision(jsonb_set(:'text_jobs'::jsonb, '{entry,0,changes,0,value,messages,0,from}', to_jsonb(s.sender)), log => false) AS r;
+SELECT webhook_routing.update_routing_percentage(25.00, 'dry-run measurement at 25%');
 CREATE TEMP TABLE at25 AS
 SELECT s.g, r.routed_to FROM senders AS s,
-LATERAL route_decision(jsonb_set(:'text_jobs'::jsonb, '{entry,0,changes,0,value,messages,0,from}', to_jsonb(s.sender)), log => false) AS r;
+LATERAL webhook_routing.route_decision(jsonb_set(:'text_jobs'::jsonb, '{entry,0,changes,0,value,messages,0,from}', to_jsonb(s.sender)), log => false) AS r;
 SELECT round(100.0 * count(*) FILTER (WHERE at10.routed_to = 'unified') / count(*), 2) AS unified_pct_at_10,
        round(100.0 * count(*) FILTER (WHERE at25.routed_to = 'unified') / count(*), 2) AS unified_pct_at_25,
        count(*) FILTER (WHERE at10.routed_to = 'unified' AND at25.routed_to <> 'unified') AS changed_target
@@ -152,40 +152,40 @@ FROM at10 JOIN at25 USING (g);
 
 \echo
 \echo '== Emergency: the kill switch takes effect on the next call'
-SELECT set_routing_enabled(false, 'Emergency rollback');
-SELECT domain, routed_to, reason FROM route_decision(:'text_jobs', log => false);
+SELECT webhook_routing.set_routing_enabled(false, 'Emergency rollback');
+SELECT domain, routed_to, reason FROM webhook_routing.route_decision(:'text_jobs', log => false);
 
 \echo
-\echo '== A staged rollout that moves by itself. pg_cron would run advance_rollouts() every minute:'
-\echo '   SELECT cron.schedule(''webhook-routing'', ''* * * * *'', ''SELECT advance_rollouts()'');'
+\echo '== A staged rollout that moves by itself. pg_cron would run webhook_routing.advance_rollouts() every minute:'
+\echo '   SELECT cron.schedule(''webhook-routing'', ''* * * * *'', ''SELECT webhook_routing.advance_rollouts()'');'
 \echo '   here it is called by hand, and the holds are 0 seconds instead of hours.'
 \echo '   AI agents go first, as in the migration plan; their unified handler is healthy at first.'
-SELECT set_routing_enabled(true, 'rollouts resume');
-SELECT set_routing_domains(ARRAY['jobs', 'marketplace', 'property', 'ai_agents'], 'AI agents join');
-SELECT start_rollout('ai_agents', '{25,50,100}', '0 seconds', 'AI agents: compressed demo plan');
+SELECT webhook_routing.set_routing_enabled(true, 'rollouts resume');
+SELECT webhook_routing.set_routing_domains(ARRAY['jobs', 'marketplace', 'property', 'ai_agents'], 'AI agents join');
+SELECT webhook_routing.start_rollout('ai_agents', '{25,50,100}', '0 seconds', 'AI agents: compressed demo plan');
 \echo '   A step advances on evidence, not on a clock: after 1,000 webhooks the gates are not sure yet (wait)'
 SELECT * FROM pg_temp.send(30001, 1000, unified_errors => 0, fixture => 8);
 SELECT rollout_id, domain, step, percentage, verdict, detail -> 'pending' AS pending
-FROM advance_rollouts();
+FROM webhook_routing.advance_rollouts();
 \echo '   after 8,000 more, unified is shown as good as legacy: both gates pass, and the plan advances'
 SELECT * FROM pg_temp.send(31001, 8000, unified_errors => 0, fixture => 8);
 SELECT rollout_id, domain, step, percentage, verdict,
        detail -> 'checks' -> 'unified.error_rate_vs_legacy' AS unified_error_rate_vs_legacy
-FROM advance_rollouts();
+FROM webhook_routing.advance_rollouts();
 \echo
 \echo '== At 50% the unified handler starts failing 1 request in 10; the next run rolls ai_agents back to 0%'
 SELECT * FROM pg_temp.send(40001, 1000, unified_errors => 0.1, fixture => 8);
 SELECT rollout_id, domain, step, percentage, verdict,
        detail -> 'checks' -> 'unified.error_rate' AS unified_error_rate
-FROM advance_rollouts();
+FROM webhook_routing.advance_rollouts();
 \echo
 \echo '== The rollback moves the conversations in progress at once: their next messages go to legacy, counted'
 \echo '   as deliberate moves, not breaks'
 SELECT * FROM pg_temp.send(40001, 1000, fixture => 8, round => 1);
-SELECT * FROM routing_sessions() WHERE domain = 'ai_agents';
+SELECT * FROM webhook_routing.routing_sessions() WHERE domain = 'ai_agents';
 SELECT domain, kind, routing, percentage, rollout_state, step, steps, last_verdict, health_last_hour
-FROM routing_status ORDER BY domain;
+FROM webhook_routing.routing_status ORDER BY domain;
 
 \echo
 \echo '== The config history'
-SELECT id, percentage, domain_percentages, enabled, action, reason, changed_by FROM webhook_routing_config ORDER BY id;
+SELECT id, percentage, domain_percentages, enabled, action, reason, changed_by FROM webhook_routing.webhook_routing_config ORDER BY id;

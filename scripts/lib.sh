@@ -106,7 +106,7 @@ standby_start() {
         -D "$dir/data" -R -X stream -c fast
     STANDBY_PORT=$(free_port)
     as_root runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-        -o "-p $STANDBY_PORT -k $dir -c listen_addresses=127.0.0.1 -c hot_standby=on" start >/dev/null
+        -o "-p $STANDBY_PORT -k $dir -c listen_addresses=127.0.0.1 -c hot_standby=on ${CLUSTER_OPTIONS:-}" start >/dev/null
     export STANDBY_PORT
 }
 

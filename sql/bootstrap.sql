@@ -1,11 +1,42 @@
--- webhook_routing: tables, indexes and seeds. Created in the schema given to CREATE EXTENSION
--- (public by default); functions refer to them through @extschema@.
+-- webhook_routing: tables, indexes and seeds, in the extension's own schema, webhook_routing
+-- (the control file names it; CREATE EXTENSION makes it); functions refer to them through
+-- @extschema@.
 --
 -- This script runs with the target schema on search_path, where other roles may create objects
 -- (Supabase's public): every function and operator in its expressions (defaults, CHECKs, index
 -- predicates, seeds) is schema-qualified, so that a look-alike that matches better than
 -- pg_catalog's (an `>=(numeric, integer)`, an `unnest(text[])`) is never bound or run
 -- (CVE-2022-2625; tests/pg_regress/sql/13_hostile_install.sql).
+
+-- The schema is the extension's own: no role but its owner (the superuser that installs, or
+-- the one that made it) may create anything in it, so that nothing planted beside the
+-- extension's functions, views and tables can catch a call or a read that names the schema,
+-- as every documented one does (`webhook_routing.update_routing_percentage(10, '...')`): an
+-- overload that matches an untyped argument better, a view that looks like the stats. A
+-- schema of that name that another role owns, or that others may CREATE in, is refused.
+DO $$
+DECLARE
+    owner pg_catalog.oid;
+    acl pg_catalog.aclitem[];
+BEGIN
+    SELECT n.nspowner, n.nspacl INTO owner, acl FROM pg_catalog.pg_namespace AS n
+    WHERE n.oid OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace::pg_catalog.oid;
+    IF owner OPERATOR(pg_catalog.<>) (SELECT r.oid FROM pg_catalog.pg_roles AS r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER)
+       AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles AS r WHERE r.oid OPERATOR(pg_catalog.=) owner) THEN
+        RAISE EXCEPTION 'schema @extschema@ belongs to %, not to the role that installs webhook_routing',
+                owner::pg_catalog.regrole
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'Its owner could create functions and views beside the extension''s that catch the calls meant for them.',
+                  HINT = 'Drop that schema (or rename it) and install again: CREATE EXTENSION makes the schema itself.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.aclexplode(acl) AS a
+               WHERE a.privilege_type OPERATOR(pg_catalog.=) 'CREATE' AND a.grantee OPERATOR(pg_catalog.<>) owner) THEN
+        RAISE EXCEPTION 'roles other than its owner may create objects in schema @extschema@'
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'They could create functions and views beside the extension''s that catch the calls meant for them.',
+                  HINT = 'REVOKE CREATE ON SCHEMA @extschema@ FROM PUBLIC (and every other grantee), then install again.';
+    END IF;
+END $$;
 
 -- Validators for the per-domain overrides kept as jsonb in the config history.
 CREATE FUNCTION webhook_routing_valid_percentages(overrides jsonb) RETURNS boolean

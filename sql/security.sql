@@ -70,6 +70,10 @@ BEGIN
     END LOOP;
 END $$;
 
+-- The extension's schema (its own, see sql/bootstrap.sql): its roles may look up what is in it;
+-- no one else may, and no one but its owner may create there.
+GRANT USAGE ON SCHEMA @extschema@ TO webhook_routing_caller, webhook_routing_reader, webhook_routing_admin;
+
 -- The caller: decide, log, report outcomes. route_decision and record_routing_outcome run with
 -- the caller's rights (a SECURITY DEFINER switch would cost every webhook a GUC change), so
 -- the caller reads the config and rules it caches and writes the log; it may also log a

@@ -94,3 +94,76 @@ BEGIN
         END LOOP;
     END LOOP;
 END $$;
+
+-- 0.7.0 keeps the extension in a schema of its own, webhook_routing (sql/bootstrap.sql says
+-- why): an install in another schema (public, where other roles may create look-alikes of its
+-- functions and views) moves there with everything it owns and every day partition of the log.
+-- PostgreSQL moves only relocatable extensions, and moves them whole: the update marks this
+-- one relocatable for the move, moves it with ALTER EXTENSION ... SET SCHEMA, and marks it
+-- back. Its SQL and PL/pgSQL functions name every object with its schema, so each is then
+-- written again with the new schema in its body, as a fresh install writes it.
+DO $$
+DECLARE
+    ext pg_catalog.oid;
+    old text;
+    owner pg_catalog.oid;
+    acl pg_catalog.aclitem[];
+    part pg_catalog.regclass;
+    fn pg_catalog.oid;
+BEGIN
+    SELECT e.oid, n.nspname INTO ext, old
+    FROM pg_catalog.pg_extension AS e JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+    WHERE e.extname OPERATOR(pg_catalog.=) 'webhook_routing';
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace AS n WHERE n.nspname OPERATOR(pg_catalog.=) 'webhook_routing') THEN
+        CREATE SCHEMA webhook_routing;
+        -- Made by this script, the schema would be a member of the extension; a fresh install's
+        -- is not (CREATE EXTENSION makes it before the script runs).
+        ALTER EXTENSION webhook_routing DROP SCHEMA webhook_routing;
+    END IF;
+    SELECT n.nspowner, n.nspacl INTO owner, acl FROM pg_catalog.pg_namespace AS n
+    WHERE n.nspname OPERATOR(pg_catalog.=) 'webhook_routing';
+    IF owner OPERATOR(pg_catalog.<>) (SELECT r.oid FROM pg_catalog.pg_roles AS r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER)
+       AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles AS r WHERE r.oid OPERATOR(pg_catalog.=) owner) THEN
+        RAISE EXCEPTION 'schema webhook_routing belongs to %, not to the role that updates webhook_routing',
+                owner::pg_catalog.regrole
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'Its owner could create functions and views beside the extension''s that catch the calls meant for them.',
+                  HINT = 'Drop that schema (or rename it) and update again: the update makes the schema itself.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.aclexplode(acl) AS a
+               WHERE a.privilege_type OPERATOR(pg_catalog.=) 'CREATE' AND a.grantee OPERATOR(pg_catalog.<>) owner) THEN
+        RAISE EXCEPTION 'roles other than its owner may create objects in schema webhook_routing'
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'They could create functions and views beside the extension''s that catch the calls meant for them.',
+                  HINT = 'REVOKE CREATE ON SCHEMA webhook_routing FROM PUBLIC (and every other grantee), then update again.';
+    END IF;
+    IF old OPERATOR(pg_catalog.=) 'webhook_routing' THEN
+        RETURN;
+    END IF;
+    UPDATE pg_catalog.pg_extension SET extrelocatable = true WHERE oid OPERATOR(pg_catalog.=) ext;
+    ALTER EXTENSION webhook_routing SET SCHEMA webhook_routing;
+    UPDATE pg_catalog.pg_extension SET extrelocatable = false WHERE oid OPERATOR(pg_catalog.=) ext;
+    -- The day partitions that create_routing_log_partitions made are not members: moved one by one.
+    FOR part IN
+        SELECT i.inhrelid::pg_catalog.regclass FROM pg_catalog.pg_inherits AS i
+        JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+        WHERE i.inhparent OPERATOR(pg_catalog.=) 'webhook_routing.webhook_routing_logs'::pg_catalog.regclass
+          AND c.relnamespace OPERATOR(pg_catalog.<>) 'webhook_routing'::pg_catalog.regnamespace::pg_catalog.oid
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s SET SCHEMA webhook_routing', part);
+    END LOOP;
+    FOR fn IN
+        SELECT p.oid FROM pg_catalog.pg_depend AS d
+        JOIN pg_catalog.pg_proc AS p ON p.oid OPERATOR(pg_catalog.=) d.objid
+        JOIN pg_catalog.pg_language AS l ON l.oid OPERATOR(pg_catalog.=) p.prolang
+        WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+          AND d.refobjid OPERATOR(pg_catalog.=) ext AND d.deptype OPERATOR(pg_catalog.=) 'e'
+          AND l.lanname OPERATOR(pg_catalog.=) ANY (ARRAY['sql', 'plpgsql']::pg_catalog.name[])
+    LOOP
+        EXECUTE pg_catalog.regexp_replace(pg_catalog.pg_get_functiondef(fn),
+            '(^|[^A-Za-z0-9_$"])' OPERATOR(pg_catalog.||) pg_catalog.regexp_replace(old, '([^A-Za-z0-9_])', '\\\1', 'g')
+                OPERATOR(pg_catalog.||) '\.',
+            '\1webhook_routing.', 'g');
+    END LOOP;
+END $$;
+GRANT USAGE ON SCHEMA webhook_routing TO webhook_routing_caller, webhook_routing_reader, webhook_routing_admin;

@@ -1,4 +1,4 @@
 \set n random(1, 1000000000)
 \set s random(1, :senders)
-SELECT decision_id FROM route_decision(pg_catalog.replace(pg_catalog.replace(:payload, 'wamid.A1', 'wamid.' || :n), '250788123456', '2507' || (100000000 + :s))::jsonb) \gset
-SELECT record_routing_outcome(:decision_id, 'success', 812.5);
+SELECT decision_id FROM webhook_routing.route_decision(pg_catalog.replace(pg_catalog.replace(:payload, 'wamid.A1', 'wamid.' || :n), '250788123456', '2507' || (100000000 + :s))::jsonb) \gset
+SELECT webhook_routing.record_routing_outcome(:decision_id, 'success', 812.5);

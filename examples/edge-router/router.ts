@@ -115,7 +115,7 @@ export function createRouter(options: RouterOptions): (req: Request) => Promise<
     try {
       return await sql<Routed>`
         SELECT position, kind, message_id, sender, domain, routed_to, reason, decision_id, retry
-        FROM route_messages(${body === undefined ? null : sql.json(body)}::jsonb, ${webhookName}::text)`;
+        FROM webhook_routing.route_messages(${body === undefined ? null : sql.json(body)}::jsonb, ${webhookName}::text)`;
     } catch (e) {
       // The router must answer even when the database does not: legacy, unlogged.
       console.error("route_messages failed, sending to legacy:", e);
@@ -126,7 +126,7 @@ export function createRouter(options: RouterOptions): (req: Request) => Promise<
 
   async function report(id: string, status: "success" | "error", ms: number, error: string | null) {
     try {
-      await sql`SELECT record_routing_outcome(${id}::bigint, ${status}::text, ${Math.round(ms * 10) / 10}::numeric, ${error}::text)`;
+      await sql`SELECT webhook_routing.record_routing_outcome(${id}::bigint, ${status}::text, ${Math.round(ms * 10) / 10}::numeric, ${error}::text)`;
     } catch (e) {
       console.error("record_routing_outcome failed:", e);
     }

@@ -1,5 +1,5 @@
 // A staged rollout driven by a real pg_cron, the way the README schedules it:
-//   SELECT cron.schedule('webhook-routing', '* * * * *', 'SELECT advance_rollouts()');
+//   SELECT cron.schedule('webhook-routing', '* * * * *', 'SELECT webhook_routing.advance_rollouts()');
 // on a cluster with pg_cron in shared_preload_libraries (scripts/test starts it). Debian's
 // pg_cron (1.4) schedules by the minute at best, so the holds are seconds and the test takes
 // two or three minutes. Simulated webhooks flow all along; once the plan has advanced to 50%
@@ -22,7 +22,7 @@ await sql`INSERT INTO webhook_routing_thresholds (domain, check_name, warning, c
 await sql`SELECT set_routing_enabled(true, 'cron test')`;
 const [{ plan }] = await sql`SELECT start_rollout('jobs', '{20,50,100}', '5 seconds', 'cron test') AS plan`;
 await sql`SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = 'webhook-routing'`;
-await sql`SELECT cron.schedule('webhook-routing', '* * * * *', 'SELECT advance_rollouts()')`;
+await sql`SELECT cron.schedule('webhook-routing', '* * * * *', 'SELECT webhook_routing.advance_rollouts()')`;
 console.log(`  rollout ${plan} started; waiting for pg_cron (every minute)`);
 
 let failing = false;

@@ -1,11 +1,19 @@
 -- Everything the extension owns, with its definition, one line each, sorted: two databases
 -- whose outputs are equal have the same extension schema (functions, tables and their columns,
 -- constraints, indexes, triggers, views, policies, privileges, seeds).
+-- Names are read in the extension's schema, wherever it is.
+DO $$ BEGIN
+    PERFORM set_config('search_path', (SELECT extnamespace::regnamespace::text FROM pg_extension
+                                       WHERE extname = 'webhook_routing') || ', public', false);
+END $$;
 WITH ext AS (SELECT oid, extnamespace FROM pg_extension WHERE extname = 'webhook_routing'),
 members AS (SELECT d.classid, d.objid FROM pg_depend d, ext WHERE d.refobjid = ext.oid AND d.deptype = 'e'),
 rels AS (SELECT c.oid, c.relname, c.relkind, c.relacl, c.relrowsecurity FROM pg_class c
          WHERE c.oid IN (SELECT objid FROM members WHERE classid = 'pg_class'::regclass))
 SELECT line FROM (
+    SELECT 'schema ' || n.nspname || ' ' || n.nspowner::regrole::text || ' ' || coalesce(n.nspacl::text, '') AS line
+    FROM ext JOIN pg_namespace n ON n.oid = ext.extnamespace
+    UNION ALL
     SELECT 'function ' || p.oid::regprocedure::text || ' ' || pg_get_function_result(p.oid)
            || ' ' || p.provolatile::text || p.proparallel::text || p.prosecdef::text || ' '
            || coalesce(array_to_string(p.proconfig, ','), '') || ' ' || coalesce(p.proacl::text, '')

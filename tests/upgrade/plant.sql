@@ -4,12 +4,12 @@
 -- to make the role a superuser. wr_plant() plants them and wr_unplant() takes them back; both
 -- run with the planting role's rights. Used by 13_hostile_install and tests/upgrade/paths.sh.
 -- Needs: a role wr_mallory with CREATE on public.
-CREATE TABLE wr_trap (what text, ran_as text);
-GRANT INSERT ON wr_trap TO PUBLIC;
+CREATE TABLE public.wr_trap (what text, ran_as text);
+GRANT INSERT ON public.wr_trap TO PUBLIC;
 
 -- What the role plants, as a function it owns and runs with its own rights, so that it can
 -- plant before an install or an update, and take it all back.
-CREATE FUNCTION wr_plant() RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $fn$
+CREATE FUNCTION public.wr_plant() RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $fn$
 BEGIN
     EXECUTE $plant$CREATE FUNCTION wr_bait(what text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -49,8 +49,8 @@ BEGIN PERFORM public.wr_bait('=("char", text)'); RETURN a::text OPERATOR(pg_cata
 BEGIN PERFORM public.wr_bait('=(oid, regprocedure)'); RETURN a OPERATOR(pg_catalog.=) b::oid; END $$$plant$;
     EXECUTE $plant$CREATE OPERATOR = (LEFTARG = oid, RIGHTARG = regprocedure, FUNCTION = wr_eq_regproc)$plant$;
 END $fn$;
-ALTER FUNCTION wr_plant() OWNER TO wr_mallory;
-CREATE FUNCTION wr_unplant() RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $fn$
+ALTER FUNCTION public.wr_plant() OWNER TO wr_mallory;
+CREATE FUNCTION public.wr_unplant() RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $fn$
 BEGIN
     DROP OPERATOR public.&& (text[], text[]), public.|| (text[], text[]), public.>= (numeric, integer),
         public.<= (numeric, integer), public.<> (oid, integer), public.= ("char", text), public.= (oid, regprocedure);
@@ -59,4 +59,4 @@ BEGIN
         wr_ge(numeric, integer), wr_le(numeric, integer), wr_ne_oid(oid, integer), wr_eq_char("char", text), wr_eq_regproc(oid, regprocedure),
         wr_bait(text);
 END $fn$;
-ALTER FUNCTION wr_unplant() OWNER TO wr_mallory;
+ALTER FUNCTION public.wr_unplant() OWNER TO wr_mallory;

@@ -51,7 +51,15 @@ CREATE ROLE wr_service IN ROLE webhook_routing_caller;
 CREATE ROLE wr_operator IN ROLE webhook_routing_admin;
 CREATE ROLE wr_viewer IN ROLE webhook_routing_reader;
 
--- A role with none of them: nothing.
+-- A role with none of them: nothing; it cannot even look into the extension's schema.
+SET ROLE wr_anon;
+SELECT routed_to FROM route_decision(:'jobs');
+SELECT count(*) FROM webhook_routing_logs;
+SELECT update_routing_percentage(100);
+SELECT * FROM webhook_routing_stats;
+RESET ROLE;
+-- Given the schema by a careless grant, it still may run and read nothing.
+GRANT USAGE ON SCHEMA webhook_routing TO wr_anon;
 SET ROLE wr_anon;
 SELECT routed_to FROM route_decision(:'jobs');
 SELECT count(*) FROM webhook_routing_logs;
@@ -108,6 +116,7 @@ SELECT count(*) AS visible_config FROM webhook_routing_config;
 DELETE FROM webhook_routing_config;
 RESET ROLE;
 REVOKE ALL ON webhook_routing_logs, webhook_routing_config FROM wr_anon;
+REVOKE USAGE ON SCHEMA webhook_routing FROM wr_anon;
 SELECT count(*) AS logs, (SELECT count(*) FROM webhook_routing_config) AS config FROM webhook_routing_logs;
 
 -- A hostile schema ahead of pg_catalog on the caller's search_path: look-alike tables, and a
@@ -115,8 +124,8 @@ SELECT count(*) AS logs, (SELECT count(*) FROM webhook_routing_config) AS config
 CREATE SCHEMA hostile;
 GRANT USAGE ON SCHEMA hostile TO PUBLIC;
 CREATE TABLE hostile.trap (who text, what text);
-CREATE TABLE hostile.webhook_routing_config (LIKE public.webhook_routing_config);
-CREATE TABLE hostile.webhook_routing_logs (LIKE public.webhook_routing_logs);
+CREATE TABLE hostile.webhook_routing_config (LIKE webhook_routing.webhook_routing_config);
+CREATE TABLE hostile.webhook_routing_logs (LIKE webhook_routing.webhook_routing_logs);
 GRANT ALL ON ALL TABLES IN SCHEMA hostile TO PUBLIC;
 CREATE FUNCTION hostile.round(numeric, integer) RETURNS numeric LANGUAGE plpgsql AS $$
 BEGIN INSERT INTO hostile.trap VALUES (current_user, 'round'); RETURN 100; END $$;
@@ -130,7 +139,7 @@ CREATE OPERATOR hostile.+ (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = hosti
 -- A fresh session, so that nothing is cached or planned yet, with the hostile path.
 \c -
 \set jobs '{"entry":[{"changes":[{"value":{"messages":[{"from":"250788123456","type":"text","text":{"body":"any job?"}}]}}]}]}'
-SET search_path = hostile, pg_catalog, public;
+SET search_path = hostile, pg_catalog, webhook_routing, public;
 -- The trap works on anything that does not pin its path:
 SELECT round(12.345, 2) AS round, 1::bigint = 1::bigint AS equal, 1::bigint + 1::bigint AS sum;
 SELECT who, what FROM hostile.trap ORDER BY what;
