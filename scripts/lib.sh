@@ -220,13 +220,17 @@ sentinel_start() {
     SENTINEL_PORT=$(free_port)
     as_root runuser -u postgres -- "$SYSTEM_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
         -o "-p $SENTINEL_PORT -k $dir -c listen_addresses=127.0.0.1" start >/dev/null
-    psql -X -q -h "$dir" -p "$SENTINEL_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+    # The system's version may be any: its schema is wherever it installed itself.
+    local schema
+    schema=$(psql -X -q -At -h "$dir" -p "$SENTINEL_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 \
         -c "CREATE EXTENSION webhook_routing" \
-        -c "SELECT set_routing_enabled(true, 'sentinel'), update_routing_percentage(50, 'sentinel')" >/dev/null
+        -c "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'webhook_routing'")
+    psql -X -q -h "$dir" -p "$SENTINEL_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+        -c "SELECT $schema.set_routing_enabled(true, 'sentinel'), $schema.update_routing_percentage(50, 'sentinel')" >/dev/null
     # Decides for ever (until sentinel_check cancels it), 20 times a second, without logging.
     PGAPPNAME=wr_sentinel psql -X -q -h "$dir" -p "$SENTINEL_PORT" -U postgres -d postgres -c "DO \$\$
         BEGIN LOOP
-            PERFORM * FROM route_decision('{\"entry\":[{\"changes\":[{\"value\":{\"messages\":[{\"from\":\"250788123456\",\"type\":\"text\",\"text\":{\"body\":\"any job?\"}}]}}]}]}'::jsonb,
+            PERFORM * FROM $schema.route_decision('{\"entry\":[{\"changes\":[{\"value\":{\"messages\":[{\"from\":\"250788123456\",\"type\":\"text\",\"text\":{\"body\":\"any job?\"}}]}}]}]}'::jsonb,
                                           'whatsapp', pg_catalog.clock_timestamp()::text, false);
             PERFORM pg_catalog.pg_sleep(0.05);
         END LOOP; END \$\$" >"$dir/loop.out" 2>&1 &
