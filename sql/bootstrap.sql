@@ -13,11 +13,13 @@
 -- extension's functions, views and tables can catch a call or a read that names the schema,
 -- as every documented one does (`webhook_routing.update_routing_percentage(10, '...')`): an
 -- overload that matches an untyped argument better, a view that looks like the stats. A
--- schema of that name that another role owns, or that others may CREATE in, is refused.
+-- schema of that name that another role owns is refused; what others were given on one the
+-- installer owns is taken back.
 DO $$
 DECLARE
     owner pg_catalog.oid;
     acl pg_catalog.aclitem[];
+    grantee pg_catalog.oid;
 BEGIN
     SELECT n.nspowner, n.nspacl INTO owner, acl FROM pg_catalog.pg_namespace AS n
     WHERE n.oid OPERATOR(pg_catalog.=) '@extschema@'::pg_catalog.regnamespace::pg_catalog.oid;
@@ -29,13 +31,21 @@ BEGIN
                   DETAIL = 'Its owner could create functions and views beside the extension''s that catch the calls meant for them.',
                   HINT = 'Drop that schema (or rename it) and install again: CREATE EXTENSION makes the schema itself.';
     END IF;
-    IF EXISTS (SELECT 1 FROM pg_catalog.aclexplode(acl) AS a
-               WHERE a.privilege_type OPERATOR(pg_catalog.=) 'CREATE' AND a.grantee OPERATOR(pg_catalog.<>) owner) THEN
-        RAISE EXCEPTION 'roles other than its owner may create objects in schema @extschema@'
-            USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = 'They could create functions and views beside the extension''s that catch the calls meant for them.',
-                  HINT = 'REVOKE CREATE ON SCHEMA @extschema@ FROM PUBLIC (and every other grantee), then install again.';
-    END IF;
+    -- What others were given on it (by hand, or by default privileges on schemas) is taken
+    -- back; sql/security.sql then lets the extension's roles use it, and only use it.
+    FOR grantee IN
+        SELECT DISTINCT a.grantee FROM pg_catalog.aclexplode(acl) AS a
+        WHERE a.grantee OPERATOR(pg_catalog.<>) owner
+          AND (a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+               OR NOT (a.grantee::pg_catalog.regrole::pg_catalog.text OPERATOR(pg_catalog.=) ANY
+                       (ARRAY['webhook_routing_admin', 'webhook_routing_caller', 'webhook_routing_reader'])))
+        ORDER BY a.grantee
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON SCHEMA @extschema@ FROM %s',
+            CASE WHEN grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE grantee::pg_catalog.regrole::pg_catalog.text END);
+        RAISE WARNING 'took every privilege on schema @extschema@ back from %',
+            CASE WHEN grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE grantee::pg_catalog.regrole::pg_catalog.text END;
+    END LOOP;
 END $$;
 
 -- Validators for the per-domain overrides kept as jsonb in the config history.

@@ -72,6 +72,7 @@ END $$;
 
 -- The extension's schema (its own, see sql/bootstrap.sql): its roles may look up what is in it;
 -- no one else may, and no one but its owner may create there.
+REVOKE ALL ON SCHEMA @extschema@ FROM webhook_routing_caller, webhook_routing_reader, webhook_routing_admin;
 GRANT USAGE ON SCHEMA @extschema@ TO webhook_routing_caller, webhook_routing_reader, webhook_routing_admin;
 
 -- The caller: decide, log, report outcomes. route_decision and record_routing_outcome run with

@@ -108,6 +108,7 @@ DECLARE
     old text;
     owner pg_catalog.oid;
     acl pg_catalog.aclitem[];
+    grantee pg_catalog.oid;
     part pg_catalog.regclass;
     fn pg_catalog.oid;
 BEGIN
@@ -130,13 +131,21 @@ BEGIN
                   DETAIL = 'Its owner could create functions and views beside the extension''s that catch the calls meant for them.',
                   HINT = 'Drop that schema (or rename it) and update again: the update makes the schema itself.';
     END IF;
-    IF EXISTS (SELECT 1 FROM pg_catalog.aclexplode(acl) AS a
-               WHERE a.privilege_type OPERATOR(pg_catalog.=) 'CREATE' AND a.grantee OPERATOR(pg_catalog.<>) owner) THEN
-        RAISE EXCEPTION 'roles other than its owner may create objects in schema webhook_routing'
-            USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = 'They could create functions and views beside the extension''s that catch the calls meant for them.',
-                  HINT = 'REVOKE CREATE ON SCHEMA webhook_routing FROM PUBLIC (and every other grantee), then update again.';
-    END IF;
+    -- What others were given on it (by hand, or by default privileges on schemas) is taken
+    -- back; sql/security.sql then lets the extension's roles use it, and only use it.
+    FOR grantee IN
+        SELECT DISTINCT a.grantee FROM pg_catalog.aclexplode(acl) AS a
+        WHERE a.grantee OPERATOR(pg_catalog.<>) owner
+          AND (a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+               OR NOT (a.grantee::pg_catalog.regrole::pg_catalog.text OPERATOR(pg_catalog.=) ANY
+                       (ARRAY['webhook_routing_admin', 'webhook_routing_caller', 'webhook_routing_reader'])))
+        ORDER BY a.grantee
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON SCHEMA webhook_routing FROM %s',
+            CASE WHEN grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE grantee::pg_catalog.regrole::pg_catalog.text END);
+        RAISE WARNING 'took every privilege on schema webhook_routing back from %',
+            CASE WHEN grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC' ELSE grantee::pg_catalog.regrole::pg_catalog.text END;
+    END LOOP;
     IF old OPERATOR(pg_catalog.=) 'webhook_routing' THEN
         RETURN;
     END IF;
@@ -166,4 +175,5 @@ BEGIN
             '\1webhook_routing.', 'g');
     END LOOP;
 END $$;
+REVOKE ALL ON SCHEMA webhook_routing FROM webhook_routing_caller, webhook_routing_reader, webhook_routing_admin;
 GRANT USAGE ON SCHEMA webhook_routing TO webhook_routing_caller, webhook_routing_reader, webhook_routing_admin;

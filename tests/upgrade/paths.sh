@@ -2,7 +2,8 @@
 # Every install and update path ends where a fresh install does. For each version a user can
 # name (every released one and this one) and each older version it can be updated from, in a
 # database set up as Supabase sets up its own (anon, authenticated and service_role, and
-# default privileges that give them every new table, sequence and function in public):
+# default privileges that give them every new table, sequence and function, in public and
+# everywhere else):
 # install the older version, plant look-alikes (tests/upgrade/plant.sql) and update to the
 # newer one. Then everything the extension owns, with every role's privileges on it
 # (tests/upgrade/describe.sql), must be what a fresh install of the newer version in such a
@@ -46,7 +47,11 @@ GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO anon, authenticated, service_role;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON SEQUENCES TO anon, authenticated, service_role;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO anon, authenticated, service_role;
-ALTER DEFAULT PRIVILEGES GRANT ALL ON FUNCTIONS TO service_role;
+-- And everywhere, not in public only: the extension's own schema too.
+ALTER DEFAULT PRIVILEGES GRANT ALL ON FUNCTIONS TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES GRANT ALL ON SEQUENCES TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES GRANT ALL ON SCHEMAS TO anon, authenticated, service_role;
 SQL
     q -d "$db" -f tests/upgrade/plant.sql >/dev/null
 }
@@ -95,13 +100,13 @@ paths=0
 for i in "${!versions[@]}"; do
     to=${versions[$i]}
     supabase_like wr_fresh
-    q -d wr_fresh -c "SET client_min_messages = warning" -c "CREATE EXTENSION webhook_routing VERSION '$to'"
+    q -d wr_fresh -c "SET client_min_messages = error" -c "CREATE EXTENSION webhook_routing VERSION '$to'"
     clean wr_fresh "a fresh $to"
     q -d wr_fresh -f tests/upgrade/describe.sql >"$out/fresh.txt"
     if [ "$to" = "$current" ]; then
         # This version, installed with the look-alikes already planted.
         supabase_like wr_planted
-        q -d wr_planted -c "SELECT wr_plant()" -c "SET client_min_messages = warning" -c "CREATE EXTENSION webhook_routing" >/dev/null
+        q -d wr_planted -c "SELECT wr_plant()" -c "SET client_min_messages = error" -c "CREATE EXTENSION webhook_routing" >/dev/null
         # (Taken back before the comparison: while they are there, the deparser names
         # pg_catalog's functions with their schema. Taking them back fails if anything of the
         # extension is bound to them.)
@@ -116,8 +121,8 @@ for i in "${!versions[@]}"; do
     fi
     for from in "${versions[@]:0:$i}"; do
         supabase_like wr_updated
-        q -d wr_updated -c "SET client_min_messages = warning" -c "CREATE EXTENSION webhook_routing VERSION '$from'"
-        q -d wr_updated -c "SELECT wr_plant()" -c "SET client_min_messages = warning" \
+        q -d wr_updated -c "SET client_min_messages = error" -c "CREATE EXTENSION webhook_routing VERSION '$from'"
+        q -d wr_updated -c "SELECT wr_plant()" -c "SET client_min_messages = error" \
             -c "ALTER EXTENSION webhook_routing UPDATE TO '$to'" >/dev/null
         q -d wr_updated -c "SELECT wr_unplant()" >/dev/null
         clean wr_updated "$from updated to $to"

@@ -9,18 +9,21 @@
 DROP EXTENSION webhook_routing;
 DROP SCHEMA webhook_routing;  -- made by CREATE EXTENSION, it is not one of the extension's objects
 
--- Only in its own schema; a schema of that name that another role owns, or that others may
--- create in, is refused, and nothing is installed.
+-- Only in its own schema; a schema of that name that another role owns is refused, and
+-- nothing is installed. In one the installer owns, what others were given is taken back.
 CREATE EXTENSION webhook_routing SCHEMA public;
 CREATE ROLE wr_squatter;
 CREATE SCHEMA webhook_routing AUTHORIZATION wr_squatter;
 CREATE EXTENSION webhook_routing;
+SELECT count(*) AS installed FROM pg_extension WHERE extname = 'webhook_routing';
 DROP SCHEMA webhook_routing;
 CREATE SCHEMA webhook_routing;
 GRANT CREATE ON SCHEMA webhook_routing TO PUBLIC;
+GRANT ALL ON SCHEMA webhook_routing TO wr_squatter;
 CREATE EXTENSION webhook_routing;
+SELECT n.nspowner::regrole AS owner, n.nspacl FROM pg_namespace AS n WHERE n.nspname = 'webhook_routing';
+DROP EXTENSION webhook_routing;
 DROP SCHEMA webhook_routing;
-SELECT count(*) AS installed FROM pg_extension WHERE extname = 'webhook_routing';
 
 -- Installed: the schema is made by CREATE EXTENSION, owned by the installer; the extension's
 -- roles may look into it, no one may create in it.
