@@ -97,6 +97,16 @@ cleanup
 trap cleanup EXIT
 
 paths=0
+# as_fresh DB LABEL: DB is clean, and the same as the fresh install listed in fresh.txt.
+as_fresh() {
+    clean "$1" "$2"
+    q -d "$1" -f tests/upgrade/describe.sql >"$out/other.txt"
+    if ! diff -u "$out/fresh.txt" "$out/other.txt"; then
+        echo "$2: not what a fresh $to install is (diff above: - fresh, + $2)"
+        exit 1
+    fi
+    paths=$((paths + 1))
+}
 for i in "${!versions[@]}"; do
     to=${versions[$i]}
     supabase_like wr_fresh
@@ -111,13 +121,7 @@ for i in "${!versions[@]}"; do
         # pg_catalog's functions with their schema. Taking them back fails if anything of the
         # extension is bound to them.)
         q -d wr_planted -c "SELECT wr_unplant()" >/dev/null
-        clean wr_planted "a fresh $to with look-alikes planted first"
-        q -d wr_planted -f tests/upgrade/describe.sql >"$out/planted.txt"
-        if ! diff -u "$out/fresh.txt" "$out/planted.txt"; then
-            echo "a fresh $to installed among look-alikes differs from a fresh install (diff above: - fresh, + among look-alikes)"
-            exit 1
-        fi
-        paths=$((paths + 1))
+        as_fresh wr_planted "a fresh $to with look-alikes planted first"
     fi
     for from in "${versions[@]:0:$i}"; do
         supabase_like wr_updated
@@ -125,15 +129,9 @@ for i in "${!versions[@]}"; do
         q -d wr_updated -c "SELECT wr_plant()" -c "SET client_min_messages = error" \
             -c "ALTER EXTENSION webhook_routing UPDATE TO '$to'" >/dev/null
         q -d wr_updated -c "SELECT wr_unplant()" >/dev/null
-        clean wr_updated "$from updated to $to"
-        q -d wr_updated -f tests/upgrade/describe.sql >"$out/updated.txt"
-        if ! diff -u "$out/fresh.txt" "$out/updated.txt"; then
-            echo "$from updated to $to differs from a fresh $to install (diff above: - fresh, + updated)"
-            exit 1
-        fi
-        paths=$((paths + 1))
+        as_fresh wr_updated "$from updated to $to"
     done
     printf '  %s: a fresh install and every update to it (from %s) alike: %s objects, seeds and grants\n' \
         "$to" "$([ "$i" -gt 0 ] && echo "${versions[*]:0:$i}" | sed 's/ /, /g' || echo none)" "$(wc -l <"$out/fresh.txt")"
 done
-echo "  $paths install and update paths, each with Supabase's roles and default privileges and look-alikes planted: no look-alike ran, no privilege given away"
+echo "  ${#versions[@]} fresh installs, $((paths - 1)) updates and a fresh install among look-alikes, each with Supabase's roles and default privileges: the same objects and grants as a fresh install, no look-alike ran, no privilege given away"
