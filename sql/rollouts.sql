@@ -123,6 +123,9 @@ BEGIN
     IF n = 0 OR pg_catalog.array_ndims(start_rollout.steps) <> 1 THEN
         RAISE EXCEPTION 'a rollout needs at least one step' USING ERRCODE = 'invalid_parameter_value', HINT = hint;
     END IF;
+    -- Step i is the i-th element, whatever bounds the array was written with ('[0:1]={5,10}').
+    start_rollout.steps := ARRAY(SELECT u.step FROM pg_catalog.unnest(start_rollout.steps) WITH ORDINALITY AS u(step, i)
+                                 ORDER BY u.i);
     FOR i IN 1 .. n LOOP
         IF start_rollout.steps[i] IS NULL THEN
             RAISE EXCEPTION 'step % is NULL', i USING ERRCODE = 'null_value_not_allowed', HINT = hint;

@@ -93,7 +93,9 @@ GRANT SELECT ON @extschema@.webhook_routing_config, @extschema@.webhook_routing_
 -- A sender's key and conversation are route_decision's alone (it writes them as the owner):
 -- session health is read from them, so a caller's own rows cannot steer it.
 GRANT SELECT ON @extschema@.webhook_routing_logs TO webhook_routing_caller;
-GRANT INSERT (id, webhook_name, domain, routed_to, response_time_ms, status, error_message, reason,
+-- Not the id: a caller's row takes its id from the sequence, never one of a decision's (one
+-- outcome would then complete both rows).
+GRANT INSERT (webhook_name, domain, routed_to, response_time_ms, status, error_message, reason,
               bucket, percentage, config_id, rule_id, message_id, created_at, completed_at)
     ON @extschema@.webhook_routing_logs TO webhook_routing_caller;
 GRANT UPDATE (status, response_time_ms, error_message, completed_at)

@@ -177,6 +177,14 @@ BEGIN
                   DETAIL = 'The warning level is a number of at least 0, and the critical level is at least the warning level.',
                   HINT = 'E.g. warning 0.1, critical 0.5 for error_rate (%); 2000, 3000 for p95_latency (ms).';
     END IF;
+    IF NEW.warning IN ('Infinity', '-Infinity') OR NEW.critical IN ('Infinity', '-Infinity')
+       OR NEW.warning <> pg_catalog.round(NEW.warning, 6) OR NEW.critical <> pg_catalog.round(NEW.critical, 6) THEN
+        RAISE EXCEPTION 'invalid levels for %: warning %, critical %', NEW.check_name,
+                left(NEW.warning::text, 24), left(NEW.critical::text, 24)
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A level is a finite number with at most six decimals.',
+                  HINT = 'E.g. warning 0.1, critical 0.5 for error_rate (%); 2000, 3000 for p95_latency (ms).';
+    END IF;
     IF NEW.min_samples IS NULL OR NEW.min_samples < 1 THEN
         RAISE EXCEPTION 'invalid min_samples %', coalesce(NEW.min_samples::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value',

@@ -40,6 +40,165 @@ EXCEPTION WHEN OTHERS THEN
     RETURN NULL;
 END $$;
 
+-- Steps are read by position, whatever the array's bounds; threshold levels have at most six
+-- decimals and are finite; a caller's row never names its id.
+CREATE OR REPLACE FUNCTION @extschema@.start_rollout(
+    domain text,
+    steps numeric[] DEFAULT '{5,10,25,50,100}',
+    hold interval DEFAULT '4 hours',
+    reason text DEFAULT NULL,
+    max_hold interval DEFAULT NULL
+) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    plan_id bigint;
+    config_id bigint;
+    n integer := pg_catalog.cardinality(start_rollout.steps);
+    existing @extschema@.webhook_routing_rollouts;
+    c @extschema@.webhook_routing_config;
+    hint text := 'Pass ascending percentages from 0 to 100 with at most two decimals, e.g. ''{5,10,25,50,100}''.';
+BEGIN
+    IF start_rollout.domain IS NULL OR start_rollout.steps IS NULL OR start_rollout.hold IS NULL THEN
+        RAISE EXCEPTION 'domain, steps and hold must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'E.g. start_rollout(''jobs'', ''{5,10,25,50,100}'', ''4 hours'').';
+    END IF;
+    IF n = 0 OR pg_catalog.array_ndims(start_rollout.steps) <> 1 THEN
+        RAISE EXCEPTION 'a rollout needs at least one step' USING ERRCODE = 'invalid_parameter_value', HINT = hint;
+    END IF;
+    -- Step i is the i-th element, whatever bounds the array was written with ('[0:1]={5,10}').
+    start_rollout.steps := ARRAY(SELECT u.step FROM pg_catalog.unnest(start_rollout.steps) WITH ORDINALITY AS u(step, i)
+                                 ORDER BY u.i);
+    FOR i IN 1 .. n LOOP
+        IF start_rollout.steps[i] IS NULL THEN
+            RAISE EXCEPTION 'step % is NULL', i USING ERRCODE = 'null_value_not_allowed', HINT = hint;
+        END IF;
+        IF start_rollout.steps[i] = 'NaN' OR start_rollout.steps[i] < 0 OR start_rollout.steps[i] > 100
+           OR start_rollout.steps[i] <> pg_catalog.round(start_rollout.steps[i], 2) THEN
+            RAISE EXCEPTION 'invalid step %: %', i, start_rollout.steps[i]
+                USING ERRCODE = 'invalid_parameter_value', HINT = hint;
+        END IF;
+        IF i > 1 AND start_rollout.steps[i] <= start_rollout.steps[i - 1] THEN
+            RAISE EXCEPTION 'steps must ascend: step % (%) is not above step % (%)',
+                i, start_rollout.steps[i], i - 1, start_rollout.steps[i - 1]
+                USING ERRCODE = 'invalid_parameter_value', HINT = hint;
+        END IF;
+    END LOOP;
+    IF start_rollout.hold < interval '0' THEN
+        RAISE EXCEPTION 'invalid hold %', start_rollout.hold
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'How long each step must stay healthy before the next, e.g. ''4 hours''.';
+    END IF;
+    IF start_rollout.max_hold < start_rollout.hold THEN
+        RAISE EXCEPTION 'invalid max_hold %: shorter than the hold %', start_rollout.max_hold, start_rollout.hold
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'How long a step may wait for evidence, at least the hold; NULL: the hold or 48 hours, whichever is longer.';
+    END IF;
+    PERFORM @extschema@.webhook_routing_check_reason(start_rollout.reason);
+    -- One plan per domain: concurrent starts wait for each other here.
+    LOCK TABLE @extschema@.webhook_routing_rollouts IN SHARE ROW EXCLUSIVE MODE;
+    -- Under REPEATABLE READ or SERIALIZABLE, refuse (40001) a snapshot older than a change
+    -- committed since: acting on it could undo that change.
+    PERFORM @extschema@.webhook_routing_require_current_snapshot();
+    SELECT * INTO existing FROM @extschema@.webhook_routing_rollouts AS r
+    WHERE r.domain = start_rollout.domain AND r.state IN ('active', 'paused');
+    IF FOUND THEN
+        RAISE EXCEPTION 'domain "%" already has a rollout in progress', start_rollout.domain
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = pg_catalog.format('Rollout %s is %s at step %s of %s (%s%%).', existing.id,
+                                             existing.state, existing.step, pg_catalog.cardinality(existing.steps),
+                                             existing.steps[existing.step]),
+                  HINT = 'abort_rollout() ends it; or let it complete.';
+    END IF;
+    INSERT INTO @extschema@.webhook_routing_rollouts (domain, steps, hold, max_hold, reason, started_by)
+    VALUES (start_rollout.domain, start_rollout.steps, start_rollout.hold,
+            coalesce(start_rollout.max_hold, greatest(start_rollout.hold, interval '48 hours')), start_rollout.reason, '?')
+    RETURNING id INTO plan_id;
+    -- Refuses a protected or unknown domain (the plan row goes with the error).
+    config_id := @extschema@.webhook_routing_set_step(
+        start_rollout.domain, start_rollout.steps[1], 'rollout_start',
+        coalesce(start_rollout.reason, pg_catalog.format('rollout %s started: step 1 of %s', plan_id, n)),
+        plan_id,
+        pg_catalog.jsonb_build_object('transition', 'start', 'step', 1, 'steps', start_rollout.steps,
+                                      'to', start_rollout.steps[1], 'hold', start_rollout.hold::text,
+                                      'max_hold', coalesce(start_rollout.max_hold, greatest(start_rollout.hold, interval '48 hours'))::text));
+    SELECT * INTO c FROM @extschema@.webhook_routing_config AS x WHERE x.id = config_id;
+    UPDATE @extschema@.webhook_routing_rollouts AS r SET started_by = c.changed_by WHERE r.id = plan_id;
+    RAISE NOTICE '%', pg_catalog.format('Rollout %s of %s started at %s%%: %s steps (%s%%), each held %s.',
+        plan_id, start_rollout.domain, start_rollout.steps[1], n,
+        pg_catalog.array_to_string(start_rollout.steps, '% → '), start_rollout.hold)
+        USING DETAIL = CASE
+            WHEN NOT c.enabled THEN 'Routing is disabled globally: nothing is routed (and the plan waits) until set_routing_enabled(true).'
+            WHEN (c.domain_enabled ->> start_rollout.domain)::boolean IS FALSE THEN
+                pg_catalog.format('Routing is disabled for %s: the plan waits until set_routing_enabled(true, ..., %L).',
+                                  start_rollout.domain, start_rollout.domain)
+            ELSE 'advance_rollouts() moves it on; schedule it with pg_cron every minute.' END;
+    RETURN plan_id;
+END $$;
+
+CREATE OR REPLACE FUNCTION @extschema@.webhook_routing_thresholds_validate() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.domain IS NOT NULL AND NEW.domain !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid threshold domain "%"', NEW.domain
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use a domain name, e.g. jobs, or NULL for the default of every domain.';
+    END IF;
+    IF NEW.check_name IS NULL
+       OR NEW.check_name NOT IN ('error_rate', 'p95_latency', 'error_rate_vs_legacy', 'p95_vs_legacy', 'sample_ratio',
+                                 'session_breaks') THEN
+        RAISE EXCEPTION 'unknown health check "%"', coalesce(NEW.check_name, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'check_name is error_rate (%), p95_latency (ms), error_rate_vs_legacy (points), p95_vs_legacy (ratio), sample_ratio (chi-square) or session_breaks (%).';
+    END IF;
+    IF NEW.warning IS NULL OR NEW.critical IS NULL THEN
+        RAISE EXCEPTION 'a threshold needs both a warning and a critical level'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Set warning and critical, e.g. 0.1 and 0.5 for the error rate.';
+    END IF;
+    IF NEW.warning = 'NaN' OR NEW.critical = 'NaN' OR NEW.warning < 0 OR NEW.critical < NEW.warning THEN
+        RAISE EXCEPTION 'invalid levels for %: warning %, critical %', NEW.check_name, NEW.warning, NEW.critical
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The warning level is a number of at least 0, and the critical level is at least the warning level.',
+                  HINT = 'E.g. warning 0.1, critical 0.5 for error_rate (%); 2000, 3000 for p95_latency (ms).';
+    END IF;
+    IF NEW.warning IN ('Infinity', '-Infinity') OR NEW.critical IN ('Infinity', '-Infinity')
+       OR NEW.warning <> pg_catalog.round(NEW.warning, 6) OR NEW.critical <> pg_catalog.round(NEW.critical, 6) THEN
+        RAISE EXCEPTION 'invalid levels for %: warning %, critical %', NEW.check_name,
+                left(NEW.warning::text, 24), left(NEW.critical::text, 24)
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A level is a finite number with at most six decimals.',
+                  HINT = 'E.g. warning 0.1, critical 0.5 for error_rate (%); 2000, 3000 for p95_latency (ms).';
+    END IF;
+    IF NEW.min_samples IS NULL OR NEW.min_samples < 1 THEN
+        RAISE EXCEPTION 'invalid min_samples %', coalesce(NEW.min_samples::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'min_samples is at least 1: the number of outcomes below which health says insufficient_data.';
+    END IF;
+    -- Left out, the action is the check's default: the sample ratio holds, the others roll back.
+    NEW.action := coalesce(NEW.action, CASE WHEN NEW.check_name = 'sample_ratio' THEN 'hold' ELSE 'rollback' END);
+    NEW.dry_run := coalesce(NEW.dry_run, false);
+    IF NEW.action NOT IN ('rollback', 'hold', 'warn') THEN
+        RAISE EXCEPTION 'invalid action "%" for %', coalesce(NEW.action, 'NULL'), NEW.check_name
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A check''s action on a fail is rollback, hold (no advance) or warn (reported only).';
+    END IF;
+    IF NEW.check_name = 'sample_ratio' AND NEW.action = 'rollback' THEN
+        RAISE EXCEPTION 'the sample_ratio check cannot roll back'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A skewed sample ratio says the callers or the log are wrong, not the unified handler.',
+                  HINT = 'Set its action to hold or warn.';
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+REVOKE INSERT (id) ON @extschema@.webhook_routing_logs FROM webhook_routing_caller;
+
 -- Privileges as a fresh install has them, whatever version this update ends at: nothing for
 -- PUBLIC, nor for anyone default privileges gave something to while an update created
 -- objects (Supabase grants every new function and table in public to anon, authenticated and

@@ -392,6 +392,16 @@ fn routing_keys(keys: Option<Vec<Option<String>>>, what: &str) -> Result<Vec<Str
                 .detail("A routing key has 1 to 200 characters.")
                 .hint("Use the sender's number as WhatsApp sends it in `from` (e.g. 250788123456), or the routing key the caller passes."));
         }
+        // WhatsApp's `from` is the full international number, which never starts with 0 (a
+        // national trunk prefix, as in 0788 123 456) and has at most 15 digits: a number
+        // written otherwise would be stored, said to be listed, and match no sender.
+        if phone && (key.starts_with('0') || key.len() > 15) {
+            return Err(Refusal::invalid(format!(
+                "routing key in {what} is not a full international number: \"{key}\""
+            ))
+            .detail("A sender's number is listed as WhatsApp sends it in `from`: the country code, then the number, at most 15 digits, never a leading 0.")
+            .hint("Write the number with its country code, e.g. 250788123456 for 0788 123 456 in Rwanda."));
+        }
         out.push(key);
     }
     out.sort();

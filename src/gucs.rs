@@ -21,23 +21,26 @@ pub fn init() {
         c"Time without a message after which a sender's conversation is over.",
         c"A message with no cue of its own (a reply to a menu, a location, a photo) continues \
           the sender's conversation, on its domain and handler, if the sender's previous \
-          decision is younger than this. Set it for the database (ALTER DATABASE ... SET), so \
-          that the callers and routing_sessions read the same value.",
+          decision is younger than this. Set it for the database (ALTER DATABASE ... SET, as a \
+          superuser), so that the callers and routing_sessions read the same value. A caller \
+          cannot change it: a short timeout would turn its bare replies into broken sessions, \
+          which the session check judges.",
         &CONVERSATION_TIMEOUT,
         1,
         86_400,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::UNIT_S,
     );
     GucRegistry::define_int_guc(
         c"webhook_routing.retry_window",
         c"Time within which a message id seen again is WhatsApp re-delivering it.",
         c"route_decision and route_messages answer a re-delivered message with its first \
-          decision (reason retry) and log nothing new. WhatsApp retries for up to 7 days.",
+          decision (reason retry) and log nothing new. WhatsApp retries for up to 7 days. Set \
+          by a superuser: a caller's own value would log re-deliveries as decisions of their own.",
         &RETRY_WINDOW,
         1,
         604_800,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::UNIT_S,
     );
     GucRegistry::define_bool_guc(

@@ -84,7 +84,7 @@ fn webhook_routing_logs_caller_limits<'a>(
                 let id = old.get_by_name::<i64>("id")?.unwrap_or_default();
                 Refusal::new(
                     PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
-                    format!("decision {id} already has its outcome"),
+                    format!("decision {id} already has an outcome"),
                 )
                 .detail(format!(
                     "Its recorded status is \"{}\"; an outcome is reported once.",

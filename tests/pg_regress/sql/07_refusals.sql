@@ -92,6 +92,11 @@ INSERT INTO calls (call) VALUES
     ($$UPDATE webhook_routing_thresholds SET critical = 0 WHERE check_name = 'p95_latency'$$),
     ($$INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical, action) VALUES ('jobs', 'error_rate', 0.1, 1, 'page')$$),
     ($$UPDATE webhook_routing_thresholds SET action = 'rollback' WHERE check_name = 'sample_ratio'$$),
+    ($$INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical) VALUES ('jobs', 'error_rate', 1e-400, 1)$$),
+    ($$INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical) VALUES ('jobs', 'error_rate', 0.1, 'Infinity')$$),
+    -- a sender's number in a national format, or longer than any: WhatsApp never sends one
+    ($$SELECT set_routing_denied('jobs', ARRAY['0788 123 456'])$$),
+    ($$SELECT set_routing_testers('jobs', ARRAY['+250 788 123 456 789 0'])$$),
     -- a check's verdict, from counts
     ($$SELECT * FROM webhook_routing_judge('p99_latency', 1, 100, 100, 1, 100, NULL, NULL, NULL)$$),
     ($$SELECT * FROM webhook_routing_judge(NULL, 1, 100, 100, 1, 100, NULL, NULL, NULL)$$),

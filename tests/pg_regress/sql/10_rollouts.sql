@@ -265,6 +265,11 @@ SELECT * FROM logged('property', 2500, 22500);
 SELECT domain, step, percentage, verdict FROM advance_rollouts();
 SELECT abort_rollout('property', 'test over') > 1 AS appended;
 
+-- Steps are read by position, whatever bounds the array was written with.
+SELECT start_rollout('property', '[0:1]={5,10}', '1 hour') > 1 AS started;
+SELECT steps, step FROM webhook_routing_rollouts WHERE domain = 'property' AND state = 'active';
+SELECT abort_rollout('property', 'bounds test') > 1 AS appended;
+
 -- What an operator reads first.
 SELECT domain, kind, routing, percentage, rollout_state, step, steps, last_verdict FROM routing_status ORDER BY domain;
 

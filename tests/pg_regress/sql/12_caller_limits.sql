@@ -108,7 +108,12 @@ FROM (VALUES
     (3, format($$UPDATE webhook_routing_logs SET status = 'pending' WHERE id = %s$$, :reported)),
     (4, format($$UPDATE webhook_routing_logs SET status = 'success', error_message = 'forged' WHERE id = %s$$, :reported)),
     (5, $$UPDATE webhook_routing_logs SET status = 'pending' WHERE status <> 'pending'$$),
-    (6, format($$DELETE FROM webhook_routing_logs WHERE id = %s$$, :pending))
+    (6, format($$DELETE FROM webhook_routing_logs WHERE id = %s$$, :pending)),
+    -- A row of its own under a decision's id: one outcome would complete both.
+    (7, format($$INSERT INTO webhook_routing_logs (id, webhook_name, domain, routed_to, status) VALUES (%s, 'whatsapp', 'jobs', 'unified', 'pending')$$, :pending)),
+    -- The setting that decides what a broken session is.
+    (8, $$SET webhook_routing.conversation_timeout = 1$$),
+    (9, $$SET webhook_routing.retry_window = 1$$)
 ) AS c(n, call), LATERAL try(c.call) AS t ORDER BY c.n;
 SELECT decision_id AS service_pending FROM route_decision(:'jobs') \gset
 SELECT record_routing_outcome(:service_pending, 'success', 70);
