@@ -64,7 +64,15 @@ pub enum Reason {
     Tester,
     /// Legacy: the domain denies this routing key unified (set_routing_denied).
     Denied,
+    /// Legacy: a message id longer than any WhatsApp sends (`MAX_MESSAGE_ID`); answered, not
+    /// logged with its id, never a re-delivery of anything.
+    InvalidMessageId,
 }
+
+/// The longest message id a decision keeps, in bytes. WhatsApp's ids (`wamid.` and a base64
+/// payload) have under 100; the log's index on message ids holds at most 2,704 bytes a row, and
+/// a longer id would make the whole body's call fail.
+pub const MAX_MESSAGE_ID: usize = 256;
 
 impl Reason {
     pub fn as_str(self) -> &'static str {
@@ -88,6 +96,7 @@ impl Reason {
             Reason::NoConversation => "no_conversation",
             Reason::Tester => "tester",
             Reason::Denied => "denied",
+            Reason::InvalidMessageId => "invalid_message_id",
         }
     }
 }
@@ -160,6 +169,13 @@ pub fn decide(
         }
         Payload::Message(message) => message,
     };
+    if message
+        .message_id
+        .is_some_and(|id| id.len() > MAX_MESSAGE_ID)
+    {
+        decision.reason = Reason::InvalidMessageId;
+        return decision;
+    }
     decision.message_id = message.message_id.map(str::to_owned);
     let protected = |d: &str| config.is_some_and(|c| c.is_protected(d));
     let detection = rules.detect(message, &protected);
@@ -356,7 +372,10 @@ pub fn route_one(
     };
     let key = message.and_then(|m| routing_key.filter(|k| !k.is_empty()).or(m.sender));
     let sender_key = sender_key(snapshot.secret.as_ref(), webhook_name, key);
-    let message_id = message.and_then(|m| m.message_id);
+    // An id too long to be WhatsApp's is nobody's re-delivery (decide answers it).
+    let message_id = message
+        .and_then(|m| m.message_id)
+        .filter(|id| id.len() <= MAX_MESSAGE_ID);
     let mut history = History::default();
     if let Some(sk) = sender_key {
         history = conversation::history(sk, message_id, CONVERSATION_TIMEOUT.get());

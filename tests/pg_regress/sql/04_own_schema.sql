@@ -136,6 +136,12 @@ SELECT webhook_routing.prune_routing_logs('30 days') >= 0 AS pruned;
 SELECT count(*) >= 0 AS advanced FROM webhook_routing.advance_rollouts();
 RESET client_min_messages;
 
+-- Nor can the planting role squat a day partition's name beside the log (which would stop
+-- create_routing_log_partitions and prune_routing_logs every day).
+SET ROLE wr_planter;
+CREATE TABLE webhook_routing.webhook_routing_logs_p20991231 (id bigint);
+RESET ROLE;
+
 -- Nothing planted ran, and the planting role gained nothing.
 SELECT what, ran_as FROM public.wr_planted_ran ORDER BY 1, 2;
 SELECT rolsuper AS planter_is_superuser FROM pg_roles WHERE rolname = 'wr_planter';

@@ -174,6 +174,25 @@ SELECT domain, routed_to, reason, retry FROM route_messages(txt('250788100011', 
 RESET ROLE;
 DROP ROLE wr_conv_reader, wr_conv_edge;
 
+-- A message id longer than any WhatsApp sends (3,200 characters: too long for the log's index)
+-- is answered, legacy with its reason, and logged without its id; the other messages of its
+-- body are decided and logged as usual, and the body's call does not fail.
+SELECT routed_to, reason, decision_id IS NOT NULL AS logged
+FROM route_decision(jsonb_build_object('entry', jsonb_build_array(jsonb_build_object('changes', jsonb_build_array(
+    jsonb_build_object('value', jsonb_build_object('messages', jsonb_build_array(
+        jsonb_build_object('from', '250788000301', 'id', 'wamid.' || repeat('x', 3200), 'type', 'text',
+                           'text', jsonb_build_object('body', 'any jobs?')))))))))) AS r;
+SELECT position, routed_to, reason, decision_id IS NOT NULL AS logged
+FROM route_messages(jsonb_build_object('entry', jsonb_build_array(jsonb_build_object('changes', jsonb_build_array(
+    jsonb_build_object('value', jsonb_build_object('messages', jsonb_build_array(
+        jsonb_build_object('from', '250788000302', 'id', 'wamid.' || repeat('y', 3200), 'type', 'text',
+                           'text', jsonb_build_object('body', 'any jobs?')),
+        jsonb_build_object('from', '250788000303', 'id', 'wamid.short.303', 'type', 'text',
+                           'text', jsonb_build_object('body', 'any jobs?')))))))))) AS r
+ORDER BY position;
+SELECT reason, message_id FROM webhook_routing_logs
+WHERE reason = 'invalid_message_id' OR message_id = 'wamid.short.303' ORDER BY id;
+
 DROP VIEW turns;
 DROP FUNCTION send(text, jsonb), pick(text, text, text, text), txt(text, text, text), msg(text, text, text, jsonb);
 DROP EXTENSION webhook_routing;
