@@ -202,14 +202,17 @@ pg15 = \"$root/pg_config\""
 # backend decides in a loop with the extension loaded, for the length of the suite;
 # sentinel_check DIR then requires that backend to be alive and the cluster never to have
 # crashed. The extension comes from the system installation; where it has none, the tests'
-# build is put there first, each file as a new one (written aside, then renamed).
+# build is put there first (its library, control file and install script, not the tests'
+# released scripts), each file as a new one (written aside, then renamed).
 SYSTEM_PG_BIN=/usr/lib/postgresql/15/bin
 sentinel_start() {
-    local dir=$1 syslib sysext f
+    local dir=$1 syslib sysext f version
     syslib=$(/usr/bin/pg_config --pkglibdir)
     sysext=$(/usr/bin/pg_config --sharedir)/extension
+    version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
     if [ ! -f "$sysext/webhook_routing.control" ] || [ ! -f "$syslib/webhook_routing.so" ]; then
-        for f in "$($PG_CONFIG --pkglibdir)/webhook_routing.so" "$($PG_CONFIG --sharedir)"/extension/webhook_routing*; do
+        for f in "$($PG_CONFIG --pkglibdir)/webhook_routing.so" "$($PG_CONFIG --sharedir)/extension/webhook_routing.control" \
+                 "$($PG_CONFIG --sharedir)/extension/webhook_routing--$version.sql"; do
             case "$f" in *.so) to=$syslib ;; *) to=$sysext ;; esac
             as_root install -m 644 "$f" "$to/.$(basename "$f").new"
             as_root mv -f "$to/.$(basename "$f").new" "$to/$(basename "$f")"
