@@ -575,9 +575,12 @@ SELECT d.domain,
         FROM pg_catalog.jsonb_each(r.last_detail OPERATOR(pg_catalog.->) 'checks') AS e
         WHERE e.key OPERATOR(pg_catalog.~~) 'unified.%') AS checks,
        r.last_detail OPERATOR(pg_catalog.->>) 'reason' AS verdict_reason,
-       -- Who goes to unified first, and who never does (set_routing_testers, set_routing_denied).
-       ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c.testers OPERATOR(pg_catalog.->) d.domain)) AS testers,
-       ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c.denied OPERATOR(pg_catalog.->) d.domain)) AS denied
+       -- Who goes to unified first, and who never does (set_routing_testers, set_routing_denied):
+       -- numbers, shown to admins only (NULL to other roles, sql/security.sql).
+       CASE WHEN pg_catalog.pg_has_role('webhook_routing_admin', 'USAGE')
+            THEN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c.testers OPERATOR(pg_catalog.->) d.domain)) END AS testers,
+       CASE WHEN pg_catalog.pg_has_role('webhook_routing_admin', 'USAGE')
+            THEN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c.denied OPERATOR(pg_catalog.->) d.domain)) END AS denied
 FROM c
 CROSS JOIN LATERAL pg_catalog.unnest(c.domains OPERATOR(pg_catalog.||) c.protected_domains) AS d(domain)
 LEFT JOIN LATERAL (

@@ -88,15 +88,14 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.routing_bucket(text, text),
     @extschema@.webhook_routing_plausible_time(timestamptz)
     TO webhook_routing_caller;
-GRANT SELECT ON @extschema@.webhook_routing_config, @extschema@.webhook_routing_rules
-    TO webhook_routing_caller;
+GRANT SELECT ON @extschema@.webhook_routing_rules TO webhook_routing_caller;
 -- A sender's key and conversation are route_decision's alone (it writes them as the owner):
 -- session health is read from them, so a caller's own rows cannot steer it.
-GRANT SELECT ON @extschema@.webhook_routing_logs TO webhook_routing_caller;
 -- Not the id: a caller's row takes its id from the sequence, never one of a decision's (one
--- outcome would then complete both rows).
+-- outcome would then complete both rows). Not the message id: the log keeps a message id's
+-- keyed hash only (route_decision writes it), never a wamid, which holds its sender's number.
 GRANT INSERT (webhook_name, domain, routed_to, response_time_ms, status, error_message, reason,
-              bucket, percentage, config_id, rule_id, message_id, created_at, completed_at)
+              bucket, percentage, config_id, rule_id, created_at, completed_at)
     ON @extschema@.webhook_routing_logs TO webhook_routing_caller;
 GRANT UPDATE (status, response_time_ms, error_message, completed_at)
     ON @extschema@.webhook_routing_logs TO webhook_routing_caller;
@@ -123,15 +122,37 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.routing_conversation_timeout_seconds()
     TO webhook_routing_reader, webhook_routing_admin;
 GRANT SELECT ON
-    @extschema@.webhook_routing_config,
-    @extschema@.webhook_routing_logs,
-    @extschema@.webhook_routing_sketches,
     @extschema@.webhook_routing_rules,
     @extschema@.webhook_routing_thresholds,
     @extschema@.webhook_routing_stats,
     @extschema@.webhook_routing_rollouts,
     @extschema@.routing_status
     TO webhook_routing_reader, webhook_routing_admin;
+
+-- No phone number can be recovered from what a caller, reader or admin reads. Only the owner
+-- reads (route_decision and the health functions read them as the owner):
+--   the log's bucket and sender_key: the bucket is an unkeyed hash of domain and number
+--     (README, Sticky buckets), so a number range hashed in two domains pins a sender whose
+--     rows the key links; a sender's rows are nobody's to link;
+--   the sketches' split_buckets: a quiet minute's set holds one sender's bucket;
+--   the config's testers and denied: numbers, typed by admins, who alone read them back.
+-- The log's message_id is a keyed hash (src/conversation.rs, message_key), never a wamid.
+-- Column privileges: a column added later is no one's until it is granted here.
+GRANT SELECT (id, percentage, enabled, domains, protected_domains, domain_percentages,
+              domain_enabled, action, reason, changed_by, created_at, rollout_id, detail)
+    ON @extschema@.webhook_routing_config
+    TO webhook_routing_caller, webhook_routing_reader, webhook_routing_admin;
+GRANT SELECT (testers, denied) ON @extschema@.webhook_routing_config TO webhook_routing_admin;
+GRANT SELECT (id, webhook_name, domain, routed_to, response_time_ms, status, error_message,
+              reason, percentage, config_id, rule_id, message_id, created_at, completed_at,
+              conversation_id, retries)
+    ON @extschema@.webhook_routing_logs
+    TO webhook_routing_caller, webhook_routing_reader, webhook_routing_admin;
+GRANT SELECT (minute, domain, routed_to, shard, completed, errors, latency, split_n,
+              split_expected, split_at)
+    ON @extschema@.webhook_routing_sketches TO webhook_routing_reader, webhook_routing_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.routing_message_key(text)
+    TO webhook_routing_caller, webhook_routing_reader, webhook_routing_admin;
 
 -- The admin: the config history only through the admin functions (SECURITY DEFINER, so that
 -- no one rewrites or deletes history by hand); rules and thresholds directly.

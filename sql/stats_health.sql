@@ -148,9 +148,11 @@ SELECT * FROM @extschema@.routing_stats('1 hour');
 --   broken      anything else: a follow-up that left its conversation's handler
 -- A session is broken if it has a break; deliberate and switched count sessions that had one
 -- and no break. Decisions not logged (log => false) are not seen.
+-- It runs as the owner: it follows senders by their key, which no other role reads
+-- (sql/security.sql); it returns counts per domain.
 CREATE FUNCTION webhook_routing_sessions_between(since timestamptz, until timestamptz)
 RETURNS TABLE (domain text, sessions bigint, broken bigint, deliberate bigint, switched bigint)
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     WITH idle AS (
@@ -218,10 +220,11 @@ $$;
 
 -- The sample-ratio counts per domain over the window (src/verdict.rs): the buckets of split
 -- decisions with an outcome, each counted once at the percentage it was first seen at, how many
--- went unified, how many were expected to, and the variance of that count.
+-- went unified, how many were expected to, and the variance of that count. It runs as the
+-- owner: it reads the sets of buckets, which no other role reads (sql/security.sql).
 CREATE FUNCTION webhook_routing_sample_ratios("window" interval)
 RETURNS TABLE (domain text, buckets bigint, unified bigint, expected double precision, variance double precision)
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.domain, r.x[1]::bigint, r.x[2]::bigint, r.x[3], r.x[4]

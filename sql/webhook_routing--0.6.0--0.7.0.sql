@@ -199,6 +199,266 @@ END $$;
 
 REVOKE INSERT (id) ON @extschema@.webhook_routing_logs FROM webhook_routing_caller;
 
+-- No phone number can be recovered from what a caller, reader or admin reads (sql/security.sql
+-- says what only the owner reads, and why). Message ids are kept as keyed hashes: the log's
+-- existing ids are rewritten so, as route_decision now writes them (src/conversation.rs).
+CREATE FUNCTION @extschema@."routing_message_key"(
+	"message_id" TEXT
+) RETURNS TEXT
+STRICT STABLE PARALLEL RESTRICTED
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'routing_message_key_wrapper';
+UPDATE @extschema@.webhook_routing_logs
+SET message_id = @extschema@.routing_message_key(message_id)
+WHERE message_id IS NOT NULL;
+-- The statistics a reader may see (pg_stats) are read again: they held ids as they were.
+ANALYZE @extschema@.webhook_routing_logs;
+
+REVOKE SELECT ON @extschema@.webhook_routing_config
+    FROM webhook_routing_caller, webhook_routing_reader, webhook_routing_admin;
+REVOKE SELECT ON @extschema@.webhook_routing_logs
+    FROM webhook_routing_caller, webhook_routing_reader, webhook_routing_admin;
+REVOKE SELECT ON @extschema@.webhook_routing_sketches FROM webhook_routing_reader, webhook_routing_admin;
+REVOKE INSERT ON @extschema@.webhook_routing_logs FROM webhook_routing_caller;
+GRANT INSERT (webhook_name, domain, routed_to, response_time_ms, status, error_message, reason,
+              bucket, percentage, config_id, rule_id, created_at, completed_at)
+    ON @extschema@.webhook_routing_logs TO webhook_routing_caller;
+GRANT SELECT (id, percentage, enabled, domains, protected_domains, domain_percentages,
+              domain_enabled, action, reason, changed_by, created_at, rollout_id, detail)
+    ON @extschema@.webhook_routing_config
+    TO webhook_routing_caller, webhook_routing_reader, webhook_routing_admin;
+GRANT SELECT (testers, denied) ON @extschema@.webhook_routing_config TO webhook_routing_admin;
+GRANT SELECT (id, webhook_name, domain, routed_to, response_time_ms, status, error_message,
+              reason, percentage, config_id, rule_id, message_id, created_at, completed_at,
+              conversation_id, retries)
+    ON @extschema@.webhook_routing_logs
+    TO webhook_routing_caller, webhook_routing_reader, webhook_routing_admin;
+GRANT SELECT (minute, domain, routed_to, shard, completed, errors, latency, split_n,
+              split_expected, split_at)
+    ON @extschema@.webhook_routing_sketches TO webhook_routing_reader, webhook_routing_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.routing_message_key(text)
+    TO webhook_routing_caller, webhook_routing_reader, webhook_routing_admin;
+
+-- Sessions and the sample ratio read keys and buckets: as the owner.
+ALTER FUNCTION @extschema@.webhook_routing_sessions_between(timestamptz, timestamptz) SECURITY DEFINER;
+ALTER FUNCTION @extschema@.webhook_routing_sample_ratios(interval) SECURITY DEFINER;
+
+-- The report reads the config's domains only; routing_status shows testers and denied to admins.
+CREATE OR REPLACE FUNCTION @extschema@.routing_report(domain text DEFAULT NULL,
+                               since timestamptz DEFAULT pg_catalog.now() OPERATOR(pg_catalog.-) interval '24 hours')
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    newest record;
+    d text;
+    domains text[];
+    report text[] := '{}';
+    step record;
+    n integer;
+    s record;
+    err_warn numeric;
+    err_crit numeric;
+    p95_warn numeric;
+    p95_crit numeric;
+    decision text;
+    evidence jsonb;
+    chk record;
+    utc constant text := 'YYYY-MM-DD HH24:MI:SS';
+BEGIN
+    IF routing_report.since IS NULL THEN
+        RAISE EXCEPTION 'since must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'E.g. routing_report(''jobs'', now() - interval ''7 days'').';
+    END IF;
+    -- The columns it needs only: a reader may not read the testers' and denied numbers.
+    SELECT c.domains, c.protected_domains INTO newest
+    FROM @extschema@.webhook_routing_config AS c ORDER BY c.created_at DESC, c.id DESC LIMIT 1;
+    IF routing_report.domain IS NULL THEN
+        domains := newest.domains;
+    ELSIF routing_report.domain = ANY (newest.domains || newest.protected_domains) THEN
+        domains := ARRAY[routing_report.domain];
+    ELSE
+        RAISE EXCEPTION 'unknown domain "%"', routing_report.domain
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('Domains: %s.', pg_catalog.array_to_string(newest.domains || newest.protected_domains, ', ')),
+                  HINT = 'Leave domain NULL for every routable domain.';
+    END IF;
+
+    FOREACH d IN ARRAY domains LOOP
+        SELECT max(h.warning) FILTER (WHERE h.check_name = 'error_rate'), max(h.critical) FILTER (WHERE h.check_name = 'error_rate'),
+               max(h.warning) FILTER (WHERE h.check_name = 'p95_latency'), max(h.critical) FILTER (WHERE h.check_name = 'p95_latency')
+        INTO err_warn, err_crit, p95_warn, p95_crit
+        FROM (SELECT DISTINCT ON (x.check_name) x.*
+              FROM @extschema@.webhook_routing_thresholds AS x
+              WHERE x.domain = d OR x.domain IS NULL
+              ORDER BY x.check_name, x.domain NULLS LAST) AS h;
+        report := report || pg_catalog.format('Migration report: %s, %s to %s UTC', d,
+                      pg_catalog.to_char(routing_report.since AT TIME ZONE 'UTC', utc),
+                      pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', utc))
+                  || pg_catalog.format('Gates: error rate under %s%% (critical %s%%), p95 under %s ms (critical %s ms).',
+                      err_warn, err_crit, p95_warn, p95_crit);
+        n := 0;
+        -- Steps: runs of history rows that leave the domain's routing and percentage as they
+        -- were, from the row in force at `since`; each ends at the row that changed them.
+        FOR step IN
+            WITH rows AS (
+                SELECT c.id, c.created_at, c.action, c.reason, c.rollout_id,
+                       c.enabled AND d = ANY (c.domains) AND d <> ALL (c.protected_domains)
+                           AND coalesce((c.domain_enabled ->> d)::boolean, true) AS routing,
+                       coalesce((c.domain_percentages ->> d)::numeric, c.percentage) AS pct
+                FROM @extschema@.webhook_routing_config AS c
+                WHERE c.created_at > routing_report.since
+                   OR c.id = (SELECT x.id FROM @extschema@.webhook_routing_config AS x
+                              WHERE x.created_at <= routing_report.since ORDER BY x.created_at DESC, x.id DESC LIMIT 1)
+            ),
+            changes AS (
+                SELECT r.*, (r.routing, r.pct) IS DISTINCT FROM
+                           (lag(r.routing) OVER w, lag(r.pct) OVER w) AS starts
+                FROM rows AS r WINDOW w AS (ORDER BY r.created_at, r.id)
+            ),
+            steps AS (
+                SELECT c.*, lead(c.created_at) OVER w AS ended_at, lead(c.action) OVER w AS ended_by,
+                       lead(c.id) OVER w AS ended_id,
+                       lead(c.reason) OVER w AS ended_reason, lead(c.pct) OVER w AS next_pct,
+                       lead(c.routing) OVER w AS next_routing
+                FROM changes AS c WHERE c.starts WINDOW w AS (ORDER BY c.created_at, c.id)
+            )
+            SELECT st.*, greatest(st.created_at, routing_report.since) AS began
+            FROM steps AS st ORDER BY st.created_at, st.id
+        LOOP
+            -- Changes made one after the other (enable, then set the percentage) leave steps of
+            -- seconds with no minute of their own: nothing to report.
+            CONTINUE WHEN step.ended_at IS NOT NULL AND step.ended_at - step.began < interval '1 minute'
+                AND NOT EXISTS (SELECT 1 FROM @extschema@.webhook_routing_between(d, step.began, step.ended_at) AS b
+                                WHERE b.requests > 0);
+            n := n + 1;
+            report := report || ''::text || pg_catalog.format('Step %s: %s from %s UTC %s', n,
+                CASE WHEN step.routing THEN pg_catalog.trim_scale(step.pct) || '%'
+                     ELSE 'routing off (' || pg_catalog.trim_scale(step.pct) || '% set)' END,
+                pg_catalog.to_char(step.began AT TIME ZONE 'UTC', utc),
+                CASE WHEN step.ended_at IS NULL THEN '(in progress)'
+                     ELSE pg_catalog.format('to %s UTC (%s h %s min)',
+                              pg_catalog.to_char(step.ended_at AT TIME ZONE 'UTC', utc),
+                              pg_catalog.floor(extract(epoch FROM step.ended_at - step.began) / 3600),
+                              pg_catalog.floor(extract(epoch FROM step.ended_at - step.began) / 60)::bigint % 60) END);
+            FOR s IN SELECT * FROM @extschema@.webhook_routing_between(d, step.began, coalesce(step.ended_at, 'infinity')) LOOP
+                report := report || pg_catalog.format('  %-8s %8s requests   error rate %s   p95 %s',
+                    s.routed_to, s.requests,
+                    coalesce(s.error_pct || '%', '-') || CASE WHEN s.routed_to = 'unified' AND s.error_pct IS NOT NULL
+                        THEN CASE WHEN s.error_pct > err_crit THEN ' (critical)' WHEN s.error_pct > err_warn THEN ' (over the gate)'
+                                  ELSE ' (met)' END ELSE '' END,
+                    coalesce(s.p95_ms || ' ms', '-') || CASE WHEN s.routed_to = 'unified' AND s.p95_ms IS NOT NULL
+                        THEN CASE WHEN s.p95_ms > p95_crit THEN ' (critical)' WHEN s.p95_ms > p95_warn THEN ' (over the gate)'
+                                  ELSE ' (met)' END ELSE '' END);
+            END LOOP;
+            FOR s IN SELECT * FROM @extschema@.webhook_routing_sessions_between(step.began, coalesce(step.ended_at, 'infinity')) AS x
+                     WHERE x.domain = d LOOP
+                report := report || pg_catalog.format('  sessions %8s   broken %s (%s%%)   moved deliberately %s   switched domain %s',
+                    s.sessions, s.broken, pg_catalog.round(100.0 * s.broken / s.sessions, 2), s.deliberate, s.switched);
+            END LOOP;
+            -- The verdicts of the checks: what the domain's plan saw last in the step (the
+            -- transition that ended it, or one inside it: a plan completing), else for the step
+            -- in progress, the plan's last look.
+            evidence := coalesce(
+                (SELECT c.detail FROM @extschema@.webhook_routing_config AS c
+                 JOIN @extschema@.webhook_routing_rollouts AS r ON r.id = c.rollout_id
+                 WHERE r.domain = d AND c.detail ? 'checks'
+                   AND (c.id = step.ended_id
+                        OR (c.created_at > step.created_at AND (step.ended_at IS NULL OR c.created_at < step.ended_at)))
+                 ORDER BY c.created_at DESC, c.id DESC LIMIT 1),
+                CASE WHEN step.ended_at IS NULL THEN
+                    (SELECT r.last_detail FROM @extschema@.webhook_routing_rollouts AS r
+                     WHERE r.domain = d AND r.state IN ('active', 'paused') ORDER BY r.id DESC LIMIT 1) END);
+            FOR chk IN SELECT pg_catalog.split_part(e.key, '.', 2) AS name, e.value AS v
+                       FROM pg_catalog.jsonb_each(coalesce(evidence -> 'checks', '{}')) AS e
+                       WHERE e.key LIKE 'unified.%' ORDER BY e.key LOOP
+                report := report || pg_catalog.format('  check %-20s %-12s value %s   statistic %s   confidence %s   samples %s   action %s',
+                    chk.name, chk.v ->> 'verdict', coalesce(chk.v ->> 'value', '-'), coalesce(chk.v ->> 'statistic', '-'),
+                    coalesce(pg_catalog.round(100 * (chk.v ->> 'confidence')::numeric, 1) || '%', '-'),
+                    chk.v ->> 'samples', chk.v ->> 'action');
+            END LOOP;
+            IF evidence ? 'reason' THEN
+                report := report || ('  ' || (evidence ->> 'reason'));
+            END IF;
+            decision := CASE
+                WHEN step.ended_at IS NULL AND evidence ->> 'transition' = 'complete' THEN 'complete'
+                WHEN step.ended_at IS NULL THEN 'in progress'
+                WHEN step.ended_by = 'rollout_complete' THEN 'complete'
+                WHEN step.next_routing AND NOT step.routing THEN 'routing on'
+                WHEN NOT step.next_routing AND step.routing THEN 'roll back (routing off)'
+                WHEN step.next_pct > step.pct THEN 'proceed'
+                WHEN step.next_pct < step.pct THEN 'roll back'
+                ELSE 'hold' END;
+            report := report || ('  Decision: ' || decision
+                || CASE WHEN step.ended_by IS NOT NULL
+                        THEN pg_catalog.format(' (%s: %s)', step.ended_by, coalesce(step.ended_reason, 'no reason given'))
+                        ELSE '' END);
+        END LOOP;
+        report := report || ''::text;
+    END LOOP;
+    RETURN pg_catalog.array_to_string(report, E'\n');
+END $$;
+
+CREATE OR REPLACE VIEW @extschema@.routing_status AS
+WITH c AS (
+    SELECT * FROM @extschema@.webhook_routing_config ORDER BY created_at DESC, id DESC LIMIT 1
+),
+health AS (
+    SELECT h.domain,
+           CASE WHEN pg_catalog.bool_or(h.status OPERATOR(pg_catalog.=) 'critical') THEN 'critical'
+                WHEN pg_catalog.bool_or(h.status OPERATOR(pg_catalog.=) 'warning') THEN 'warning'
+                WHEN pg_catalog.bool_and(h.status OPERATOR(pg_catalog.=) 'insufficient_data') THEN 'insufficient_data'
+                ELSE 'ok' END AS health
+    FROM @extschema@.check_routing_health('1 hour') AS h
+    WHERE h.routed_to OPERATOR(pg_catalog.=) 'unified'
+    GROUP BY h.domain
+)
+SELECT d.domain,
+       CASE WHEN d.domain OPERATOR(pg_catalog.=) ANY (c.protected_domains) THEN 'protected' ELSE 'routable' END AS kind,
+       d.domain OPERATOR(pg_catalog.<>) ALL (c.protected_domains) AND c.enabled
+           AND coalesce((c.domain_enabled OPERATOR(pg_catalog.->>) d.domain)::boolean, true) AS routing,
+       CASE WHEN d.domain OPERATOR(pg_catalog.=) ANY (c.protected_domains) THEN 0
+            ELSE coalesce((c.domain_percentages OPERATOR(pg_catalog.->>) d.domain)::numeric, c.percentage) END AS percentage,
+       r.id AS rollout_id,
+       r.state AS rollout_state,
+       CASE WHEN r.id IS NOT NULL
+            THEN r.step OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) pg_catalog.cardinality(r.steps) END AS step,
+       r.steps,
+       r.hold,
+       CASE WHEN r.state OPERATOR(pg_catalog.=) ANY (ARRAY['active', 'paused'])
+            THEN pg_catalog.date_trunc('second', pg_catalog.now() OPERATOR(pg_catalog.-) r.step_started_at) END AS time_in_step,
+       r.last_verdict,
+       r.last_checked_at,
+       h.health AS health_last_hour,
+       -- Sessions of the last hour whose messages reached more than one handler, in % (routing_sessions).
+       se.broken_pct AS session_breaks_last_hour,
+       -- What the plan's last look saw, unified's checks since its step began: verdict,
+       -- confidence, samples and action of each, and what a gate still waits for.
+       (SELECT pg_catalog.string_agg(pg_catalog.format('%s %s (%s%%, %s samples, %s)',
+                   pg_catalog.split_part(e.key, '.', 2), e.value OPERATOR(pg_catalog.->>) 'verdict',
+                   pg_catalog.round(100 OPERATOR(pg_catalog.*) (e.value OPERATOR(pg_catalog.->>) 'confidence')::numeric, 1),
+                   e.value OPERATOR(pg_catalog.->>) 'samples', e.value OPERATOR(pg_catalog.->>) 'action'),
+                   '; ' ORDER BY e.key)
+        FROM pg_catalog.jsonb_each(r.last_detail OPERATOR(pg_catalog.->) 'checks') AS e
+        WHERE e.key OPERATOR(pg_catalog.~~) 'unified.%') AS checks,
+       r.last_detail OPERATOR(pg_catalog.->>) 'reason' AS verdict_reason,
+       -- Who goes to unified first, and who never does (set_routing_testers, set_routing_denied):
+       -- numbers, shown to admins only (NULL to other roles, sql/security.sql).
+       CASE WHEN pg_catalog.pg_has_role('webhook_routing_admin', 'USAGE')
+            THEN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c.testers OPERATOR(pg_catalog.->) d.domain)) END AS testers,
+       CASE WHEN pg_catalog.pg_has_role('webhook_routing_admin', 'USAGE')
+            THEN ARRAY(SELECT pg_catalog.jsonb_array_elements_text(c.denied OPERATOR(pg_catalog.->) d.domain)) END AS denied
+FROM c
+CROSS JOIN LATERAL pg_catalog.unnest(c.domains OPERATOR(pg_catalog.||) c.protected_domains) AS d(domain)
+LEFT JOIN LATERAL (
+    SELECT * FROM @extschema@.webhook_routing_rollouts AS x WHERE x.domain OPERATOR(pg_catalog.=) d.domain
+    ORDER BY x.id DESC LIMIT 1
+) AS r ON true
+LEFT JOIN health AS h ON h.domain OPERATOR(pg_catalog.=) d.domain
+LEFT JOIN @extschema@.routing_sessions('1 hour') AS se ON se.domain OPERATOR(pg_catalog.=) d.domain;
+
+
 -- Privileges as a fresh install has them, whatever version this update ends at: nothing for
 -- PUBLIC, nor for anyone default privileges gave something to while an update created
 -- objects (Supabase grants every new function and table in public to anon, authenticated and

@@ -97,7 +97,7 @@ pub fn validate_domain(config: &Config, domain: &str) -> Result<(), Refusal> {
     if !config.is_routable(domain) {
         return Err(Refusal::invalid(format!("unknown domain \"{domain}\""))
             .detail(format!("Routable domains: {}.", config.domains.join(", ")))
-            .hint("Check the spelling, or add the domain with set_routing_domains() first."));
+            .hint("Check the spelling, or add the domain with webhook_routing.set_routing_domains() first."));
     }
     Ok(())
 }
@@ -584,7 +584,7 @@ fn set_routing_domains(
             )
             .detail(format!("Rollout {plan} is {state}."))
             .hint(format!(
-                "End it first with abort_rollout('{domain}', reason), or keep {domain} among the routable domains."
+                "End it first with webhook_routing.abort_rollout('{domain}', reason), or keep {domain} among the routable domains."
             )));
         }
         let mut next = current.clone();

@@ -72,6 +72,28 @@ pub fn sender_key(
     Some(h.finish() as i64)
 }
 
+/// How the log keeps a message id: SipHash-2-4 (128 bits) of the id, keyed by the install's
+/// secret, as 32 hex digits. A WhatsApp id (wamid) carries its sender's number in its base64,
+/// so the log holds only this: enough to know a re-delivery, and `routing_message_key(id)`
+/// finds a message's row. None without the secret (its row deleted), as for the sender's key.
+pub fn message_key(secret: Option<&[u8; 16]>, id: Option<&str>) -> Option<String> {
+    use siphasher::sip128::{Hasher128, SipHasher24};
+    let (secret, id) = (secret?, id?);
+    let mut h = SipHasher24::new_with_key(secret);
+    h.write(b"message\0");
+    h.write(id.as_bytes());
+    Some(format!("{:032x}", h.finish128().as_u128()))
+}
+
+/// The key the log keeps for a message id (its `message_id` column), to find a message's row:
+/// `WHERE message_id = webhook_routing.routing_message_key('wamid.…')`. NULL without the
+/// install's secret. The key reveals nothing of the id without the secret, which only the
+/// owner reads.
+#[pgrx::pg_extern(stable, strict, parallel_restricted)]
+fn routing_message_key(message_id: &str) -> Option<String> {
+    message_key(crate::cache::snapshot().secret.as_ref(), Some(message_id))
+}
+
 /// A decision already in the log for this sender.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Prior {
@@ -176,22 +198,25 @@ pub fn history(sender_key: i64, message_id: Option<&str>, latest_within: i32) ->
     let variant = (today.div_euclid(DAY_SECONDS) * 16 + days(retry_from)) * 16 * 2
         + days(latest_from) * 2
         + i64::from(last_day > today + DAY_SECONDS);
-    select_kept("conversation_history", variant, sql, &args, |row| {
-        let prior = Prior {
-            id: row.get::<i64>(2)?.unwrap_or_default(),
-            created_at: row.get::<TimestampWithTimeZone>(3)?,
-            domain: row.get::<String>(4)?,
-            unified: row.get::<bool>(5)?.unwrap_or(false),
-            bucket: row.get::<i32>(6)?,
-            percentage: row.get::<i32>(7)?,
-            config_id: row.get::<i64>(8)?,
-            conversation_id: row.get::<i64>(9)?,
-        };
-        match row.get::<i32>(1)? {
-            Some(1) => found.retry_of = Some(prior),
-            _ => found.latest = Some(prior),
-        }
-        Ok(())
+    // As the owner: no role but the owner reads a sender's key or bucket (sql/security.sql).
+    crate::cache::as_owner(|| {
+        select_kept("conversation_history", variant, sql, &args, |row| {
+            let prior = Prior {
+                id: row.get::<i64>(2)?.unwrap_or_default(),
+                created_at: row.get::<TimestampWithTimeZone>(3)?,
+                domain: row.get::<String>(4)?,
+                unified: row.get::<bool>(5)?.unwrap_or(false),
+                bucket: row.get::<i32>(6)?,
+                percentage: row.get::<i32>(7)?,
+                config_id: row.get::<i64>(8)?,
+                conversation_id: row.get::<i64>(9)?,
+            };
+            match row.get::<i32>(1)? {
+                Some(1) => found.retry_of = Some(prior),
+                _ => found.latest = Some(prior),
+            }
+            Ok(())
+        })
     });
     found
 }
@@ -241,7 +266,8 @@ pub struct Known {
 #[derive(Default)]
 struct Seen {
     latest: Option<Prior>,
-    messages: Vec<(String, Prior)>,
+    /// Each message id's first decision in this call.
+    messages: std::collections::HashMap<String, Prior>,
 }
 
 impl Known {
@@ -251,7 +277,7 @@ impl Known {
             return;
         };
         if let Some(id) = message_id {
-            if let Some((_, first)) = seen.messages.iter().find(|(m, _)| m == id) {
+            if let Some(first) = seen.messages.get(id) {
                 history.retry_of.get_or_insert_with(|| first.clone());
             }
         }
@@ -265,7 +291,9 @@ impl Known {
     pub fn record(&mut self, sender_key: i64, prior: Prior, message_id: Option<&str>) {
         let seen = self.senders.entry(sender_key).or_default();
         if let Some(id) = message_id {
-            seen.messages.push((id.to_owned(), prior.clone()));
+            seen.messages
+                .entry(id.to_owned())
+                .or_insert_with(|| prior.clone());
         }
         seen.latest = Some(prior);
     }

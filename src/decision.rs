@@ -9,7 +9,9 @@ use crate::bucket::{bucket, in_rollout, random_bucket};
 use crate::cache::{accept_invalidations, as_owner, run_kept, snapshot, Snapshot};
 use crate::commit::relax_for_log_write;
 use crate::config::{Bp, Config};
-use crate::conversation::{self, follow, sender_key, Conversation, History, Known, Prior, Turn};
+use crate::conversation::{
+    self, follow, message_key, sender_key, Conversation, History, Known, Prior, Turn,
+};
 use crate::detect::Rules;
 use crate::error::{refuse_during_recovery, spi_failed, Refusal};
 use crate::gucs::CONVERSATION_TIMEOUT;
@@ -372,10 +374,15 @@ pub fn route_one(
     };
     let key = message.and_then(|m| routing_key.filter(|k| !k.is_empty()).or(m.sender));
     let sender_key = sender_key(snapshot.secret.as_ref(), webhook_name, key);
-    // An id too long to be WhatsApp's is nobody's re-delivery (decide answers it).
-    let message_id = message
-        .and_then(|m| m.message_id)
-        .filter(|id| id.len() <= MAX_MESSAGE_ID);
+    // An id too long to be WhatsApp's is nobody's re-delivery (decide answers it). The log
+    // keeps the id's keyed hash, never the id (a wamid holds its sender's number).
+    let message_key = message_key(
+        snapshot.secret.as_ref(),
+        message
+            .and_then(|m| m.message_id)
+            .filter(|id| id.len() <= MAX_MESSAGE_ID),
+    );
+    let message_id = message_key.as_deref();
     let mut history = History::default();
     if let Some(sk) = sender_key {
         history = conversation::history(sk, message_id, CONVERSATION_TIMEOUT.get());
@@ -419,7 +426,7 @@ pub fn route_one(
         }
         decided_again = Some(again);
     }
-    let decision = decided_again.unwrap_or_else(|| {
+    let mut decision = decided_again.unwrap_or_else(|| {
         let conversation = history.latest.as_ref().and_then(Prior::conversation);
         decide(
             payload,
@@ -429,6 +436,9 @@ pub fn route_one(
             &snapshot.rules,
         )
     });
+    if decision.message_id.is_some() {
+        decision.message_id = message_key.clone();
+    }
     let decision_id = log.then(|| {
         refuse_during_recovery(
             "route_decision cannot log a decision on a hot standby",
@@ -1126,13 +1136,22 @@ mod tests {
         .unwrap();
         assert_eq!(logged, Some(16));
         assert_eq!(explained, Some(16));
+        // The log keeps the message id's keyed hash, never the id (a wamid holds the number).
         let (bucket, message_id) = Spi::get_two::<i32, String>(
             "SELECT bucket, message_id FROM webhook_routing_logs \
-             WHERE message_id = 'wamid.A1' AND routed_to = 'unified' AND sender_key IS NOT NULL",
+             WHERE message_id = routing_message_key('wamid.A1') AND routed_to = 'unified' \
+               AND sender_key IS NOT NULL",
         )
         .unwrap();
         assert_eq!(bucket, Some(super::bucket("jobs", "250788123456")));
-        assert_eq!(message_id.as_deref(), Some("wamid.A1"));
+        let key = message_id.unwrap();
+        assert_eq!(key.len(), 32);
+        assert!(key.bytes().all(|b| b.is_ascii_hexdigit()));
+        let raw = Spi::get_one::<i64>(
+            "SELECT count(*) FROM webhook_routing_logs WHERE message_id LIKE 'wamid.%'",
+        )
+        .unwrap();
+        assert_eq!(raw, Some(0));
     }
 
     #[pg_test]

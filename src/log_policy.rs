@@ -90,7 +90,7 @@ fn webhook_routing_logs_caller_limits<'a>(
                     "Its recorded status is \"{}\"; an outcome is reported once.",
                     status.unwrap_or_default()
                 ))
-                .hint("Report outcomes of pending decisions only (record_routing_outcome).")
+                .hint("Report outcomes of pending decisions only (webhook_routing.record_routing_outcome).")
                 .raise()
             }
         }

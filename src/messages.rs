@@ -11,13 +11,21 @@
 //!   no decision: nothing is logged, decision_id is NULL.
 //! - A body that is not a webhook, or has neither messages nor statuses, is answered by one
 //!   row (kind `body`), decided and logged as route_decision would.
+//! - A body of more than MAX_BODY_ITEMS elements is refused; the work per element does not
+//!   grow with the body (a sender's earlier messages are looked up by id, not scanned).
 use crate::cache::{accept_invalidations, snapshot};
 use crate::conversation::{self, sender_key, Known};
 use crate::decision::{route_one, target, Reason};
+use crate::error::Refusal;
 use crate::gucs::RETRY_WINDOW;
 use crate::jsonb::JsonbArg;
 use crate::whatsapp::{parse_all, Item, Payload};
 use pgrx::prelude::*;
+
+/// The most elements (user messages and statuses) one body may hold. WhatsApp batches a few;
+/// a body beyond this is refused (54000), so that one call's work and memory stay bounded
+/// whoever sends it.
+pub const MAX_BODY_ITEMS: usize = 1_000;
 
 type Row = (
     i32,
@@ -58,7 +66,26 @@ fn route_messages(
     let snapshot = snapshot();
     let log = log.unwrap_or(true);
     let mut rows: Vec<Row> = Vec::new();
-    let items = parse_all(body.as_ref());
+    let items = parse_all(body.as_ref(), MAX_BODY_ITEMS);
+    if items
+        .as_ref()
+        .is_some_and(|items| items.len() > MAX_BODY_ITEMS)
+    {
+        Refusal::new(
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            format!("webhook body holds more than {MAX_BODY_ITEMS} messages and statuses"),
+        )
+        .detail(format!(
+            "route_messages answers at most {MAX_BODY_ITEMS} elements of one body, and reads \
+             no further."
+        ))
+        .hint(
+            "WhatsApp's bodies hold a few. Check the webhook's signature before routing, or \
+             answer the body with webhook_routing.route_decision, which reads its first \
+             message only.",
+        )
+        .raise();
+    }
     let whole = match &items {
         None => Some(Payload::NotAWebhook),
         Some(items) if items.is_empty() => Some(Payload::NoUserMessage),

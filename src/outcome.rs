@@ -19,7 +19,8 @@ fn validate(
     error_message: Option<&str>,
 ) -> Result<(i64, String), Refusal> {
     let id = decision_id.ok_or_else(|| {
-        Refusal::null("decision_id").hint("Pass the decision_id that route_decision returned.")
+        Refusal::null("decision_id")
+            .hint("Pass the decision_id that webhook_routing.route_decision returned.")
     })?;
     let status =
         status.ok_or_else(|| Refusal::null("status").hint("status is 'success' or 'error'."))?;
@@ -152,7 +153,9 @@ fn record_routing_outcome(
                 PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
                 format!("decision {id} not found"),
             )
-            .hint("Pass a decision_id returned by route_decision(..., log => true).")
+            .hint(
+                "Pass a decision_id returned by webhook_routing.route_decision(..., log => true).",
+            )
             .raise(),
             Err(e) => spi_failed("read the decision", e),
         }

@@ -240,9 +240,11 @@ pub enum Item<'a> {
     },
 }
 
-/// Every user message and status of a body, in order (None: not a webhook body). Junk elements
-/// (not objects, or without what makes them a message or a status) are left out.
-pub fn parse_all<'a>(payload: Option<&JsonbArg<'a>>) -> Option<Vec<Item<'a>>> {
+/// Every user message and status of a body, in order (None: not a webhook body), but at most
+/// `limit + 1`: the walk stops there, so that a body over the caller's bound costs no more than
+/// one at it. Junk elements (not objects, or without what makes them a message or a status) are
+/// left out.
+pub fn parse_all<'a>(payload: Option<&JsonbArg<'a>>, limit: usize) -> Option<Vec<Item<'a>>> {
     let root = payload.map(JsonbArg::value);
     let entries = match field(root, "entry") {
         None | Some(JValue::Null) => return None,
@@ -250,11 +252,20 @@ pub fn parse_all<'a>(payload: Option<&JsonbArg<'a>>) -> Option<Vec<Item<'a>>> {
     };
     let mut items = Vec::new();
     for change in elements(entries).flat_map(|e| elements(field(Some(e), "changes"))) {
+        if items.len() > limit {
+            break;
+        }
         let value = field(Some(change), "value");
         for message in user_messages(value) {
+            if items.len() > limit {
+                break;
+            }
             items.push(Item::Message(inbound(&message, value)));
         }
         for st in elements(field(value, "statuses")) {
+            if items.len() > limit {
+                break;
+            }
             let status = StatusObject::deserialize(st).unwrap_or_default();
             if status.id.get().is_some() || status.recipient_id.get().is_some() {
                 items.push(Item::Status {

@@ -226,7 +226,9 @@ checks.expect(split1.status === 200 && only(toUnified, onUnified) && only(toLega
   `a batched body of a unified and a legacy sender: ${split1.status}, unified got ${JSON.stringify(toUnified.map((r) => r.value))}, `
   + `legacy got ${JSON.stringify(toLegacy.map((r) => [r.path, r.value]))}`);
 const batchRows = await sql`SELECT routed_to, reason, status FROM webhook_routing_logs
-                            WHERE message_id LIKE 'wamid.batch.%' ORDER BY routed_to`;
+                            WHERE message_id IN (routing_message_key(${`wamid.batch.${onUnified}`}),
+                                                 routing_message_key(${`wamid.batch.${onLegacy}`}))
+                            ORDER BY routed_to`;
 checks.expect(batchRows.length === 2 && batchRows.every((r) => r.reason === 'conversation' && r.status === 'success'),
   `the batched messages' decisions: ${JSON.stringify(batchRows)}`);
 // WhatsApp re-delivers it: the same handlers, reason retry, no new row.

@@ -137,7 +137,8 @@ checks.expect(Number(n) === 1500, `${n} outcomes recorded on the primary`);
 const openings = await primary`
   SELECT l.domain, l.routed_to, m.i::int AS i
   FROM jsonb_array_elements(${primary.json(bodies.slice(fixtures.length, fixtures.length + 1500))}) WITH ORDINALITY AS m(body, i)
-  JOIN webhook_routing_logs AS l ON l.message_id = m.body #>> '{entry,0,changes,0,value,messages,0,id}'
+  JOIN webhook_routing_logs AS l
+    ON l.message_id = routing_message_key(m.body #>> '{entry,0,changes,0,value,messages,0,id}')
   ORDER BY m.i`;
 const replies = openings.map(({ i }) => {
   const from = bodies[fixtures.length + i - 1].entry[0].changes[0].value.messages[0].from;

@@ -42,9 +42,24 @@ SELECT grantee::regrole, count(*) AS privileges FROM aclexplode((SELECT relacl F
 WHERE grantee = 'wr_anon'::regrole GROUP BY 1;
 DROP TABLE not_ours;
 
--- Column grants: a caller reports outcomes and changes nothing else of a decision.
-SELECT attname, attacl FROM pg_attribute
-WHERE attrelid = 'webhook_routing_logs'::regclass AND attacl IS NOT NULL ORDER BY attnum;
+-- Column grants: a caller reports outcomes and changes nothing else of a decision; no role but
+-- the owner reads a sender's bucket or key, the split's buckets, or the testers' and denied
+-- numbers (an admin reads those: admins type them).
+SELECT c.relname AS "table", a.grantee::regrole AS grantee, a.privilege_type,
+       string_agg(att.attname, ', ' ORDER BY att.attnum) AS columns
+FROM pg_class c
+JOIN pg_attribute att ON att.attrelid = c.oid AND att.attacl IS NOT NULL,
+     LATERAL aclexplode(att.attacl) a
+WHERE c.relnamespace = 'webhook_routing'::regnamespace
+GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+SELECT r.rolname AS "role", c.relname AS "table", string_agg(att.attname, ', ' ORDER BY att.attnum) AS unread
+FROM pg_roles r, pg_class c JOIN pg_attribute att ON att.attrelid = c.oid AND att.attnum > 0 AND NOT att.attisdropped
+WHERE r.rolname LIKE 'webhook\_routing\_%' AND c.relnamespace = 'webhook_routing'::regnamespace
+  AND c.relname IN ('webhook_routing_config', 'webhook_routing_logs', 'webhook_routing_sketches')
+  AND has_table_privilege(r.oid, c.oid, 'SELECT') IS FALSE
+  AND has_any_column_privilege(r.oid, c.oid, 'SELECT')
+  AND NOT has_column_privilege(r.oid, c.oid, att.attnum, 'SELECT')
+GROUP BY 1, 2 ORDER BY 1, 2;
 
 \set jobs '{"entry":[{"changes":[{"value":{"messages":[{"from":"250788123456","type":"text","text":{"body":"any job?"}}]}}]}]}'
 CREATE ROLE wr_service IN ROLE webhook_routing_caller;

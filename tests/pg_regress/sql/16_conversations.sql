@@ -88,10 +88,10 @@ SELECT send('first delivery', txt('250788100006', 'wamid.60', 'I want a job'));
 SELECT send('re-delivered', txt('250788100006', 'wamid.60', 'I want a job'));
 SELECT r.label, r.reason, r.decision_id = f.decision_id AS same_decision
 FROM routed AS r, routed AS f WHERE f.label = 'first delivery' ORDER BY r.n;
-SELECT count(*) AS rows, max(retries) AS retries FROM webhook_routing_logs WHERE message_id = 'wamid.60';
+SELECT count(*) AS rows, max(retries) AS retries FROM webhook_routing_logs WHERE message_id = routing_message_key('wamid.60');
 SELECT record_routing_outcome(decision_id, 'error', 30000, 'timeout') FROM routed WHERE label = 'first delivery';
 SELECT record_routing_outcome(decision_id, 'success', 120) FROM routed WHERE label = 're-delivered';
-SELECT status, response_time_ms, error_message FROM webhook_routing_logs WHERE message_id = 'wamid.60';
+SELECT status, response_time_ms, error_message FROM webhook_routing_logs WHERE message_id = routing_message_key('wamid.60');
 -- A re-delivery the settings would now move (here: the kill switch, pulled after the first
 -- delivery went to unified) is decided again, in its conversation, and logged.
 TRUNCATE routed;
@@ -100,7 +100,7 @@ SELECT set_routing_enabled(false, 'conversations: kill switch') > 0 AS off;
 SELECT send('re-delivered', txt('250788100012', 'wamid.120', 'I want a job'));
 SELECT set_routing_enabled(true, 'conversations: back on') > 0 AS on;
 SELECT label, domain, routed_to, reason, conversation FROM turns;
-SELECT count(*) AS rows FROM webhook_routing_logs WHERE message_id = 'wamid.120';
+SELECT count(*) AS rows FROM webhook_routing_logs WHERE message_id = routing_message_key('wamid.120');
 -- A decision never re-delivered still takes one outcome.
 SELECT send('once', txt('250788100007', 'wamid.70', 'I want a job'));
 SELECT record_routing_outcome(decision_id, 'success', 100) FROM routed WHERE label = 'once';
@@ -137,7 +137,7 @@ FROM check_routing_health() WHERE check_name = 'session_breaks';
 -- A follow-up that left its conversation's handler is a break (here made by hand, as the
 -- owner: the handler of a follow-up changed without a reason that would explain it).
 UPDATE webhook_routing_logs SET routed_to = 'legacy'
-WHERE message_id = 'wamid.3' AND sender_key IS NOT NULL;
+WHERE message_id = routing_message_key('wamid.3') AND sender_key IS NOT NULL;
 SELECT domain, sessions, broken, broken_pct FROM routing_sessions() WHERE domain = 'jobs';
 -- One session of four: not yet evidence that more than 0.25% (the warning line) break, or 0.5%.
 SELECT domain, value, status, recommendation, verdict FROM check_routing_health() WHERE check_name = 'session_breaks' AND domain = 'jobs';
@@ -190,8 +190,26 @@ FROM route_messages(jsonb_build_object('entry', jsonb_build_array(jsonb_build_ob
         jsonb_build_object('from', '250788000303', 'id', 'wamid.short.303', 'type', 'text',
                            'text', jsonb_build_object('body', 'any jobs?')))))))))) AS r
 ORDER BY position;
-SELECT reason, message_id FROM webhook_routing_logs
-WHERE reason = 'invalid_message_id' OR message_id = 'wamid.short.303' ORDER BY id;
+SELECT reason, message_id IS NOT NULL AS has_message_key FROM webhook_routing_logs
+WHERE reason = 'invalid_message_id' OR message_id = routing_message_key('wamid.short.303') ORDER BY id;
+
+-- A body holds at most 1,000 messages and statuses: 1,000 from one sender are answered, each
+-- after the body's earlier ones (half of them re-deliveries); one more is refused, naming the
+-- limit, whatever the elements are.
+CREATE FUNCTION many(n integer, kind text) RETURNS jsonb LANGUAGE sql AS $$
+    SELECT jsonb_build_object('entry', jsonb_build_array(jsonb_build_object('changes', jsonb_build_array(
+        jsonb_build_object('value', jsonb_build_object(kind, (
+            SELECT jsonb_agg(CASE kind
+                WHEN 'messages' THEN jsonb_build_object('from', '250788000400', 'id', 'wamid.many.' || (i % 500),
+                                                        'type', 'text', 'text', jsonb_build_object('body', 'any jobs?'))
+                ELSE jsonb_build_object('id', 'wamid.out.' || i, 'recipient_id', '250788000400', 'status', 'read') END)
+            FROM generate_series(1, n) AS i)))))))
+$$;
+SELECT count(*) AS rows, count(*) FILTER (WHERE reason = 'retry') AS retries, count(DISTINCT routed_to) AS handlers
+FROM route_messages(many(1000, 'messages'), log => false);
+SELECT count(*) FROM route_messages(many(1001, 'messages'), log => false);
+SELECT count(*) FROM route_messages(many(1001, 'statuses'));
+DROP FUNCTION many(integer, text);
 
 DROP VIEW turns;
 DROP FUNCTION send(text, jsonb), pick(text, text, text, text), txt(text, text, text), msg(text, text, text, jsonb);
