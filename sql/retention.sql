@@ -105,7 +105,7 @@ BEGIN
                    WHERE i.inhparent = '@extschema@.webhook_routing_logs'::regclass AND c.relname = name) THEN
             RETURN false;
         END IF;
-        RAISE WARNING 'the partition of % was not made: its name is taken by %', day, coalesce(taken, SQLERRM)
+        RAISE WARNING 'the partition of % was not made: its name is taken by %', pg_catalog.to_char(day, 'YYYY-MM-DD'), coalesce(taken, SQLERRM)
             USING ERRCODE = 'duplicate_table',
                   DETAIL = pg_catalog.format('Day partitions are named %s (and its indexes %s_*_idx) in the extension''s schema. Until the name is free, rows of that day wait in the default partition, which works and is pruned by date; the other days are made and pruned as usual.', name, name),
                   HINT = 'Rename it if it holds anything you need (ALTER ... RENAME TO ...), or drop it; the next create_routing_log_partitions or prune_routing_logs then makes the day.';
