@@ -1,11 +1,12 @@
 // Webhooks and day partitions made and dropped at the same time (issue 28 §4). Several
 // sessions route and report outcomes, half of them in one transaction (route_decision, then
 // record_routing_outcome) and half in two, as an edge function does, while another session
-// makes a new day partition with create_routing_log_partitions and, in turn, makes and drops
-// an old day with prune_routing_logs, several times a second. Yesterday has no partition, so
+// makes a new day partition and an old one with create_routing_log_partitions and, in turn,
+// drops the old one with prune_routing_logs, several times a second. Yesterday has no partition, so
 // every decision's retry probe and every outcome reach the default partition, which making a
-// day locks. Then:
-// - no webhook failed: not one deadlock, lock timeout or any other error on the webhook side;
+// day locks; a tenth session reads stats and health. Then:
+// - no webhook failed: not one deadlock, lock timeout or any other error on the webhook side,
+//   nor on the reader's;
 // - maintenance never deadlocked either; a call may give up (55P03, nothing done), and most
 //   succeed: the days they made and dropped are there, or gone;
 // - every decision is in the log once, with its outcome.
@@ -27,8 +28,9 @@ const decided = [];
 let oneTransaction = 0;
 let twoTransactions = 0;
 
-function failed(e, together) {
-  const key = `${e.code ?? '?'} ${e.code ? '' : e.message}`.trim() + (together ? ' (one transaction)' : ' (two)');
+function failed(e, kind) {
+  const key = `${e.code ?? '?'} ${e.code ? '' : e.message}`.trim()
+    + (kind === 'reader' ? ' (stats or health)' : kind ? ' (one transaction)' : ' (two)');
   failures.set(key, (failures.get(key) ?? 0) + 1);
 }
 
@@ -60,7 +62,24 @@ async function webhook(until, together) {
   await sql.end();
 }
 
-const maintenance = { create: 0, prune: 0, busy: 0, deadlocks: 0, other: new Map() };
+// An operator's dashboard too: stats and health read every partition of the window.
+let reads = 0;
+async function reader(until) {
+  const sql = connect(DB);
+  while (Date.now() < until) {
+    try {
+      if (reads % 2 === 0) await sql`SELECT * FROM routing_stats('1 hour')`;
+      else await sql`SELECT * FROM check_routing_health('1 hour')`;
+      reads++;
+    } catch (e) {
+      failed(e, 'reader');
+    }
+    await sleep(50);
+  }
+  await sql.end();
+}
+
+const maintenance = { create: 0, prune: 0, dropped: 0, busy: 0, deadlocks: 0, other: new Map() };
 async function maintainer(until) {
   const sql = connect(DB);
   let ahead = 8;
@@ -68,18 +87,19 @@ async function maintainer(until) {
   for (let i = 0; Date.now() < until; i++) {
     try {
       if (i % 2 === 0) {
-        // One new day each time: the furthest ahead so far, plus one.
-        const [{ made }] = await sql`SELECT create_routing_log_partitions(${ahead}) AS made`;
-        if (made > 0) ahead++;
-        maintenance.create++;
-      } else {
-        // An old day with a row waiting in the default partition: prune makes its partition
-        // (moving the row in) and then drops it, with the days ahead.
+        // One new day each time, the furthest ahead so far plus one, and an old day whose row
+        // waits in the default partition (moved into the day's partition as it is made).
         await sql`
           INSERT INTO webhook_routing_logs (webhook_name, routed_to, status, created_at)
           VALUES ('partitions test', 'legacy', 'success', now() - make_interval(days => ${back}))`;
-        await sql`SELECT prune_routing_logs('2 days')`;
         back = back >= 40 ? 3 : back + 1;
+        const [{ made }] = await sql`SELECT create_routing_log_partitions(${ahead}) AS made`;
+        if (made > 1) ahead++;
+        maintenance.create++;
+      } else {
+        // Drops that old day: the log to itself for a moment.
+        const [{ removed }] = await sql`SELECT prune_routing_logs('2 days') AS removed`;
+        maintenance.dropped += Number(removed);
         maintenance.prune++;
       }
     } catch (e) {
@@ -95,19 +115,21 @@ async function maintainer(until) {
 const until = Date.now() + SECONDS * 1000;
 await Promise.all([
   ...Array.from({ length: WEBHOOKS }, (_, i) => webhook(until, i % 2 === 0)),
+  reader(until),
   maintainer(until),
 ]);
 
 const sql = connect(DB);
 const checks = new Checks('partitions');
 const webhookFailures = [...failures.values()].reduce((a, b) => a + b, 0);
-const webhookDeadlocks = (failures.get('40P01 (one transaction)') ?? 0) + (failures.get('40P01 (two)') ?? 0);
+const webhookDeadlocks = [...failures].filter(([k]) => k.startsWith('40P01')).reduce((a, [, n]) => a + n, 0);
 checks.expect(webhookFailures === 0,
-  `${webhookFailures} webhook transactions failed: ${[...failures].map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+  `${webhookFailures} webhook transactions or reads failed: ${[...failures].map(([k, n]) => `${k} ×${n}`).join(', ')}`);
 checks.expect(maintenance.deadlocks === 0, `${maintenance.deadlocks} maintenance calls died in a deadlock`);
 checks.expect(maintenance.other.size === 0,
   `maintenance failed otherwise: ${[...maintenance.other].map(([k, n]) => `${k} ×${n}`).join('; ')}`);
 const calls = maintenance.create + maintenance.prune;
+checks.expect(maintenance.dropped >= maintenance.prune / 2, `${maintenance.prune} prunes removed only ${maintenance.dropped} old rows`);
 checks.expect(calls >= 10 && maintenance.busy <= calls / 2,
   `maintenance made too little progress to prove anything: ${calls} calls succeeded, ${maintenance.busy} gave up`);
 checks.expect(decided.length >= 100, `only ${decided.length} webhooks completed`);
@@ -129,10 +151,12 @@ const [{ days }] = await sql`
 await sql.end();
 
 checks.done([
-  `${WEBHOOKS} sessions routing and reporting for ${SECONDS} s while one makes and drops day partitions`,
-  `webhooks completed: ${decided.length} (${oneTransaction} in one transaction, ${twoTransactions} in two); `
-    + `failed: ${webhookFailures} (deadlocks: ${webhookDeadlocks})`,
+  `${WEBHOOKS} sessions routing and reporting and one reading stats and health for ${SECONDS} s, `
+    + 'while another makes and drops day partitions',
+  `webhooks completed: ${decided.length} (${oneTransaction} in one transaction, ${twoTransactions} in two), `
+    + `stats and health read ${reads} times; failed: ${webhookFailures} (deadlocks: ${webhookDeadlocks})`,
   `maintenance: ${maintenance.create} create_routing_log_partitions and ${maintenance.prune} prune_routing_logs `
-    + `succeeded, ${maintenance.busy} gave up busy (55P03), ${maintenance.deadlocks} deadlocked; `
+    + `succeeded (${maintenance.dropped} old rows dropped with their days), ${maintenance.busy} gave up busy (55P03), `
+    + `${maintenance.deadlocks} deadlocked; `
     + `the log has ${days} partitions`,
 ]);
