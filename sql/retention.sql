@@ -4,8 +4,17 @@
 -- as a plain table, locked down, and attached (SHARE UPDATE EXCLUSIVE on the log: decisions
 -- and outcomes go on meanwhile). Rows of a day that had no partition wait in the default
 -- partition and move into the day's partition when it is made. Dropping a day takes an ACCESS
--- EXCLUSIVE lock on the log for the moment the drop needs; the functions give up after
--- lock_timeout (1 s) rather than hold decisions behind a long transaction.
+-- EXCLUSIVE lock on the log for the moment the drop needs.
+--
+-- Locks are taken in the order decisions and outcomes take them, the log before its
+-- partitions, and each at its final strength at once, so that maintenance never waits for a
+-- webhook while holding what that webhook waits for (issue 28: the default partition locked
+-- EXCLUSIVE, then ACCESS EXCLUSIVE to attach, deadlocked with a decision that read it and then
+-- wrote to it; a prune holding the default partition and then asking for the log, with one
+-- that had the log and asked for the default partition). Each try waits at most lock_timeout
+-- (200 ms, well under deadlock_timeout, so that in any wait cycle left the maintenance call
+-- gives up first), is undone whole when it cannot have its locks, and is tried again, up to
+-- 10 times; then the call fails with 55P03 and nothing done.
 
 -- Take back every privilege on a relation but its owner's and turn row level security on:
 -- a day partition is made by whoever calls the functions below, under that role's default
@@ -33,7 +42,10 @@ END $$;
 -- partition. False when it exists already, or when the day is outside years 1 to 9999: the
 -- partition's name (..._pYYYYMMDD) is unique for those days only (a BC day would take the
 -- name of an AD one), and its upper bound must be a timestamp. Rows of other days stay in the
--- default partition, where pruning deletes them by date.
+-- default partition, where pruning deletes them by date. False too, with a WARNING, when
+-- another relation or type of the extension's schema has the partition's name or one of its
+-- indexes' names (a table the owner made, or an earlier install left): the day's rows wait in
+-- the default partition, and retention goes on with the other days.
 CREATE FUNCTION webhook_routing_make_day(day date) RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -42,6 +54,9 @@ DECLARE
     name text := 'webhook_routing_logs_p' || pg_catalog.to_char(day, 'YYYYMMDD');
     lo timestamptz := day::timestamp AT TIME ZONE 'UTC';
     hi timestamptz := (day + 1)::timestamp AT TIME ZONE 'UTC';
+    nsp oid := (SELECT c.relnamespace FROM pg_catalog.pg_class AS c
+                WHERE c.oid = '@extschema@.webhook_routing_logs'::regclass);
+    taken text;
     moved bigint;
 BEGIN
     IF day IS NULL OR day < date '0001-01-01' OR day > date '9999-12-31' THEN
@@ -52,24 +67,55 @@ BEGIN
                WHERE i.inhparent = '@extschema@.webhook_routing_logs'::regclass AND c.relname = name) THEN
         RETURN false;
     END IF;
-    EXECUTE pg_catalog.format(
-        'CREATE TABLE @extschema@.%I (LIKE @extschema@.webhook_routing_logs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
-        name);
-    PERFORM @extschema@.webhook_routing_lock_down(pg_catalog.format('@extschema@.%I', name)::regclass);
-    -- Its own indexes, as the default partition has them (sql/bootstrap.sql): the parent has
-    -- none, so that pg_dump dumps each partition with its indexes and a restore makes them once.
-    EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ADD PRIMARY KEY (id, created_at)', name);
-    EXECUTE pg_catalog.format(
-        'CREATE INDEX %I ON @extschema@.%I (created_at) WHERE status OPERATOR(pg_catalog.=) ''pending''',
-        name || '_pending_idx', name);
-    EXECUTE pg_catalog.format(
-        'CREATE INDEX %I ON @extschema@.%I (sender_key, created_at, id) WHERE sender_key IS NOT NULL AND routed_to OPERATOR(pg_catalog.<>) ''error''',
-        name || '_sender_idx', name);
-    EXECUTE pg_catalog.format(
-        'CREATE INDEX %I ON @extschema@.%I (sender_key, message_id, created_at, id) WHERE sender_key IS NOT NULL AND message_id IS NOT NULL',
-        name || '_message_idx', name);
-    -- No new row of that day may reach the default partition until the day is attached.
-    LOCK TABLE @extschema@.webhook_routing_logs_default IN EXCLUSIVE MODE;
+    SELECT pg_catalog.format('%s %s', CASE c.relkind WHEN 'i' THEN 'index' WHEN 'v' THEN 'view'
+                                      WHEN 'S' THEN 'sequence' ELSE 'table' END, c.oid::regclass)
+    INTO taken
+    FROM pg_catalog.pg_class AS c
+    WHERE c.relnamespace = nsp
+      AND c.relname IN (name, name || '_pending_idx', name || '_sender_idx', name || '_message_idx')
+    ORDER BY c.relname LIMIT 1;
+    IF taken IS NULL THEN
+        SELECT pg_catalog.format('type %s', t.oid::regtype) INTO taken
+        FROM pg_catalog.pg_type AS t WHERE t.typnamespace = nsp AND t.typname = name;
+    END IF;
+    BEGIN
+        IF taken IS NOT NULL THEN
+            RAISE duplicate_table;
+        END IF;
+        EXECUTE pg_catalog.format(
+            'CREATE TABLE @extschema@.%I (LIKE @extschema@.webhook_routing_logs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
+            name);
+        PERFORM @extschema@.webhook_routing_lock_down(pg_catalog.format('@extschema@.%I', name)::regclass);
+        -- Its own indexes, as the default partition has them (sql/bootstrap.sql): the parent has
+        -- none, so that pg_dump dumps each partition with its indexes and a restore makes them once.
+        EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ADD PRIMARY KEY (id, created_at)', name);
+        EXECUTE pg_catalog.format(
+            'CREATE INDEX %I ON @extschema@.%I (created_at) WHERE status OPERATOR(pg_catalog.=) ''pending''',
+            name || '_pending_idx', name);
+        EXECUTE pg_catalog.format(
+            'CREATE INDEX %I ON @extschema@.%I (sender_key, created_at, id) WHERE sender_key IS NOT NULL AND routed_to OPERATOR(pg_catalog.<>) ''error''',
+            name || '_sender_idx', name);
+        EXECUTE pg_catalog.format(
+            'CREATE INDEX %I ON @extschema@.%I (sender_key, message_id, created_at, id) WHERE sender_key IS NOT NULL AND message_id IS NOT NULL',
+            name || '_message_idx', name);
+    EXCEPTION WHEN duplicate_table OR duplicate_object OR unique_violation THEN
+        -- Made meanwhile by another call (which committed first): nothing to do.
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_inherits AS i
+                   JOIN pg_catalog.pg_class AS c ON c.oid = i.inhrelid
+                   WHERE i.inhparent = '@extschema@.webhook_routing_logs'::regclass AND c.relname = name) THEN
+            RETURN false;
+        END IF;
+        RAISE WARNING 'the partition of % was not made: its name is taken by %', pg_catalog.to_char(day, 'YYYY-MM-DD'), coalesce(taken, SQLERRM)
+            USING ERRCODE = 'duplicate_table',
+                  DETAIL = pg_catalog.format('Day partitions are named %s (and its indexes %s_*_idx) in the extension''s schema. Until the name is free, rows of that day wait in the default partition, which works and is pruned by date; the other days are made and pruned as usual.', name, name),
+                  HINT = 'Rename it if it holds anything you need (ALTER ... RENAME TO ...), or drop it; the next create_routing_log_partitions or prune_routing_logs then makes the day.';
+        RETURN false;
+    END;
+    -- No new row of that day may reach the default partition until the day is attached, and
+    -- attaching needs the default partition to itself: ACCESS EXCLUSIVE at once. (EXCLUSIVE
+    -- first, then ACCESS EXCLUSIVE to attach, deadlocked with a decision that read the default
+    -- partition and then wrote to it: each waited for the other.)
+    LOCK TABLE @extschema@.webhook_routing_logs_default IN ACCESS EXCLUSIVE MODE;
     EXECUTE pg_catalog.format(
         'WITH moved AS (DELETE FROM @extschema@.webhook_routing_logs_default
                          WHERE created_at >= $1 AND created_at < $2 RETURNING *)
@@ -90,35 +136,46 @@ END $$;
 CREATE FUNCTION create_routing_log_partitions(days_ahead integer DEFAULT 7) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET lock_timeout = '1s'
+SET lock_timeout = '200ms'
 AS $$
 DECLARE
     today date := (pg_catalog.now() AT TIME ZONE 'UTC')::date;
-    made integer := 0;
+    made integer;
     day date;
+    tries integer := 0;
 BEGIN
     IF days_ahead IS NULL OR days_ahead < 0 OR days_ahead > 366 THEN
         RAISE EXCEPTION 'invalid days_ahead %', coalesce(days_ahead::text, 'NULL')
             USING ERRCODE = CASE WHEN days_ahead IS NULL THEN 'null_value_not_allowed' ELSE 'invalid_parameter_value' END,
                   HINT = 'Make from 0 to 366 days ahead; 7 is plenty when prune_routing_logs runs daily.';
     END IF;
-    FOR day IN
-        SELECT DISTINCT (l.created_at AT TIME ZONE 'UTC')::date FROM @extschema@.webhook_routing_logs_default AS l
-        WHERE l.created_at >= timestamptz '0001-01-01 00:00:00+00' AND l.created_at < timestamptz '10000-01-01 00:00:00+00'
-        UNION
-        SELECT g::date FROM pg_catalog.generate_series(today::timestamp, (today + days_ahead)::timestamp, interval '1 day') AS g
-        ORDER BY 1
     LOOP
-        IF @extschema@.webhook_routing_make_day(day) THEN
-            made := made + 1;
-        END IF;
+        tries := tries + 1;
+        BEGIN
+            made := 0;
+            FOR day IN
+                SELECT DISTINCT (l.created_at AT TIME ZONE 'UTC')::date FROM @extschema@.webhook_routing_logs_default AS l
+                WHERE l.created_at >= timestamptz '0001-01-01 00:00:00+00' AND l.created_at < timestamptz '10000-01-01 00:00:00+00'
+                UNION
+                SELECT g::date FROM pg_catalog.generate_series(today::timestamp, (today + days_ahead)::timestamp, interval '1 day') AS g
+                ORDER BY 1
+            LOOP
+                IF @extschema@.webhook_routing_make_day(day) THEN
+                    made := made + 1;
+                END IF;
+            END LOOP;
+            RETURN made;
+        EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+            -- This try is undone (its locks with it); webhooks that waited behind it go on.
+            IF tries >= 10 THEN
+                RAISE EXCEPTION 'webhook_routing_logs is busy: no day partition was made'
+                    USING ERRCODE = 'lock_not_available',
+                          DETAIL = 'Each of 10 tries waited longer than lock_timeout (200 ms) for the log or its default partition: another create_routing_log_partitions or prune_routing_logs, or a long transaction that read or wrote the log.',
+                          HINT = 'Run it again in a moment; the log keeps working meanwhile (rows of a day without a partition wait in the default partition).';
+            END IF;
+        END;
+        PERFORM pg_catalog.pg_sleep(0.05 + 0.05 * tries * pg_catalog.random());
     END LOOP;
-    RETURN made;
-EXCEPTION WHEN lock_not_available THEN
-    RAISE EXCEPTION 'webhook_routing_logs is busy: no day partition was made'
-        USING ERRCODE = 'lock_not_available',
-              DETAIL = 'Another transaction held a lock on the log for longer than lock_timeout (1 s): another create_routing_log_partitions or prune_routing_logs, or a long transaction.',
-              HINT = 'Run it again in a moment; the log keeps working meanwhile (rows of a day without a partition wait in the default partition).';
 END $$;
 
 -- Remove the log older than older_than: whole day partitions are dropped, old rows of the
@@ -127,17 +184,20 @@ END $$;
 CREATE FUNCTION prune_routing_logs(older_than interval) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET lock_timeout = '1s'
+SET lock_timeout = '200ms'
 AS $$
 DECLARE
     cutoff timestamptz;
+    today date := (pg_catalog.now() AT TIME ZONE 'UTC')::date;
+    day date;
     made integer;
     from_default bigint;
     sketches bigint;
     part record;
     n bigint;
-    in_days bigint := 0;
-    dropped text[] := '{}';
+    in_days bigint;
+    dropped text[];
+    tries integer := 0;
 BEGIN
     IF older_than IS NULL THEN
         RAISE EXCEPTION 'older_than must not be NULL'
@@ -159,40 +219,72 @@ BEGIN
                   DETAIL = pg_catalog.format('Stats, health and the rollout checks read the last hours; older_than %s would remove them.', older_than),
                   HINT = 'Keep at least interval ''1 day''; 30 days is typical.';
     END IF;
-    made := @extschema@.create_routing_log_partitions(7);
-    DELETE FROM @extschema@.webhook_routing_logs_default WHERE created_at < cutoff;
-    GET DIAGNOSTICS from_default = ROW_COUNT;
-    DELETE FROM @extschema@.webhook_routing_sketches
-    WHERE minute < pg_catalog.date_bin('1 minute', cutoff, timestamptz '2000-01-01 00:00:00+00');
-    GET DIAGNOSTICS sketches = ROW_COUNT;
-    -- Whole days, last: a drop holds the log's ACCESS EXCLUSIVE lock until commit.
-    FOR part IN
-        SELECT c.oid::regclass AS rel, c.relname
-        FROM pg_catalog.pg_inherits AS i JOIN pg_catalog.pg_class AS c ON c.oid = i.inhrelid
-        WHERE i.inhparent = '@extschema@.webhook_routing_logs'::regclass
-          AND c.relname ~ '^webhook_routing_logs_p[0-9]{8}$'
-          AND (pg_catalog.to_date(pg_catalog.right(c.relname, 8), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC' <= cutoff
-        ORDER BY c.relname
     LOOP
-        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', part.rel) INTO n;
-        in_days := in_days + n;
-        dropped := dropped || part.relname::text;
+        tries := tries + 1;
+        BEGIN
+            DELETE FROM @extschema@.webhook_routing_sketches
+            WHERE minute < pg_catalog.date_bin('1 minute', cutoff, timestamptz '2000-01-01 00:00:00+00');
+            GET DIAGNOSTICS sketches = ROW_COUNT;
+            -- Dropping a day needs the log to itself. Decisions and outcomes lock the log before
+            -- its partitions: so does this, before making days locks the default partition.
+            dropped := ARRAY(
+                SELECT c.relname::text
+                FROM pg_catalog.pg_inherits AS i JOIN pg_catalog.pg_class AS c ON c.oid = i.inhrelid
+                WHERE i.inhparent = '@extschema@.webhook_routing_logs'::regclass
+                  AND c.relname ~ '^webhook_routing_logs_p[0-9]{8}$'
+                  AND (pg_catalog.to_date(pg_catalog.right(c.relname, 8), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC' <= cutoff
+                ORDER BY c.relname);
+            IF pg_catalog.cardinality(dropped) > 0 THEN
+                LOCK TABLE @extschema@.webhook_routing_logs IN ACCESS EXCLUSIVE MODE;
+                -- Again, now that no partition can come or go (another prune may have been first).
+                dropped := ARRAY(
+                    SELECT c.relname::text
+                    FROM pg_catalog.pg_inherits AS i JOIN pg_catalog.pg_class AS c ON c.oid = i.inhrelid
+                    WHERE i.inhparent = '@extschema@.webhook_routing_logs'::regclass
+                      AND c.relname ~ '^webhook_routing_logs_p[0-9]{8}$'
+                      AND (pg_catalog.to_date(pg_catalog.right(c.relname, 8), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC' <= cutoff
+                    ORDER BY c.relname);
+            END IF;
+            -- The days ahead, and those whose rows wait in the default partition, but not a day
+            -- wholly before the cutoff: its rows are deleted from the default partition below.
+            made := 0;
+            FOR day IN
+                SELECT DISTINCT (l.created_at AT TIME ZONE 'UTC')::date FROM @extschema@.webhook_routing_logs_default AS l
+                WHERE l.created_at >= greatest(cutoff, timestamptz '0001-01-01 00:00:00+00') AND l.created_at < timestamptz '10000-01-01 00:00:00+00'
+                UNION
+                SELECT g::date FROM pg_catalog.generate_series(today::timestamp, (today + 7)::timestamp, interval '1 day') AS g
+                ORDER BY 1
+            LOOP
+                IF @extschema@.webhook_routing_make_day(day) THEN
+                    made := made + 1;
+                END IF;
+            END LOOP;
+            DELETE FROM @extschema@.webhook_routing_logs_default WHERE created_at < cutoff;
+            GET DIAGNOSTICS from_default = ROW_COUNT;
+            in_days := 0;
+            FOR part IN SELECT pg_catalog.unnest(dropped) AS relname LOOP
+                EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM @extschema@.%I', part.relname) INTO n;
+                in_days := in_days + n;
+                EXECUTE pg_catalog.format('DROP TABLE @extschema@.%I', part.relname);
+            END LOOP;
+            IF pg_catalog.cardinality(dropped) > 0 THEN
+                RAISE NOTICE 'Pruned the log before %: % day partitions dropped (% rows), % rows deleted from the default partition, % sketches deleted; % day partitions made ahead.',
+                    cutoff, pg_catalog.cardinality(dropped), in_days, from_default, sketches, made
+                    USING DETAIL = 'Dropped: ' || pg_catalog.array_to_string(dropped, ', ') || '.';
+            ELSE
+                RAISE NOTICE 'Pruned the log before %: no day partition that old, % rows deleted from the default partition, % sketches deleted; % day partitions made ahead.',
+                    cutoff, from_default, sketches, made;
+            END IF;
+            RETURN in_days + from_default;
+        EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+            -- This try is undone (its locks with it); webhooks that waited behind it go on.
+            IF tries >= 10 THEN
+                RAISE EXCEPTION 'webhook_routing_logs is busy: nothing was pruned'
+                    USING ERRCODE = 'lock_not_available',
+                          DETAIL = 'Each of 10 tries waited longer than lock_timeout (200 ms) for the log or its default partition; dropping a day needs the log to itself for a moment.',
+                          HINT = 'Run prune_routing_logs again later, or find the long transaction in pg_stat_activity.';
+            END IF;
+        END;
+        PERFORM pg_catalog.pg_sleep(0.05 + 0.05 * tries * pg_catalog.random());
     END LOOP;
-    FOR part IN SELECT pg_catalog.unnest(dropped) AS relname LOOP
-        EXECUTE pg_catalog.format('DROP TABLE @extschema@.%I', part.relname);
-    END LOOP;
-    IF pg_catalog.cardinality(dropped) > 0 THEN
-        RAISE NOTICE 'Pruned the log before %: % day partitions dropped (% rows), % rows deleted from the default partition, % sketches deleted; % day partitions made ahead.',
-            cutoff, pg_catalog.cardinality(dropped), in_days, from_default, sketches, made
-            USING DETAIL = 'Dropped: ' || pg_catalog.array_to_string(dropped, ', ') || '.';
-    ELSE
-        RAISE NOTICE 'Pruned the log before %: no day partition that old, % rows deleted from the default partition, % sketches deleted; % day partitions made ahead.',
-            cutoff, from_default, sketches, made;
-    END IF;
-    RETURN in_days + from_default;
-EXCEPTION WHEN lock_not_available THEN
-    RAISE EXCEPTION 'webhook_routing_logs is busy: nothing was pruned'
-        USING ERRCODE = 'lock_not_available',
-              DETAIL = 'A transaction held a lock on the log for longer than lock_timeout (1 s); dropping a day needs the log to itself for a moment.',
-              HINT = 'Run prune_routing_logs again later, or find the long transaction in pg_stat_activity.';
 END $$;

@@ -56,7 +56,8 @@ SELECT (SELECT array_agg(s ORDER BY domain, routed_to) FROM stats_before s)::tex
 SELECT min(minute) >= now() - interval '30 days' AS sketches_pruned, count(*) > 0 AS sketches_kept
 FROM webhook_routing_sketches;
 
--- A prune that cannot have the log for a moment gives up after lock_timeout, removing nothing.
+-- A prune that cannot have the log for a moment gives up after 10 tries of lock_timeout
+-- (200 ms) each, removing nothing.
 CREATE EXTENSION dblink;
 SELECT dblink_connect('other', format('dbname=%s host=%s port=%s user=%s', current_database(),
     split_part(current_setting('unix_socket_directories'), ',', 1), current_setting('port'), current_user));
