@@ -70,6 +70,29 @@ BEGIN
     END LOOP;
 END $$;
 
+-- No JIT in the extension's own statements (src/cache.rs, without_jit, says why): every function
+-- of the extension that pins its settings (the SQL and PL/pgSQL ones, and the C ones that run
+-- statements) also says jit = off, so that under jit = on, whatever jit_above_cost, none of its
+-- statements is compiled. An update that replaces one of them runs this again.
+DO $$
+DECLARE
+    f record;
+BEGIN
+    FOR f IN
+        SELECT n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid) AS args
+        FROM pg_catalog.pg_depend d
+        JOIN pg_catalog.pg_extension e
+          ON e.oid OPERATOR(pg_catalog.=) d.refobjid AND e.extname OPERATOR(pg_catalog.=) 'webhook_routing'
+        JOIN pg_catalog.pg_proc p
+          ON p.oid OPERATOR(pg_catalog.=) d.objid
+         AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
+        WHERE d.deptype OPERATOR(pg_catalog.=) 'e' AND p.proconfig IS NOT NULL
+    LOOP
+        EXECUTE pg_catalog.format('ALTER FUNCTION %I.%I(%s) SET jit = off', f.nspname, f.proname, f.args);
+    END LOOP;
+END $$;
+
 -- The extension's schema (its own, see sql/bootstrap.sql): its roles may look up what is in it;
 -- no one else may, and no one but its owner may create there.
 REVOKE ALL ON SCHEMA @extschema@ FROM webhook_routing_caller, webhook_routing_reader, webhook_routing_admin;

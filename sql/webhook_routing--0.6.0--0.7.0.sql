@@ -702,6 +702,29 @@ LEFT JOIN health AS h ON h.domain OPERATOR(pg_catalog.=) d.domain
 LEFT JOIN @extschema@.routing_sessions('1 hour') AS se ON se.domain OPERATOR(pg_catalog.=) d.domain;
 
 
+-- No JIT in the extension's own statements (src/cache.rs, without_jit, says why): every function
+-- of the extension that pins its settings (the SQL and PL/pgSQL ones, and the C ones that run
+-- statements) also says jit = off, so that under jit = on, whatever jit_above_cost, none of its
+-- statements is compiled. An update that replaces one of them runs this again.
+DO $$
+DECLARE
+    f record;
+BEGIN
+    FOR f IN
+        SELECT n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid) AS args
+        FROM pg_catalog.pg_depend d
+        JOIN pg_catalog.pg_extension e
+          ON e.oid OPERATOR(pg_catalog.=) d.refobjid AND e.extname OPERATOR(pg_catalog.=) 'webhook_routing'
+        JOIN pg_catalog.pg_proc p
+          ON p.oid OPERATOR(pg_catalog.=) d.objid
+         AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
+        WHERE d.deptype OPERATOR(pg_catalog.=) 'e' AND p.proconfig IS NOT NULL
+    LOOP
+        EXECUTE pg_catalog.format('ALTER FUNCTION %I.%I(%s) SET jit = off', f.nspname, f.proname, f.args);
+    END LOOP;
+END $$;
+
 -- Privileges as a fresh install has them, whatever version this update ends at: nothing for
 -- PUBLIC, nor for anyone default privileges gave something to while an update created
 -- objects (Supabase grants every new function and table in public to anon, authenticated and

@@ -301,24 +301,28 @@ pub fn run_kept_variant(
 ) -> SpiResult<Option<i64>> {
     let snapshot = snapshot();
     let schema = snapshot.location.schema.as_str();
-    Spi::connect_mut(|client| {
-        let (schema, plan) = take_plan(
-            name,
-            schema,
-            variant,
-            args,
-            |text, oids| Ok(client.prepare_mut(text, oids)?.keep()),
-            sql,
-        )?;
-        let table = client.update(&plan, None, args)?;
-        // Without RETURNING there is no tuple table, only a row count.
-        let first = match table.first().get_one::<i64>() {
-            Ok(v) => v,
-            Err(pgrx::spi::SpiError::NoTupleTable | pgrx::spi::SpiError::InvalidPosition) => None,
-            Err(e) => return Err(e),
-        };
-        PLANS.with(|p| p.borrow_mut().insert(name, (schema, variant, plan)));
-        Ok(first)
+    without_jit(|| {
+        Spi::connect_mut(|client| {
+            let (schema, plan) = take_plan(
+                name,
+                schema,
+                variant,
+                args,
+                |text, oids| Ok(client.prepare_mut(text, oids)?.keep()),
+                sql,
+            )?;
+            let table = client.update(&plan, None, args)?;
+            // Without RETURNING there is no tuple table, only a row count.
+            let first = match table.first().get_one::<i64>() {
+                Ok(v) => v,
+                Err(pgrx::spi::SpiError::NoTupleTable | pgrx::spi::SpiError::InvalidPosition) => {
+                    None
+                }
+                Err(e) => return Err(e),
+            };
+            PLANS.with(|p| p.borrow_mut().insert(name, (schema, variant, plan)));
+            Ok(first)
+        })
     })
 }
 
@@ -338,25 +342,49 @@ pub fn select_kept(
     // transaction id, which a hot standby cannot, and a dry run need not. Once this transaction
     // has written (a logged decision earlier in the same route_messages), pgrx runs it as a
     // read-write statement, which sees those rows.
-    let result = Spi::connect(|client| {
-        let (schema, plan) = take_plan(
-            name,
-            schema,
-            variant,
-            args,
-            |text, oids| Ok(client.prepare(text, oids)?.keep()),
-            sql,
-        )?;
-        let table = client.select(&plan, None, args)?;
-        for row in table {
-            each(&row)?;
-        }
-        PLANS.with(|p| p.borrow_mut().insert(name, (schema, variant, plan)));
-        Ok::<(), pgrx::spi::SpiError>(())
+    let result = without_jit(|| {
+        Spi::connect(|client| {
+            let (schema, plan) = take_plan(
+                name,
+                schema,
+                variant,
+                args,
+                |text, oids| Ok(client.prepare(text, oids)?.keep()),
+                sql,
+            )?;
+            let table = client.select(&plan, None, args)?;
+            for row in table {
+                each(&row)?;
+            }
+            PLANS.with(|p| p.borrow_mut().insert(name, (schema, variant, plan)));
+            Ok::<(), pgrx::spi::SpiError>(())
+        })
     });
     if let Err(e) = result {
         spi_failed("read the sender's conversation", e);
     }
+}
+
+/// Run `f`, which plans and runs the extension's own statements, with JIT off. They are a few
+/// index probes and small writes, run at every webhook: compiling them with LLVM, which
+/// `jit = on` does to any statement whose estimate passes `jit_above_cost` (0 included), costs
+/// milliseconds every time and never pays. The planner reads `jit_enabled` when it makes a
+/// plan, and a plan carries its decision to the executor, so the flag is off while `f` plans and
+/// runs, and is restored after it, on error too (the unwind drops the guard). No setting is
+/// changed through the GUC machinery: that would cost every webhook a settings change. (The
+/// extension's SQL and PL/pgSQL functions say `SET jit = off`, sql/security.sql.)
+pub fn without_jit<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: a plain global of the backend, restored to what it was.
+            unsafe { pg_sys::jit_enabled = self.0 };
+        }
+    }
+    // SAFETY: reads and writes a plain global of the backend.
+    let _restore = Restore(unsafe { pg_sys::jit_enabled });
+    unsafe { pg_sys::jit_enabled = false };
+    f()
 }
 
 /// `schema.name` for one of the extension's objects, quoted.

@@ -19,6 +19,73 @@ mod tests {
         .unwrap();
     }
 
+    /// No statement the extension runs is compiled by JIT, whatever the server's settings:
+    /// with `jit = on` and every threshold at 0, the decision, the outcome, a batched body,
+    /// stats, health, sessions, the report, a plan and its look, the admin functions and
+    /// retention run, and pg_stat_statements (tracking nested statements) counts no JIT
+    /// function in any statement below the test's own. A nested statement of the test's own
+    /// is compiled, so the count is not zero for want of JIT.
+    #[pg_test]
+    fn no_statement_of_the_extension_is_jit_compiled() {
+        Spi::run("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").unwrap();
+        assert_eq!(
+            Spi::get_one::<bool>("SELECT pg_jit_available()").unwrap(),
+            Some(true)
+        );
+        Spi::run(
+            "SET jit = on; SET jit_above_cost = 0; SET jit_inline_above_cost = -1; \
+             SET jit_optimize_above_cost = -1",
+        )
+        .unwrap();
+        Spi::run("/* the test's */ SELECT pg_stat_statements_reset()").unwrap();
+        let body = r#"{"entry":[{"changes":[{"value":{"messages":[{"from":"250788123456","id":"wamid.J1","type":"text","text":{"body":"any job in kigali?"}}]}}]}]}"#;
+        for call in [
+            "SELECT set_routing_enabled(true, 'jit')".to_owned(),
+            "SELECT update_routing_percentage(50, 'jit')".to_owned(),
+            "SELECT set_routing_testers('jobs', ARRAY['250788000001'], 'jit')".to_owned(),
+            "SELECT create_routing_log_partitions(2)".to_owned(),
+            format!("SELECT record_routing_outcome(decision_id, 'success', 120) FROM route_decision('{body}')"),
+            format!("SELECT count(*) FROM route_messages('{body}', log => false)"),
+            format!("SELECT count(*) FROM explain_route('{body}')"),
+            "SELECT count(*) FROM routing_stats('1 hour')".to_owned(),
+            "SELECT count(*) FROM check_routing_health('1 hour')".to_owned(),
+            "SELECT count(*) FROM routing_sessions('1 hour')".to_owned(),
+            "SELECT count(*) FROM routing_status".to_owned(),
+            "SELECT routing_report('jobs', now() - interval '1 day')".to_owned(),
+            "SELECT start_rollout('jobs', '{5,10}', '1 hour', 'jit')".to_owned(),
+            "SELECT count(*) FROM advance_rollouts()".to_owned(),
+            "SELECT prune_routing_logs('30 days')".to_owned(),
+            "DO $$ BEGIN PERFORM count(*) FROM generate_series(1, 10); END $$".to_owned(),
+        ] {
+            // Marked, to tell the test's own statements (nested too: a test runs inside a
+            // function) from the extension's.
+            Spi::run(&format!("/* the test's */ {call}"))
+                .unwrap_or_else(|e| panic!("{call}: {e}"));
+        }
+        Spi::run("RESET jit_above_cost").unwrap();
+        let compiled = Spi::connect(|c| {
+            c.select(
+                "SELECT query FROM pg_stat_statements \
+                 WHERE NOT toplevel AND jit_functions > 0 ORDER BY query",
+                None,
+                &[],
+            )
+            .unwrap()
+            .map(|r| r.get::<String>(1).unwrap().unwrap_or_default())
+            .collect::<Vec<_>>()
+        });
+        let control = "SELECT count(*) FROM generate_series($1, $2)";
+        assert!(
+            compiled.iter().any(|q| q == control),
+            "the test's own nested statement was compiled: {compiled:?}"
+        );
+        let ours: Vec<_> = compiled
+            .iter()
+            .filter(|q| *q != control && !q.starts_with("/* the test's */"))
+            .collect();
+        assert!(ours.is_empty(), "compiled by JIT: {ours:#?}");
+    }
+
     fn num(sql: &str) -> Option<String> {
         Spi::get_one::<AnyNumeric>(sql)
             .unwrap()

@@ -62,55 +62,57 @@ pub fn select<T>(sql: &str, snapshot: Snapshot, mut each: impl FnMut(&Row) -> T)
     let Ok(text) = CString::new(sql) else {
         spi_failed("read its settings", "the query has a NUL byte")
     };
-    Spi::connect(|_client| {
-        // SAFETY: SPI is connected for the closure; the plan, the snapshot and the tuple table
-        // are used before SPI_finish frees them, and rows are converted while they live.
-        unsafe {
-            let plan = pg_sys::SPI_prepare(text.as_ptr(), 0, std::ptr::null_mut());
-            if plan.is_null() {
-                spi_failed("read its settings", format!("SPI_prepare failed on {sql}"));
-            }
-            let snap = match snapshot {
-                Snapshot::Latest => pg_sys::GetLatestSnapshot(),
-                Snapshot::Transaction => {
-                    // A copy, advanced to the current command: the transaction's own earlier
-                    // changes are seen, as every statement of it sees them.
-                    pg_sys::PushCopiedSnapshot(pg_sys::GetTransactionSnapshot());
-                    pg_sys::UpdateActiveSnapshotCommandId();
-                    pg_sys::GetActiveSnapshot()
+    crate::cache::without_jit(|| {
+        Spi::connect(|_client| {
+            // SAFETY: SPI is connected for the closure; the plan, the snapshot and the tuple table
+            // are used before SPI_finish frees them, and rows are converted while they live.
+            unsafe {
+                let plan = pg_sys::SPI_prepare(text.as_ptr(), 0, std::ptr::null_mut());
+                if plan.is_null() {
+                    spi_failed("read its settings", format!("SPI_prepare failed on {sql}"));
                 }
-            };
-            let rc = pg_sys::SPI_execute_snapshot(
-                plan,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                snap,
-                std::ptr::null_mut(),
-                true,
-                false,
-                0,
-            );
-            if rc != pg_sys::SPI_OK_SELECT as i32 {
-                spi_failed("read its settings", format!("SPI error {rc} on {sql}"));
-            }
-            let table = pg_sys::SPI_tuptable;
-            let n = pg_sys::SPI_processed as usize;
-            let mut out = Vec::with_capacity(n);
-            if !table.is_null() {
-                for i in 0..n {
-                    let row = Row {
-                        tuple: *(*table).vals.add(i),
-                        desc: (*table).tupdesc,
-                    };
-                    out.push(each(&row));
+                let snap = match snapshot {
+                    Snapshot::Latest => pg_sys::GetLatestSnapshot(),
+                    Snapshot::Transaction => {
+                        // A copy, advanced to the current command: the transaction's own earlier
+                        // changes are seen, as every statement of it sees them.
+                        pg_sys::PushCopiedSnapshot(pg_sys::GetTransactionSnapshot());
+                        pg_sys::UpdateActiveSnapshotCommandId();
+                        pg_sys::GetActiveSnapshot()
+                    }
+                };
+                let rc = pg_sys::SPI_execute_snapshot(
+                    plan,
+                    std::ptr::null_mut(),
+                    std::ptr::null(),
+                    snap,
+                    std::ptr::null_mut(),
+                    true,
+                    false,
+                    0,
+                );
+                if rc != pg_sys::SPI_OK_SELECT as i32 {
+                    spi_failed("read its settings", format!("SPI error {rc} on {sql}"));
                 }
+                let table = pg_sys::SPI_tuptable;
+                let n = pg_sys::SPI_processed as usize;
+                let mut out = Vec::with_capacity(n);
+                if !table.is_null() {
+                    for i in 0..n {
+                        let row = Row {
+                            tuple: *(*table).vals.add(i),
+                            desc: (*table).tupdesc,
+                        };
+                        out.push(each(&row));
+                    }
+                }
+                pg_sys::SPI_freeplan(plan);
+                if snapshot == Snapshot::Transaction {
+                    pg_sys::PopActiveSnapshot();
+                }
+                out
             }
-            pg_sys::SPI_freeplan(plan);
-            if snapshot == Snapshot::Transaction {
-                pg_sys::PopActiveSnapshot();
-            }
-            out
-        }
+        })
     })
 }
 

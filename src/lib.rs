@@ -103,9 +103,14 @@ pub mod pg_test {
     pub fn setup(_options: Vec<&str>) {}
 
     /// The tests name the extension's objects without their schema (webhook_routing, which
-    /// the control file fixes): it comes first on every session's path.
+    /// the control file fixes): it comes first on every session's path. pg_stat_statements
+    /// counts what JIT compiled, nested statements included (src/health.rs).
     #[must_use]
     pub fn postgresql_conf_options() -> Vec<&'static str> {
-        vec!["search_path = 'webhook_routing, public'"]
+        vec![
+            "search_path = 'webhook_routing, public'",
+            "shared_preload_libraries = 'pg_stat_statements'",
+            "pg_stat_statements.track = 'all'",
+        ]
     }
 }
