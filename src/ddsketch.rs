@@ -188,13 +188,18 @@ impl Sketch {
         if other.count == 0 {
             return;
         }
-        let mut keys = other.keys().peekable();
-        if let Some(&(first, _)) = keys.peek() {
-            let last = other.keys().last().map_or(first, |(k, _)| k);
-            self.cover(first, last);
-        }
-        for (key, n) in keys {
-            self.add_to_key(key, n);
+        let first = other.bins.iter().position(|n| *n > 0);
+        let last = other.bins.iter().rposition(|n| *n > 0);
+        if let (Some(first), Some(last)) = (first, last) {
+            let low = other.offset + first as i32;
+            self.cover(low, other.offset + last as i32);
+            let at = usize::try_from(low - self.offset).unwrap_or(usize::MAX);
+            let theirs = other.bins.get(first..=last).unwrap_or_default();
+            if let Some(ours) = self.bins.get_mut(at..at.saturating_add(theirs.len())) {
+                for (o, t) in ours.iter_mut().zip(theirs) {
+                    *o = o.saturating_add(*t);
+                }
+            }
         }
         self.zero = self.zero.saturating_add(other.zero);
         self.count = self.count.saturating_add(other.count);
@@ -253,12 +258,12 @@ impl Sketch {
             out.push(FLAG_ZERO_COUNT);
             encode_var_double(&mut out, self.zero as f64);
         }
-        let keys: Vec<(i32, u64)> = self.keys().collect();
-        if !keys.is_empty() {
+        let keys = self.keys().count();
+        if keys > 0 {
             out.push(FLAG_POSITIVE_INDEX_DELTAS_AND_COUNTS);
-            encode_unsigned_var_long(&mut out, keys.len() as u64);
+            encode_unsigned_var_long(&mut out, keys as u64);
             let mut previous = 0i64;
-            for (key, n) in keys {
+            for (key, n) in self.keys() {
                 encode_signed_var_long(&mut out, i64::from(key) - previous);
                 encode_var_double(&mut out, n as f64);
                 previous = i64::from(key);
