@@ -209,8 +209,8 @@ impl Sketch {
     }
 
     /// The sample of rank `rank` (0-based, ascending), as the sketch knows it: the highest is
-    /// the exact maximum; the others are their bin's value (0 below the resolution), kept
-    /// within the exact minimum and maximum.
+    /// the exact maximum; the others are their bin's value (0 below the resolution), as the
+    /// crate read them.
     pub fn at_rank(&self, rank: u64) -> Option<f64> {
         if self.count == 0 {
             return None;
@@ -232,7 +232,7 @@ impl Sketch {
             }
             found.map_or(self.max, value_of)
         };
-        Some(value.max(self.min).min(self.max))
+        Some(value)
     }
 
     /// DataDog's binary encoding, byte for byte what the sketches-ddsketch crate writes for

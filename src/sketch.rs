@@ -671,7 +671,8 @@ mod tests {
         assert_eq!(skipped, 0);
         assert_eq!(summary[0], Some(301.0));
         assert!(summary[1].unwrap() <= 301.0 * MAX_MS);
-        assert!(summary[4].unwrap() <= MAX_MS);
+        // Its bins were merged into one near 1e308 (by 0.6.0): read now at a day, within ALPHA.
+        assert!(summary[4].unwrap() <= MAX_MS * (1.0 + ALPHA));
         let merged = webhook_routing_sketch_merge(
             Some(&old.to_java_bytes()),
             Some(&poisoned.to_java_bytes()),
