@@ -93,3 +93,20 @@ DROP TABLE latencies;
 DROP FUNCTION try;
 DROP EXTENSION webhook_routing;
 DROP ROLE wr_latency_edge;
+
+-- The update from 0.6.0 (installed in public, as it was) rounds the latencies it kept with more
+-- decimals and sets those that are not latencies to NULL, with a WARNING saying how many.
+SET client_min_messages = warning;
+CREATE EXTENSION webhook_routing VERSION '0.6.0';
+INSERT INTO public.webhook_routing_logs (webhook_name, domain, routed_to, status, response_time_ms)
+VALUES ('whatsapp', 'jobs', 'legacy', 'success', 'NaN'), ('whatsapp', 'jobs', 'legacy', 'success', 1e308),
+       ('whatsapp', 'jobs', 'legacy', 'success', 1e-400), ('whatsapp', 'jobs', 'legacy', 'success', 12.3456789),
+       ('whatsapp', 'jobs', 'legacy', 'success', 86400000.5), ('whatsapp', 'jobs', 'legacy', 'success', 90),
+       ('whatsapp', 'jobs', 'legacy', 'success', NULL);
+ALTER EXTENSION webhook_routing UPDATE TO '0.7.0';
+SELECT id, response_time_ms FROM webhook_routing.webhook_routing_logs ORDER BY id;
+-- And from now on, such a latency is refused.
+INSERT INTO webhook_routing.webhook_routing_logs (webhook_name, domain, routed_to, status, response_time_ms)
+VALUES ('whatsapp', 'jobs', 'legacy', 'success', 'NaN');
+DROP EXTENSION webhook_routing;
+RESET client_min_messages;
