@@ -141,34 +141,38 @@ impl Sketch {
         }
     }
 
-    /// Make the bins cover keys low..=high (within the accepted range), growing a chunk at
-    /// a time so that samples added one by one cost no more than a copy per chunk.
+    /// Make the bins cover keys low..=high (within the accepted range), growing by at least
+    /// as many keys as they hold on the side that grew, so that keys added one by one (as a
+    /// stored sketch decodes, lowest first) cost a few copies, not one per chunk.
     fn cover(&mut self, low: i32, high: i32) {
         let m = &*MAPPING;
-        let end = self.offset + self.bins.len() as i32;
-        if !self.bins.is_empty() && low >= self.offset && high < end {
+        let len = self.bins.len() as i32;
+        let end = self.offset + len;
+        if len > 0 && low >= self.offset && high < end {
             return;
         }
-        let (new_low, new_end) = if self.bins.is_empty() {
-            (low, high + 1)
+        let room = len.max(CHUNK);
+        let (new_low, new_end) = if len == 0 {
+            (low - CHUNK / 2, high + 1 + CHUNK / 2)
         } else {
-            (self.offset.min(low), end.max(high + 1))
+            (
+                if low < self.offset {
+                    low.min(self.offset - room)
+                } else {
+                    self.offset
+                },
+                if high >= end {
+                    (high + 1).max(end + room)
+                } else {
+                    end
+                },
+            )
         };
-        // A chunk of room on the side that grew.
-        let new_low = if new_low < self.offset || self.bins.is_empty() {
-            (new_low - CHUNK / 2).max(m.min_key)
-        } else {
-            new_low
-        };
-        let new_end = if new_end > end || self.bins.is_empty() {
-            (new_end + CHUNK / 2).min(m.max_key + 1)
-        } else {
-            new_end
-        };
+        let (new_low, new_end) = (new_low.max(m.min_key), new_end.min(m.max_key + 1));
         let mut bins = vec![0u64; (new_end - new_low).max(0) as usize];
-        if !self.bins.is_empty() {
-            let from = (self.offset - new_low) as usize;
-            bins[from..from + self.bins.len()].copy_from_slice(&self.bins);
+        let from = (self.offset - new_low).max(0) as usize;
+        if let Some(to) = bins.get_mut(from..from + self.bins.len()) {
+            to.copy_from_slice(&self.bins);
         }
         self.bins = bins;
         self.offset = new_low;
