@@ -680,6 +680,39 @@ mod tests {
         assert_eq!(decode(&merged.unwrap()).unwrap().count(), 5301);
     }
 
+    /// A stored sketch holds only what this mapping can write: another accuracy, a negative
+    /// sample, a NaN sum (0.6.0 stored one for a NaN latency) or a count that does not add up
+    /// is skipped, never merged.
+    #[pg_test]
+    fn sketches_we_could_not_have_written_are_skipped() {
+        let ours = sketches_ddsketch::Config::new(ALPHA, 2048, 1.0e-9);
+        let made = |config: sketches_ddsketch::Config, samples: &[f64]| {
+            let mut sketch = sketches_ddsketch::DDSketch::new(config);
+            samples.iter().for_each(|v| sketch.add(*v));
+            sketch.to_java_bytes()
+        };
+        let mut miscounted = made(ours, &[90.0, 91.0]);
+        // The count (first flag, a var-double of 2.0) says 3.
+        let mut three = Vec::new();
+        three.push(0xA0);
+        let mut var = made(ours, &[1.0, 1.0, 1.0]);
+        var.truncate(1 + 1);
+        three.extend_from_slice(&var[1..]);
+        miscounted.splice(0..2, three);
+        for (name, bytes) in [
+            (
+                "accuracy 1%",
+                made(sketches_ddsketch::Config::new(0.01, 2048, 1.0e-9), &[90.0]),
+            ),
+            ("a negative sample", made(ours, &[90.0, -5.0])),
+            ("a NaN", made(ours, &[90.0, f64::NAN])),
+            ("a count that does not add up", miscounted),
+        ] {
+            let (summary, skipped) = summarize([bytes.as_slice()].into_iter());
+            assert_eq!((skipped, summary[0]), (1, Some(0.0)), "{name}");
+        }
+    }
+
     /// One legacy outcome of a day, reported through record_routing_outcome's own range, moves
     /// legacy's p50 and p95 in routing_stats no further than percentile_cont moves, plus the
     /// sketch's error. (0.6.0: p50/p95 89.5/98.2 became 399.8/399.8 ms.)
