@@ -11,6 +11,7 @@ mod cache;
 mod commit;
 mod config;
 mod conversation;
+mod ddsketch;
 mod decision;
 mod detect;
 mod error;

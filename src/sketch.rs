@@ -2,8 +2,8 @@
 //!
 //! Reading p50/p95/p99 with `percentile_cont` sorts every log row of the window (0.7 to 1.5 s
 //! for 1M rows on 2 cores, bench/run). Instead, each log row's outcome is added, in the transaction
-//! that writes it, to a DDSketch (relative-error quantile sketch, DataDog's algorithm, crate
-//! sketches-ddsketch, stored in DataDog's binary encoding) kept per minute, domain, target and
+//! that writes it, to a DDSketch (relative-error quantile sketch, DataDog's algorithm,
+//! src/ddsketch.rs, stored in DataDog's binary encoding) kept per minute, domain, target and
 //! writing backend in `webhook_routing_sketches`. Stats and health merge at most
 //! minutes × domains × targets × backends sketches, never the rows.
 //!
@@ -17,73 +17,36 @@
 //!   minute (`shard` = its PGPROC number).
 //! - A row is counted once, when its outcome first lands; later edits and deletes of log rows
 //!   are not reflected (TRUNCATE empties both; pruning must drop whole minutes of both).
-//! - Relative error of a quantile: at most ALPHA (0.3%) against the sample at the same rank.
+//! - Relative error of a quantile: at most ALPHA (0.3%) against the sample at the same rank,
+//!   for every sample from 0.001 ms to a day whatever the others are (src/ddsketch.rs: a bin
+//!   for every latency the log accepts, none ever merged); 0 for a sample below 0.001 ms.
 use crate::cache::{as_owner, run_kept};
+use crate::ddsketch::Sketch;
 use crate::error::spi_failed;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
-use sketches_ddsketch::{Config, DDSketch};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-/// Relative accuracy. 2,048 bins span 1 ms to about 3.5 minutes at this accuracy; a wider
-/// spread merges the lowest bins, so the low end loses accuracy, never the tail.
-const ALPHA: f64 = 0.003;
-const MAX_BINS: u32 = 2048;
-/// The crate's decoder rebuilds the config with this minimum value; ours must equal it to merge.
-const MIN_VALUE: f64 = 1.0e-9;
-
-fn new_sketch() -> DDSketch {
-    DDSketch::new(Config::new(ALPHA, MAX_BINS, MIN_VALUE))
+fn new_sketch() -> Sketch {
+    Sketch::new()
 }
 
-/// More outcomes than one sketch of a minute, domain, target and backend can plausibly hold
-/// (a million a second for a minute is 6e7): a stored count above it is not ours.
-const MAX_COUNT: u64 = 1 << 40;
-
-/// Decode a stored sketch, or None when it is not one this extension wrote. The bytes come
-/// from a table, and the decoder (the sketches-ddsketch crate) can panic on crafted input
-/// (e.g. bins at keys 0 and i32::MIN); a panic is caught here and the sketch skipped, so that
-/// no stored value can make stats, health or advance_rollouts raise. What decodes is checked
-/// to be plausible, and exercised once on its own, before it is merged with anything.
-fn decode(bytes: &[u8]) -> Option<DDSketch> {
-    let sketch = std::panic::catch_unwind(|| {
-        let sketch = DDSketch::from_java_bytes(bytes).ok()?;
-        let plausible = sketch.count() as u64 <= MAX_COUNT
-            && sketch.sum().is_none_or(f64::is_finite)
-            && sketch.min().is_none_or(|m| m.is_finite() && m >= 0.0)
-            && sketch.max().is_none_or(f64::is_finite)
-            && new_sketch().merge(&sketch).is_ok()
-            && sketch.quantile(0.5).is_ok();
-        plausible.then_some(sketch)
-    });
-    sketch.ok().flatten()
+/// Decode a stored sketch, or None when it is not one this extension wrote (src/ddsketch.rs
+/// checks every field and never panics). What decodes is plausible: a count of at most 2^40,
+/// finite sums and bounds, keys of this mapping.
+fn decode(bytes: &[u8]) -> Option<Sketch> {
+    Sketch::from_java_bytes(bytes)
 }
 
-/// Merge decoded sketches; returns the merge and how many could not be merged.
-fn merge_all(sketches: &[DDSketch]) -> (DDSketch, usize) {
-    let all_at_once = std::panic::catch_unwind(|| {
-        let mut merged = new_sketch();
-        let failed = sketches.iter().filter(|s| merged.merge(s).is_err()).count();
-        (merged, failed)
-    });
-    all_at_once.unwrap_or_else(|_| {
-        // One of them breaks a merge that each survived alone: merge one at a time into a
-        // copy, keeping only the merges that complete.
-        let mut merged = new_sketch();
-        let mut failed = 0;
-        for sketch in sketches {
-            let attempt = std::panic::catch_unwind(|| {
-                let mut next = merged.clone();
-                next.merge(sketch).ok().map(|()| next)
-            });
-            match attempt {
-                Ok(Some(next)) => merged = next,
-                _ => failed += 1,
-            }
-        }
-        (merged, failed)
-    })
+/// Merge decoded sketches (into the first: one copy fewer on the write path's upsert).
+fn merge_all(sketches: Vec<Sketch>) -> Sketch {
+    let mut sketches = sketches.into_iter();
+    let mut merged = sketches.next().unwrap_or_default();
+    for sketch in sketches {
+        merged.merge(&sketch);
+    }
+    merged
 }
 
 /// Say, once per call, that stored sketches were skipped: they were not written by the
@@ -108,27 +71,23 @@ fn report_skipped(skipped: usize) {
 /// than raised: the write path never fails on stored data.
 #[pg_extern(immutable, parallel_safe)]
 fn webhook_routing_sketch_merge(a: Option<&[u8]>, b: Option<&[u8]>) -> Option<Vec<u8>> {
-    let decoded: Vec<DDSketch> = [a, b].into_iter().flatten().filter_map(decode).collect();
-    if decoded.is_empty() {
-        return None;
-    }
-    let (merged, failed) = merge_all(&decoded);
-    (failed < decoded.len()).then(|| merged.to_java_bytes())
+    let decoded: Vec<Sketch> = [a, b].into_iter().flatten().filter_map(decode).collect();
+    let merged = merge_all(decoded);
+    (merged.count() > 0).then(|| merged.to_java_bytes())
 }
 
 /// Decode and merge stored sketches; returns the merge and how many were skipped (did not
-/// decode, or broke the merge).
-fn merge_stored<'a>(sketches: impl Iterator<Item = &'a [u8]>) -> (DDSketch, usize) {
+/// decode).
+fn merge_stored<'a>(sketches: impl Iterator<Item = &'a [u8]>) -> (Sketch, usize) {
     let mut skipped = 0;
-    let decoded: Vec<DDSketch> = sketches
+    let decoded: Vec<Sketch> = sketches
         .filter_map(|bytes| {
             let sketch = decode(bytes);
             skipped += usize::from(sketch.is_none());
             sketch
         })
         .collect();
-    let (merged, failed) = merge_all(&decoded);
-    (merged, skipped + failed)
+    (merge_all(decoded), skipped)
 }
 
 /// Merge sketches and summarize them: {count, sum, p50, p95, p99} of the latencies (ms).
@@ -147,12 +106,8 @@ fn summarize<'a>(sketches: impl Iterator<Item = &'a [u8]>) -> (Vec<Option<f64>>,
     if count == 0 {
         return (vec![Some(0.0), None, None, None, None], skipped);
     }
-    let quantiles = std::panic::catch_unwind(|| {
-        let q = |q: f64| interpolated_quantile(&merged, q);
-        [q(0.5), q(0.95), q(0.99)]
-    })
-    .unwrap_or([None; 3]);
-    let [p50, p95, p99] = quantiles;
+    let q = |q: f64| interpolated_quantile(&merged, q);
+    let [p50, p95, p99] = [q(0.5), q(0.95), q(0.99)];
     (
         vec![Some(count as f64), merged.sum(), p50, p95, p99],
         skipped,
@@ -182,28 +137,19 @@ fn webhook_routing_sketch_above(
         .iter()
         .map(|bound| {
             let bound = bound.filter(|b| b.is_finite())?;
-            let above = std::panic::catch_unwind(|| count_above(&merged, bound)).ok()?;
-            i64::try_from(above).ok()
+            i64::try_from(count_above(&merged, bound)).ok()
         })
         .collect()
 }
 
 /// How many of the sketch's samples are above `bound`: the samples of rank below the first
 /// rank whose value (as `interpolated_quantile` reads ranks) exceeds it, by bisection.
-fn count_above(sketch: &DDSketch, bound: f64) -> usize {
+fn count_above(sketch: &Sketch, bound: f64) -> usize {
     let n = sketch.count();
     if n == 0 {
         return 0;
     }
-    let last = (n - 1) as f64;
-    let at_rank = |rank: usize| {
-        let q = if rank + 1 >= n {
-            1.0
-        } else {
-            (rank as f64 + 0.5) / last
-        };
-        sketch.quantile(q).ok().flatten().unwrap_or(f64::INFINITY)
-    };
+    let at_rank = |rank: usize| sketch.at_rank(rank as u64).unwrap_or(f64::INFINITY);
     // The first rank whose sample is above the bound, in [0, n].
     let (mut low, mut high) = (0usize, n);
     while low < high {
@@ -218,18 +164,11 @@ fn count_above(sketch: &DDSketch, bound: f64) -> usize {
 }
 
 /// The quantile as `percentile_cont` defines it: interpolated between the samples at ranks
-/// floor(q(n-1)) and ceil(q(n-1)), each read from the sketch. (The sketch's own quantile takes
+/// floor(q(n-1)) and ceil(q(n-1)), each read from the sketch. (A sketch's own quantile takes
 /// the lower sample only, which on a few hundred samples is a percent or more off.)
-fn interpolated_quantile(sketch: &DDSketch, q: f64) -> Option<f64> {
+fn interpolated_quantile(sketch: &Sketch, q: f64) -> Option<f64> {
     let last = sketch.count().checked_sub(1)? as f64;
-    let at_rank = |rank: f64| {
-        let q = if rank >= last {
-            1.0
-        } else {
-            (rank + 0.5) / last
-        };
-        sketch.quantile(q).ok().flatten()
-    };
+    let at_rank = |rank: f64| sketch.at_rank(rank as u64);
     let position = q * last;
     let rank = position.floor();
     let low = at_rank(rank)?;
@@ -254,7 +193,7 @@ struct Key {
 struct Added {
     completed: i64,
     errors: i64,
-    latency: DDSketch,
+    latency: Sketch,
     split: Split,
 }
 
@@ -479,6 +418,7 @@ fn shard() -> i32 {
 #[pgrx::pg_schema]
 mod tests {
     use super::*;
+    use crate::ddsketch::{ALPHA, MAX_MS, RESOLUTION_MS};
 
     #[pg_test]
     fn sketches_round_trip_merge_and_stay_within_alpha() {
@@ -548,7 +488,9 @@ mod tests {
 
     #[pg_test]
     fn crafted_sketches_are_skipped_not_raised() {
-        let caught = std::panic::catch_unwind(|| DDSketch::from_java_bytes(PANICKING_SKETCH));
+        let caught = std::panic::catch_unwind(|| {
+            sketches_ddsketch::DDSketch::from_java_bytes(PANICKING_SKETCH)
+        });
         assert!(caught.is_err(), "the crate's decoder panics on these bytes");
         let mut good = new_sketch();
         good.add(250.0);
@@ -579,6 +521,251 @@ mod tests {
                 changed[at] = value;
                 let _ = summarize([changed.as_slice(), bytes.as_slice()].into_iter());
             }
+        }
+    }
+
+    /// percentile_cont of the samples as the log keeps them, and how far the sketch may be
+    /// from it: ALPHA of each sample interpolated, or the resolution for a sample below it.
+    fn exact(sorted: &[f64], q: f64) -> (f64, f64) {
+        let tolerance = |v: f64| {
+            if v < RESOLUTION_MS {
+                RESOLUTION_MS
+            } else {
+                ALPHA * v * (1.0 + 1e-9)
+            }
+        };
+        let position = q * (sorted.len() as f64 - 1.0);
+        let rank = position.floor() as usize;
+        let f = position - rank as f64;
+        let next = (rank + 1).min(sorted.len() - 1);
+        (
+            sorted[rank] + f * (sorted[next] - sorted[rank]),
+            (1.0 - f) * tolerance(sorted[rank]) + f * tolerance(sorted[next]),
+        )
+    }
+
+    /// Mixes of samples, each split into the stored sketches (minutes or backends) it lands in.
+    fn adversarial_mixes() -> Vec<(&'static str, Vec<Vec<f64>>)> {
+        // 300 requests of a healthy handler, 80 to 101 ms, in no particular order.
+        let healthy: Vec<f64> = (0..300)
+            .map(|i| 80.0 + f64::from((i * 37) % 300) * 0.07)
+            .collect();
+        let with = |extra: &[f64]| {
+            let mut all = healthy.clone();
+            all.extend_from_slice(extra);
+            all
+        };
+        // 2,000 samples spread evenly (in log terms) over the whole accepted range.
+        let spread: Vec<f64> = (0..2000)
+            .map(|i| RESOLUTION_MS * (MAX_MS / RESOLUTION_MS).powf(f64::from(i) / 1999.0))
+            .collect();
+        vec![
+            (
+                "300 near 90 ms and one of a day, one sketch",
+                vec![with(&[MAX_MS])],
+            ),
+            (
+                "300 near 90 ms and one of a day, two sketches",
+                vec![healthy.clone(), vec![MAX_MS]],
+            ),
+            (
+                "300 near 90 ms and one of 0.000001 ms",
+                vec![with(&[0.000001])],
+            ),
+            (
+                "300 near 90 ms, two of 1e308 and a NaN",
+                vec![healthy.clone(), vec![1e308, 1e308, f64::NAN]],
+            ),
+            (
+                "300 near 90 ms, one each of 0, 0.001 ms and a day",
+                vec![with(&[0.0, 0.001, MAX_MS])],
+            ),
+            (
+                "2,000 over the whole range, one sketch",
+                vec![spread.clone()],
+            ),
+            (
+                "2,000 over the whole range, one sketch each",
+                spread.iter().map(|v| vec![*v]).collect(),
+            ),
+            (
+                "2,000 over the whole range and 300 near 90 ms",
+                vec![spread.clone(), healthy.clone()],
+            ),
+            (
+                "300 near 90 ms and 50 of a day",
+                vec![healthy.clone(), vec![MAX_MS; 50]],
+            ),
+        ]
+    }
+
+    /// However extreme the other samples are, every sample reads back within ALPHA (within the
+    /// resolution below it), and p50/p95/p99 are within ALPHA of percentile_cont. Up to 0.6.0,
+    /// 2,048 bins merged the lowest: one sample of a day moved p50 of 300 samples near 90 ms to
+    /// 399.8 ms, and 1e308 to 4.6e302 ms.
+    #[pg_test]
+    fn every_sample_within_alpha_whatever_the_others() {
+        for (name, parts) in adversarial_mixes() {
+            let stored: Vec<Vec<u8>> = parts
+                .iter()
+                .map(|part| {
+                    let mut sketch = new_sketch();
+                    part.iter().for_each(|v| sketch.add(*v));
+                    sketch.to_java_bytes()
+                })
+                .collect();
+            // What the log keeps: latencies, NaN refused, a day at most.
+            let mut kept: Vec<f64> = parts
+                .iter()
+                .flatten()
+                .filter(|v| !v.is_nan())
+                .map(|v| v.min(MAX_MS))
+                .collect();
+            kept.sort_by(f64::total_cmp);
+            let (summary, skipped) = summarize(stored.iter().map(Vec::as_slice));
+            assert_eq!(skipped, 0, "{name}");
+            assert_eq!(summary[0], Some(kept.len() as f64), "{name}");
+            for (i, q) in [(2, 0.5), (3, 0.95), (4, 0.99)] {
+                let (truth, tolerance) = exact(&kept, q);
+                let got = summary[i].unwrap();
+                assert!(
+                    (got - truth).abs() <= tolerance,
+                    "{name}: q{q} {got} vs {truth}"
+                );
+            }
+            let (merged, _) = merge_stored(stored.iter().map(Vec::as_slice));
+            for (rank, truth) in kept.iter().enumerate() {
+                let (_, tolerance) = exact(&kept[rank..=rank], 0.0);
+                let got = merged.at_rank(rank as u64).unwrap();
+                assert!(
+                    (got - truth).abs() <= tolerance,
+                    "{name}: rank {rank}: {got} vs {truth}"
+                );
+            }
+        }
+    }
+
+    /// The sketches 0.6.0 wrote (the sketches-ddsketch crate) decode and merge as they are: the
+    /// encoding is the same byte for byte, and one of them whose bins were merged by a sample of
+    /// 1e308 decodes, with that sample counted as a day.
+    #[pg_test]
+    fn sketches_of_0_6_0_read_as_they_are() {
+        let config = sketches_ddsketch::Config::new(ALPHA, 2048, 1.0e-9);
+        let (mut old, mut new) = (sketches_ddsketch::DDSketch::new(config), new_sketch());
+        for i in 0..5000 {
+            let v = if i % 100 == 0 {
+                0.0
+            } else {
+                0.5 + f64::from(i) * 1.37
+            };
+            old.add(v);
+            new.add(v);
+        }
+        assert_eq!(old.to_java_bytes(), new.to_java_bytes());
+        let decoded = decode(&old.to_java_bytes()).unwrap();
+        assert_eq!(decoded.to_java_bytes(), old.to_java_bytes());
+        let mut poisoned = sketches_ddsketch::DDSketch::new(config);
+        (0..300).for_each(|i| poisoned.add(90.0 + f64::from(i) * 0.01));
+        poisoned.add(1e308);
+        let (summary, skipped) = summarize([poisoned.to_java_bytes().as_slice()].into_iter());
+        assert_eq!(skipped, 0);
+        assert_eq!(summary[0], Some(301.0));
+        assert!(summary[1].unwrap() <= 301.0 * MAX_MS);
+        // Its bins were merged into one near 1e308 (by 0.6.0): read now at a day, within ALPHA.
+        assert!(summary[4].unwrap() <= MAX_MS * (1.0 + ALPHA));
+        let merged = webhook_routing_sketch_merge(
+            Some(&old.to_java_bytes()),
+            Some(&poisoned.to_java_bytes()),
+        );
+        assert_eq!(decode(&merged.unwrap()).unwrap().count(), 5301);
+    }
+
+    /// A stored sketch holds only what this mapping can write: another accuracy, a negative
+    /// sample, a NaN sum (0.6.0 stored one for a NaN latency) or a count that does not add up
+    /// is skipped, never merged.
+    #[pg_test]
+    fn sketches_we_could_not_have_written_are_skipped() {
+        let ours = sketches_ddsketch::Config::new(ALPHA, 2048, 1.0e-9);
+        let made = |config: sketches_ddsketch::Config, samples: &[f64]| {
+            let mut sketch = sketches_ddsketch::DDSketch::new(config);
+            samples.iter().for_each(|v| sketch.add(*v));
+            sketch.to_java_bytes()
+        };
+        let mut miscounted = made(ours, &[90.0, 91.0]);
+        // The count (first flag, a var-double of 2.0) says 3.
+        let mut three = Vec::new();
+        three.push(0xA0);
+        let mut var = made(ours, &[1.0, 1.0, 1.0]);
+        var.truncate(1 + 1);
+        three.extend_from_slice(&var[1..]);
+        miscounted.splice(0..2, three);
+        for (name, bytes) in [
+            (
+                "accuracy 1%",
+                made(sketches_ddsketch::Config::new(0.01, 2048, 1.0e-9), &[90.0]),
+            ),
+            ("a negative sample", made(ours, &[90.0, -5.0])),
+            ("a NaN", made(ours, &[90.0, f64::NAN])),
+            ("a count that does not add up", miscounted),
+        ] {
+            let (summary, skipped) = summarize([bytes.as_slice()].into_iter());
+            assert_eq!((skipped, summary[0]), (1, Some(0.0)), "{name}");
+        }
+    }
+
+    /// One legacy outcome of a day, reported through record_routing_outcome's own range, moves
+    /// legacy's p50 and p95 in routing_stats no further than percentile_cont moves, plus the
+    /// sketch's error. (0.6.0: p50/p95 89.5/98.2 became 399.8/399.8 ms.)
+    #[pg_test]
+    fn one_outcome_of_a_day_moves_stats_by_the_error_at_most() {
+        Spi::run(
+            "INSERT INTO webhook_routing_logs(webhook_name, domain, routed_to, response_time_ms, status) \
+             SELECT 'whatsapp', 'jobs', 'legacy', 80 + (g * 37 % 300) * 0.07, 'success' \
+             FROM generate_series(0, 299) AS g",
+        )
+        .unwrap();
+        let read = || {
+            let stats = Spi::get_two::<f64, f64>(
+                "SELECT p50_ms::float8, p95_ms::float8 FROM routing_stats('1 hour') \
+                 WHERE domain = 'jobs' AND routed_to = 'legacy'",
+            )
+            .unwrap();
+            let exact = Spi::get_two::<f64, f64>(
+                "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY response_time_ms::float8), \
+                        percentile_cont(0.95) WITHIN GROUP (ORDER BY response_time_ms::float8) \
+                 FROM webhook_routing_logs WHERE routed_to = 'legacy'",
+            )
+            .unwrap();
+            (
+                [stats.0.unwrap(), stats.1.unwrap()],
+                [exact.0.unwrap(), exact.1.unwrap()],
+            )
+        };
+        let (before, exact_before) = read();
+        let id = Spi::get_one::<i64>(
+            "INSERT INTO webhook_routing_logs(webhook_name, domain, routed_to) \
+             VALUES ('whatsapp', 'jobs', 'legacy') RETURNING id",
+        )
+        .unwrap()
+        .unwrap();
+        Spi::run(&format!(
+            "SELECT record_routing_outcome({id}, 'success', 86400000)"
+        ))
+        .unwrap();
+        let (after, exact_after) = read();
+        for i in 0..2 {
+            // routing_stats shows 0.1 ms: each reading is rounded by up to 0.05.
+            let error = ALPHA * (exact_before[i] + exact_after[i]) * (1.0 + 1e-9) + 0.1;
+            let moved = (after[i] - before[i]).abs();
+            assert!(
+                moved <= (exact_after[i] - exact_before[i]).abs() + error,
+                "p{}: {} -> {} (exact {} -> {})",
+                [50, 95][i],
+                before[i],
+                after[i],
+                exact_before[i],
+                exact_after[i]
+            );
         }
     }
 }
