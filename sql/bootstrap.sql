@@ -167,12 +167,13 @@ CREATE TABLE webhook_routing_logs (
         CHECK (routed_to OPERATOR(pg_catalog.=) ANY (ARRAY['unified', 'legacy', 'error'])),
     -- Milliseconds, from 0 to one day, kept to the microsecond (0.001 ms): NaN, infinities and
     -- longer times are not latencies, and more decimals would only take room. A row that breaks
-    -- this is refused with a reason, and more decimals are rounded, by a trigger
-    -- (webhook_routing_logs_latency); the CHECK is the last line of defence.
+    -- this is refused with a reason, and more decimals are rounded, by the log's BEFORE trigger
+    -- (src/log_policy.rs); the CHECK is the last line of defence, where triggers do not run
+    -- (session_replication_role = replica). It is kept short: Postgres prepares it again for
+    -- every statement that writes the log.
     response_time_ms numeric CONSTRAINT webhook_routing_logs_response_time_ms_check
         CHECK (response_time_ms OPERATOR(pg_catalog.>=) 0
-               AND response_time_ms OPERATOR(pg_catalog.<=) 86400000
-               AND pg_catalog.scale(response_time_ms) OPERATOR(pg_catalog.<=) 3),
+               AND response_time_ms OPERATOR(pg_catalog.<=) 86400000),
     -- pending: decided, outcome not reported yet (see webhook_routing.pending_timeout).
     status text NOT NULL DEFAULT 'pending'
         CHECK (status OPERATOR(pg_catalog.=) ANY (ARRAY['pending', 'success', 'error'])),

@@ -32,39 +32,6 @@ CREATE TRIGGER webhook_routing_logs_caller_limits
     BEFORE INSERT OR UPDATE ON webhook_routing_logs
     FOR EACH ROW EXECUTE FUNCTION @extschema@.webhook_routing_logs_caller_limits();
 
--- A latency is milliseconds from 0 to one day (86,400,000), kept to the microsecond, whoever
--- writes it: anything else is refused with the reason, more decimals are rounded. The sketches'
--- bins cover exactly that range (src/ddsketch.rs), so no single row can move a percentile by
--- more than their error. The WHEN clause calls this only for a value that needs either: a
--- write with a plain latency (or none) pays nothing. The table's CHECK says the same.
-CREATE FUNCTION webhook_routing_logs_latency() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    ms numeric := NEW.response_time_ms;
-    shown text := ms::text;
-BEGIN
-    IF ms >= 0 AND ms <= 86400000 THEN
-        NEW.response_time_ms := round(ms, 3);
-        RETURN NEW;
-    END IF;
-    IF length(shown) > 20 THEN
-        shown := btrim(to_char(ms, '9.999EEEE'));
-    END IF;
-    RAISE EXCEPTION 'invalid response_time_ms %', shown
-        USING ERRCODE = 'check_violation',
-              DETAIL = 'A latency is a number of milliseconds from 0 to 86400000 (one day); NaN and infinities are not latencies.',
-              HINT = 'Log the handler''s response time in milliseconds, or NULL if it is not known.';
-END $$;
-
-CREATE TRIGGER webhook_routing_logs_latency
-    BEFORE INSERT OR UPDATE OF response_time_ms ON webhook_routing_logs
-    FOR EACH ROW WHEN (NOT (NEW.response_time_ms OPERATOR(pg_catalog.>=) 0
-                            AND NEW.response_time_ms OPERATOR(pg_catalog.<=) 86400000
-                            AND pg_catalog.scale(NEW.response_time_ms) OPERATOR(pg_catalog.<=) 3))
-    EXECUTE FUNCTION @extschema@.webhook_routing_logs_latency();
-
 -- TRUNCATE of the log empties the sketches too, so that stats never count what is gone.
 CREATE FUNCTION webhook_routing_logs_truncated() RETURNS trigger
 LANGUAGE plpgsql

@@ -732,41 +732,10 @@ ALTER TABLE @extschema@.webhook_routing_logs
     DROP CONSTRAINT webhook_routing_logs_response_time_ms_check,
     ADD CONSTRAINT webhook_routing_logs_response_time_ms_check
         CHECK (response_time_ms OPERATOR(pg_catalog.>=) 0
-               AND response_time_ms OPERATOR(pg_catalog.<=) 86400000
-               AND pg_catalog.scale(response_time_ms) OPERATOR(pg_catalog.<=) 3);
+               AND response_time_ms OPERATOR(pg_catalog.<=) 86400000);
 
--- A latency is milliseconds from 0 to one day (86,400,000), kept to the microsecond, whoever
--- writes it: anything else is refused with the reason, more decimals are rounded. The sketches'
--- bins cover exactly that range (src/ddsketch.rs), so no single row can move a percentile by
--- more than their error. The WHEN clause calls this only for a value that needs either: a
--- write with a plain latency (or none) pays nothing. The table's CHECK says the same.
-CREATE FUNCTION @extschema@.webhook_routing_logs_latency() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    ms numeric := NEW.response_time_ms;
-    shown text := ms::text;
-BEGIN
-    IF ms >= 0 AND ms <= 86400000 THEN
-        NEW.response_time_ms := round(ms, 3);
-        RETURN NEW;
-    END IF;
-    IF length(shown) > 20 THEN
-        shown := btrim(to_char(ms, '9.999EEEE'));
-    END IF;
-    RAISE EXCEPTION 'invalid response_time_ms %', shown
-        USING ERRCODE = 'check_violation',
-              DETAIL = 'A latency is a number of milliseconds from 0 to 86400000 (one day); NaN and infinities are not latencies.',
-              HINT = 'Log the handler''s response time in milliseconds, or NULL if it is not known.';
-END $$;
-
-CREATE TRIGGER webhook_routing_logs_latency
-    BEFORE INSERT OR UPDATE OF response_time_ms ON @extschema@.webhook_routing_logs
-    FOR EACH ROW WHEN (NOT (NEW.response_time_ms OPERATOR(pg_catalog.>=) 0
-                            AND NEW.response_time_ms OPERATOR(pg_catalog.<=) 86400000
-                            AND pg_catalog.scale(NEW.response_time_ms) OPERATOR(pg_catalog.<=) 3))
-    EXECUTE FUNCTION @extschema@.webhook_routing_logs_latency();
+-- The trigger that holds the caller's limits (created above) refuses what is not a latency and
+-- rounds to the microsecond, for every writer (src/log_policy.rs).
 
 -- No JIT in the extension's own statements (src/cache.rs, without_jit, says why): every function
 -- of the extension that pins its settings (the SQL and PL/pgSQL ones, and the C ones that run

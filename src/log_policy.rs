@@ -9,6 +9,7 @@
 //! saying why; the owner (restores, backfills) is not subject to it.
 use crate::error::Refusal;
 use pgrx::prelude::*;
+use pgrx::{AnyNumeric, IntoDatum, WhoAllocated};
 
 /// How far from now a caller's `created_at` may be: clocks of edge functions drift a little,
 /// requests queue a little.
@@ -52,8 +53,90 @@ fn webhook_routing_plausible_time(created_at: Option<pgrx::datum::TimestampWithT
     .raise()
 }
 
-/// Row trigger on webhook_routing_logs (BEFORE INSERT OR UPDATE): the caller's limits, for
-/// every role that is neither the table's owner nor a superuser. The row level security
+/// The longest latency (ms) the log takes: one day. The sketches' bins cover exactly 0.001 ms
+/// to this (src/ddsketch.rs), so that no single row can move a percentile by more than their
+/// error.
+const MAX_LATENCY_MS: f64 = 86_400_000.0;
+/// Latencies are kept to the microsecond: more decimals are rounded.
+const LATENCY_SCALE: i32 = 3;
+
+/// The row's latency, checked and kept to the microsecond: NaN, infinities, negative and
+/// longer times are refused (23514, with the reason); more decimals are rounded. None when the
+/// row is to be written as it is.
+fn bounded_latency(
+    row: &PgHeapTuple<'_, impl WhoAllocated>,
+) -> Result<Option<AnyNumeric>, pgrx::datum::TryFromDatumError> {
+    let Some(ms) = row.get_by_name::<AnyNumeric>("response_time_ms")? else {
+        return Ok(None);
+    };
+    let text = ms.to_string();
+    let value = text.parse::<f64>().unwrap_or(f64::NAN);
+    // Exact at the edges, where a double rounds: numeric prints no "-0", and a day and a
+    // fraction may read as a day.
+    let fraction = text.split_once('.').map_or("", |(_, f)| f);
+    let beyond =
+        value > MAX_LATENCY_MS || value == MAX_LATENCY_MS && fraction.bytes().any(|b| b != b'0');
+    if !value.is_finite() || text.starts_with('-') || beyond {
+        let shown = if text.len() > 20 {
+            scientific(&text)
+        } else {
+            text
+        };
+        Refusal::new(
+            PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
+            format!("invalid response_time_ms {shown}"),
+        )
+        .detail(
+            "A latency is a number of milliseconds from 0 to 86400000 (one day); NaN and \
+             infinities are not latencies.",
+        )
+        .hint("Log the handler's response time in milliseconds, or NULL if it is not known.")
+        .raise()
+    }
+    if fraction.len() <= LATENCY_SCALE as usize {
+        return Ok(None);
+    }
+    // SAFETY: numeric_round(numeric, int4) with a numeric and an int4.
+    let rounded = unsafe {
+        pgrx::direct_function_call::<AnyNumeric>(
+            pg_sys::numeric_round,
+            &[ms.into_datum(), LATENCY_SCALE.into_datum()],
+        )
+    };
+    Ok(rounded)
+}
+
+/// A long numeric's text as 1.234e+308, for a message (its first four digits, cut).
+fn scientific(text: &str) -> String {
+    let (sign, digits) = text.strip_prefix('-').map_or(("", text), |d| ("-", d));
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let int = int.trim_start_matches('0');
+    let (exponent, significant) = if int.is_empty() {
+        let zeros = frac.len() - frac.trim_start_matches('0').len();
+        (-(zeros as i64) - 1, &frac[zeros..])
+    } else {
+        (
+            int.len() as i64 - 1,
+            &digits[digits.len() - int.len() - frac.len() - usize::from(!frac.is_empty())..],
+        )
+    };
+    let significant: String = significant.chars().filter(char::is_ascii_digit).collect();
+    let padded = format!("{significant:0<4}");
+    format!(
+        "{sign}{}.{}e{}{:02}",
+        &padded[..1],
+        &padded[1..4],
+        if exponent < 0 { '-' } else { '+' },
+        exponent.abs()
+    )
+}
+
+/// Row trigger on webhook_routing_logs (BEFORE INSERT OR UPDATE).
+/// - For every writer, the owner included: a latency is milliseconds from 0 to one day, kept to
+///   the microsecond (`bounded_latency`). (Checked here rather than by a trigger of its own
+///   with a WHEN clause, or by a longer CHECK: Postgres reads and prepares each of those again
+///   for every statement that writes the log, 40,000 instructions per decision.)
+/// - The caller's limits, for every role that is neither the table's owner nor a superuser. The row level security
 /// policies say the same, but a role with BYPASSRLS (Supabase's `postgres` and `service_role`)
 /// skips policies, never triggers: dated ahead, its rows would count when their minute came
 /// and outlive retention; turned back to pending, reported outcomes could be counted again.
@@ -65,8 +148,15 @@ fn webhook_routing_plausible_time(created_at: Option<pgrx::datum::TimestampWithT
 #[pg_trigger]
 fn webhook_routing_logs_caller_limits<'a>(
     trigger: &'a PgTrigger<'a>,
-) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::datum::TryFromDatumError> {
-    let new = trigger.new();
+) -> Result<Option<PgHeapTuple<'a, AllocatedByRust>>, pgrx::datum::TryFromDatumError> {
+    let Some(row) = trigger.new() else {
+        return Ok(None);
+    };
+    let mut new = row.into_owned();
+    if let Some(rounded) = bounded_latency(&new)? {
+        new.set_by_name("response_time_ms", rounded)?;
+    }
+    let new = Some(new);
     if exempt(trigger) {
         return Ok(new);
     }
@@ -111,5 +201,21 @@ fn exempt(trigger: &PgTrigger<'_>) -> bool {
             .as_ref()
             .map_or(pg_sys::InvalidOid, |c| c.relowner);
         pg_sys::GetUserId() == owner || pg_sys::superuser()
+    }
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    use super::scientific;
+    use pgrx::prelude::*;
+
+    #[pg_test]
+    fn long_latencies_are_shown_short() {
+        assert_eq!(scientific(&format!("1{}", "0".repeat(400))), "1.000e+400");
+        assert_eq!(scientific("123456789012345678901234"), "1.234e+23");
+        assert_eq!(scientific("-98765432109876543210.5"), "-9.876e+19");
+        assert_eq!(scientific("-0.000000000000000000000123"), "-1.230e-22");
+        assert_eq!(scientific("7"), "7.000e+00");
     }
 }
