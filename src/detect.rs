@@ -364,6 +364,16 @@ pub struct Detection<'r> {
     /// or from an id or the message type: a request, not a bare answer that happens to hold
     /// the domain's word (src/conversation.rs).
     pub decisive: bool,
+    /// A match of the domain came from an id (its prefix or its words) or the message type:
+    /// what the user picked, not what they wrote.
+    pub picked: bool,
+    /// The message asks something: a text holds a question mark, or its first word asks
+    /// (`what`, `which`, `quel`, `ese`, `je`, …). In an assistant's conversation a question is
+    /// for the assistant (src/conversation.rs).
+    pub question: bool,
+    /// A match of the domain came after a word that asks to get or do something (`can I`,
+    /// `do you have`, `mufite`, `and … ?`): a question that is a request.
+    pub asks_for: bool,
 }
 
 /// A match, while a message is scored.
@@ -376,6 +386,9 @@ struct Hit {
     field: Option<Field>,
     typo: bool,
     intent: bool,
+    /// The word of intent before it asks for something (`can I`, `do you have`, `and … ?`,
+    /// `sign up as`), rather than saying a want.
+    asked: bool,
     excluded_by: Option<usize>,
 }
 
@@ -388,6 +401,7 @@ impl Hit {
             field,
             typo: false,
             intent: false,
+            asked: false,
             excluded_by: None,
         }
     }
@@ -428,6 +442,17 @@ pub struct Explanation {
     pub decision: Option<(String, bool)>,
     /// Why the best score did not win, when it did not.
     pub note: Option<String>,
+}
+
+/// Whether a message asks something: one of its written texts (not a title or an id) holds a
+/// question mark, or its first word is a question word.
+fn is_question(message: &Inbound, texts: &Texts) -> bool {
+    let written = |f: Field| matches!(f, Field::Body | Field::Caption);
+    message.texts.iter().any(|&(f, t)| {
+        written(f) && bounded(t, MAX_TEXT_BYTES).contains(['?', '\u{FF1F}', '\u{00BF}'])
+    }) || texts.fields.iter().any(|&(f, first, end)| {
+        written(f) && first < end && text::is_question_word(texts.words[first].text)
+    })
 }
 
 /// The words of a message's texts, normalized, each with its field.
@@ -586,10 +611,18 @@ impl Rules {
             .iter()
             .map(|(f, t)| (*f, bounded(t, MAX_TEXT_BYTES)));
         buffer.reserve(texts.clone().map(|(_, t)| t.len()).sum());
-        let mut ends = Vec::with_capacity(message.texts.len());
+        let mut ends = Vec::with_capacity(message.texts.len() + message.ids.len());
         for (field, text) in texts {
             text::normalize_into(text, buffer);
             ends.push((field, buffer.len()));
+        }
+        // Ids and payloads, as the words they are made of (text::id_text).
+        let mut split = String::new();
+        for id in &message.ids {
+            split.clear();
+            text::id_text(bounded(id, MAX_ID_BYTES), &mut split);
+            text::normalize_into(&split, buffer);
+            ends.push((Field::Id, buffer.len()));
         }
         let buffer: &'m str = buffer;
         let mut words = Vec::with_capacity(buffer.len() / 2 + 1);
@@ -732,7 +765,12 @@ impl Rules {
     fn weigh(&self, texts: &Texts, hits: &mut [Hit]) {
         for &(_, first, end) in &texts.fields {
             for cue in first..end {
-                if !text::is_intent(texts.words[cue].text) {
+                let word = texts.words[cue].text;
+                // Asking for something to be had or done, rather than saying what one wants.
+                let asking = text::is_asking(word)
+                    || text::is_becoming(word)
+                    || (cue - first < text::OPENER_REACH && text::is_opener(word));
+                if !(asking || text::is_intent(word)) {
                     continue;
                 }
                 let reach = (cue + INTENT_REACH).min(end - 1);
@@ -750,6 +788,7 @@ impl Rules {
                 if let Some(object) = object {
                     for h in hits.iter_mut().filter(|h| h.start == object) {
                         h.intent = true;
+                        h.asked |= asking;
                     }
                 }
             }
@@ -933,8 +972,18 @@ impl Rules {
                 score: score(d),
                 decisive: counted.iter().any(|&(c, _)| {
                     let h = &hits[c];
-                    self.rules[h.rule].domain_ix == d && (h.intent || h.field.is_none())
+                    self.rules[h.rule].domain_ix == d
+                        && (h.intent || matches!(h.field, None | Some(Field::Id)))
                 }),
+                picked: counted.iter().any(|&(c, _)| {
+                    let h = &hits[c];
+                    self.rules[h.rule].domain_ix == d && matches!(h.field, None | Some(Field::Id))
+                }),
+                asks_for: counted.iter().any(|&(c, _)| {
+                    let h = &hits[c];
+                    self.rules[h.rule].domain_ix == d && h.asked
+                }),
+                question: is_question(message, &texts),
             })
         });
         if let Some(explanation) = explain.as_deref_mut() {
@@ -1303,6 +1352,12 @@ mod tests {
         for (_, t) in &message.texts {
             let mut n = String::new();
             text::normalize_into(bounded(t, MAX_TEXT_BYTES), &mut n);
+            normalized.push(n);
+        }
+        for id in &message.ids {
+            let (mut split, mut n) = (String::new(), String::new());
+            text::id_text(bounded(id, MAX_ID_BYTES), &mut split);
+            text::normalize_into(&split, &mut n);
             normalized.push(n);
         }
         let mut fields: Vec<Vec<Word>> = Vec::new();

@@ -19,7 +19,9 @@ import { Checks, connect, freshDatabase } from '../node/common.mjs';
 import { bodyOf, messageOf, statusOf } from '../node/whatsapp.mjs';
 
 const assert = process.argv.includes('--assert');
-const file = new URL('./conversations.jsonl', import.meta.url);
+const verbose = process.argv.includes('--verbose');
+const named = process.argv.slice(2).find((a) => !a.startsWith('--'));
+const file = named ?? new URL('./conversations.jsonl', import.meta.url);
 const conversations = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 const ROUTABLE = ['jobs', 'marketplace', 'property', 'ai_agents'];
 const PROTECTED = ['mobility', 'profile', 'insurance'];
@@ -139,6 +141,10 @@ async function run(percentage, mode) {
       const first = handler(counted[0].d);
       if (new Set(counted.map((x) => handler(x.d))).size > 1) {
         broken += 1;
+        if (verbose) {
+          console.log(`  broken at ${percentage}% (${mode}): ${conv.id} session ${s} (${session.domain}): ` +
+            counted.map((x) => `${x.m.mid} ${x.d.domain ?? '-'}/${handler(x.d)}/${x.d.reason}`).join(', '));
+        }
         for (const x of counted.filter((y) => handler(y.d) !== first)) {
           const cause = `${x.m.kind} → ${x.d.reason}`;
           causes.set(cause, (causes.get(cause) ?? 0) + 1);
