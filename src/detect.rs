@@ -371,9 +371,6 @@ pub struct Detection<'r> {
     /// (`what`, `which`, `quel`, `ese`, `je`, …). In an assistant's conversation a question is
     /// for the assistant (src/conversation.rs).
     pub question: bool,
-    /// A match of the domain came after a word that asks to get or do something (`can I`,
-    /// `do you have`, `mufite`, `and … ?`): a question that is a request.
-    pub asks_for: bool,
 }
 
 /// A match, while a message is scored.
@@ -386,9 +383,6 @@ struct Hit {
     field: Option<Field>,
     typo: bool,
     intent: bool,
-    /// The word of intent before it asks for something (`can I`, `do you have`, `and … ?`,
-    /// `sign up as`), rather than saying a want.
-    asked: bool,
     excluded_by: Option<usize>,
 }
 
@@ -401,7 +395,6 @@ impl Hit {
             field,
             typo: false,
             intent: false,
-            asked: false,
             excluded_by: None,
         }
     }
@@ -766,11 +759,11 @@ impl Rules {
         for &(_, first, end) in &texts.fields {
             for cue in first..end {
                 let word = texts.words[cue].text;
-                // Asking for something to be had or done, rather than saying what one wants.
-                let asking = text::is_asking(word)
+                if !(text::is_intent(word)
+                    || text::is_asking(word)
                     || text::is_becoming(word)
-                    || (cue - first < text::OPENER_REACH && text::is_opener(word));
-                if !(asking || text::is_intent(word)) {
+                    || (cue - first < text::OPENER_REACH && text::is_opener(word)))
+                {
                     continue;
                 }
                 let reach = (cue + INTENT_REACH).min(end - 1);
@@ -788,7 +781,6 @@ impl Rules {
                 if let Some(object) = object {
                     for h in hits.iter_mut().filter(|h| h.start == object) {
                         h.intent = true;
-                        h.asked |= asking;
                     }
                 }
             }
@@ -978,10 +970,6 @@ impl Rules {
                 picked: counted.iter().any(|&(c, _)| {
                     let h = &hits[c];
                     self.rules[h.rule].domain_ix == d && matches!(h.field, None | Some(Field::Id))
-                }),
-                asks_for: counted.iter().any(|&(c, _)| {
-                    let h = &hits[c];
-                    self.rules[h.rule].domain_ix == d && h.asked
                 }),
                 question: is_question(message, &texts),
             })

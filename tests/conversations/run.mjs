@@ -150,7 +150,12 @@ async function run(percentage, mode) {
           causes.set(cause, (causes.get(cause) ?? 0) + 1);
         }
       }
-      if (counted[0].d.domain !== session.domain) wrongDomain += 1;
+      if (counted[0].d.domain !== session.domain) {
+        wrongDomain += 1;
+        if (verbose && mode === 'single' && percentage === 100) {
+          console.log(`  domain: ${conv.id} session ${s} asked ${session.domain}, opened ${counted[0].d.domain} (${counted[0].m.mid})`);
+        }
+      }
       if (s > 0) {
         requests += 1;
         if (ds[0].d.domain === session.domain) honoured += 1;
