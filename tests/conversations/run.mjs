@@ -128,6 +128,8 @@ async function run(percentage, mode) {
   let wrongDomain = 0;
   // Requests for another domain mid-conversation, and those that opened a conversation there.
   let requests = 0;
+  let greeted = 0;
+  let handedOff = 0;
   let honoured = 0;
   const causes = new Map();
   for (const [c, conv] of conversations.entries()) {
@@ -136,6 +138,12 @@ async function run(percentage, mode) {
       const ds = session.messages.map((m, k) => ({ m, d: decided[c][i + k] }));
       i += session.messages.length;
       const from = ds.findIndex((x) => x.d.domain !== null);
+      // A greeting first: the caller's default handler answers it (with its menu); the pick
+      // that names a domain hands the session to that domain's handler (README, Conversations).
+      if (from > 0) {
+        greeted += 1;
+        if (ds[from].d.domain === session.domain) handedOff += 1;
+      }
       const counted = from < 0 ? ds : ds.slice(from);
       sessions += 1;
       const first = handler(counted[0].d);
@@ -170,6 +178,7 @@ async function run(percentage, mode) {
   summary.push(`at ${String(percentage).padStart(3)}% (${mode}): ${sessions} sessions, ${messages} messages, ` +
     `broken ${broken} (${pct.toFixed(2)}%)${top ? `: ${top}` : ''}; session domain not the one asked for ${wrongDomain}; ` +
     `requests for another domain that opened a conversation there ${honoured} of ${requests}; ` +
+    `sessions opened by a greeting ${greeted}, handed to the domain picked ${handedOff}; ` +
     `protected sessions reaching unified ${protectedOpening} by their opening's detection, ${protectedMidway} mid-conversation`);
   checks.expect(protectedMidway === 0, `at ${percentage}% (${mode}): ${protectedMidway} requests for a protected domain mid-conversation reached unified`);
   if (assert) checks.expect(pct <= BAR, `at ${percentage}% (${mode}): ${pct.toFixed(2)}% of sessions broke (bar ${BAR}%)`);
