@@ -346,8 +346,6 @@ FROM (VALUES
     ('profile', 'en', 3, 'match', ARRAY['reset my pin', 'my pin', 'otp', 'verification code', 'kyc']),
     ('profile', 'fr', 3, 'match', ARRAY['code de verification']),
     ('profile', 'sw', 3, 'match', ARRAY['msimbo wa uthibitisho']),
-    ('insurance', 'en', 1, 'match', ARRAY['quote', 'quotes', 'renew']),
-    ('insurance', 'fr', 1, 'match', ARRAY['devis', 'renouveler']),
     ('ai_agents', 'en', 2, 'match', ARRAY['calculat*', 'math*', 'multiply', 'divided by', 'percent of']),
     ('ai_agents', 'fr', 2, 'match', ARRAY['calcul*', 'multipli*', 'divise', 'que veut dire', 'c''est quoi']),
     ('ai_agents', 'rw', 2, 'match', ARRAY['kubara', 'gukuba', 'bisobanura iki', 'itandukaniro']),

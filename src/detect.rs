@@ -605,12 +605,20 @@ impl Rules {
             .map(|(f, t)| (*f, bounded(t, MAX_TEXT_BYTES)));
         buffer.reserve(texts.clone().map(|(_, t)| t.len()).sum());
         let mut ends = Vec::with_capacity(message.texts.len() + message.ids.len());
+        // A Flow's reply is JSON an app wrote: its keys and its flow token are ids
+        // (`devisAssuranceAuto`, `ride_request_form`), split as ids are.
+        let mut split = String::new();
         for (field, text) in texts {
-            text::normalize_into(text, buffer);
+            if field == Field::FlowReply {
+                split.clear();
+                text::id_text(text, &mut split);
+                text::normalize_into(&split, buffer);
+            } else {
+                text::normalize_into(text, buffer);
+            }
             ends.push((field, buffer.len()));
         }
         // Ids and payloads, as the words they are made of (text::id_text).
-        let mut split = String::new();
         for id in &message.ids {
             split.clear();
             text::id_text(bounded(id, MAX_ID_BYTES), &mut split);
@@ -1337,9 +1345,15 @@ mod tests {
     /// what the index must find.
     fn reference(rules: &[Rule], message: &Inbound) -> Vec<(i64, usize, usize, bool)> {
         let mut normalized = Vec::new();
-        for (_, t) in &message.texts {
+        for (f, t) in &message.texts {
             let mut n = String::new();
-            text::normalize_into(bounded(t, MAX_TEXT_BYTES), &mut n);
+            if *f == Field::FlowReply {
+                let mut split = String::new();
+                text::id_text(bounded(t, MAX_TEXT_BYTES), &mut split);
+                text::normalize_into(&split, &mut n);
+            } else {
+                text::normalize_into(bounded(t, MAX_TEXT_BYTES), &mut n);
+            }
             normalized.push(n);
         }
         for id in &message.ids {
