@@ -367,6 +367,10 @@ pub struct Detection<'r> {
     /// A match of the domain came from an id (its prefix or its words) or the message type:
     /// what the user picked, not what they wrote.
     pub picked: bool,
+    /// A match of the domain is asked for: picked, or after a word of asking (`can I`, `do
+    /// you have`, `and …`), or after a word of wanting outside a sentence that opens with a
+    /// question word ("I'd rather find a job", not "what does a job seeker need").
+    pub requested: bool,
     /// The message asks something: a text holds a question mark, or its first word asks
     /// (`what`, `which`, `quel`, `ese`, `je`, …). In an assistant's conversation a question is
     /// for the assistant (src/conversation.rs).
@@ -383,6 +387,8 @@ struct Hit {
     field: Option<Field>,
     typo: bool,
     intent: bool,
+    /// Its word of intent asks for it, outside a question that only asks to know.
+    requested: bool,
     excluded_by: Option<usize>,
 }
 
@@ -395,6 +401,7 @@ impl Hit {
             field,
             typo: false,
             intent: false,
+            requested: false,
             excluded_by: None,
         }
     }
@@ -453,6 +460,27 @@ struct Texts<'m> {
     words: Vec<Word<'m>>,
     /// (field, first word, end word)
     fields: Vec<(Field, usize, usize)>,
+    /// The normalized text the words are slices of.
+    source: &'m str,
+}
+
+impl Texts<'_> {
+    /// Whether the sentence that holds word `at` (of the field starting at word `first`) opens
+    /// with a question word: a sentence starts a field, or follows `.`, `!`, `?` or a line
+    /// break. "Which papers does the seller need …?" asks to know; its `need` wants nothing.
+    fn in_question(&self, at: usize, first: usize) -> bool {
+        let offset = |w: &Word| w.text.as_ptr() as usize - self.source.as_ptr() as usize;
+        let mut start = first;
+        for k in (first + 1..=at).rev() {
+            let gap = &self.source
+                [offset(&self.words[k - 1]) + self.words[k - 1].text.len()..offset(&self.words[k])];
+            if gap.contains(['.', '!', '?', '\n']) {
+                start = k;
+                break;
+            }
+        }
+        text::is_question_word(self.words[start].text)
+    }
 }
 
 impl Rules {
@@ -635,7 +663,11 @@ impl Rules {
             fields.push((field, first, words.len()));
             start = end;
         }
-        Texts { words, fields }
+        Texts {
+            words,
+            fields,
+            source: buffer,
+        }
     }
 
     /// Every match of the message, in order of position within each part.
@@ -767,13 +799,15 @@ impl Rules {
         for &(_, first, end) in &texts.fields {
             for cue in first..end {
                 let word = texts.words[cue].text;
-                if !(text::is_intent(word)
-                    || text::is_asking(word)
+                let asking = text::is_asking(word)
                     || text::is_becoming(word)
-                    || (cue - first < text::OPENER_REACH && text::is_opener(word)))
-                {
+                    || (cue - first < text::OPENER_REACH && text::is_opener(word));
+                if !(asking || text::is_intent(word)) {
                     continue;
                 }
+                // A word of wanting inside a question ("what does the seller need") asks to
+                // know, not to get: it weighs its object, but requests nothing.
+                let requests = asking || !texts.in_question(cue, first);
                 let reach = (cue + INTENT_REACH).min(end - 1);
                 let after = |h: &&Hit| {
                     h.start > cue && h.start <= reach && self.rules[h.rule].effect == Effect::Match
@@ -789,6 +823,7 @@ impl Rules {
                 if let Some(object) = object {
                     for h in hits.iter_mut().filter(|h| h.start == object) {
                         h.intent = true;
+                        h.requested |= requests;
                     }
                 }
             }
@@ -978,6 +1013,11 @@ impl Rules {
                 picked: counted.iter().any(|&(c, _)| {
                     let h = &hits[c];
                     self.rules[h.rule].domain_ix == d && matches!(h.field, None | Some(Field::Id))
+                }),
+                requested: counted.iter().any(|&(c, _)| {
+                    let h = &hits[c];
+                    self.rules[h.rule].domain_ix == d
+                        && (h.requested || matches!(h.field, None | Some(Field::Id)))
                 }),
                 question: is_question(message, &texts),
             })
