@@ -442,6 +442,10 @@ pub struct Explanation {
     pub decision: Option<(String, bool)>,
     /// Why the best score did not win, when it did not.
     pub note: Option<String>,
+    /// What a conversation makes of the message (src/conversation.rs): `requested` (a pick,
+    /// or asked for after a word of intent: it may open a conversation in its domain), or a
+    /// question that requests nothing (an assistant's conversation keeps it).
+    pub request: Option<&'static str>,
 }
 
 /// Whether a message asks something: one of its written texts (not a title or an id) holds a
@@ -1080,6 +1084,17 @@ impl Rules {
             });
             explanation.scores = listed;
             explanation.decision = detection.as_ref().map(|d| (d.domain.to_owned(), d.weak));
+            explanation.request = detection.as_ref().and_then(|d| {
+                if d.weak {
+                    None
+                } else if d.requested {
+                    Some("requested")
+                } else if d.question {
+                    Some("a question, no request")
+                } else {
+                    None
+                }
+            });
             explanation.note = note;
         }
         detection
