@@ -1730,6 +1730,89 @@ mod tests {
         );
     }
 
+    /// Issue 24's kinds, with the seeded rules: ids and Flow tokens read as words, asks as
+    /// requests, signing up as a role, and an assistant's conversation that keeps a question
+    /// naming another domain but leaves on an ask.
+    #[pg_test]
+    fn seeded_rules_read_ids_asks_roles_and_questions() {
+        use crate::conversation::{follow, Conversation, Turn};
+        let rules = crate::cache::snapshot().rules.clone();
+        let picked = |kind, ids: Vec<&'static str>, texts: Vec<(Field, &'static str)>| Inbound {
+            kind: Some(kind),
+            ids,
+            texts,
+            ..Default::default()
+        };
+        for (message, expected) in [
+            (picked("button", vec!["vacancyAlert_view"], vec![]), "jobs"),
+            (
+                picked("button", vec!["rent_due_reminder"], vec![]),
+                "property",
+            ),
+            (
+                picked("interactive", vec!["interview_confirm"], vec![]),
+                "jobs",
+            ),
+            (
+                picked(
+                    "interactive",
+                    vec![],
+                    vec![(
+                        Field::FlowReply,
+                        r#"{"flow_token":"motorInsuranceQuote-2"}"#,
+                    )],
+                ),
+                "insurance",
+            ),
+        ] {
+            let d = rules.detect(&message, &protected);
+            assert_eq!(d.as_ref().map(|d| d.domain), Some(expected), "{message:?}");
+        }
+        let cases = [
+            ("I want to sign up as a taxi driver", "mobility"),
+            ("Ndashaka kwiyandikisha nk'umumotari", "mobility"),
+            ("je veux devenir chauffeur sur votre plateforme", "mobility"),
+            ("why do onions make us cry?", "ai_agents"),
+        ];
+        for (t, expected) in cases {
+            assert_eq!(
+                rules.detect(&text(t), &protected).map(|d| d.domain),
+                Some(expected),
+                "{t:?}"
+            );
+        }
+        assert_eq!(rules.detect(&text("how are you?"), &protected), None);
+        let assistant = Conversation {
+            id: 1,
+            domain: "ai_agents".into(),
+            unified: true,
+        };
+        let question = text("which papers does the seller of a plot of land need to show for a land title transfer and the house on it?");
+        let d = rules.detect(&question, &protected).unwrap();
+        assert_eq!(
+            (d.domain, d.question, d.requested),
+            ("property", true, false)
+        );
+        assert_eq!(
+            follow(Some(&d), Some(&assistant), None),
+            Turn::Follow(&assistant)
+        );
+        for ask in [
+            "ok. and do you have plots for sale in Bugesera?",
+            "can I buy a fridge here?",
+            "actually, I'd rather find a job first. anything in sales?",
+            "mufite inzu zo gukodesha i Remera?",
+        ] {
+            let d = rules.detect(&text(ask), &protected).unwrap();
+            assert!(d.requested, "{ask:?}");
+            assert_eq!(
+                follow(Some(&d), Some(&assistant), None),
+                Turn::Switch { pinned: false },
+                "{ask:?}"
+            );
+        }
+    }
+
     /// Typo tolerance reads no common word of the four languages as a domain word: every
     /// seeded pattern word of seven letters or more against words people write that are not
     /// about any domain.

@@ -534,6 +534,41 @@ mod tests {
     }
 
     #[test]
+    fn ids_split_into_words() {
+        let split = |id: &str| {
+            let mut out = String::new();
+            id_text(id, &mut out);
+            let mut normalized = String::new();
+            normalize_into(&out, &mut normalized);
+            let mut w = Vec::new();
+            push_words(&normalized, &mut w);
+            w.into_iter().map(|w| w.text.to_owned()).collect::<Vec<_>>()
+        };
+        assert_eq!(split("PAY_PREMIUM"), ["pay", "premium"]);
+        assert_eq!(split("rate_trip_4"), ["rate", "trip", "4"]);
+        assert_eq!(split("vacancyAlert-yes"), ["vacancy", "alert", "yes"]);
+        assert_eq!(split("trip4.rating"), ["trip", "4", "rating"]);
+        assert_eq!(split("opt_2"), ["opt", "2"]);
+    }
+
+    #[test]
+    fn asking_openers_and_questions() {
+        for w in ["can", "nshobora", "naweza", "pouvez"] {
+            assert!(is_asking(w), "{w}");
+        }
+        for w in ["and", "mufite", "hari", "avez", "kuna"] {
+            assert!(is_opener(w), "{w}");
+        }
+        for w in ["register", "kwiyandikisha", "kujisajili", "devenir"] {
+            assert!(is_becoming(w), "{w}");
+        }
+        // Asking to know is no request.
+        for w in ["what", "does", "is", "ese", "est"] {
+            assert!(!is_opener(w) && !is_asking(w) && is_question_word(w), "{w}");
+        }
+    }
+
+    #[test]
     fn intents_in_four_languages() {
         for w in [
             "want",
