@@ -305,3 +305,60 @@ FROM (VALUES
     ('marketplace', 'rw', NULL, 'exclude', ARRAY['nimero ya telefone', 'nomero ya telefone', 'yanjye ya telefone']),
     ('marketplace', 'sw', NULL, 'exclude', ARRAY['namba ya simu', 'yangu ya simu', 'nambari ya simu'])
 ) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern;
+
+-- 0.7.0: roles, accounts and questions (issue 24).
+-- A role names the domain it is a role in: a driver's account is the rides', a seller's the
+-- market's, a landlord's the property's, an employer's the jobs'; signing up as one of them
+-- is not about the profile. A question that names no domain is the assistant's, as a weak
+-- rule: any domain's word outweighs it, and a greeting that asks after you is excluded.
+INSERT INTO webhook_routing_rules (domain, match_kind, pattern, priority, weight, effect, language, seeded)
+SELECT k.domain, 'keyword', pattern,
+       CASE WHEN k.domain OPERATOR(pg_catalog.=) ANY (ARRAY['mobility', 'profile', 'insurance']) THEN 50 ELSE 100 END,
+       k.weight, k.effect, k.language, true
+FROM (VALUES
+    ('jobs', 'en', 3::real, 'match', ARRAY['employer account', 'recruiter account', 'job seeker']),
+    ('jobs', 'en', 2, 'match', ARRAY['employer*', 'candidate*', 'shift', 'shifts']),
+    ('jobs', 'fr', 3, 'match', ARRAY['compte employeur', 'compte candidat', 'demandeur d''emploi']),
+    ('jobs', 'fr', 2, 'match', ARRAY['employeur*', 'candidat', 'candidats']),
+    ('jobs', 'sw', 3, 'match', ARRAY['mwajiri']),
+    -- Signing up as a driver is the rides' business: the role after "sign up as" is what the
+    -- message is about (src/text.rs, is_becoming), not the signing up.
+    ('mobility', 'en', 3, 'match', ARRAY['taxi driver', 'moto driver', 'moto rider', 'bus driver', 'driver account']),
+    ('mobility', 'fr', 3, 'match', ARRAY['chauffeur de taxi', 'chauffeur taxi', 'compte chauffeur']),
+    ('mobility', 'sw', 3, 'match', ARRAY['dereva wa teksi', 'dereva wa bodaboda']),
+    ('profile', 'en', NULL, 'exclude', ARRAY['sign up as', 'signup as', 'register as', 'registered as', 'sign me up as']),
+    ('profile', 'fr', NULL, 'exclude', ARRAY['inscrire comme', 'inscrire en tant que', 'inscris comme']),
+    ('profile', 'rw', NULL, 'exclude', ARRAY['kwiyandikisha nk', 'kwiyandikisha nka', 'niyandikisha nk', 'kwandikisha nk']),
+    ('profile', 'sw', NULL, 'exclude', ARRAY['kujiandikisha kama', 'kujisajili kama', 'nijiandikishe kama']),
+    ('marketplace', 'en', 3, 'match', ARRAY['seller account', 'as a seller', 'as a vendor', 'become a seller',
+        'shop account', 'merchant account', 'checkout']),
+    ('marketplace', 'en', 2, 'match', ARRAY['merchant*', 'trader*', 'store', 'stores']),
+    ('marketplace', 'fr', 3, 'match', ARRAY['compte vendeur', 'comme vendeur', 'devenir vendeur', 'ma boutique']),
+    ('marketplace', 'fr', 2, 'match', ARRAY['commercant*', 'pagne*']),
+    ('marketplace', 'rw', 3, 'match', ARRAY['nk umucuruzi', 'kuba umucuruzi', 'iduka ryanjye']),
+    ('marketplace', 'sw', 3, 'match', ARRAY['kama muuzaji', 'duka langu', 'mfanyabiashara', 'wafanyabiashara']),
+    ('marketplace', 'sw', 2, 'match', ARRAY['mzigo', 'kifurushi']),
+    ('property', 'en', 3, 'match', ARRAY['landlord account', 'as a landlord', 'list my house', 'list my property',
+        'my tenants']),
+    ('property', 'fr', 3, 'match', ARRAY['compte bailleur', 'comme bailleur', 'comme proprietaire']),
+    ('property', 'rw', 3, 'match', ARRAY['nk nyirinzu', 'kuba komisiyoneri']),
+    ('property', 'sw', 3, 'match', ARRAY['kama mwenye nyumba', 'kama dalali']),
+    ('profile', 'en', 3, 'match', ARRAY['reset my pin', 'my pin', 'otp', 'verification code', 'kyc']),
+    ('profile', 'fr', 3, 'match', ARRAY['code de verification']),
+    ('profile', 'sw', 3, 'match', ARRAY['msimbo wa uthibitisho']),
+    ('ai_agents', 'en', 2, 'match', ARRAY['calculat*', 'math*', 'multiply', 'divided by', 'percent of']),
+    ('ai_agents', 'fr', 2, 'match', ARRAY['calcul*', 'multipli*', 'divise', 'que veut dire', 'c''est quoi']),
+    ('ai_agents', 'rw', 2, 'match', ARRAY['kubara', 'gukuba', 'bisobanura iki', 'itandukaniro']),
+    ('ai_agents', 'sw', 2, 'match', ARRAY['zidisha', 'gawanya', 'inamaanisha nini']),
+    ('ai_agents', 'en', 1, 'weak', ARRAY['what', 'which', 'why', 'who', 'how do', 'how can', 'how to',
+        'how many', 'when did', 'where is']),
+    ('ai_agents', 'fr', 1, 'weak', ARRAY['quel', 'quelle', 'quels', 'quelles', 'pourquoi', 'qui', 'comment faire',
+        'comment on', 'qu''est ce']),
+    ('ai_agents', 'rw', 1, 'weak', ARRAY['kuki', 'uwuhe', 'iyihe', 'ibihe', 'ikihe', 'irihe', 'gute']),
+    ('ai_agents', 'sw', 1, 'weak', ARRAY['kwa nini', 'nini', 'ipi', 'yupi', 'nani', 'namna gani']),
+    ('ai_agents', 'en', NULL, 'exclude', ARRAY['how are you', 'how is your day', 'how is it going', 'how r u',
+        'what s up', 'whats up']),
+    ('ai_agents', 'fr', NULL, 'exclude', ARRAY['comment allez vous', 'comment vas tu', 'comment ca va']),
+    ('ai_agents', 'rw', NULL, 'exclude', ARRAY['umeze ute', 'mumeze mute', 'bite se']),
+    ('ai_agents', 'sw', NULL, 'exclude', ARRAY['habari gani', 'hali gani', 'mambo vipi'])
+) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern;

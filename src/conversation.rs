@@ -55,6 +55,15 @@ pub const SWITCH_SCORE: f32 = 3.0;
 /// "kazi ya mhasibu") stays in the conversation.
 pub const CLEAR_SWITCH_SCORE: f32 = 6.0;
 
+/// The assistant's domain: in its conversation a question is for the assistant ("which papers
+/// does a land sale need and what does building cost?"), however many of another domain's
+/// words it holds, and whatever its question asks to know ("what does the seller need?"). It
+/// leaves for another domain on a request (`Detection::requested`): a pick (an id or a message
+/// type of that domain), or a match after a word of asking or of wanting that is not inside a
+/// question ("can I buy chickens here?", "do you have houses for rent?", "I'd rather find a
+/// job first").
+pub const ASSISTANT_DOMAIN: &str = "ai_agents";
+
 /// The sender's key in the log: SipHash-2-4 of the webhook name and the routing key (the phone
 /// number), keyed by the install's secret (`webhook_routing_secret`, readable by its owner
 /// alone), so that the log holds no phone number a reader could recover by hashing them all.
@@ -246,6 +255,7 @@ pub fn follow<'a>(
         Some(d)
             if !d.weak
                 && d.domain != conversation.domain
+                && !(conversation.domain == ASSISTANT_DOMAIN && d.question && !d.requested)
                 && (d.score >= CLEAR_SWITCH_SCORE || d.decisive && d.score >= SWITCH_SCORE) =>
         {
             Turn::Switch {

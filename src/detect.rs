@@ -364,6 +364,17 @@ pub struct Detection<'r> {
     /// or from an id or the message type: a request, not a bare answer that happens to hold
     /// the domain's word (src/conversation.rs).
     pub decisive: bool,
+    /// A match of the domain came from an id (its prefix or its words) or the message type:
+    /// what the user picked, not what they wrote.
+    pub picked: bool,
+    /// A match of the domain is asked for: picked, or after a word of asking (`can I`, `do
+    /// you have`, `and …`), or after a word of wanting outside a sentence that opens with a
+    /// question word ("I'd rather find a job", not "what does a job seeker need").
+    pub requested: bool,
+    /// The message asks something: a text holds a question mark, or its first word asks
+    /// (`what`, `which`, `quel`, `ese`, `je`, …). In an assistant's conversation a question is
+    /// for the assistant (src/conversation.rs).
+    pub question: bool,
 }
 
 /// A match, while a message is scored.
@@ -376,6 +387,8 @@ struct Hit {
     field: Option<Field>,
     typo: bool,
     intent: bool,
+    /// Its word of intent asks for it, outside a question that only asks to know.
+    requested: bool,
     excluded_by: Option<usize>,
 }
 
@@ -388,6 +401,7 @@ impl Hit {
             field,
             typo: false,
             intent: false,
+            requested: false,
             excluded_by: None,
         }
     }
@@ -428,6 +442,21 @@ pub struct Explanation {
     pub decision: Option<(String, bool)>,
     /// Why the best score did not win, when it did not.
     pub note: Option<String>,
+    /// What a conversation makes of the message (src/conversation.rs): `requested` (a pick,
+    /// or asked for after a word of intent: it may open a conversation in its domain), or a
+    /// question that requests nothing (an assistant's conversation keeps it).
+    pub request: Option<&'static str>,
+}
+
+/// Whether a message asks something: one of its written texts (not a title or an id) holds a
+/// question mark, or its first word is a question word.
+fn is_question(message: &Inbound, texts: &Texts) -> bool {
+    let written = |f: Field| matches!(f, Field::Body | Field::Caption);
+    message.texts.iter().any(|&(f, t)| {
+        written(f) && bounded(t, MAX_TEXT_BYTES).contains(['?', '\u{FF1F}', '\u{00BF}'])
+    }) || texts.fields.iter().any(|&(f, first, end)| {
+        written(f) && first < end && text::is_question_word(texts.words[first].text)
+    })
 }
 
 /// The words of a message's texts, normalized, each with its field.
@@ -435,6 +464,27 @@ struct Texts<'m> {
     words: Vec<Word<'m>>,
     /// (field, first word, end word)
     fields: Vec<(Field, usize, usize)>,
+    /// The normalized text the words are slices of.
+    source: &'m str,
+}
+
+impl Texts<'_> {
+    /// Whether the sentence that holds word `at` (of the field starting at word `first`) opens
+    /// with a question word: a sentence starts a field, or follows `.`, `!`, `?` or a line
+    /// break. "Which papers does the seller need …?" asks to know; its `need` wants nothing.
+    fn in_question(&self, at: usize, first: usize) -> bool {
+        let offset = |w: &Word| w.text.as_ptr() as usize - self.source.as_ptr() as usize;
+        let mut start = first;
+        for k in (first + 1..=at).rev() {
+            let gap = &self.source
+                [offset(&self.words[k - 1]) + self.words[k - 1].text.len()..offset(&self.words[k])];
+            if gap.contains(['.', '!', '?', '\n']) {
+                start = k;
+                break;
+            }
+        }
+        text::is_question_word(self.words[start].text)
+    }
 }
 
 impl Rules {
@@ -586,10 +636,26 @@ impl Rules {
             .iter()
             .map(|(f, t)| (*f, bounded(t, MAX_TEXT_BYTES)));
         buffer.reserve(texts.clone().map(|(_, t)| t.len()).sum());
-        let mut ends = Vec::with_capacity(message.texts.len());
+        let mut ends = Vec::with_capacity(message.texts.len() + message.ids.len());
+        // A Flow's reply is JSON an app wrote: its keys and its flow token are ids
+        // (`devisAssuranceAuto`, `ride_request_form`), split as ids are.
+        let mut split = String::new();
         for (field, text) in texts {
-            text::normalize_into(text, buffer);
+            if field == Field::FlowReply {
+                split.clear();
+                text::id_text(text, &mut split);
+                text::normalize_into(&split, buffer);
+            } else {
+                text::normalize_into(text, buffer);
+            }
             ends.push((field, buffer.len()));
+        }
+        // Ids and payloads, as the words they are made of (text::id_text).
+        for id in &message.ids {
+            split.clear();
+            text::id_text(bounded(id, MAX_ID_BYTES), &mut split);
+            text::normalize_into(&split, buffer);
+            ends.push((Field::Id, buffer.len()));
         }
         let buffer: &'m str = buffer;
         let mut words = Vec::with_capacity(buffer.len() / 2 + 1);
@@ -601,7 +667,11 @@ impl Rules {
             fields.push((field, first, words.len()));
             start = end;
         }
-        Texts { words, fields }
+        Texts {
+            words,
+            fields,
+            source: buffer,
+        }
     }
 
     /// Every match of the message, in order of position within each part.
@@ -732,9 +802,16 @@ impl Rules {
     fn weigh(&self, texts: &Texts, hits: &mut [Hit]) {
         for &(_, first, end) in &texts.fields {
             for cue in first..end {
-                if !text::is_intent(texts.words[cue].text) {
+                let word = texts.words[cue].text;
+                let asking = text::is_asking(word)
+                    || text::is_becoming(word)
+                    || (cue - first < text::OPENER_REACH && text::is_opener(word));
+                if !(asking || text::is_intent(word)) {
                     continue;
                 }
+                // A word of wanting inside a question ("what does the seller need") asks to
+                // know, not to get: it weighs its object, but requests nothing.
+                let requests = asking || !texts.in_question(cue, first);
                 let reach = (cue + INTENT_REACH).min(end - 1);
                 let after = |h: &&Hit| {
                     h.start > cue && h.start <= reach && self.rules[h.rule].effect == Effect::Match
@@ -750,6 +827,7 @@ impl Rules {
                 if let Some(object) = object {
                     for h in hits.iter_mut().filter(|h| h.start == object) {
                         h.intent = true;
+                        h.requested |= requests;
                     }
                 }
             }
@@ -933,8 +1011,19 @@ impl Rules {
                 score: score(d),
                 decisive: counted.iter().any(|&(c, _)| {
                     let h = &hits[c];
-                    self.rules[h.rule].domain_ix == d && (h.intent || h.field.is_none())
+                    self.rules[h.rule].domain_ix == d
+                        && (h.intent || matches!(h.field, None | Some(Field::Id)))
                 }),
+                picked: counted.iter().any(|&(c, _)| {
+                    let h = &hits[c];
+                    self.rules[h.rule].domain_ix == d && matches!(h.field, None | Some(Field::Id))
+                }),
+                requested: counted.iter().any(|&(c, _)| {
+                    let h = &hits[c];
+                    self.rules[h.rule].domain_ix == d
+                        && (h.requested || matches!(h.field, None | Some(Field::Id)))
+                }),
+                question: is_question(message, &texts),
             })
         });
         if let Some(explanation) = explain.as_deref_mut() {
@@ -995,6 +1084,17 @@ impl Rules {
             });
             explanation.scores = listed;
             explanation.decision = detection.as_ref().map(|d| (d.domain.to_owned(), d.weak));
+            explanation.request = detection.as_ref().and_then(|d| {
+                if d.weak {
+                    None
+                } else if d.requested {
+                    Some("requested")
+                } else if d.question {
+                    Some("a question, no request")
+                } else {
+                    None
+                }
+            });
             explanation.note = note;
         }
         detection
@@ -1300,9 +1400,21 @@ mod tests {
     /// what the index must find.
     fn reference(rules: &[Rule], message: &Inbound) -> Vec<(i64, usize, usize, bool)> {
         let mut normalized = Vec::new();
-        for (_, t) in &message.texts {
+        for (f, t) in &message.texts {
             let mut n = String::new();
-            text::normalize_into(bounded(t, MAX_TEXT_BYTES), &mut n);
+            if *f == Field::FlowReply {
+                let mut split = String::new();
+                text::id_text(bounded(t, MAX_TEXT_BYTES), &mut split);
+                text::normalize_into(&split, &mut n);
+            } else {
+                text::normalize_into(bounded(t, MAX_TEXT_BYTES), &mut n);
+            }
+            normalized.push(n);
+        }
+        for id in &message.ids {
+            let (mut split, mut n) = (String::new(), String::new());
+            text::id_text(bounded(id, MAX_ID_BYTES), &mut split);
+            text::normalize_into(&split, &mut n);
             normalized.push(n);
         }
         let mut fields: Vec<Vec<Word>> = Vec::new();
@@ -1618,6 +1730,89 @@ mod tests {
         );
     }
 
+    /// Issue 24's kinds, with the seeded rules: ids and Flow tokens read as words, asks as
+    /// requests, signing up as a role, and an assistant's conversation that keeps a question
+    /// naming another domain but leaves on an ask.
+    #[pg_test]
+    fn seeded_rules_read_ids_asks_roles_and_questions() {
+        use crate::conversation::{follow, Conversation, Turn};
+        let rules = crate::cache::snapshot().rules.clone();
+        let picked = |kind, ids: Vec<&'static str>, texts: Vec<(Field, &'static str)>| Inbound {
+            kind: Some(kind),
+            ids,
+            texts,
+            ..Default::default()
+        };
+        for (message, expected) in [
+            (picked("button", vec!["vacancyAlert_view"], vec![]), "jobs"),
+            (
+                picked("button", vec!["rent_due_reminder"], vec![]),
+                "property",
+            ),
+            (
+                picked("interactive", vec!["interview_confirm"], vec![]),
+                "jobs",
+            ),
+            (
+                picked(
+                    "interactive",
+                    vec![],
+                    vec![(
+                        Field::FlowReply,
+                        r#"{"flow_token":"motorInsuranceQuote-2"}"#,
+                    )],
+                ),
+                "insurance",
+            ),
+        ] {
+            let d = rules.detect(&message, &protected);
+            assert_eq!(d.as_ref().map(|d| d.domain), Some(expected), "{message:?}");
+        }
+        let cases = [
+            ("I want to sign up as a taxi driver", "mobility"),
+            ("Ndashaka kwiyandikisha nk'umumotari", "mobility"),
+            ("je veux devenir chauffeur sur votre plateforme", "mobility"),
+            ("why do onions make us cry?", "ai_agents"),
+        ];
+        for (t, expected) in cases {
+            assert_eq!(
+                rules.detect(&text(t), &protected).map(|d| d.domain),
+                Some(expected),
+                "{t:?}"
+            );
+        }
+        assert_eq!(rules.detect(&text("how are you?"), &protected), None);
+        let assistant = Conversation {
+            id: 1,
+            domain: "ai_agents".into(),
+            unified: true,
+        };
+        let question = text("which papers does the seller of a plot of land need to show for a land title transfer and the house on it?");
+        let d = rules.detect(&question, &protected).unwrap();
+        assert_eq!(
+            (d.domain, d.question, d.requested),
+            ("property", true, false)
+        );
+        assert_eq!(
+            follow(Some(&d), Some(&assistant), None),
+            Turn::Follow(&assistant)
+        );
+        for ask in [
+            "ok. and do you have plots for sale in Bugesera?",
+            "can I buy a fridge here?",
+            "actually, I'd rather find a job first. anything in sales?",
+            "mufite inzu zo gukodesha i Remera?",
+        ] {
+            let d = rules.detect(&text(ask), &protected).unwrap();
+            assert!(d.requested, "{ask:?}");
+            assert_eq!(
+                follow(Some(&d), Some(&assistant), None),
+                Turn::Switch { pinned: false },
+                "{ask:?}"
+            );
+        }
+    }
+
     /// Typo tolerance reads no common word of the four languages as a domain word: every
     /// seeded pattern word of seven letters or more against words people write that are not
     /// about any domain.
@@ -1687,9 +1882,13 @@ mod tests {
             "ntabizi",
             "nshimiye",
         ];
+        // (A question word alone is the assistant's by a weak rule, not by a typo.)
         for w in common {
             assert_eq!(
-                rules.detect(&text(w), &protected).map(|d| d.domain),
+                rules
+                    .detect(&text(w), &protected)
+                    .filter(|d| !d.weak)
+                    .map(|d| d.domain),
                 None,
                 "{w}"
             );

@@ -128,13 +128,17 @@ fn explain_route(
             Some(note),
         ));
     }
-    let note = match (&explanation.decision, &explanation.note) {
+    let mut note = match (&explanation.decision, &explanation.note) {
         (Some((_, true)), _) => "weak: only weak rules matched".to_owned(),
         (Some(_), Some(n)) => n.clone(),
         (Some(_), None) => "best score".to_owned(),
         (None, Some(n)) => format!("unknown_domain: {n}"),
         (None, None) => "unknown_domain: no rule matched".to_owned(),
     };
+    if let Some(request) = explanation.request {
+        note.push_str("; ");
+        note.push_str(request);
+    }
     rows.push(decision(
         explanation.decision.as_ref().map(|d| d.0.clone()),
         &note,

@@ -30,6 +30,10 @@ pub enum Field {
     FlowReply,
     /// A catalog order's note.
     OrderText,
+    /// The words of an interactive reply id or a template button payload, split at `_`, `-`,
+    /// `.`, case changes and digits (`vacancyAlert_yes` reads `vacancy alert yes`): the app
+    /// names what a pick is about, in whatever prefix it chose.
+    Id,
 }
 
 impl Field {
@@ -42,7 +46,8 @@ impl Field {
             | Field::ButtonText
             | Field::AdHeadline
             | Field::Filename
-            | Field::OrderText => 1.0,
+            | Field::OrderText
+            | Field::Id => 1.0,
             Field::AdBody => 0.6,
             Field::Description | Field::FlowReply => 0.5,
         }
@@ -60,6 +65,7 @@ impl Field {
             Field::Filename => "filename",
             Field::FlowReply => "flow_reply",
             Field::OrderText => "order_text",
+            Field::Id => "id_words",
         }
     }
 }
@@ -222,6 +228,179 @@ pub fn words_of(text: &str) -> Vec<String> {
     words.into_iter().map(|w| w.text.to_owned()).collect()
 }
 
+/// An id or payload as words: a space at every `_`, `-`, `.`, `:`, `/`, at a lowercase letter
+/// followed by an uppercase one (camelCase), and between letters and digits, so that
+/// `PAY_PREMIUM`, `rate_trip_4`, `vacancyAlertYes` and `trip4` read as the words they are made
+/// of. The result is then normalized like any text.
+pub fn id_text(id: &str, out: &mut String) {
+    let mut previous: Option<char> = None;
+    for c in id.chars() {
+        let split = match previous {
+            Some(p) => {
+                (p.is_lowercase() && c.is_uppercase())
+                    || (p.is_alphabetic() && c.is_ascii_digit())
+                    || (p.is_ascii_digit() && c.is_alphabetic())
+            }
+            None => false,
+        };
+        if split {
+            out.push(' ');
+        }
+        if matches!(c, '_' | '-' | '.' | ':' | '/' | '+') {
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+        previous = Some(c);
+    }
+}
+
+/// Words that open a request without a word of wanting, when they stand among the first
+/// `OPENER_REACH` words of a text: a question for something to be had (`any`, `do you have`,
+/// `avez-vous`, `y a-t-il`, `mufite`, `hari`, `mnauza`, `kuna`) or a turn to something else
+/// (`and`, `also`, `et`, `aussi`, `na`, `kandi`, `pia`). They count as a word of intent there:
+/// "and houses for rent?", "mufite inzu?" ask for what follows. Question words that ask about
+/// something (`what`, `is`, `does`, `ese`, `est-ce`) are not among them: "what is a mortgage?"
+/// asks to know, not to get.
+pub fn is_opener(word: &str) -> bool {
+    matches!(
+        word,
+        "and"
+            | "also"
+            | "any"
+            | "anything"
+            | "have"
+            | "et"
+            | "aussi"
+            | "avez"
+            | "auriez"
+            | "y"
+            | "na"
+            | "kandi"
+            | "mufite"
+            | "murafite"
+            | "ufite"
+            | "hari"
+            | "haba"
+            | "pia"
+            | "kuna"
+            | "mna"
+            | "una"
+            | "mnauza"
+            | "mnayo"
+    )
+}
+
+/// Words that ask to do or get something, anywhere in a text: "can I buy", "could you find",
+/// "puis-je", "pouvez-vous", "nshobora kugura", "mwanshakira", "naweza kupata". The first match
+/// after one is what is asked for, as after a word of wanting.
+pub fn is_asking(word: &str) -> bool {
+    matches!(
+        word,
+        "can"
+            | "could"
+            | "puis"
+            | "peux"
+            | "pouvez"
+            | "pourriez"
+            | "mushobora"
+            | "nshobora"
+            | "twashobora"
+            | "wanshakira"
+            | "mwanshakira"
+            | "naweza"
+            | "unaweza"
+            | "mnaweza"
+            | "tunaweza"
+    )
+}
+
+/// Words that open a question, in the four languages: a message starting with one asks
+/// something even without a question mark ("which papers does a land sale need",
+/// "ni ibihe byangombwa", "quels papiers faut-il").
+pub fn is_question_word(word: &str) -> bool {
+    matches!(
+        word,
+        "what"
+            | "which"
+            | "who"
+            | "whom"
+            | "whose"
+            | "why"
+            | "how"
+            | "when"
+            | "where"
+            | "is"
+            | "are"
+            | "does"
+            | "do"
+            | "can"
+            | "could"
+            | "should"
+            | "would"
+            | "quel"
+            | "quelle"
+            | "quels"
+            | "quelles"
+            | "comment"
+            | "pourquoi"
+            | "quand"
+            | "ou"
+            | "combien"
+            | "qui"
+            | "que"
+            | "quoi"
+            | "est"
+            | "ese"
+            | "kuki"
+            | "ryari"
+            | "nde"
+            | "ni"
+            | "gute"
+            | "nini"
+            | "kwa"
+            | "lini"
+            | "wapi"
+            | "vipi"
+            | "nani"
+            | "gani"
+    )
+}
+
+/// How many words from a text's start a request opener (`is_opener`) is read in: "Hi, do you
+/// have…", "Bonjour, avez-vous…".
+pub const OPENER_REACH: usize = 3;
+
+/// Words that say the user wants to sign up or become something: the role or account named
+/// after them is what the message is about ("sign up as a taxi driver", "je veux devenir
+/// vendeur", "kwiyandikisha nk'umushoferi"), more than the signing up.
+pub fn is_becoming(word: &str) -> bool {
+    matches!(
+        word,
+        "register"
+            | "registering"
+            | "sign"
+            | "signing"
+            | "become"
+            | "becoming"
+            | "join"
+            | "joining"
+            | "enroll"
+            | "enrol"
+            | "inscrire"
+            | "inscris"
+            | "devenir"
+            | "rejoindre"
+            | "kujiunga"
+            | "nijiunge"
+            | "kuwa"
+    ) || (word.len() >= 8
+        && (word.contains("iyandikish")
+            || word.contains("nyandikish")
+            || word.contains("jiandikish")
+            || word.contains("jisajil")))
+}
+
 /// Words that say the user wants something: the first domain match after one (within
 /// `INTENT_REACH` words) is what they want, and counts more (see detect.rs). English, French,
 /// Kinyarwanda, Swahili; Kinyarwanda's verb forms by their roots.
@@ -351,6 +530,41 @@ mod tests {
             split(&text, true, &mut by_byte);
             split(&text, false, &mut by_char);
             assert_eq!(by_byte, by_char, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn ids_split_into_words() {
+        let split = |id: &str| {
+            let mut out = String::new();
+            id_text(id, &mut out);
+            let mut normalized = String::new();
+            normalize_into(&out, &mut normalized);
+            let mut w = Vec::new();
+            push_words(&normalized, &mut w);
+            w.into_iter().map(|w| w.text.to_owned()).collect::<Vec<_>>()
+        };
+        assert_eq!(split("PAY_PREMIUM"), ["pay", "premium"]);
+        assert_eq!(split("rate_trip_4"), ["rate", "trip", "4"]);
+        assert_eq!(split("vacancyAlert-yes"), ["vacancy", "alert", "yes"]);
+        assert_eq!(split("trip4.rating"), ["trip", "4", "rating"]);
+        assert_eq!(split("opt_2"), ["opt", "2"]);
+    }
+
+    #[test]
+    fn asking_openers_and_questions() {
+        for w in ["can", "nshobora", "naweza", "pouvez"] {
+            assert!(is_asking(w), "{w}");
+        }
+        for w in ["and", "mufite", "hari", "avez", "kuna"] {
+            assert!(is_opener(w), "{w}");
+        }
+        for w in ["register", "kwiyandikisha", "kujisajili", "devenir"] {
+            assert!(is_becoming(w), "{w}");
+        }
+        // Asking to know is no request.
+        for w in ["what", "does", "is", "ese", "est"] {
+            assert!(!is_opener(w) && !is_asking(w) && is_question_word(w), "{w}");
         }
     }
 

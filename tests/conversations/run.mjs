@@ -19,7 +19,9 @@ import { Checks, connect, freshDatabase } from '../node/common.mjs';
 import { bodyOf, messageOf, statusOf } from '../node/whatsapp.mjs';
 
 const assert = process.argv.includes('--assert');
-const file = new URL('./conversations.jsonl', import.meta.url);
+const verbose = process.argv.includes('--verbose');
+const named = process.argv.slice(2).find((a) => !a.startsWith('--'));
+const file = named ?? new URL('./conversations.jsonl', import.meta.url);
 const conversations = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
 const ROUTABLE = ['jobs', 'marketplace', 'property', 'ai_agents'];
 const PROTECTED = ['mobility', 'profile', 'insurance'];
@@ -126,6 +128,8 @@ async function run(percentage, mode) {
   let wrongDomain = 0;
   // Requests for another domain mid-conversation, and those that opened a conversation there.
   let requests = 0;
+  let greeted = 0;
+  let handedOff = 0;
   let honoured = 0;
   const causes = new Map();
   for (const [c, conv] of conversations.entries()) {
@@ -134,17 +138,32 @@ async function run(percentage, mode) {
       const ds = session.messages.map((m, k) => ({ m, d: decided[c][i + k] }));
       i += session.messages.length;
       const from = ds.findIndex((x) => x.d.domain !== null);
+      // A greeting first: the caller's default handler answers it (with its menu); the pick
+      // that names a domain hands the session to that domain's handler (README, Conversations).
+      if (from > 0) {
+        greeted += 1;
+        if (ds[from].d.domain === session.domain) handedOff += 1;
+      }
       const counted = from < 0 ? ds : ds.slice(from);
       sessions += 1;
       const first = handler(counted[0].d);
       if (new Set(counted.map((x) => handler(x.d))).size > 1) {
         broken += 1;
+        if (verbose) {
+          console.log(`  broken at ${percentage}% (${mode}): ${conv.id} session ${s} (${session.domain}): ` +
+            counted.map((x) => `${x.m.mid} ${x.d.domain ?? '-'}/${handler(x.d)}/${x.d.reason}`).join(', '));
+        }
         for (const x of counted.filter((y) => handler(y.d) !== first)) {
           const cause = `${x.m.kind} → ${x.d.reason}`;
           causes.set(cause, (causes.get(cause) ?? 0) + 1);
         }
       }
-      if (counted[0].d.domain !== session.domain) wrongDomain += 1;
+      if (counted[0].d.domain !== session.domain) {
+        wrongDomain += 1;
+        if (verbose && mode === 'single' && percentage === 100) {
+          console.log(`  domain: ${conv.id} session ${s} asked ${session.domain}, opened ${counted[0].d.domain} (${counted[0].m.mid})`);
+        }
+      }
       if (s > 0) {
         requests += 1;
         if (ds[0].d.domain === session.domain) honoured += 1;
@@ -159,6 +178,7 @@ async function run(percentage, mode) {
   summary.push(`at ${String(percentage).padStart(3)}% (${mode}): ${sessions} sessions, ${messages} messages, ` +
     `broken ${broken} (${pct.toFixed(2)}%)${top ? `: ${top}` : ''}; session domain not the one asked for ${wrongDomain}; ` +
     `requests for another domain that opened a conversation there ${honoured} of ${requests}; ` +
+    `sessions opened by a greeting ${greeted}, handed to the domain picked ${handedOff}; ` +
     `protected sessions reaching unified ${protectedOpening} by their opening's detection, ${protectedMidway} mid-conversation`);
   checks.expect(protectedMidway === 0, `at ${percentage}% (${mode}): ${protectedMidway} requests for a protected domain mid-conversation reached unified`);
   if (assert) checks.expect(pct <= BAR, `at ${percentage}% (${mode}): ${pct.toFixed(2)}% of sessions broke (bar ${BAR}%)`);

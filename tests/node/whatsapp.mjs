@@ -40,6 +40,10 @@ export function messageOf(item, from, id) {
       return { ...base, type: 'sticker', sticker: { id: `media.${id}`, mime_type: 'image/webp', animated: false } };
     case 'reaction':
       return { ...base, type: 'reaction', reaction: { message_id: 'wamid.bot', emoji: item.emoji } };
+    case 'flow':
+      return { ...base, type: 'interactive',
+               interactive: { type: 'nfm_reply',
+                              nfm_reply: { name: 'flow', body: 'Sent', response_json: JSON.stringify(item.response) } } };
     case 'template_button':
       return { ...base, type: 'button', button: { payload: item.payload, text: item.text } };
     default:

@@ -60,6 +60,26 @@ SELECT d.domain, d.reason FROM route_decision(text_message('mufite isombe?'), lo
 SELECT step, domain, pattern, matched, note
 FROM explain_route(text_message('the momo agent told me to ask your AI agent'));
 
+-- Ids are read as words too (0.7.0): a template payload or a list id with no seeded prefix
+-- names its domain by its words, split at _ - . and case changes; a Flow's token likewise.
+SELECT step, domain, points, pattern, field, matched, note FROM explain_route(
+    '{"entry": [{"changes": [{"value": {"messages": [{"from": "1", "type": "button",
+      "button": {"payload": "vacancyAlert_view", "text": "See it"}}]}}]}]}');
+SELECT step, domain, points, pattern, field, matched, note FROM explain_route(
+    '{"entry": [{"changes": [{"value": {"messages": [{"from": "1", "type": "interactive",
+      "interactive": {"type": "nfm_reply", "nfm_reply": {"name": "flow",
+        "response_json": "{\"flow_token\": \"motorInsuranceQuote-2\", \"plate\": \"RAD 1\"}"}}}]}}]}]}');
+-- Asking counts as a word of intent: "do you have …", "can I …", "and … ?" at a text's start.
+SELECT step, domain, points, pattern, matched, note
+FROM explain_route(text_message('and do you have rooms for rent near the university?'));
+-- Signing up as a role is about the role, not the profile.
+SELECT step, domain, points, pattern, matched, note
+FROM explain_route(text_message('I want to sign up as a taxi driver'));
+-- A question that names no domain is the assistant's, weakly; a greeting that asks is none.
+SELECT t, (SELECT domain FROM route_decision(text_message(t), log => false)) AS domain
+FROM unnest(ARRAY['why do onions make us cry?', 'kuki amazi abira?', 'how are you?',
+                  'which house is cheaper, the one in Remera?']) AS t ORDER BY t;
+
 -- The seeds by language and domain.
 SELECT language, count(*) AS rules, count(DISTINCT domain) AS domains
 FROM webhook_routing_rules WHERE seeded AND match_kind = 'keyword' GROUP BY language ORDER BY language;

@@ -211,6 +211,15 @@ SELECT count(*) FROM route_messages(many(1001, 'messages'), log => false);
 SELECT count(*) FROM route_messages(many(1001, 'statuses'));
 DROP FUNCTION many(integer, text);
 
+-- An assistant's conversation keeps its questions, whatever domain their words name; a
+-- request that asks for something elsewhere leaves it, so does an ask without a word of intent.
+TRUNCATE routed;
+SELECT send('assistant', txt('250788100019', 'wamid.190', 'Hi assistant, explain to me how buying land works in Rwanda'));
+SELECT send('a question', txt('250788100019', 'wamid.191', 'which papers does the seller of a plot of land need to show for a land title transfer and the house on it?'));
+SELECT send('an ask', txt('250788100019', 'wamid.192', 'ok. and do you have plots for sale in Bugesera?'));
+SELECT send('its pick', pick('250788100019', 'wamid.193', 'opt_4', 'Plot 20x30 - Nyamata'));
+SELECT label, domain, routed_to, reason, conversation FROM turns;
+
 DROP VIEW turns;
 DROP FUNCTION send(text, jsonb), pick(text, text, text, text), txt(text, text, text), msg(text, text, text, jsonb);
 DROP EXTENSION webhook_routing;
