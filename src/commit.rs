@@ -24,9 +24,17 @@ thread_local! {
     static RELAXED_XACT: Cell<Option<pg_sys::LocalTransactionId>> = const { Cell::new(None) };
 }
 
+#[cfg(not(any(feature = "pg17", feature = "pg18")))]
 fn current_lxid() -> pg_sys::LocalTransactionId {
     // SAFETY: MyProc is set for every backend that runs SQL.
     unsafe { (*pg_sys::MyProc).lxid }
+}
+
+/// 17 moved the local transaction id into PGPROC's virtual transaction id.
+#[cfg(any(feature = "pg17", feature = "pg18"))]
+fn current_lxid() -> pg_sys::LocalTransactionId {
+    // SAFETY: MyProc is set for every backend that runs SQL.
+    unsafe { (*pg_sys::MyProc).vxid.lxid }
 }
 
 fn set_local(value: &core::ffi::CStr) {

@@ -409,9 +409,17 @@ fn webhook_routing_logs_flush_sketches<'a>(
 
 /// This backend's shard: its PGPROC number, unique among live backends, so that concurrent
 /// writers never update the same sketch row.
+#[cfg(not(any(feature = "pg17", feature = "pg18")))]
 fn shard() -> i32 {
     // SAFETY: MyProc is set for every backend that runs SQL.
     unsafe { (*pg_sys::MyProc).pgprocno }
+}
+
+/// 17 took the number out of PGPROC: it is MyProcNumber.
+#[cfg(any(feature = "pg17", feature = "pg18"))]
+fn shard() -> i32 {
+    // SAFETY: set for every backend that runs SQL.
+    unsafe { pg_sys::MyProcNumber }
 }
 
 #[cfg(any(test, feature = "pg_test"))]

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Checks, connect, freshDatabase, jobsMessage, port } from './common.mjs';
 
-const BIN = '/usr/lib/postgresql/15/bin';
+// The server's own pg_dump, pg_restore and psql (scripts/test names them for each major).
+const BIN = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
 const SOURCE = 'wr_restore_source';
 const checks = new Checks('restore');
 const summary = [];

@@ -14,7 +14,10 @@ DROP SCHEMA webhook_routing;  -- made by CREATE EXTENSION, it is not one of the 
 CREATE EXTENSION webhook_routing SCHEMA public;
 CREATE ROLE wr_squatter;
 CREATE SCHEMA webhook_routing AUTHORIZATION wr_squatter;
+-- (From 18 on, an error raised in an extension's script shows the script's text as its context: none is shown.)
+\set SHOW_CONTEXT never
 CREATE EXTENSION webhook_routing;
+\set SHOW_CONTEXT errors
 SELECT count(*) AS installed FROM pg_extension WHERE extname = 'webhook_routing';
 DROP SCHEMA webhook_routing;
 CREATE SCHEMA webhook_routing;

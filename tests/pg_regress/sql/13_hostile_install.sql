@@ -161,7 +161,10 @@ DROP EXTENSION webhook_routing;
 CREATE EXTENSION webhook_routing VERSION '0.2.0';
 SELECT count(*) > 0 AS ran_at_install, (SELECT count(*) > 0 FROM foreign_bindings) AS bound FROM wr_trap;
 ALTER ROLE wr_mallory NOSUPERUSER;
+-- (From 18 on, an error raised in an extension's script shows the script's text as its context: none is shown.)
+\set SHOW_CONTEXT never
 ALTER EXTENSION webhook_routing UPDATE;
+\set SHOW_CONTEXT errors
 SELECT extversion FROM pg_extension WHERE extname = 'webhook_routing';
 DROP EXTENSION webhook_routing;
 DROP VIEW foreign_bindings;
