@@ -7,6 +7,7 @@
 //! outlives retention), or date a day partition that should not exist. So the caller's INSERT
 //! policy accepts `created_at` within `SLACK` of now, and refuses anything else with a message
 //! saying why; the owner (restores, backfills) is not subject to it.
+use crate::ddsketch::MAX_MS;
 use crate::error::Refusal;
 use pgrx::prelude::*;
 use pgrx::{AnyNumeric, IntoDatum, WhoAllocated};
@@ -53,12 +54,18 @@ fn webhook_routing_plausible_time(created_at: Option<pgrx::datum::TimestampWithT
     .raise()
 }
 
-/// The longest latency (ms) the log takes: one day. The sketches' bins cover exactly 0.001 ms
-/// to this (src/ddsketch.rs), so that no single row can move a percentile by more than their
-/// error.
-const MAX_LATENCY_MS: f64 = 86_400_000.0;
 /// Latencies are kept to the microsecond: more decimals are rounded.
 const LATENCY_SCALE: i32 = 3;
+
+/// Whether a numeric's text is a latency: milliseconds from 0 to one day (`MAX_MS`, the range
+/// the sketches' bins cover, src/ddsketch.rs), NaN and infinities not. Exact at the edges,
+/// where a double rounds: numeric prints no "-0", and a day and a fraction may read as a day.
+pub(crate) fn latency_in_bounds(text: &str) -> bool {
+    let value = text.parse::<f64>().unwrap_or(f64::NAN);
+    let fraction = text.split_once('.').map_or("", |(_, f)| f);
+    let beyond = value > MAX_MS || value == MAX_MS && fraction.bytes().any(|b| b != b'0');
+    value.is_finite() && !text.starts_with('-') && !beyond
+}
 
 /// The row's latency, checked and kept to the microsecond: NaN, infinities, negative and
 /// longer times are refused (23514, with the reason); more decimals are rounded. None when the
@@ -70,13 +77,7 @@ fn bounded_latency(
         return Ok(None);
     };
     let text = ms.to_string();
-    let value = text.parse::<f64>().unwrap_or(f64::NAN);
-    // Exact at the edges, where a double rounds: numeric prints no "-0", and a day and a
-    // fraction may read as a day.
-    let fraction = text.split_once('.').map_or("", |(_, f)| f);
-    let beyond =
-        value > MAX_LATENCY_MS || value == MAX_LATENCY_MS && fraction.bytes().any(|b| b != b'0');
-    if !value.is_finite() || text.starts_with('-') || beyond {
+    if !latency_in_bounds(&text) {
         let shown = if text.len() > 20 {
             scientific(&text)
         } else {
@@ -93,6 +94,7 @@ fn bounded_latency(
         .hint("Log the handler's response time in milliseconds, or NULL if it is not known.")
         .raise()
     }
+    let fraction = text.split_once('.').map_or("", |(_, f)| f);
     if fraction.len() <= LATENCY_SCALE as usize {
         return Ok(None);
     }

@@ -30,10 +30,7 @@ fn validate(
     }
     if let Some(ms) = response_time_ms {
         let text = ms.to_string();
-        let valid = text
-            .parse::<f64>()
-            .is_ok_and(|v| v.is_finite() && (0.0..=86_400_000.0).contains(&v));
-        if !valid {
+        if !crate::log_policy::latency_in_bounds(&text) {
             return Err(Refusal::invalid(format!("invalid response_time_ms {text}"))
                 .detail("response_time_ms must be between 0 and 86400000 (one day).")
                 .hint("Pass the handler's response time in milliseconds, or NULL if unknown."));
