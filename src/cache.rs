@@ -36,8 +36,10 @@ pub struct Location {
     pub schema: String,
     config: pg_sys::Oid,
     rules: pg_sys::Oid,
-    owner: pg_sys::Oid,
+    pub owner: pg_sys::Oid,
     pub decision_ids: pg_sys::Oid,
+    /// The log (partitioned), which src/probe.rs reads through its partitions' indexes.
+    pub logs: pg_sys::Oid,
 }
 
 /// What a decision reads, as of the last invalidation.
@@ -93,7 +95,10 @@ fn locate() -> Location {
                     AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_sketches'), \
                 (SELECT c.oid FROM pg_catalog.pg_class c \
                   WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid \
-                    AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_logs_id_seq') \
+                    AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_logs_id_seq'), \
+                (SELECT c.oid FROM pg_catalog.pg_class c \
+                  WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid \
+                    AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_logs') \
          FROM pg_catalog.pg_extension e \
          JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace \
          WHERE e.extname OPERATOR(pg_catalog.=) 'webhook_routing'",
@@ -106,19 +111,26 @@ fn locate() -> Location {
                 row.get::<pg_sys::Oid>(3),
                 row.get::<pg_sys::Oid>(4),
                 row.get::<pg_sys::Oid>(5),
+                row.get::<pg_sys::Oid>(6),
             )
         },
     );
     match rows.into_iter().next() {
-        Some((Some(schema), Some(config), Some(rules), Some(owner), Some(decision_ids))) => {
-            Location {
-                schema,
-                config,
-                rules,
-                owner,
-                decision_ids,
-            }
-        }
+        Some((
+            Some(schema),
+            Some(config),
+            Some(rules),
+            Some(owner),
+            Some(decision_ids),
+            Some(logs),
+        )) => Location {
+            schema,
+            config,
+            rules,
+            owner,
+            decision_ids,
+            logs,
+        },
         _ => spi_failed(
             "find its tables",
             "extension webhook_routing is not installed in this database",

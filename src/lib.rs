@@ -23,6 +23,7 @@ mod latest;
 mod log_policy;
 mod messages;
 mod outcome;
+mod probe;
 #[cfg(any(test, feature = "pg_test"))]
 mod proptests;
 mod sketch;
