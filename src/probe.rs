@@ -261,7 +261,8 @@ unsafe fn reached(
     if bounds.is_null() {
         return Some((Vec::new(), true));
     }
-    if (*bounds).strategy != pg_sys::PARTITION_STRATEGY_RANGE as std::ffi::c_char {
+    // A char in 15, an enum of the same letters from 16 on.
+    if (*bounds).strategy as u8 != b'r' {
         return None;
     }
     let n = (*bounds).ndatums as usize;
