@@ -81,6 +81,11 @@ extension_sql_file!(
     name = "report",
     requires = ["rollouts"]
 );
+extension_sql_file!(
+    "../sql/metrics.sql",
+    name = "metrics",
+    requires = ["rollouts", "retention"]
+);
 extension_sql_file!("../sql/security.sql", name = "security", finalize);
 
 #[pg_guard]
