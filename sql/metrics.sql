@@ -54,7 +54,7 @@ BEGIN
            coalesce(m.summary[1], 0)::bigint, coalesce(m.summary[2], 0)
     FROM (SELECT s.domain, s.routed_to, pg_catalog.sum(s.completed)::bigint AS completed,
                  pg_catalog.sum(s.errors)::bigint AS errors,
-                 @extschema@.webhook_routing_sketch_summary(pg_catalog.array_agg(s.latency)) AS summary
+                 @extschema@.webhook_routing_sketch_totals(pg_catalog.array_agg(s.latency)) AS summary
           FROM @extschema@.webhook_routing_sketches AS s
           WHERE s.minute >= folded AND s.minute < horizon
           GROUP BY s.domain, s.routed_to) AS m
@@ -121,10 +121,11 @@ AS $$
     horizon AS (
         SELECT coalesce(max(t.before), '-infinity') AS before FROM @extschema@.webhook_routing_metric_totals AS t
     ),
-    -- The sketches since the horizon, and the folded totals: everything ever counted.
+    -- The sketches since the horizon (their latencies' count and sum, read from their
+    -- headers), and the folded totals: everything ever counted.
     recent AS (
         SELECT s.domain, s.routed_to, sum(s.completed)::bigint AS completed, sum(s.errors)::bigint AS errors,
-               @extschema@.webhook_routing_sketch_summary(array_agg(s.latency)) AS summary
+               @extschema@.webhook_routing_sketch_totals(array_agg(s.latency)) AS summary
         FROM @extschema@.webhook_routing_sketches AS s, horizon AS h
         WHERE s.minute >= h.before
         GROUP BY s.domain, s.routed_to

@@ -148,7 +148,8 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION
     @extschema@.routing_metrics(),
     @extschema@.webhook_routing_metric_labels(text[], text[]),
-    @extschema@.webhook_routing_metric_label(text)
+    @extschema@.webhook_routing_metric_label(text),
+    @extschema@.webhook_routing_sketch_totals(bytea[])
     TO webhook_routing_reader, webhook_routing_admin;
 GRANT SELECT ON
     @extschema@.webhook_routing_rules,

@@ -742,6 +742,12 @@ ALTER TABLE @extschema@.webhook_routing_logs
 
 -- Metrics for Prometheus (issue 25): routing_metrics(), the counters' totals that pruning
 -- folds in, and their privileges (sql/metrics.sql, sql/security.sql).
+CREATE FUNCTION @extschema@."webhook_routing_sketch_totals"(
+	"sketches" bytea[]
+) RETURNS double precision[]
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'webhook_routing_sketch_totals_wrapper';
 -- Counters must never go down, yet the sketches they are summed from are pruned. So the
 -- totals of the sketches before a horizon are kept here, per domain and target, and a scrape
 -- adds the sketches from the horizon on: prune_routing_logs moves the horizon to a day ago,
@@ -792,7 +798,7 @@ BEGIN
            coalesce(m.summary[1], 0)::bigint, coalesce(m.summary[2], 0)
     FROM (SELECT s.domain, s.routed_to, pg_catalog.sum(s.completed)::bigint AS completed,
                  pg_catalog.sum(s.errors)::bigint AS errors,
-                 @extschema@.webhook_routing_sketch_summary(pg_catalog.array_agg(s.latency)) AS summary
+                 @extschema@.webhook_routing_sketch_totals(pg_catalog.array_agg(s.latency)) AS summary
           FROM @extschema@.webhook_routing_sketches AS s
           WHERE s.minute >= folded AND s.minute < horizon
           GROUP BY s.domain, s.routed_to) AS m
@@ -859,10 +865,11 @@ AS $$
     horizon AS (
         SELECT coalesce(max(t.before), '-infinity') AS before FROM @extschema@.webhook_routing_metric_totals AS t
     ),
-    -- The sketches since the horizon, and the folded totals: everything ever counted.
+    -- The sketches since the horizon (their latencies' count and sum, read from their
+    -- headers), and the folded totals: everything ever counted.
     recent AS (
         SELECT s.domain, s.routed_to, sum(s.completed)::bigint AS completed, sum(s.errors)::bigint AS errors,
-               @extschema@.webhook_routing_sketch_summary(array_agg(s.latency)) AS summary
+               @extschema@.webhook_routing_sketch_totals(array_agg(s.latency)) AS summary
         FROM @extschema@.webhook_routing_sketches AS s, horizon AS h
         WHERE s.minute >= h.before
         GROUP BY s.domain, s.routed_to
@@ -1046,7 +1053,8 @@ $$;
 GRANT EXECUTE ON FUNCTION
     @extschema@.routing_metrics(),
     @extschema@.webhook_routing_metric_labels(text[], text[]),
-    @extschema@.webhook_routing_metric_label(text)
+    @extschema@.webhook_routing_metric_label(text),
+    @extschema@.webhook_routing_sketch_totals(bytea[])
     TO webhook_routing_reader, webhook_routing_admin;
 GRANT SELECT ON @extschema@.webhook_routing_metric_totals TO webhook_routing_reader, webhook_routing_admin;
 ALTER TABLE @extschema@.webhook_routing_metric_totals ENABLE ROW LEVEL SECURITY;

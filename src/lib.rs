@@ -22,6 +22,7 @@ mod jsonb;
 mod latest;
 mod log_policy;
 mod messages;
+mod metrics;
 mod outcome;
 #[cfg(any(test, feature = "pg_test"))]
 mod proptests;
@@ -84,7 +85,11 @@ extension_sql_file!(
 extension_sql_file!(
     "../sql/metrics.sql",
     name = "metrics",
-    requires = ["rollouts", "retention"]
+    requires = [
+        "rollouts",
+        "retention",
+        metrics::webhook_routing_sketch_totals
+    ]
 );
 extension_sql_file!("../sql/security.sql", name = "security", finalize);
 
