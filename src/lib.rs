@@ -25,6 +25,7 @@ mod messages;
 mod outcome;
 #[cfg(any(test, feature = "pg_test"))]
 mod proptests;
+mod session;
 mod sketch;
 mod text;
 mod verdict;

@@ -158,10 +158,11 @@ fn webhook_routing_logs_caller_limits<'a>(
     if let Some(rounded) = bounded_latency(&new)? {
         new.set_by_name("response_time_ms", rounded)?;
     }
-    let new = Some(new);
     if exempt(trigger) {
-        return Ok(new);
+        return Ok(Some(new));
     }
+    refuse_session_columns(&new, trigger.old().as_ref())?;
+    let new = Some(new);
     match trigger.old() {
         None => {
             if let Some(row) = &new {
@@ -188,6 +189,62 @@ fn webhook_routing_logs_caller_limits<'a>(
         }
     }
     Ok(new)
+}
+
+/// The columns a sender's sessions are counted from (src/session.rs): route_decision writes
+/// them, as the owner, and counts what they say when it does.
+const SESSION_COLUMNS: [&str; 5] = [
+    "sender_key",
+    "session_domain",
+    "session_broken_at",
+    "session_deliberate_at",
+    "session_switched_at",
+];
+
+/// A writer that is not the owner may not set the columns sessions are counted from (the
+/// caller role has no privilege on them; a role granted the whole table, or one that bypasses
+/// row level security, is refused here): an INSERT leaves them NULL, an UPDATE as they were.
+/// Its rows then are in no session, and the next decision of a sender never reads one of them.
+fn refuse_session_columns(
+    new: &PgHeapTuple<'_, impl WhoAllocated>,
+    old: Option<&PgHeapTuple<'_, impl WhoAllocated>>,
+) -> Result<(), pgrx::datum::TryFromDatumError> {
+    for column in SESSION_COLUMNS {
+        let given = column_text(new, column)?;
+        let before = match old {
+            Some(row) => column_text(row, column)?,
+            None => None,
+        };
+        if given != before {
+            Refusal::new(
+                PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("only route_decision writes {column}"),
+            )
+            .detail(
+                "Sessions and their health are counted from a sender's key and session, which \
+                 the extension writes when it logs a decision.",
+            )
+            .hint(format!(
+                "Leave {column} out of the INSERT or UPDATE; route_decision logs decisions with it."
+            ))
+            .raise()
+        }
+    }
+    Ok(())
+}
+
+/// One of the session columns, as text to compare.
+fn column_text(
+    row: &PgHeapTuple<'_, impl WhoAllocated>,
+    column: &str,
+) -> Result<Option<String>, pgrx::datum::TryFromDatumError> {
+    Ok(match column {
+        "sender_key" => row.get_by_name::<i64>(column)?.map(|v| v.to_string()),
+        "session_domain" => row.get_by_name::<String>(column)?,
+        _ => row
+            .get_by_name::<pgrx::datum::TimestampWithTimeZone>(column)?
+            .map(|t| i64::from(t).to_string()),
+    })
 }
 
 /// The table's owner and superusers are not callers: the limits are not theirs.
