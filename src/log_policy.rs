@@ -161,7 +161,9 @@ fn webhook_routing_logs_caller_limits<'a>(
     if exempt(trigger) {
         return Ok(Some(new));
     }
-    refuse_session_columns(&new, trigger.old().as_ref())?;
+    if trigger.old().is_none() || updates_session_columns(trigger) {
+        refuse_session_columns(&new, trigger.old().as_ref())?;
+    }
     let new = Some(new);
     match trigger.old() {
         None => {
@@ -231,6 +233,40 @@ fn refuse_session_columns(
         }
     }
     Ok(())
+}
+
+/// Whether an UPDATE sets one of the session columns (its SET list, `tg_updatedcols`): an
+/// outcome's UPDATE does not, and then no column is read.
+fn updates_session_columns(trigger: &PgTrigger<'_>) -> bool {
+    let Ok(relation) = trigger.relation() else {
+        return true;
+    };
+    let tupdesc = relation.tuple_desc();
+    let updated = trigger.trigger_data().tg_updatedcols;
+    let mut member = -1;
+    loop {
+        // SAFETY: the UPDATE's set of updated columns (NULL: none), offset by
+        // FirstLowInvalidHeapAttributeNumber, in the trigger's relation's attribute numbers.
+        member = unsafe { pg_sys::bms_next_member(updated, member) };
+        if member < 0 {
+            return false;
+        }
+        let attnum = member + pg_sys::FirstLowInvalidHeapAttributeNumber;
+        let Some(attribute) = usize::try_from(attnum - 1)
+            .ok()
+            .and_then(|i| tupdesc.get(i))
+        else {
+            continue;
+        };
+        // SAFETY: an attribute's name is NUL-terminated.
+        let name = unsafe { std::ffi::CStr::from_ptr(attribute.attname.data.as_ptr()) };
+        if SESSION_COLUMNS
+            .iter()
+            .any(|c| name.to_bytes() == c.as_bytes())
+        {
+            return true;
+        }
+    }
 }
 
 /// One of the session columns, as text to compare.
