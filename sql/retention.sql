@@ -223,6 +223,9 @@ BEGIN
     LOOP
         tries := tries + 1;
         BEGIN
+            -- The counters of routing_metrics() take in the minutes before a day ago first
+            -- (sql/metrics.sql), so that they never go down.
+            PERFORM @extschema@.webhook_routing_fold_metrics();
             DELETE FROM @extschema@.webhook_routing_sketches
             WHERE minute < pg_catalog.date_bin('1 minute', cutoff, timestamptz '2000-01-01 00:00:00+00');
             GET DIAGNOSTICS sketches = ROW_COUNT;

@@ -144,12 +144,20 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.webhook_routing_sessions_between(timestamptz, timestamptz),
     @extschema@.routing_conversation_timeout_seconds()
     TO webhook_routing_reader, webhook_routing_admin;
+-- Metrics for Prometheus (sql/metrics.sql): for dashboards and on-call, not for the webhooks.
+GRANT EXECUTE ON FUNCTION
+    @extschema@.routing_metrics(),
+    @extschema@.webhook_routing_metric_labels(text[], text[]),
+    @extschema@.webhook_routing_metric_label(text),
+    @extschema@.webhook_routing_sketch_totals(bytea[])
+    TO webhook_routing_reader, webhook_routing_admin;
 GRANT SELECT ON
     @extschema@.webhook_routing_rules,
     @extschema@.webhook_routing_thresholds,
     @extschema@.webhook_routing_stats,
     @extschema@.webhook_routing_rollouts,
-    @extschema@.routing_status
+    @extschema@.routing_status,
+    @extschema@.webhook_routing_metric_totals
     TO webhook_routing_reader, webhook_routing_admin;
 
 -- No phone number can be recovered from what a caller, reader or admin reads. Only the owner
@@ -218,6 +226,7 @@ ALTER TABLE @extschema@.webhook_routing_secret ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_rules ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_thresholds ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_rollouts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.webhook_routing_metric_totals ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_config FOR SELECT
     TO webhook_routing_reader, webhook_routing_admin, webhook_routing_caller USING (true);
@@ -246,4 +255,6 @@ CREATE POLICY webhook_routing_report ON @extschema@.webhook_routing_logs FOR UPD
 CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_sketches FOR SELECT
     TO webhook_routing_reader, webhook_routing_admin USING (true);
 CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_session_minutes FOR SELECT
+    TO webhook_routing_reader, webhook_routing_admin USING (true);
+CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_metric_totals FOR SELECT
     TO webhook_routing_reader, webhook_routing_admin USING (true);

@@ -51,7 +51,7 @@ fn merge_all(sketches: Vec<Sketch>) -> Sketch {
 
 /// Say, once per call, that stored sketches were skipped: they were not written by the
 /// extension's triggers, and the figures read leave their outcomes out.
-fn report_skipped(skipped: usize) {
+pub(crate) fn report_skipped(skipped: usize) {
     if skipped > 0 {
         pgrx::pg_sys::panic::ErrorReport::new(
             PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
