@@ -320,6 +320,8 @@ BEGIN
             DELETE FROM @extschema@.webhook_routing_sketches
             WHERE minute < pg_catalog.date_bin('1 minute', cutoff, timestamptz '2000-01-01 00:00:00+00');
             GET DIAGNOSTICS sketches = ROW_COUNT;
+            DELETE FROM @extschema@.webhook_routing_session_minutes
+            WHERE minute < pg_catalog.date_bin('1 minute', cutoff, timestamptz '2000-01-01 00:00:00+00');
             -- Dropping a day needs the log to itself. Decisions and outcomes lock the log before
             -- its partitions: so does this, before making days locks the default partition.
             dropped := ARRAY(
@@ -1060,6 +1062,146 @@ GRANT SELECT ON @extschema@.webhook_routing_metric_totals TO webhook_routing_rea
 ALTER TABLE @extschema@.webhook_routing_metric_totals ENABLE ROW LEVEL SECURITY;
 CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_metric_totals FOR SELECT
     TO webhook_routing_reader, webhook_routing_admin USING (true);
+
+-- Sessions from per-minute counts (issue 26 §3, src/session.rs): a decision is classified
+-- against its sender's newest logged decision when it is logged, carries its session's state
+-- in its row, and adds what changes to per-minute rows that routing_sessions and the
+-- session_breaks check sum, instead of reading every log row of their window.
+ALTER TABLE @extschema@.webhook_routing_logs
+    ADD COLUMN session_domain text,
+    ADD COLUMN session_broken_at timestamptz,
+    ADD COLUMN session_deliberate_at timestamptz,
+    ADD COLUMN session_switched_at timestamptz;
+
+CREATE TABLE @extschema@.webhook_routing_session_minutes (
+    minute timestamptz NOT NULL,
+    domain text NOT NULL,
+    -- The PGPROC number of the backend that wrote: concurrent writers never share a row.
+    shard integer NOT NULL,
+    sessions bigint NOT NULL DEFAULT 0,
+    broken bigint NOT NULL DEFAULT 0,
+    deliberate bigint NOT NULL DEFAULT 0,
+    switched bigint NOT NULL DEFAULT 0,
+    UNIQUE (minute, domain, shard)
+) WITH (fillfactor = 50);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.webhook_routing_session_minutes', '');
+GRANT SELECT ON @extschema@.webhook_routing_session_minutes TO webhook_routing_reader, webhook_routing_admin;
+ALTER TABLE @extschema@.webhook_routing_session_minutes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_session_minutes FOR SELECT
+    TO webhook_routing_reader, webhook_routing_admin USING (true);
+
+-- The sessions already logged: classified as 0.6.0's routing_sessions read them (each sender's
+-- decisions in order, cut at silences longer than the conversation timeout in force now), over
+-- the whole log the update finds. Each session's counts go to the minutes the decisions that
+-- made them were logged in (shard -1: written by the update), and the rows whose session state
+-- is not the default (a break, a deliberate move or a switch so far, or a session's domain
+-- that is not the row's own) carry it, so that the sessions in progress go on where they are.
+-- One statement, one read of the log's sender rows sorted by sender; the other rows are left
+-- as they are.
+WITH idle AS (
+    SELECT pg_catalog.make_interval(secs => @extschema@.routing_conversation_timeout_seconds()) AS gap
+),
+steps AS (
+    SELECT l.sender_key, l.id, l.created_at, l.domain, l.routed_to, l.reason, l.conversation_id,
+           pg_catalog.date_bin('1 minute', l.created_at, timestamptz '2000-01-01 00:00:00+00') AS minute,
+           pg_catalog.lag(l.created_at) OVER w AS prev_at, pg_catalog.lag(l.domain) OVER w AS prev_domain,
+           pg_catalog.lag(l.routed_to) OVER w AS prev_to, pg_catalog.lag(l.conversation_id) OVER w AS prev_conversation
+    FROM @extschema@.webhook_routing_logs AS l
+    WHERE l.sender_key IS NOT NULL AND l.routed_to OPERATOR(pg_catalog.<>) 'error'
+    WINDOW w AS (PARTITION BY l.sender_key ORDER BY l.created_at, l.id)
+),
+marked AS (
+    SELECT s.sender_key, s.id, s.created_at, s.domain, s.minute,
+           (s.prev_at IS NULL OR s.created_at OPERATOR(pg_catalog.-) s.prev_at OPERATOR(pg_catalog.>) i.gap) AS starts,
+           CASE
+               WHEN s.prev_at IS NULL OR s.created_at OPERATOR(pg_catalog.-) s.prev_at OPERATOR(pg_catalog.>) i.gap
+                    OR s.routed_to OPERATOR(pg_catalog.=) s.prev_to OR s.prev_domain IS NULL THEN NULL
+               WHEN s.conversation_id OPERATOR(pg_catalog.=) s.prev_conversation
+                    AND s.reason OPERATOR(pg_catalog.=) ANY (ARRAY['routing_disabled', 'domain_disabled', 'not_in_rollout',
+                                     'not_in_rollout_random', 'domain_not_routed',
+                                     'protected_domain', 'no_config', 'denied']) THEN 'deliberate'
+               WHEN s.conversation_id OPERATOR(pg_catalog.=) s.id AND s.domain OPERATOR(pg_catalog.<>) s.prev_domain THEN 'switched'
+               ELSE 'broken'
+           END AS change
+    FROM steps AS s, idle AS i
+),
+numbered AS (
+    SELECT m.*, pg_catalog.sum(m.starts::integer) OVER (PARTITION BY m.sender_key ORDER BY m.created_at, m.id) AS session
+    FROM marked AS m
+),
+walked AS (
+    SELECT n.id, n.created_at, n.domain, n.minute, n.change,
+           n.sender_key, n.session,
+           (pg_catalog.array_agg(n.domain) FILTER (WHERE n.domain IS NOT NULL) OVER so_far)[1] AS session_domain,
+           pg_catalog.min(n.minute) FILTER (WHERE n.change OPERATOR(pg_catalog.=) 'broken') OVER so_far AS broken_at,
+           pg_catalog.min(n.minute) FILTER (WHERE n.change OPERATOR(pg_catalog.=) 'deliberate') OVER so_far AS deliberate_at,
+           pg_catalog.min(n.minute) FILTER (WHERE n.change OPERATOR(pg_catalog.=) 'switched') OVER so_far AS switched_at,
+           pg_catalog.count(*) FILTER (WHERE n.domain IS NOT NULL) OVER so_far AS with_domain
+    FROM numbered AS n
+    WINDOW so_far AS (PARTITION BY n.sender_key, n.session ORDER BY n.created_at, n.id)
+),
+counted AS (
+    INSERT INTO @extschema@.webhook_routing_session_minutes (minute, domain, shard, sessions, broken, deliberate, switched)
+    SELECT e.minute, e.domain, -1, pg_catalog.sum(e.sessions), pg_catalog.sum(e.broken),
+           pg_catalog.sum(e.deliberate), pg_catalog.sum(e.switched)
+    FROM (
+    -- A session, in the minute its domain became known.
+    SELECT w.minute, w.session_domain AS domain, 1 AS sessions, 0 AS broken, 0 AS deliberate, 0 AS switched
+    FROM walked AS w
+    WHERE w.domain IS NOT NULL AND w.with_domain OPERATOR(pg_catalog.=) 1
+    UNION ALL
+    -- Its first break, and its first deliberate move and switch if it never broke.
+    SELECT pg_catalog.min(w.broken_at), pg_catalog.min(w.session_domain), 0, 1, 0, 0
+    FROM walked AS w
+    GROUP BY w.sender_key, w.session HAVING pg_catalog.min(w.broken_at) IS NOT NULL
+    UNION ALL
+    SELECT pg_catalog.min(w.deliberate_at), pg_catalog.min(w.session_domain), 0, 0, 1, 0
+    FROM walked AS w
+    GROUP BY w.sender_key, w.session
+    HAVING pg_catalog.min(w.broken_at) IS NULL AND pg_catalog.min(w.deliberate_at) IS NOT NULL
+    UNION ALL
+    SELECT pg_catalog.min(w.switched_at), pg_catalog.min(w.session_domain), 0, 0, 0, 1
+    FROM walked AS w
+    GROUP BY w.sender_key, w.session
+    HAVING pg_catalog.min(w.broken_at) IS NULL AND pg_catalog.min(w.switched_at) IS NOT NULL
+) AS e
+WHERE e.domain IS NOT NULL
+GROUP BY e.minute, e.domain
+)
+UPDATE @extschema@.webhook_routing_logs AS l
+   SET session_domain = CASE WHEN w.session_domain IS DISTINCT FROM w.domain THEN w.session_domain END,
+       session_broken_at = w.broken_at,
+       session_deliberate_at = CASE WHEN w.broken_at IS NULL THEN w.deliberate_at END,
+       session_switched_at = CASE WHEN w.broken_at IS NULL THEN w.switched_at END
+  FROM walked AS w
+ WHERE l.id OPERATOR(pg_catalog.=) w.id AND l.created_at OPERATOR(pg_catalog.=) w.created_at
+   AND (w.session_domain IS DISTINCT FROM w.domain OR w.broken_at IS NOT NULL
+        OR w.deliberate_at IS NOT NULL OR w.switched_at IS NOT NULL);
+
+-- Sessions are read from the per-minute counts (sql/stats_health.sql says what a window holds).
+CREATE OR REPLACE FUNCTION @extschema@.webhook_routing_sessions_between(since timestamptz, until timestamptz)
+RETURNS TABLE (domain text, sessions bigint, broken bigint, deliberate bigint, switched bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT c.domain, sum(c.sessions)::bigint, sum(c.broken)::bigint, sum(c.deliberate)::bigint,
+           sum(c.switched)::bigint
+    FROM @extschema@.webhook_routing_session_minutes AS c
+    WHERE c.minute >= date_bin('1 minute', since, timestamptz '2000-01-01 00:00:00+00')
+      AND c.minute < until
+    GROUP BY c.domain
+    HAVING sum(c.sessions) <> 0 OR sum(c.broken) <> 0 OR sum(c.deliberate) <> 0 OR sum(c.switched) <> 0
+$$;
+
+-- TRUNCATE of the log empties the session counts too.
+CREATE OR REPLACE FUNCTION @extschema@.webhook_routing_logs_truncated() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    TRUNCATE @extschema@.webhook_routing_sketches, @extschema@.webhook_routing_session_minutes;
+    RETURN NULL;
+END $$;
 
 -- No JIT in the extension's own statements (src/cache.rs, without_jit, says why): every function
 -- of the extension that pins its settings (the SQL and PL/pgSQL ones, and the C ones that run

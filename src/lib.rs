@@ -26,6 +26,7 @@ mod metrics;
 mod outcome;
 #[cfg(any(test, feature = "pg_test"))]
 mod proptests;
+mod session;
 mod sketch;
 mod text;
 mod verdict;
