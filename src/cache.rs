@@ -40,6 +40,9 @@ pub struct Location {
     pub decision_ids: pg_sys::Oid,
     /// The log (partitioned), which src/probe.rs reads through its partitions' indexes.
     pub logs: pg_sys::Oid,
+    /// Whether the log has the session columns (0.7.0's, src/session.rs): a library installed
+    /// before `ALTER EXTENSION ... UPDATE` logs and reads decisions without them until then.
+    pub sessions: bool,
 }
 
 /// What a decision reads, as of the last invalidation.
@@ -98,7 +101,12 @@ fn locate() -> Location {
                     AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_logs_id_seq'), \
                 (SELECT c.oid FROM pg_catalog.pg_class c \
                   WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid \
-                    AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_logs') \
+                    AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_logs'), \
+                EXISTS (SELECT FROM pg_catalog.pg_class c \
+                        JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid \
+                        WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid \
+                          AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_logs' \
+                          AND a.attname OPERATOR(pg_catalog.=) 'session_domain' AND NOT a.attisdropped) \
          FROM pg_catalog.pg_extension e \
          JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace \
          WHERE e.extname OPERATOR(pg_catalog.=) 'webhook_routing'",
@@ -112,6 +120,7 @@ fn locate() -> Location {
                 row.get::<pg_sys::Oid>(4),
                 row.get::<pg_sys::Oid>(5),
                 row.get::<pg_sys::Oid>(6),
+                row.get::<bool>(7),
             )
         },
     );
@@ -123,6 +132,7 @@ fn locate() -> Location {
             Some(owner),
             Some(decision_ids),
             Some(logs),
+            sessions,
         )) => Location {
             schema,
             config,
@@ -130,6 +140,7 @@ fn locate() -> Location {
             owner,
             decision_ids,
             logs,
+            sessions: sessions.unwrap_or(false),
         },
         _ => spi_failed(
             "find its tables",
