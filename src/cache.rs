@@ -36,8 +36,10 @@ pub struct Location {
     pub schema: String,
     config: pg_sys::Oid,
     rules: pg_sys::Oid,
-    owner: pg_sys::Oid,
+    pub owner: pg_sys::Oid,
     pub decision_ids: pg_sys::Oid,
+    /// The log (partitioned), which src/probe.rs reads through its partitions' indexes.
+    pub logs: pg_sys::Oid,
     /// Whether the log has the session columns (0.7.0's, src/session.rs): a library installed
     /// before `ALTER EXTENSION ... UPDATE` logs and reads decisions without them until then.
     pub sessions: bool,
@@ -97,6 +99,9 @@ fn locate() -> Location {
                 (SELECT c.oid FROM pg_catalog.pg_class c \
                   WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid \
                     AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_logs_id_seq'), \
+                (SELECT c.oid FROM pg_catalog.pg_class c \
+                  WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid \
+                    AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_logs'), \
                 EXISTS (SELECT FROM pg_catalog.pg_class c \
                         JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid \
                         WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid \
@@ -114,7 +119,8 @@ fn locate() -> Location {
                 row.get::<pg_sys::Oid>(3),
                 row.get::<pg_sys::Oid>(4),
                 row.get::<pg_sys::Oid>(5),
-                row.get::<bool>(6),
+                row.get::<pg_sys::Oid>(6),
+                row.get::<bool>(7),
             )
         },
     );
@@ -125,6 +131,7 @@ fn locate() -> Location {
             Some(rules),
             Some(owner),
             Some(decision_ids),
+            Some(logs),
             sessions,
         )) => Location {
             schema,
@@ -132,6 +139,7 @@ fn locate() -> Location {
             rules,
             owner,
             decision_ids,
+            logs,
             sessions: sessions.unwrap_or(false),
         },
         _ => spi_failed(

@@ -43,6 +43,7 @@ use crate::gucs::RETRY_WINDOW;
 use crate::outcome::DAY_SECONDS;
 use crate::session::SessionState;
 use pgrx::datum::{DatumWithOid, TimestampWithTimeZone};
+use pgrx::{pg_sys, AnyNumeric};
 use siphasher::sip::SipHasher24;
 use std::hash::Hasher;
 
@@ -147,16 +148,83 @@ pub struct History {
     pub latest: Option<Prior>,
 }
 
-/// Read the sender's history: two index probes in one kept statement, each an exact lookup
-/// (the sender's newest decision by (sender_key, created_at, id), a decision of the message id
-/// by (sender_key, message_id, created_at, id)), so that its cost never grows with what a
-/// sender sends. The newest decision is looked for within `latest_within` seconds (the
+/// Read the sender's history: two index probes, each an exact lookup (the sender's newest
+/// decision by (sender_key, created_at, id), a decision of the message id by (sender_key,
+/// message_id, created_at, id)), so that its cost never grows with what a sender sends or with
+/// the retention. The newest decision is looked for within `latest_within` seconds (the
 /// conversation timeout for a message), the message id within the retry window.
+///
+/// The probes walk the partitions' indexes directly (src/probe.rs); a log laid out otherwise
+/// than the extension makes it (a partition attached by hand without its indexes, row-level
+/// security on the log) is read by the statement of `history_by_statement` instead.
+pub fn history(sender_key: i64, message_id: Option<&str>, latest_within: i32) -> History {
+    let snapshot = crate::cache::snapshot();
+    // SAFETY: reads the start time of the transaction in progress: now().
+    let now = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
+    let before = |seconds: i32| now.saturating_sub(i64::from(seconds) * 1_000_000);
+    // Rows are dated at most minutes ahead (a caller's own rows): the end of the UTC day ten
+    // minutes from now, as the statement reads.
+    const DAY: i64 = DAY_SECONDS * 1_000_000;
+    let until = (now.saturating_add(600 * 1_000_000)).div_euclid(DAY) * DAY + DAY;
+    let probes = crate::probe::Probes {
+        sender_key,
+        message_id,
+        retry_from: before(RETRY_WINDOW.get()),
+        latest_from: before(latest_within),
+        until,
+    };
+    let log = crate::probe::Log {
+        relid: snapshot.location.logs,
+        owner: snapshot.location.owner,
+    };
+    match crate::probe::read(&log, &probes, Prior::read) {
+        Some((retry_of, latest)) => History { retry_of, latest },
+        None => history_by_statement(sender_key, message_id, latest_within),
+    }
+}
+
+impl Prior {
+    /// A decision as the log holds it, its columns read by name.
+    fn read(row: &crate::probe::Row) -> Prior {
+        let domain = row.get::<String>(c"domain");
+        // A log without the session columns (0.6.0's, until its update) reads as NULLs there.
+        let minute = |column| {
+            row.get::<TimestampWithTimeZone>(column)
+                .map(pg_sys::TimestampTz::from)
+        };
+        // A row carries its session's domain only where it is not its own.
+        let session = SessionState {
+            domain: row
+                .get::<String>(c"session_domain")
+                .or_else(|| domain.clone()),
+            broken_at: minute(c"session_broken_at"),
+            deliberate_at: minute(c"session_deliberate_at"),
+            switched_at: minute(c"session_switched_at"),
+        };
+        Prior {
+            id: row.get::<i64>(c"id").unwrap_or_default(),
+            created_at: row.get::<TimestampWithTimeZone>(c"created_at"),
+            domain,
+            unified: row.get::<&str>(c"routed_to") == Some("unified"),
+            bucket: row.get::<i32>(c"bucket"),
+            // numeric(5,2), as basis points: exact in a float8 at this scale.
+            percentage: row
+                .get::<AnyNumeric>(c"percentage")
+                .and_then(|p| f64::try_from(p).ok())
+                .map(|p| (p * 100.0).round() as Bp),
+            config_id: row.get::<i64>(c"config_id"),
+            conversation_id: row.get::<i64>(c"conversation_id"),
+            session,
+        }
+    }
+}
+
+/// The history read by one kept statement: the probes' answer for any layout of the log.
 ///
 /// The statement names the UTC days it may read as constants, so that the planner keeps only
 /// those partitions: a generic plan over the whole log would lock every day partition, and
 /// their indexes, at every decision (PostgreSQL 15 locks them all before pruning at run time).
-pub fn history(sender_key: i64, message_id: Option<&str>, latest_within: i32) -> History {
+fn history_by_statement(sender_key: i64, message_id: Option<&str>, latest_within: i32) -> History {
     let retry_window = RETRY_WINDOW.get();
     let args: [DatumWithOid; 4] = [
         sender_key.into(),

@@ -24,6 +24,7 @@ mod log_policy;
 mod messages;
 mod metrics;
 mod outcome;
+mod probe;
 #[cfg(any(test, feature = "pg_test"))]
 mod proptests;
 mod session;

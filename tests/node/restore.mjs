@@ -11,6 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Checks, connect, freshDatabase, jobsMessage, port } from './common.mjs';
+import { bodyOf, messageOf } from './whatsapp.mjs';
 
 // The server's own pg_dump, pg_restore and psql (scripts/test names them for each major).
 const BIN = process.env.PG_BIN || '/usr/lib/postgresql/15/bin';
@@ -115,6 +116,13 @@ for (const [way, restore] of Object.entries(ways)) {
   const [rule] = await sql`INSERT INTO webhook_routing_rules (domain, match_kind, pattern) VALUES ('jobs', 'keyword', 'kazi') RETURNING id`;
   await sql`SELECT record_routing_outcome(${pending}::bigint, 'success'::text, 150::numeric)`;
   const [done] = await sql`SELECT count(*)::int AS rows FROM webhook_routing_logs WHERE id = ${pending} AND status = 'success'`;
+  // Conversations go on in the restored partitions, whose oids are new: a reply without a cue
+  // joins its opening's conversation, a re-delivery gets its first decision back.
+  const said = (text, id) => sql`SELECT decision_id, conversation_id, retry
+      FROM route_messages(${sql.json(bodyOf([messageOf({ kind: 'text', text }, '250799999998', id)]))})`;
+  const [opening] = await said('looking for a job in kigali, any vacancy?', 'wamid.after.1');
+  const [reply] = await said('yego', 'wamid.after.2');
+  const [again] = await said('looking for a job in kigali, any vacancy?', 'wamid.after.1');
   const advanced = await sql`SELECT verdict FROM advance_rollouts()`;
   const [plan] = await sql`SELECT start_rollout('marketplace', '{10,20}', '1 hour') AS id`;
   await sql.end();
@@ -124,7 +132,11 @@ for (const [way, restore] of Object.entries(ways)) {
   checks.expect(Number(plan.id) > maxPlan, `${way}: the next plan id ${plan.id} is not past ${maxPlan}`);
   checks.expect(done.rows === 1, `${way}: the outcome of restored decision ${pending} completed ${done.rows} rows`);
   checks.expect(advanced.length === 1, `${way}: advance_rollouts saw ${advanced.length} plans`);
-  summary.push(`${way}: ${differ.length} of ${Object.keys(before).length} parts differ (config in force, history, rules, thresholds, plans, log, partitions, stats, sessions); next ids ${d.decision_id} > ${maxLog}, ${configId} > ${maxConfig}, ${rule.id} > ${maxRule}, ${plan.id} > ${maxPlan}; the restored decision's outcome completed ${done.rows} row`);
+  checks.expect(opening.conversation_id !== null && reply.conversation_id === opening.conversation_id,
+    `${way}: a reply after the restore joined conversation ${reply.conversation_id}, not ${opening.conversation_id}`);
+  checks.expect(again.retry === true && again.decision_id === opening.decision_id,
+    `${way}: a re-delivery after the restore got decision ${again.decision_id} (retry ${again.retry}), not ${opening.decision_id}`);
+  summary.push(`${way}: ${differ.length} of ${Object.keys(before).length} parts differ (config in force, history, rules, thresholds, plans, log, partitions, stats, sessions); next ids ${d.decision_id} > ${maxLog}, ${configId} > ${maxConfig}, ${rule.id} > ${maxRule}, ${plan.id} > ${maxPlan}; the restored decision's outcome completed ${done.rows} row; a conversation and a re-delivery after it ${reply.conversation_id === opening.conversation_id && again.retry ? 'found' : 'lost'}`);
   await server.unsafe(`DROP DATABASE ${db} WITH (FORCE)`);
 }
 await server.unsafe(`DROP DATABASE ${SOURCE} WITH (FORCE)`);
