@@ -52,6 +52,29 @@ ensure_node_deps() {
     fi
 }
 
+# promtool, Prometheus's own parser and linter of the text exposition format, for the metrics
+# test: Debian's prometheus package (19 MB) is unpacked into this clone's private root, not
+# installed, so that no Prometheus server is set up or started; skipped when promtool is on PATH.
+# Prints the path of promtool.
+ensure_promtool() {
+    local root
+    if command -v promtool >/dev/null; then
+        command -v promtool
+        return
+    fi
+    root=$(private_root promtool) || return 1
+    if [ ! -x "$root/usr/bin/promtool" ]; then
+        say "unpacking promtool from Debian's prometheus package into $root (about 20 s)" >&2
+        as_root rm -rf "$root"
+        install -d -m 755 "$root"
+        (cd "$root" && apt-get download -qq prometheus >/dev/null 2>&1 \
+            || { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get download -qq prometheus >/dev/null; })
+        dpkg-deb -x "$root"/prometheus_*.deb "$root"
+        rm -f "$root"/prometheus_*.deb
+    fi
+    printf '%s\n' "$root/usr/bin/promtool"
+}
+
 ensure_toolchain() {
     ensure_packages
     ensure_cargo_pgrx

@@ -192,7 +192,14 @@ CREATE TABLE webhook_routing_logs (
     sender_key bigint,
     conversation_id bigint,
     -- How many times WhatsApp re-delivered the message and got this decision back.
-    retries integer NOT NULL DEFAULT 0 CHECK (retries OPERATOR(pg_catalog.>=) 0)
+    retries integer NOT NULL DEFAULT 0 CHECK (retries OPERATOR(pg_catalog.>=) 0),
+    -- The decision's session so far, for the sender's next decision (src/session.rs): the
+    -- session's domain where it is not this row's own, and the minutes of its first break,
+    -- deliberate move and switch (NULL for nearly every row). Written by route_decision alone.
+    session_domain text,
+    session_broken_at timestamptz,
+    session_deliberate_at timestamptz,
+    session_switched_at timestamptz
 ) PARTITION BY RANGE (created_at);
 
 CREATE TABLE webhook_routing_logs_default PARTITION OF webhook_routing_logs DEFAULT;
@@ -251,6 +258,23 @@ CREATE TABLE webhook_routing_sketches (
     -- outcomes): a percentage change inside the minute starts a row of its own.
     split_at numeric(5,2),
     UNIQUE NULLS NOT DISTINCT (minute, domain, routed_to, shard, split_at)
+) WITH (fillfactor = 50);
+
+-- Sessions per minute, domain and writing backend (src/session.rs), counted when the decisions
+-- that make them are logged: sessions in the minute their domain became known, and the first
+-- break, deliberate move and switch of each in their minutes (a break takes a session back
+-- from deliberate and switched, in the minute it was counted there). Written by the log's
+-- statement trigger as the owner; routing_sessions and the session_breaks check sum them.
+CREATE TABLE webhook_routing_session_minutes (
+    minute timestamptz NOT NULL,
+    domain text NOT NULL,
+    -- The PGPROC number of the backend that wrote: concurrent writers never share a row.
+    shard integer NOT NULL,
+    sessions bigint NOT NULL DEFAULT 0,
+    broken bigint NOT NULL DEFAULT 0,
+    deliberate bigint NOT NULL DEFAULT 0,
+    switched bigint NOT NULL DEFAULT 0,
+    UNIQUE (minute, domain, shard)
 ) WITH (fillfactor = 50);
 
 -- How a domain is found in a message. See src/detect.rs for the matching rules.
@@ -331,11 +355,13 @@ INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical, a
     (NULL, 'session_breaks',       0.25, 0.5,  'rollback', true);
 
 -- What pg_dump keeps, so that a restore gives back the rollout as it was: every row of the
--- config history, the rules and the thresholds, the plans (sql/rollouts.sql), the log and the
--- sketches, and where the id sequences stand. CREATE EXTENSION writes the install row, the
--- seeded rules and the default thresholds again before the dumped rows come back; each dumped
--- row of those replaces its fresh copy (triggers in sql/triggers.sql), so the history's
--- install row keeps its time and the rules and thresholds their edits.
+-- config history, the rules and the thresholds, the plans (sql/rollouts.sql), the log, the
+-- sketches and the session counts, and where the id sequences stand. CREATE EXTENSION writes
+-- the install row, the seeded rules and the default thresholds again before the dumped rows
+-- come back; each dumped row of those replaces its fresh copy (triggers in
+-- sql/triggers.sql), so the history's install row keeps its time and the rules and
+-- thresholds their edits. (Restored log rows count no session again: route_decision alone
+-- counts them, when it logs a decision.)
 SELECT pg_catalog.pg_extension_config_dump('webhook_routing_config', '');
 SELECT pg_catalog.pg_extension_config_dump('webhook_routing_rules', '');
 SELECT pg_catalog.pg_extension_config_dump('webhook_routing_thresholds', '');
@@ -346,3 +372,4 @@ SELECT pg_catalog.pg_extension_config_dump('webhook_routing_logs_id_seq', '');
 -- dumps any table; the default partition is the extension's own.
 SELECT pg_catalog.pg_extension_config_dump('webhook_routing_logs_default', '');
 SELECT pg_catalog.pg_extension_config_dump('webhook_routing_sketches', '');
+SELECT pg_catalog.pg_extension_config_dump('webhook_routing_session_minutes', '');

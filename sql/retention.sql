@@ -179,8 +179,9 @@ BEGIN
 END $$;
 
 -- Remove the log older than older_than: whole day partitions are dropped, old rows of the
--- default partition and old sketches are deleted, and the days ahead are made. Keeps at least
--- one day, which stats, health and the rollout checks read. Returns the log rows removed.
+-- default partition, old sketches and old session counts are deleted (as whole minutes), and
+-- the days ahead are made. Keeps at least one day, which stats, health and the rollout checks
+-- read. Returns the log rows removed.
 CREATE FUNCTION prune_routing_logs(older_than interval) RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -222,9 +223,14 @@ BEGIN
     LOOP
         tries := tries + 1;
         BEGIN
+            -- The counters of routing_metrics() take in the minutes before a day ago first
+            -- (sql/metrics.sql), so that they never go down.
+            PERFORM @extschema@.webhook_routing_fold_metrics();
             DELETE FROM @extschema@.webhook_routing_sketches
             WHERE minute < pg_catalog.date_bin('1 minute', cutoff, timestamptz '2000-01-01 00:00:00+00');
             GET DIAGNOSTICS sketches = ROW_COUNT;
+            DELETE FROM @extschema@.webhook_routing_session_minutes
+            WHERE minute < pg_catalog.date_bin('1 minute', cutoff, timestamptz '2000-01-01 00:00:00+00');
             -- Dropping a day needs the log to itself. Decisions and outcomes lock the log before
             -- its partitions: so does this, before making days locks the default partition.
             dropped := ARRAY(

@@ -112,8 +112,8 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.webhook_routing_plausible_time(timestamptz)
     TO webhook_routing_caller;
 GRANT SELECT ON @extschema@.webhook_routing_rules TO webhook_routing_caller;
--- A sender's key and conversation are route_decision's alone (it writes them as the owner):
--- session health is read from them, so a caller's own rows cannot steer it.
+-- A sender's key, conversation and session are route_decision's alone (it writes them as the
+-- owner, and counts sessions when it does): a caller's own rows cannot steer session health.
 -- Not the id: a caller's row takes its id from the sequence, never one of a decision's (one
 -- outcome would then complete both rows). Not the message id: the log keeps a message id's
 -- keyed hash only (route_decision writes it), never a wamid, which holds its sender's number.
@@ -144,12 +144,20 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.webhook_routing_sessions_between(timestamptz, timestamptz),
     @extschema@.routing_conversation_timeout_seconds()
     TO webhook_routing_reader, webhook_routing_admin;
+-- Metrics for Prometheus (sql/metrics.sql): for dashboards and on-call, not for the webhooks.
+GRANT EXECUTE ON FUNCTION
+    @extschema@.routing_metrics(),
+    @extschema@.webhook_routing_metric_labels(text[], text[]),
+    @extschema@.webhook_routing_metric_label(text),
+    @extschema@.webhook_routing_sketch_totals(bytea[])
+    TO webhook_routing_reader, webhook_routing_admin;
 GRANT SELECT ON
     @extschema@.webhook_routing_rules,
     @extschema@.webhook_routing_thresholds,
     @extschema@.webhook_routing_stats,
     @extschema@.webhook_routing_rollouts,
-    @extschema@.routing_status
+    @extschema@.routing_status,
+    @extschema@.webhook_routing_metric_totals
     TO webhook_routing_reader, webhook_routing_admin;
 
 -- No phone number can be recovered from what a caller, reader or admin reads. Only the owner
@@ -174,6 +182,7 @@ GRANT SELECT (id, webhook_name, domain, routed_to, response_time_ms, status, err
 GRANT SELECT (minute, domain, routed_to, shard, completed, errors, latency, split_n,
               split_expected, split_at)
     ON @extschema@.webhook_routing_sketches TO webhook_routing_reader, webhook_routing_admin;
+GRANT SELECT ON @extschema@.webhook_routing_session_minutes TO webhook_routing_reader, webhook_routing_admin;
 GRANT EXECUTE ON FUNCTION @extschema@.routing_message_key(text)
     TO webhook_routing_caller, webhook_routing_reader, webhook_routing_admin;
 
@@ -211,11 +220,13 @@ ALTER TABLE @extschema@.webhook_routing_logs ENABLE ROW LEVEL SECURITY;
 -- Partitions are reached through the log; read directly, they show nothing but to the owner.
 ALTER TABLE @extschema@.webhook_routing_logs_default ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_sketches ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.webhook_routing_session_minutes ENABLE ROW LEVEL SECURITY;
 -- No policy, no grant: only the owner reads the key of the senders' hashes.
 ALTER TABLE @extschema@.webhook_routing_secret ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_rules ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_thresholds ENABLE ROW LEVEL SECURITY;
 ALTER TABLE @extschema@.webhook_routing_rollouts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.webhook_routing_metric_totals ENABLE ROW LEVEL SECURITY;
 
 CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_config FOR SELECT
     TO webhook_routing_reader, webhook_routing_admin, webhook_routing_caller USING (true);
@@ -242,4 +253,8 @@ CREATE POLICY webhook_routing_report ON @extschema@.webhook_routing_logs FOR UPD
     USING (status OPERATOR(pg_catalog.<>) 'success' AND status OPERATOR(pg_catalog.<>) 'error')
     WITH CHECK (true);
 CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_sketches FOR SELECT
+    TO webhook_routing_reader, webhook_routing_admin USING (true);
+CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_session_minutes FOR SELECT
+    TO webhook_routing_reader, webhook_routing_admin USING (true);
+CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_metric_totals FOR SELECT
     TO webhook_routing_reader, webhook_routing_admin USING (true);

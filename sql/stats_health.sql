@@ -137,10 +137,11 @@ $$;
 CREATE VIEW webhook_routing_stats AS
 SELECT * FROM @extschema@.routing_stats('1 hour');
 
--- Sessions over [since, until): each sender's decisions (by sender_key), cut where a sender was
--- silent longer than webhook_routing.conversation_timeout. A session counts for the domain of
--- its first decision with a domain (a greeting before it went to the caller's default handler,
--- as before any rollout). Where the handler changes from one decision to the next:
+-- Sessions over [since, until), per domain: sessions, and how many broke, were moved
+-- deliberately, or switched domain. A session is a sender's run of logged decisions with no
+-- silence longer than webhook_routing.conversation_timeout; it counts for the domain of its
+-- first decision with a domain (a greeting before it went to the caller's default handler, as
+-- before any rollout). Where the handler changes from one decision to the next:
 --   deliberate  within one conversation, by the settings in force (a decrease, a rollback, a
 --               domain switched off or made protected, the kill switch, a sender denied): its
 --               reason says which
@@ -148,58 +149,26 @@ SELECT * FROM @extschema@.routing_stats('1 hour');
 --   broken      anything else: a follow-up that left its conversation's handler
 -- A session is broken if it has a break; deliberate and switched count sessions that had one
 -- and no break. Decisions not logged (log => false) are not seen.
--- It runs as the owner: it follows senders by their key, which no other role reads
--- (sql/security.sql); it returns counts per domain.
+-- Each decision is classified when it is logged, against its sender's newest logged decision
+-- (src/session.rs), and the counts are kept per minute: this sums whole minutes, from the
+-- minute of `since` (counted whole) to the last minute that starts before `until`, never the
+-- log's rows. A session counts in the minute its domain became known (its first decision,
+-- unless it opened with greetings); its first break, deliberate move and switch in their own
+-- minutes; a break takes the session back from deliberate and switched in the minutes it was
+-- counted there. So a window holds the sessions that started in it, and the breaks and moves
+-- that happened in it, whenever their session started.
 CREATE FUNCTION webhook_routing_sessions_between(since timestamptz, until timestamptz)
 RETURNS TABLE (domain text, sessions bigint, broken bigint, deliberate bigint, switched bigint)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH idle AS (
-        SELECT make_interval(secs => @extschema@.routing_conversation_timeout_seconds()) AS gap
-    ),
-    steps AS (
-        SELECT l.sender_key, l.id, l.created_at, l.domain, l.routed_to, l.reason, l.conversation_id,
-               lag(l.created_at) OVER w AS prev_at, lag(l.domain) OVER w AS prev_domain,
-               lag(l.routed_to) OVER w AS prev_to, lag(l.conversation_id) OVER w AS prev_conversation
-        FROM @extschema@.webhook_routing_logs AS l
-        WHERE l.sender_key IS NOT NULL AND l.created_at >= since AND l.created_at < until
-          AND l.routed_to <> 'error'
-        WINDOW w AS (PARTITION BY l.sender_key ORDER BY l.created_at, l.id)
-    ),
-    marked AS (
-        SELECT s.sender_key, s.id, s.created_at, s.domain,
-               (s.prev_at IS NULL OR s.created_at - s.prev_at > i.gap) AS starts,
-               CASE
-                   WHEN s.prev_at IS NULL OR s.created_at - s.prev_at > i.gap
-                        OR s.routed_to = s.prev_to OR s.prev_domain IS NULL THEN NULL
-                   WHEN s.conversation_id = s.prev_conversation
-                        AND s.reason IN ('routing_disabled', 'domain_disabled', 'not_in_rollout',
-                                         'not_in_rollout_random', 'domain_not_routed',
-                                         'protected_domain', 'no_config', 'denied') THEN 'deliberate'
-                   WHEN s.conversation_id = s.id AND s.domain <> s.prev_domain THEN 'switched'
-                   ELSE 'broken'
-               END AS change
-        FROM steps AS s, idle AS i
-    ),
-    numbered AS (
-        SELECT m.*, sum(m.starts::integer) OVER (PARTITION BY m.sender_key ORDER BY m.created_at, m.id) AS session
-        FROM marked AS m
-    ),
-    per_session AS (
-        SELECT (array_agg(n.domain ORDER BY n.created_at, n.id) FILTER (WHERE n.domain IS NOT NULL))[1] AS domain,
-               coalesce(bool_or(n.change = 'broken'), false) AS broken,
-               coalesce(bool_or(n.change = 'deliberate'), false) AS deliberate,
-               coalesce(bool_or(n.change = 'switched'), false) AS switched
-        FROM numbered AS n
-        GROUP BY n.sender_key, n.session
-    )
-    SELECT p.domain, count(*), count(*) FILTER (WHERE p.broken),
-           count(*) FILTER (WHERE p.deliberate AND NOT p.broken),
-           count(*) FILTER (WHERE p.switched AND NOT p.broken)
-    FROM per_session AS p
-    WHERE p.domain IS NOT NULL
-    GROUP BY p.domain
+    SELECT c.domain, sum(c.sessions)::bigint, sum(c.broken)::bigint, sum(c.deliberate)::bigint,
+           sum(c.switched)::bigint
+    FROM @extschema@.webhook_routing_session_minutes AS c
+    WHERE c.minute >= date_bin('1 minute', since, timestamptz '2000-01-01 00:00:00+00')
+      AND c.minute < until
+    GROUP BY c.domain
+    HAVING sum(c.sessions) <> 0 OR sum(c.broken) <> 0 OR sum(c.deliberate) <> 0 OR sum(c.switched) <> 0
 $$;
 
 -- Session continuity per domain over the window: sessions, and how many broke (the runbook's

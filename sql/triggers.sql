@@ -32,13 +32,14 @@ CREATE TRIGGER webhook_routing_logs_caller_limits
     BEFORE INSERT OR UPDATE ON webhook_routing_logs
     FOR EACH ROW EXECUTE FUNCTION @extschema@.webhook_routing_logs_caller_limits();
 
--- TRUNCATE of the log empties the sketches too, so that stats never count what is gone.
+-- TRUNCATE of the log empties the sketches and the session counts too, so that stats and
+-- sessions never count what is gone.
 CREATE FUNCTION webhook_routing_logs_truncated() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    TRUNCATE @extschema@.webhook_routing_sketches;
+    TRUNCATE @extschema@.webhook_routing_sketches, @extschema@.webhook_routing_session_minutes;
     RETURN NULL;
 END $$;
 

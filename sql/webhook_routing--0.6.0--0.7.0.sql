@@ -314,9 +314,14 @@ BEGIN
     LOOP
         tries := tries + 1;
         BEGIN
+            -- The counters of routing_metrics() take in the minutes before a day ago first
+            -- (sql/metrics.sql), so that they never go down.
+            PERFORM @extschema@.webhook_routing_fold_metrics();
             DELETE FROM @extschema@.webhook_routing_sketches
             WHERE minute < pg_catalog.date_bin('1 minute', cutoff, timestamptz '2000-01-01 00:00:00+00');
             GET DIAGNOSTICS sketches = ROW_COUNT;
+            DELETE FROM @extschema@.webhook_routing_session_minutes
+            WHERE minute < pg_catalog.date_bin('1 minute', cutoff, timestamptz '2000-01-01 00:00:00+00');
             -- Dropping a day needs the log to itself. Decisions and outcomes lock the log before
             -- its partitions: so does this, before making days locks the default partition.
             dropped := ARRAY(
@@ -737,6 +742,467 @@ ALTER TABLE @extschema@.webhook_routing_logs
 -- The trigger that holds the caller's limits (created above) refuses what is not a latency and
 -- rounds to the microsecond, for every writer (src/log_policy.rs).
 
+-- Metrics for Prometheus (issue 25): routing_metrics(), the counters' totals that pruning
+-- folds in, and their privileges (sql/metrics.sql, sql/security.sql).
+CREATE FUNCTION @extschema@."webhook_routing_sketch_totals"(
+	"sketches" bytea[]
+) RETURNS double precision[]
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'webhook_routing_sketch_totals_wrapper';
+-- Counters must never go down, yet the sketches they are summed from are pruned. So the
+-- totals of the sketches before a horizon are kept here, per domain and target, and a scrape
+-- adds the sketches from the horizon on: prune_routing_logs moves the horizon to a day ago,
+-- adding the minutes it passes (webhook_routing_fold_metrics), before it deletes any, and a
+-- scrape reads at most the day before the last prune and the time since. An outcome reported
+-- more than a day after its decision, into a minute already folded, is left out of the
+-- counters (stats counted it as timed out long before). TRUNCATE of the log empties the
+-- sketches and these totals: the counters start again from 0, which Prometheus reads as a
+-- reset.
+CREATE TABLE @extschema@.webhook_routing_metric_totals (
+    domain text,
+    routed_to text NOT NULL,
+    -- The sketches of the minutes before this one are counted here, and deleted or not, never
+    -- read again by a scrape. The same on every row.
+    before timestamptz NOT NULL,
+    completed bigint NOT NULL DEFAULT 0,
+    errors bigint NOT NULL DEFAULT 0,
+    latency_count bigint NOT NULL DEFAULT 0,
+    latency_sum_ms double precision NOT NULL DEFAULT 0,
+    UNIQUE NULLS NOT DISTINCT (domain, routed_to)
+);
+
+-- Restored with the sketches, so that the counters go on where they were.
+SELECT pg_catalog.pg_extension_config_dump('webhook_routing_metric_totals', '');
+
+-- Fold the sketches of the minutes before a day ago into the totals, once; called by
+-- prune_routing_logs before it deletes sketches (its cutoff is a day ago or earlier).
+-- Returns the new horizon.
+CREATE FUNCTION @extschema@.webhook_routing_fold_metrics() RETURNS timestamptz
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    horizon timestamptz := pg_catalog.date_bin('1 minute', pg_catalog.now() - interval '1 day',
+                                               timestamptz '2000-01-01 00:00:00+00');
+    folded timestamptz;
+BEGIN
+    -- Two prunes at once would fold the same minutes twice; scrapes read on.
+    LOCK TABLE @extschema@.webhook_routing_metric_totals IN SHARE ROW EXCLUSIVE MODE;
+    SELECT coalesce(pg_catalog.max(t.before), '-infinity') INTO folded
+    FROM @extschema@.webhook_routing_metric_totals AS t;
+    IF horizon <= folded THEN
+        RETURN folded;
+    END IF;
+    INSERT INTO @extschema@.webhook_routing_metric_totals AS t
+        (domain, routed_to, before, completed, errors, latency_count, latency_sum_ms)
+    SELECT m.domain, m.routed_to, horizon, m.completed, m.errors,
+           coalesce(m.summary[1], 0)::bigint, coalesce(m.summary[2], 0)
+    FROM (SELECT s.domain, s.routed_to, pg_catalog.sum(s.completed)::bigint AS completed,
+                 pg_catalog.sum(s.errors)::bigint AS errors,
+                 @extschema@.webhook_routing_sketch_totals(pg_catalog.array_agg(s.latency)) AS summary
+          FROM @extschema@.webhook_routing_sketches AS s
+          WHERE s.minute >= folded AND s.minute < horizon
+          GROUP BY s.domain, s.routed_to) AS m
+    ON CONFLICT (domain, routed_to) DO UPDATE
+    SET completed = t.completed OPERATOR(pg_catalog.+) excluded.completed,
+        errors = t.errors OPERATOR(pg_catalog.+) excluded.errors,
+        latency_count = t.latency_count OPERATOR(pg_catalog.+) excluded.latency_count,
+        latency_sum_ms = t.latency_sum_ms OPERATOR(pg_catalog.+) excluded.latency_sum_ms;
+    UPDATE @extschema@.webhook_routing_metric_totals SET before = horizon;
+    RETURN horizon;
+END $$;
+
+-- TRUNCATE of the sketches (by TRUNCATE of the log, or by hand) empties the totals too: the
+-- counters start again, honestly, from 0.
+CREATE FUNCTION @extschema@.webhook_routing_sketches_truncated() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    TRUNCATE @extschema@.webhook_routing_metric_totals;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER webhook_routing_sketches_truncate_totals
+    AFTER TRUNCATE ON @extschema@.webhook_routing_sketches
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.webhook_routing_sketches_truncated();
+
+-- A label value as the exposition format writes it: backslash, double quote and newline
+-- escaped. Domains are text an operator or a caller chose.
+CREATE FUNCTION @extschema@.webhook_routing_metric_label(value text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(coalesce(value, ''),
+               E'\\', E'\\\\'), '"', E'\\"'), E'\n', E'\\n')
+$$;
+
+-- {name="value",...} from names and values in order.
+CREATE FUNCTION @extschema@.webhook_routing_metric_labels(names text[], "values" text[]) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT '{' || string_agg(n.name || '="' || @extschema@.webhook_routing_metric_label(v.value) || '"', ','
+                             ORDER BY n.i) || '}'
+    FROM unnest(names) WITH ORDINALITY AS n(name, i)
+    JOIN unnest("values") WITH ORDINALITY AS v(value, i) ON v.i = n.i
+$$;
+
+-- The rollout's metrics in Prometheus's text exposition format (version 0.0.4), for a
+-- scrape every 15 s; see the README (Metrics for Prometheus) for each family. Labels carry
+-- domains, targets, statuses, checks and states, never a sender, key, bucket or message id.
+-- A domain label is empty for requests in no domain.
+CREATE FUNCTION @extschema@.routing_metrics() RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH config AS (
+        SELECT c.id, c.percentage, c.enabled, c.domains, c.protected_domains, c.domain_percentages,
+               c.domain_enabled, c.created_at
+        FROM @extschema@.webhook_routing_config AS c
+        ORDER BY c.created_at DESC, c.id DESC
+        LIMIT 1
+    ),
+    horizon AS (
+        SELECT coalesce(max(t.before), '-infinity') AS before FROM @extschema@.webhook_routing_metric_totals AS t
+    ),
+    -- The sketches since the horizon (their latencies' count and sum, read from their
+    -- headers), and the folded totals: everything ever counted.
+    recent AS (
+        SELECT s.domain, s.routed_to, sum(s.completed)::bigint AS completed, sum(s.errors)::bigint AS errors,
+               @extschema@.webhook_routing_sketch_totals(array_agg(s.latency)) AS summary
+        FROM @extschema@.webhook_routing_sketches AS s, horizon AS h
+        WHERE s.minute >= h.before
+        GROUP BY s.domain, s.routed_to
+    ),
+    totals AS (
+        SELECT coalesce(r.domain, t.domain) AS domain, coalesce(r.routed_to, t.routed_to) AS routed_to,
+               coalesce(t.completed, 0) + coalesce(r.completed, 0) AS completed,
+               coalesce(t.errors, 0) + coalesce(r.errors, 0) AS errors,
+               coalesce(t.latency_count, 0) + coalesce(r.summary[1], 0)::bigint AS latency_count,
+               coalesce(t.latency_sum_ms, 0) + coalesce(r.summary[2], 0) AS latency_sum_ms
+        FROM recent AS r
+        FULL JOIN @extschema@.webhook_routing_metric_totals AS t
+          ON t.domain IS NOT DISTINCT FROM r.domain AND t.routed_to = r.routed_to
+    ),
+    -- Quantiles of the last 5 minutes (whole minutes: the first is counted whole).
+    lately AS (
+        SELECT s.domain, s.routed_to,
+               @extschema@.webhook_routing_sketch_summary(array_agg(s.latency)) AS summary
+        FROM @extschema@.webhook_routing_sketches AS s
+        WHERE s.minute >= date_bin('1 minute', now() - interval '5 minutes', timestamptz '2000-01-01 00:00:00+00')
+          AND s.minute <= now() + interval '5 minutes'
+        GROUP BY s.domain, s.routed_to
+    ),
+    -- Decisions waiting for their outcome, from the log's pending index: within the pending
+    -- timeout, and past it in the last hour (what stats and health count as errors).
+    waiting AS (
+        SELECT l.domain, l.routed_to,
+               count(*) FILTER (WHERE l.created_at >= now() - make_interval(secs => @extschema@.routing_pending_timeout_seconds())) AS pending,
+               count(*) FILTER (WHERE l.created_at < now() - make_interval(secs => @extschema@.routing_pending_timeout_seconds())) AS timed_out
+        FROM @extschema@.webhook_routing_logs AS l
+        WHERE l.status = 'pending' AND l.created_at >= now() - interval '1 hour'
+          AND l.created_at <= now() + interval '5 minutes'
+        GROUP BY l.domain, l.routed_to
+    ),
+    domains AS (
+        SELECT d.domain, d.domain = ANY (c.protected_domains) AS protected,
+               coalesce((c.domain_enabled ->> d.domain)::boolean, true) AS enabled,
+               CASE WHEN d.domain = ANY (c.protected_domains) THEN 0
+                    ELSE coalesce((c.domain_percentages ->> d.domain)::numeric, c.percentage) END AS percentage,
+               c.enabled AS global
+        FROM config AS c, unnest(c.domains || c.protected_domains) AS d(domain)
+    ),
+    plans AS (
+        SELECT DISTINCT ON (r.domain) r.domain, r.state, r.step, cardinality(r.steps) AS steps,
+               r.steps[r.step] AS step_percentage, r.last_verdict,
+               CASE WHEN r.state IN ('active', 'paused')
+                    THEN extract(epoch FROM now() - r.step_started_at) END AS in_step
+        FROM @extschema@.webhook_routing_rollouts AS r
+        ORDER BY r.domain, r.id DESC
+    ),
+    health AS (
+        SELECT h.* FROM @extschema@.check_routing_health('1 hour') AS h
+    ),
+    -- One row per sample: its family, the suffix of its name, labels, value, and its place
+    -- (the series it belongs to, then its rank there).
+    samples (family, suffix, labels, value, place, rank) AS (
+        SELECT 'webhook_routing_enabled', '', '', c.enabled::integer::text, '', 0
+        FROM config AS c
+        UNION ALL
+        SELECT 'webhook_routing_config_last_change_timestamp_seconds', '', '',
+               extract(epoch FROM c.created_at)::text, '', 0
+        FROM config AS c
+        UNION ALL
+        SELECT 'webhook_routing_domain_percentage', '',
+               @extschema@.webhook_routing_metric_labels('{domain}', ARRAY[d.domain]), d.percentage::text, d.domain, 0
+        FROM domains AS d
+        UNION ALL
+        SELECT 'webhook_routing_domain_enabled', '',
+               @extschema@.webhook_routing_metric_labels('{domain}', ARRAY[d.domain]), d.enabled::integer::text, d.domain, 0
+        FROM domains AS d
+        UNION ALL
+        SELECT 'webhook_routing_domain_protected', '',
+               @extschema@.webhook_routing_metric_labels('{domain}', ARRAY[d.domain]), d.protected::integer::text, d.domain, 0
+        FROM domains AS d
+        UNION ALL
+        SELECT 'webhook_routing_domain_routed', '',
+               @extschema@.webhook_routing_metric_labels('{domain}', ARRAY[d.domain]),
+               (d.global AND d.enabled AND NOT d.protected)::integer::text, d.domain, 0
+        FROM domains AS d
+        UNION ALL
+        SELECT 'webhook_routing_rollout_info', '',
+               @extschema@.webhook_routing_metric_labels('{domain,state,last_verdict}',
+                                                          ARRAY[p.domain, p.state, coalesce(p.last_verdict, '')]),
+               '1', p.domain, 0
+        FROM plans AS p
+        UNION ALL
+        SELECT 'webhook_routing_rollout_step', '',
+               @extschema@.webhook_routing_metric_labels('{domain}', ARRAY[p.domain]), p.step::text, p.domain, 0
+        FROM plans AS p
+        UNION ALL
+        SELECT 'webhook_routing_rollout_steps', '',
+               @extschema@.webhook_routing_metric_labels('{domain}', ARRAY[p.domain]), p.steps::text, p.domain, 0
+        FROM plans AS p
+        UNION ALL
+        SELECT 'webhook_routing_rollout_step_percentage', '',
+               @extschema@.webhook_routing_metric_labels('{domain}', ARRAY[p.domain]), p.step_percentage::text, p.domain, 0
+        FROM plans AS p
+        UNION ALL
+        SELECT 'webhook_routing_rollout_step_seconds', '',
+               @extschema@.webhook_routing_metric_labels('{domain}', ARRAY[p.domain]),
+               round(p.in_step, 3)::text, p.domain, 0
+        FROM plans AS p
+        WHERE p.in_step IS NOT NULL
+        UNION ALL
+        SELECT 'webhook_routing_outcomes_total', '',
+               @extschema@.webhook_routing_metric_labels('{domain,routed_to,status}', ARRAY[t.domain, t.routed_to, o.status]),
+               o.n::text, concat_ws(' ', t.domain, t.routed_to), o.rank
+        FROM totals AS t,
+             LATERAL (VALUES ('ok', t.completed - t.errors, 1), ('error', t.errors, 2)) AS o(status, n, rank)
+        UNION ALL
+        SELECT 'webhook_routing_latency_seconds', '',
+               @extschema@.webhook_routing_metric_labels('{domain,routed_to,quantile}', ARRAY[t.domain, t.routed_to, q.q]),
+               coalesce((q.ms / 1000.0)::text, 'NaN'), concat_ws(' ', t.domain, t.routed_to), q.rank
+        FROM totals AS t
+        LEFT JOIN lately AS l ON l.domain IS NOT DISTINCT FROM t.domain AND l.routed_to = t.routed_to,
+             LATERAL (VALUES ('0.5', l.summary[3], 1), ('0.95', l.summary[4], 2), ('0.99', l.summary[5], 3)) AS q(q, ms, rank)
+        WHERE t.latency_count > 0
+        UNION ALL
+        SELECT 'webhook_routing_latency_seconds', s.suffix,
+               @extschema@.webhook_routing_metric_labels('{domain,routed_to}', ARRAY[t.domain, t.routed_to]),
+               s.value, concat_ws(' ', t.domain, t.routed_to), s.rank
+        FROM totals AS t,
+             LATERAL (VALUES ('_sum', (t.latency_sum_ms / 1000.0)::text, 4), ('_count', t.latency_count::text, 5)) AS s(suffix, value, rank)
+        WHERE t.latency_count > 0
+        UNION ALL
+        SELECT 'webhook_routing_pending_decisions', '',
+               @extschema@.webhook_routing_metric_labels('{domain,routed_to}', ARRAY[w.domain, w.routed_to]),
+               w.pending::text, concat_ws(' ', w.domain, w.routed_to), 0
+        FROM waiting AS w
+        UNION ALL
+        SELECT 'webhook_routing_timed_out_decisions', '',
+               @extschema@.webhook_routing_metric_labels('{domain,routed_to}', ARRAY[w.domain, w.routed_to]),
+               w.timed_out::text, concat_ws(' ', w.domain, w.routed_to), 0
+        FROM waiting AS w
+        -- Decisions by domain, target and reason (webhook_routing_decisions_total) come here
+        -- once the sketches count decisions per minute by reason; until then the log's pending
+        -- decisions above are what is exposed of the decisions.
+        UNION ALL
+        SELECT 'webhook_routing_health_info', '',
+               @extschema@.webhook_routing_metric_labels('{domain,routed_to,check,status,verdict,recommendation}',
+                   ARRAY[h.domain, h.routed_to, h.check_name, h.status, coalesce(h.verdict, ''), h.recommendation]),
+               '1', concat_ws(' ', h.domain, h.routed_to, h.check_name), 0
+        FROM health AS h
+        UNION ALL
+        SELECT 'webhook_routing_health_value', '',
+               @extschema@.webhook_routing_metric_labels('{domain,routed_to,check}', ARRAY[h.domain, h.routed_to, h.check_name]),
+               h.value::text, concat_ws(' ', h.domain, h.routed_to, h.check_name), 0
+        FROM health AS h
+        WHERE h.value IS NOT NULL
+    ),
+    families (family, type, help, ord) AS (
+        VALUES
+        ('webhook_routing_enabled', 'gauge', 'Whether routing is on (the global kill switch): 1 on, 0 off.', 1),
+        ('webhook_routing_config_last_change_timestamp_seconds', 'gauge', 'When the config in force was written (Unix time).', 2),
+        ('webhook_routing_domain_percentage', 'gauge', 'Percentage of a domain''s senders routed to unified, as configured (0 for a protected domain).', 3),
+        ('webhook_routing_domain_enabled', 'gauge', 'Whether the domain''s own switch is on: 1 on, 0 off.', 4),
+        ('webhook_routing_domain_protected', 'gauge', 'Whether the domain is protected (never routed): 1 yes, 0 no.', 5),
+        ('webhook_routing_domain_routed', 'gauge', 'Whether the domain routes to unified now (routable, its switch and the global switch on): 1 yes, 0 no.', 6),
+        ('webhook_routing_rollout_info', 'gauge', 'The newest staged rollout plan of each domain: its state and what advance_rollouts last concluded.', 7),
+        ('webhook_routing_rollout_step', 'gauge', 'The step the newest plan of each domain is at (1-based).', 8),
+        ('webhook_routing_rollout_steps', 'gauge', 'How many steps the newest plan of each domain has.', 9),
+        ('webhook_routing_rollout_step_percentage', 'gauge', 'The percentage of the step the newest plan of each domain is at.', 10),
+        ('webhook_routing_rollout_step_seconds', 'gauge', 'How long an active or paused plan has been at its step (seconds).', 11),
+        ('webhook_routing_outcomes_total', 'counter', 'Outcomes reported, by domain, target and status (ok, error); 0 again after TRUNCATE of the log.', 12),
+        ('webhook_routing_latency_seconds', 'summary', 'Response time reported with the outcomes (seconds): quantiles over the last 5 minutes, sum and count since the counters began.', 13),
+        ('webhook_routing_pending_decisions', 'gauge', 'Decisions of the last hour waiting for their outcome, within webhook_routing.pending_timeout.', 14),
+        ('webhook_routing_timed_out_decisions', 'gauge', 'Decisions of the last hour still without an outcome past webhook_routing.pending_timeout (stats and health count them as errors).', 15),
+        ('webhook_routing_health_info', 'gauge', 'The verdict of each check of check_routing_health over the last hour, in labels; the value is 1.', 16),
+        ('webhook_routing_health_value', 'gauge', 'The estimate of each check of check_routing_health over the last hour (error rates in %, p95 in ms, ratios).', 17)
+    )
+    SELECT string_agg(
+               '# HELP ' || f.family || ' ' || f.help || E'\n' ||
+               '# TYPE ' || f.family || ' ' || f.type || E'\n' ||
+               coalesce((SELECT string_agg(s.family || s.suffix || s.labels || ' ' || s.value || E'\n', ''
+                                           ORDER BY s.place COLLATE "C", s.rank, s.labels COLLATE "C")
+                         FROM samples AS s WHERE s.family = f.family), ''),
+               '' ORDER BY f.ord)
+    FROM families AS f
+$$;
+
+GRANT EXECUTE ON FUNCTION
+    @extschema@.routing_metrics(),
+    @extschema@.webhook_routing_metric_labels(text[], text[]),
+    @extschema@.webhook_routing_metric_label(text),
+    @extschema@.webhook_routing_sketch_totals(bytea[])
+    TO webhook_routing_reader, webhook_routing_admin;
+GRANT SELECT ON @extschema@.webhook_routing_metric_totals TO webhook_routing_reader, webhook_routing_admin;
+ALTER TABLE @extschema@.webhook_routing_metric_totals ENABLE ROW LEVEL SECURITY;
+CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_metric_totals FOR SELECT
+    TO webhook_routing_reader, webhook_routing_admin USING (true);
+
+-- Sessions from per-minute counts (issue 26 §3, src/session.rs): a decision is classified
+-- against its sender's newest logged decision when it is logged, carries its session's state
+-- in its row, and adds what changes to per-minute rows that routing_sessions and the
+-- session_breaks check sum, instead of reading every log row of their window.
+ALTER TABLE @extschema@.webhook_routing_logs
+    ADD COLUMN session_domain text,
+    ADD COLUMN session_broken_at timestamptz,
+    ADD COLUMN session_deliberate_at timestamptz,
+    ADD COLUMN session_switched_at timestamptz;
+
+CREATE TABLE @extschema@.webhook_routing_session_minutes (
+    minute timestamptz NOT NULL,
+    domain text NOT NULL,
+    -- The PGPROC number of the backend that wrote: concurrent writers never share a row.
+    shard integer NOT NULL,
+    sessions bigint NOT NULL DEFAULT 0,
+    broken bigint NOT NULL DEFAULT 0,
+    deliberate bigint NOT NULL DEFAULT 0,
+    switched bigint NOT NULL DEFAULT 0,
+    UNIQUE (minute, domain, shard)
+) WITH (fillfactor = 50);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.webhook_routing_session_minutes', '');
+GRANT SELECT ON @extschema@.webhook_routing_session_minutes TO webhook_routing_reader, webhook_routing_admin;
+ALTER TABLE @extschema@.webhook_routing_session_minutes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_session_minutes FOR SELECT
+    TO webhook_routing_reader, webhook_routing_admin USING (true);
+
+-- The sessions already logged: classified as 0.6.0's routing_sessions read them (each sender's
+-- decisions in order, cut at silences longer than the conversation timeout in force now), over
+-- the whole log the update finds. Each session's counts go to the minutes the decisions that
+-- made them were logged in (shard -1: written by the update), and the rows whose session state
+-- is not the default (a break, a deliberate move or a switch so far, or a session's domain
+-- that is not the row's own) carry it, so that the sessions in progress go on where they are.
+-- One statement, one read of the log's sender rows sorted by sender; the other rows are left
+-- as they are.
+WITH idle AS (
+    SELECT pg_catalog.make_interval(secs => @extschema@.routing_conversation_timeout_seconds()) AS gap
+),
+steps AS (
+    SELECT l.sender_key, l.id, l.created_at, l.domain, l.routed_to, l.reason, l.conversation_id,
+           pg_catalog.date_bin('1 minute', l.created_at, timestamptz '2000-01-01 00:00:00+00') AS minute,
+           pg_catalog.lag(l.created_at) OVER w AS prev_at, pg_catalog.lag(l.domain) OVER w AS prev_domain,
+           pg_catalog.lag(l.routed_to) OVER w AS prev_to, pg_catalog.lag(l.conversation_id) OVER w AS prev_conversation
+    FROM @extschema@.webhook_routing_logs AS l
+    WHERE l.sender_key IS NOT NULL AND l.routed_to OPERATOR(pg_catalog.<>) 'error'
+    WINDOW w AS (PARTITION BY l.sender_key ORDER BY l.created_at, l.id)
+),
+marked AS (
+    SELECT s.sender_key, s.id, s.created_at, s.domain, s.minute,
+           (s.prev_at IS NULL OR s.created_at OPERATOR(pg_catalog.-) s.prev_at OPERATOR(pg_catalog.>) i.gap) AS starts,
+           CASE
+               WHEN s.prev_at IS NULL OR s.created_at OPERATOR(pg_catalog.-) s.prev_at OPERATOR(pg_catalog.>) i.gap
+                    OR s.routed_to OPERATOR(pg_catalog.=) s.prev_to OR s.prev_domain IS NULL THEN NULL
+               WHEN s.conversation_id OPERATOR(pg_catalog.=) s.prev_conversation
+                    AND s.reason OPERATOR(pg_catalog.=) ANY (ARRAY['routing_disabled', 'domain_disabled', 'not_in_rollout',
+                                     'not_in_rollout_random', 'domain_not_routed',
+                                     'protected_domain', 'no_config', 'denied']) THEN 'deliberate'
+               WHEN s.conversation_id OPERATOR(pg_catalog.=) s.id AND s.domain OPERATOR(pg_catalog.<>) s.prev_domain THEN 'switched'
+               ELSE 'broken'
+           END AS change
+    FROM steps AS s, idle AS i
+),
+numbered AS (
+    SELECT m.*, pg_catalog.sum(m.starts::integer) OVER (PARTITION BY m.sender_key ORDER BY m.created_at, m.id) AS session
+    FROM marked AS m
+),
+walked AS (
+    SELECT n.id, n.created_at, n.domain, n.minute, n.change,
+           n.sender_key, n.session,
+           (pg_catalog.array_agg(n.domain) FILTER (WHERE n.domain IS NOT NULL) OVER so_far)[1] AS session_domain,
+           pg_catalog.min(n.minute) FILTER (WHERE n.change OPERATOR(pg_catalog.=) 'broken') OVER so_far AS broken_at,
+           pg_catalog.min(n.minute) FILTER (WHERE n.change OPERATOR(pg_catalog.=) 'deliberate') OVER so_far AS deliberate_at,
+           pg_catalog.min(n.minute) FILTER (WHERE n.change OPERATOR(pg_catalog.=) 'switched') OVER so_far AS switched_at,
+           pg_catalog.count(*) FILTER (WHERE n.domain IS NOT NULL) OVER so_far AS with_domain
+    FROM numbered AS n
+    WINDOW so_far AS (PARTITION BY n.sender_key, n.session ORDER BY n.created_at, n.id)
+),
+counted AS (
+    INSERT INTO @extschema@.webhook_routing_session_minutes (minute, domain, shard, sessions, broken, deliberate, switched)
+    SELECT e.minute, e.domain, -1, pg_catalog.sum(e.sessions), pg_catalog.sum(e.broken),
+           pg_catalog.sum(e.deliberate), pg_catalog.sum(e.switched)
+    FROM (
+    -- A session, in the minute its domain became known.
+    SELECT w.minute, w.session_domain AS domain, 1 AS sessions, 0 AS broken, 0 AS deliberate, 0 AS switched
+    FROM walked AS w
+    WHERE w.domain IS NOT NULL AND w.with_domain OPERATOR(pg_catalog.=) 1
+    UNION ALL
+    -- Its first break, and its first deliberate move and switch if it never broke.
+    SELECT pg_catalog.min(w.broken_at), pg_catalog.min(w.session_domain), 0, 1, 0, 0
+    FROM walked AS w
+    GROUP BY w.sender_key, w.session HAVING pg_catalog.min(w.broken_at) IS NOT NULL
+    UNION ALL
+    SELECT pg_catalog.min(w.deliberate_at), pg_catalog.min(w.session_domain), 0, 0, 1, 0
+    FROM walked AS w
+    GROUP BY w.sender_key, w.session
+    HAVING pg_catalog.min(w.broken_at) IS NULL AND pg_catalog.min(w.deliberate_at) IS NOT NULL
+    UNION ALL
+    SELECT pg_catalog.min(w.switched_at), pg_catalog.min(w.session_domain), 0, 0, 0, 1
+    FROM walked AS w
+    GROUP BY w.sender_key, w.session
+    HAVING pg_catalog.min(w.broken_at) IS NULL AND pg_catalog.min(w.switched_at) IS NOT NULL
+) AS e
+WHERE e.domain IS NOT NULL
+GROUP BY e.minute, e.domain
+)
+UPDATE @extschema@.webhook_routing_logs AS l
+   SET session_domain = CASE WHEN w.session_domain IS DISTINCT FROM w.domain THEN w.session_domain END,
+       session_broken_at = w.broken_at,
+       session_deliberate_at = CASE WHEN w.broken_at IS NULL THEN w.deliberate_at END,
+       session_switched_at = CASE WHEN w.broken_at IS NULL THEN w.switched_at END
+  FROM walked AS w
+ WHERE l.id OPERATOR(pg_catalog.=) w.id AND l.created_at OPERATOR(pg_catalog.=) w.created_at
+   AND (w.session_domain IS DISTINCT FROM w.domain OR w.broken_at IS NOT NULL
+        OR w.deliberate_at IS NOT NULL OR w.switched_at IS NOT NULL);
+
+-- Sessions are read from the per-minute counts (sql/stats_health.sql says what a window holds).
+CREATE OR REPLACE FUNCTION @extschema@.webhook_routing_sessions_between(since timestamptz, until timestamptz)
+RETURNS TABLE (domain text, sessions bigint, broken bigint, deliberate bigint, switched bigint)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT c.domain, sum(c.sessions)::bigint, sum(c.broken)::bigint, sum(c.deliberate)::bigint,
+           sum(c.switched)::bigint
+    FROM @extschema@.webhook_routing_session_minutes AS c
+    WHERE c.minute >= date_bin('1 minute', since, timestamptz '2000-01-01 00:00:00+00')
+      AND c.minute < until
+    GROUP BY c.domain
+    HAVING sum(c.sessions) <> 0 OR sum(c.broken) <> 0 OR sum(c.deliberate) <> 0 OR sum(c.switched) <> 0
+$$;
+
+-- TRUNCATE of the log empties the session counts too.
+CREATE OR REPLACE FUNCTION @extschema@.webhook_routing_logs_truncated() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    TRUNCATE @extschema@.webhook_routing_sketches, @extschema@.webhook_routing_session_minutes;
+    RETURN NULL;
+END $$;
+
 -- No JIT in the extension's own statements (src/cache.rs, without_jit, says why): every function
 -- of the extension that pins its settings (the SQL and PL/pgSQL ones, and the C ones that run
 -- statements) also says jit = off, so that under jit = on, whatever jit_above_cost, none of its
@@ -815,7 +1281,58 @@ FROM (VALUES
         'what s up', 'whats up']),
     ('ai_agents', 'fr', NULL, 'exclude', ARRAY['comment allez vous', 'comment vas tu', 'comment ca va']),
     ('ai_agents', 'rw', NULL, 'exclude', ARRAY['umeze ute', 'mumeze mute', 'bite se']),
-    ('ai_agents', 'sw', NULL, 'exclude', ARRAY['habari gani', 'hali gani', 'mambo vipi'])
+    ('ai_agents', 'sw', NULL, 'exclude', ARRAY['habari gani', 'hali gani', 'mambo vipi']),
+    -- More of asking (issue 24, second round): the rest of each language's question words,
+    -- asking for advice or an explanation, a language to be spoken in, and a few verb forms.
+    ('ai_agents', 'en', 1, 'weak', ARRAY['how', 'when', 'where', 'whom', 'whose', 'should i', 'is it better', 'is it true']),
+    ('ai_agents', 'fr', 1, 'weak', ARRAY['comment', 'quoi', 'quand', 'est ce que', 'est ce qu', 'vaut il mieux', 'vaut mieux']),
+    ('ai_agents', 'rw', 1, 'weak', ARRAY['iki', 'ate', 'ryari', 'nde', 'kangahe', 'kubera iki', 'ese']),
+    ('ai_agents', 'sw', 1, 'weak', ARRAY['gani', 'wapi', 'lini', 'jinsi', 'je', 'kwanini', 'kivipi', 'kwa vipi', 'nifanyeje']),
+    ('ai_agents', 'en', NULL, 'exclude', ARRAY['how was your', 'how have you been', 'how r you', 'how are u', 'how you doing',
+        'how is everything', 'how is the family']),
+    ('ai_agents', 'fr', NULL, 'exclude', ARRAY['comment tu vas', 'comment vous allez', 'comment allez', 'comment va', 'comment vas']),
+    ('ai_agents', 'en', 1, 'match', ARRAY['tips', 'explanation', 'meaning']),
+    ('ai_agents', 'en', 2, 'match', ARRAY['difference between', 'pros and cons', 'step by step']),
+    ('ai_agents', 'fr', 1, 'match', ARRAY['astuce*', 'avis']),
+    ('ai_agents', 'fr', 2, 'match', ARRAY['expliqu*', 'difference entre', 'avantages et inconvenients']),
+    ('ai_agents', 'rw', 1, 'match', ARRAY['ubujyanama']),
+    ('ai_agents', 'sw', 1, 'match', ARRAY['ushauri']),
+    ('ai_agents', 'sw', 2, 'match', ARRAY['nishauri', 'tofauti kati ya']),
+    ('profile', 'en', 3, 'match', ARRAY['talk to me in', 'speak to me in', 'reply in', 'reply me in', 'answer me in', 'respond in']),
+    ('profile', 'fr', 3, 'match', ARRAY['parlez moi en', 'parle moi en', 'ecrivez moi en', 'repondez moi en', 'repondre en']),
+    ('profile', 'rw', 2, 'match', ARRAY['*mvugish*', 'munyandikire mu', 'munyandikira mu']),
+    ('profile', 'sw', 3, 'match', ARRAY['niongeleshe kwa', 'nijibu kwa', 'mniandikie kwa']),
+    ('insurance', 'rw', 3, 'match', ARRAY['*shinganish*']),
+    ('marketplace', 'rw', NULL, 'match', ARRAY['*tumij*']),
+    ('marketplace', 'en', 2, 'match', ARRAY['do you sell', 'you sell']),
+    ('marketplace', 'fr', 2, 'match', ARRAY['vendez vous', 'vous vendez']),
+    ('marketplace', 'sw', 2, 'match', ARRAY['mnauza', 'mnaouza']),
+    ('mobility', 'en', 3, 'match', ARRAY['come get me', 'moving house', 'come pick me']),
+    ('mobility', 'en', 2, 'match', ARRAY['movers', 'moving truck']),
+    ('mobility', 'en', 1, 'match', ARRAY['truck', 'lorry']),
+    ('mobility', 'fr', 3, 'match', ARRAY['venez me prendre', 'venir me prendre']),
+    ('mobility', 'fr', 2, 'match', ARRAY['me prendre', 'demenag*']),
+    ('mobility', 'fr', 1, 'match', ARRAY['camion*']),
+    ('mobility', 'rw', 3, 'match', ARRAY['mumfate', 'unfate', 'kwimura ibikoresho']),
+    ('mobility', 'rw', 2, 'match', ARRAY['*mungeze*', 'ikibuga cy indege']),
+    ('mobility', 'sw', 3, 'match', ARRAY['nichukue', 'mnichukue']),
+    ('mobility', 'sw', 2, 'match', ARRAY['nifuate', 'kuhamisha mizigo', 'kuhama nyumba']),
+    ('mobility', 'sw', 1, 'match', ARRAY['lori']),
+    ('profile', 'en', 3, 'match', ARRAY['stop sending', 'turn off notifications']),
+    ('profile', 'en', 2, 'match', ARRAY['notification*']),
+    ('profile', 'fr', 3, 'match', ARRAY['plus recevoir', 'me connecter', 'me deconnecter']),
+    ('profile', 'fr', 2, 'match', ARRAY['connexion']),
+    ('profile', 'rw', 3, 'match', ARRAY['umubare w ibanga', 'kunyoherereza ubutumwa']),
+    ('profile', 'sw', 3, 'match', ARRAY['namba ya siri', 'usinitumie']),
+    ('profile', 'sw', 2, 'match', ARRAY['arifa']),
+    ('marketplace', 'en', 2, 'match', ARRAY['bulk']),
+    ('marketplace', 'fr', 2, 'match', ARRAY['panier']),
+    ('marketplace', 'fr', 1, 'match', ARRAY['colis']),
+    ('marketplace', 'rw', 2, 'match', ARRAY['gura']),
+    ('insurance', 'en', 1, 'match', ARRAY['damage', 'damaged']),
+    ('insurance', 'fr', 1, 'match', ARRAY['degats', 'endommag*']),
+    ('insurance', 'rw', 1, 'match', ARRAY['*angirit*', '*angirik*']),
+    ('insurance', 'sw', 1, 'match', ARRAY['uharibifu', 'imeharibika'])
 ) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern
 ON CONFLICT (match_kind, pattern, domain) DO NOTHING;
 

@@ -38,6 +38,9 @@ pub struct Location {
     rules: pg_sys::Oid,
     owner: pg_sys::Oid,
     pub decision_ids: pg_sys::Oid,
+    /// Whether the log has the session columns (0.7.0's, src/session.rs): a library installed
+    /// before `ALTER EXTENSION ... UPDATE` logs and reads decisions without them until then.
+    pub sessions: bool,
 }
 
 /// What a decision reads, as of the last invalidation.
@@ -93,7 +96,12 @@ fn locate() -> Location {
                     AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_sketches'), \
                 (SELECT c.oid FROM pg_catalog.pg_class c \
                   WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid \
-                    AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_logs_id_seq') \
+                    AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_logs_id_seq'), \
+                EXISTS (SELECT FROM pg_catalog.pg_class c \
+                        JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid \
+                        WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid \
+                          AND c.relname OPERATOR(pg_catalog.=) 'webhook_routing_logs' \
+                          AND a.attname OPERATOR(pg_catalog.=) 'session_domain' AND NOT a.attisdropped) \
          FROM pg_catalog.pg_extension e \
          JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace \
          WHERE e.extname OPERATOR(pg_catalog.=) 'webhook_routing'",
@@ -106,19 +114,26 @@ fn locate() -> Location {
                 row.get::<pg_sys::Oid>(3),
                 row.get::<pg_sys::Oid>(4),
                 row.get::<pg_sys::Oid>(5),
+                row.get::<bool>(6),
             )
         },
     );
     match rows.into_iter().next() {
-        Some((Some(schema), Some(config), Some(rules), Some(owner), Some(decision_ids))) => {
-            Location {
-                schema,
-                config,
-                rules,
-                owner,
-                decision_ids,
-            }
-        }
+        Some((
+            Some(schema),
+            Some(config),
+            Some(rules),
+            Some(owner),
+            Some(decision_ids),
+            sessions,
+        )) => Location {
+            schema,
+            config,
+            rules,
+            owner,
+            decision_ids,
+            sessions: sessions.unwrap_or(false),
+        },
         _ => spi_failed(
             "find its tables",
             "extension webhook_routing is not installed in this database",

@@ -41,6 +41,7 @@ use crate::config::{Bp, Config};
 use crate::detect::Detection;
 use crate::gucs::RETRY_WINDOW;
 use crate::outcome::DAY_SECONDS;
+use crate::session::SessionState;
 use pgrx::datum::{DatumWithOid, TimestampWithTimeZone};
 use siphasher::sip::SipHasher24;
 use std::hash::Hasher;
@@ -115,6 +116,8 @@ pub struct Prior {
     pub percentage: Option<Bp>,
     pub config_id: Option<i64>,
     pub conversation_id: Option<i64>,
+    /// Its session so far (src/session.rs), which the next logged decision carries on.
+    pub session: SessionState,
 }
 
 /// The conversation in progress: its opening decision, its domain and its handler.
@@ -176,9 +179,18 @@ pub fn history(sender_key: i64, message_id: Option<&str>, latest_within: i32) ->
         )
     };
     let (retry_bounds, latest_bounds) = (bounds(retry_from), bounds(latest_from));
-    let columns = "l.id, l.created_at, l.domain, l.routed_to OPERATOR(pg_catalog.=) 'unified', \
-                   l.bucket, (l.percentage OPERATOR(pg_catalog.*) 100)::integer, \
-                   l.config_id, l.conversation_id";
+    // A log without the session columns (0.6.0's, until its update) reads as NULLs there.
+    let sessions = crate::cache::snapshot().location.sessions;
+    let columns = format!(
+        "l.id, l.created_at, l.domain, l.routed_to OPERATOR(pg_catalog.=) 'unified', \
+         l.bucket, (l.percentage OPERATOR(pg_catalog.*) 100)::integer, \
+         l.config_id, l.conversation_id, {}",
+        if sessions {
+            "l.session_domain, l.session_broken_at, l.session_deliberate_at, l.session_switched_at"
+        } else {
+            "NULL::text, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz"
+        }
+    );
     // Each probe's conditions imply the predicate of its own index only (sql/bootstrap.sql):
     // `routed_to <> 'error'` the sender index's, `message_id = $2` the message index's. A
     // generic plan made while the log was empty otherwise took the sender index for the retry
@@ -204,21 +216,36 @@ pub fn history(sender_key: i64, message_id: Option<&str>, latest_within: i32) ->
     let mut found = History::default();
     // One plan per set of days: made again when the day or a window's reach changes.
     let days = |from: i64| (today - from).div_euclid(DAY_SECONDS);
-    let variant = (today.div_euclid(DAY_SECONDS) * 16 + days(retry_from)) * 16 * 2
+    let variant = ((today.div_euclid(DAY_SECONDS) * 16 + days(retry_from)) * 16 * 2
         + days(latest_from) * 2
-        + i64::from(last_day > today + DAY_SECONDS);
+        + i64::from(last_day > today + DAY_SECONDS))
+        * 2
+        + i64::from(sessions);
     // As the owner: no role but the owner reads a sender's key or bucket (sql/security.sql).
     crate::cache::as_owner(|| {
         select_kept("conversation_history", variant, sql, &args, |row| {
+            let domain = row.get::<String>(4)?;
+            let minute = |i: usize| {
+                row.get::<TimestampWithTimeZone>(i)
+                    .map(|t| t.map(pgrx::pg_sys::TimestampTz::from))
+            };
+            // A row carries its session's domain only where it is not its own.
+            let session = SessionState {
+                domain: row.get::<String>(10)?.or_else(|| domain.clone()),
+                broken_at: minute(11)?,
+                deliberate_at: minute(12)?,
+                switched_at: minute(13)?,
+            };
             let prior = Prior {
                 id: row.get::<i64>(2)?.unwrap_or_default(),
                 created_at: row.get::<TimestampWithTimeZone>(3)?,
-                domain: row.get::<String>(4)?,
+                domain,
                 unified: row.get::<bool>(5)?.unwrap_or(false),
                 bucket: row.get::<i32>(6)?,
                 percentage: row.get::<i32>(7)?,
                 config_id: row.get::<i64>(8)?,
                 conversation_id: row.get::<i64>(9)?,
+                session,
             };
             match row.get::<i32>(1)? {
                 Some(1) => found.retry_of = Some(prior),

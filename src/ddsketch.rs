@@ -346,6 +346,59 @@ impl Sketch {
     }
 }
 
+impl Sketch {
+    /// The count and sum (ms) of a stored sketch, read from the flags before its bins, as this
+    /// encoding (and the crate's) writes them: count, min, max, sum, then the mapping, which
+    /// must be ours. routing_metrics() sums every sketch since the counters' last fold on each
+    /// scrape: decoding 85,000 one-minute sketches whole took 3.4 s, their headers a small part
+    /// of that. The bins are not checked against the stated count (the log's triggers alone
+    /// write sketches); anything unexpected before the mapping falls back to the whole decode,
+    /// which refuses what this mapping cannot have written.
+    pub fn totals_from_java_bytes(bytes: &[u8]) -> Option<(u64, f64)> {
+        header_totals(bytes).or_else(|| {
+            let sketch = Sketch::from_java_bytes(bytes)?;
+            Some((sketch.count, sketch.sum().unwrap_or(0.0)))
+        })
+    }
+}
+
+fn header_totals(bytes: &[u8]) -> Option<(u64, f64)> {
+    let mut input = bytes;
+    if let [0x02, next, ..] = input {
+        if is_valid_flag_byte(*next) {
+            input = &input[1..];
+        }
+    }
+    let (mut count, mut sum) = (None, 0.0f64);
+    while let Some((&flag, rest)) = input.split_first() {
+        input = rest;
+        match flag {
+            FLAG_COUNT => count = Some(read_count(&mut input)?),
+            FLAG_SUM => sum = read_f64(&mut input)?,
+            FLAG_MIN | FLAG_MAX => {
+                read_f64(&mut input)?;
+            }
+            FLAG_INDEX_MAPPING_LOG => {
+                let gamma = read_f64(&mut input)?;
+                let offset = read_f64(&mut input)?;
+                let count = count?;
+                if gamma.to_bits() != MAPPING.gamma.to_bits()
+                    || offset != 0.0
+                    || !(sum.is_finite() && sum >= 0.0)
+                {
+                    return None;
+                }
+                if count == 0 {
+                    return Some((0, 0.0));
+                }
+                return Some((count, sum.min(count as f64 * MAX_MS)));
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
 fn decode_positive_store(
     input: &mut &[u8],
     mode: u8,

@@ -6,7 +6,9 @@
 //! routable (in `domains`); routing is enabled globally and for the domain; and the sender's
 //! sticky bucket is below the domain's percentage × 100. Each failed check has its reason.
 use crate::bucket::{bucket, in_rollout, random_bucket};
-use crate::cache::{accept_invalidations, as_owner, run_kept, snapshot, Snapshot};
+use crate::cache::{
+    accept_invalidations, as_owner, run_kept, run_kept_variant, snapshot, Location, Snapshot,
+};
 use crate::commit::relax_for_log_write;
 use crate::config::{Bp, Config};
 use crate::conversation::{
@@ -16,6 +18,7 @@ use crate::detect::Rules;
 use crate::error::{refuse_during_recovery, spi_failed, Refusal};
 use crate::gucs::CONVERSATION_TIMEOUT;
 use crate::jsonb::JsonbArg;
+use crate::session::{self, Logged, SessionState};
 use crate::whatsapp::{parse, Payload};
 use pgrx::callconv::{BoxRet, FcInfo};
 use pgrx::datum::DatumWithOid;
@@ -292,16 +295,48 @@ fn next_decision_id(sequence: pg_sys::Oid) -> i64 {
     }
 }
 
+/// Log a decision: its row, with its session's state (src/session.rs) when it has a sender,
+/// classified against the sender's newest logged decision (`prev`). Returns its id and that
+/// state.
 fn log_decision(
     webhook_name: Option<&str>,
     decision: &Decision,
     sender_key: Option<i64>,
-    sequence: pg_sys::Oid,
-) -> i64 {
+    prev: Option<&Prior>,
+    location: &Location,
+) -> (i64, SessionState) {
     relax_for_log_write();
-    let id = next_decision_id(sequence);
+    let id = next_decision_id(location.decision_ids);
     let conversation_id = decision.conversation_id(id);
-    let args: [DatumWithOid; 12] = [
+    let mut state = SessionState::default();
+    // A log without the session columns (0.6.0's, until its update) gets neither them nor counts.
+    let sessions = location.sessions;
+    if sender_key.is_some() && sessions {
+        let (carried, counts) = session::step(
+            prev,
+            &Logged {
+                id,
+                minute: session::transaction_minute(),
+                domain: decision.domain.as_deref(),
+                unified: decision.unified,
+                reason: decision.reason.as_str(),
+                conversation_id,
+            },
+        );
+        session::add(counts);
+        state = carried;
+    }
+    // SAFETY: an int8 microsecond count is the representation of a timestamptz.
+    let minute = |m: Option<i64>| match m {
+        Some(m) => unsafe { DatumWithOid::new(m, pg_sys::TIMESTAMPTZOID) },
+        None => DatumWithOid::null_oid(pg_sys::TIMESTAMPTZOID),
+    };
+    // The session's domain is kept only where it is not the row's own.
+    let session_domain = state
+        .domain
+        .as_deref()
+        .filter(|d| Some(*d) != decision.domain.as_deref());
+    let args: [DatumWithOid; 16] = [
         webhook_name.into(),
         decision.domain.as_deref().into(),
         decision.routed_to().into(),
@@ -318,21 +353,34 @@ fn log_decision(
         id.into(),
         sender_key.into(),
         conversation_id.into(),
+        session_domain.into(),
+        minute(state.broken_at),
+        minute(state.deliberate_at),
+        minute(state.switched_at),
     ];
-    let sql = |schema: &str| {
+    let sql = |schema: &str, with_sessions: i64| {
+        let (columns, values) = if with_sessions == 1 {
+            (
+                ", session_domain, session_broken_at, session_deliberate_at, session_switched_at",
+                ", $13, $14, $15, $16",
+            )
+        } else {
+            ("", "")
+        };
         format!(
             "INSERT INTO {schema}.webhook_routing_logs (id, webhook_name, domain, routed_to, status, \
                  reason, bucket, percentage, config_id, rule_id, message_id, sender_key, \
-                 conversation_id) \
-             VALUES ($10, $1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $11, $12)"
+                 conversation_id{columns}) \
+             VALUES ($10, $1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, $11, $12{values})"
         )
     };
+    let args = if sessions { &args[..] } else { &args[..12] };
     // As the owner: a caller may log a request by a plain INSERT, but never write a sender's
-    // key or conversation, which session health is read from (sql/security.sql).
-    if let Err(e) = as_owner(|| run_kept("log_decision", sql, &args)) {
+    // key, conversation or session, which session health is read from (sql/security.sql).
+    if let Err(e) = as_owner(|| run_kept_variant("log_decision", i64::from(sessions), sql, args)) {
         spi_failed("log the decision", e);
     }
-    id
+    (id, state)
 }
 
 /// Count a re-delivery on its first decision's row (as the owner: callers may only report
@@ -439,13 +487,23 @@ pub fn route_one(
     if decision.message_id.is_some() {
         decision.message_id = message_key.clone();
     }
-    let decision_id = log.then(|| {
+    let logged = log.then(|| {
         refuse_during_recovery(
             "route_decision cannot log a decision on a hot standby",
             "On a read replica call route_decision(..., log => false); decisions are logged on the primary.",
         );
-        log_decision(webhook_name, &decision, sender_key, snapshot.location.decision_ids)
+        log_decision(
+            webhook_name,
+            &decision,
+            sender_key,
+            history.latest.as_ref(),
+            &snapshot.location,
+        )
     });
+    let (decision_id, session) = match logged {
+        Some((id, state)) => (Some(id), state),
+        None => (None, SessionState::default()),
+    };
     let own_id = decision_id.unwrap_or(0);
     if let (Some(known), Some(sk)) = (known, sender_key) {
         let prior = Prior {
@@ -457,6 +515,7 @@ pub fn route_one(
             percentage: decision.percentage,
             config_id: decision.config_id,
             conversation_id: decision.conversation_id(own_id),
+            session,
         };
         known.record(sk, prior, message_id);
     }

@@ -246,6 +246,38 @@ struct Node {
     stems: ByLength,
 }
 
+/// The spellings a keyword rule's words match: as written; and in Kinyarwanda also without
+/// a noun's initial vowel (its augment), which the language drops after a preposition or a
+/// negation ("impanuka" → "mu mpanuka", "imodoka" → "nta modoka", "ubutaka" → "ku butaka").
+/// A word loses it when it starts with a, i or u before a consonant and keeps four letters or
+/// more; up to the first three words of a phrase, in every combination.
+fn spellings(words: &[String], kinyarwanda: bool) -> Vec<Vec<String>> {
+    let mut all = vec![words.to_vec()];
+    if !kinyarwanda {
+        return all;
+    }
+    for (k, word) in words.iter().enumerate().take(3) {
+        let b = word.as_bytes();
+        let augmented = b.len() >= 5
+            && matches!(b[0], b'a' | b'i' | b'u')
+            && b[1].is_ascii_lowercase()
+            && !matches!(b[1], b'a' | b'e' | b'i' | b'o' | b'u');
+        if !augmented {
+            continue;
+        }
+        let without: Vec<Vec<String>> = all
+            .iter()
+            .map(|spelling| {
+                let mut s = spelling.clone();
+                s[k] = word[1..].to_owned();
+                s
+            })
+            .collect();
+        all.extend(without);
+    }
+    all
+}
+
 /// A map from strings (prefixes, roots) to rules, with the byte lengths of the strings it holds.
 #[derive(Clone, Debug, Default)]
 struct ByLength {
@@ -523,18 +555,26 @@ impl Rules {
                     compiled.root_starts[bit / 64] |= 1 << (bit % 64);
                 }
                 (MatchKind::Keyword, shape) => {
-                    let Some((last, leading)) = rule.words.split_last() else {
-                        continue;
-                    };
-                    let mut node = 0;
-                    for word in leading {
-                        node = compiled.child(node, word);
-                    }
-                    if shape == Shape::Stem {
-                        compiled.trie[node].stems.insert(last, i);
-                    } else {
-                        let end = compiled.child(node, last);
-                        compiled.trie[end].ends.push(i);
+                    let kinyarwanda = rule.language.as_deref() == Some("rw");
+                    // (A spelling without an augment is matched as it is, never one edit away:
+                    // "umusanzu" must not make "musanze", a town, read as "musanzu".)
+                    for (n, words) in spellings(&rule.words, kinyarwanda).iter().enumerate() {
+                        let Some((last, leading)) = words.split_last() else {
+                            continue;
+                        };
+                        let typos = n == 0;
+                        let mut node = 0;
+                        for word in leading {
+                            node = compiled.child(node, word, typos);
+                        }
+                        if shape == Shape::Stem {
+                            compiled.trie[node].stems.insert(last, i);
+                        } else {
+                            let end = compiled.child(node, last, typos);
+                            if !compiled.trie[end].ends.contains(&i) {
+                                compiled.trie[end].ends.push(i);
+                            }
+                        }
                     }
                 }
                 (MatchKind::IdPrefix, _) => compiled.id_prefixes.insert(&rule.pattern, i),
@@ -550,24 +590,29 @@ impl Rules {
         compiled
     }
 
-    /// The child of `node` by `word`, made if absent; a long word is also indexed for typos.
-    fn child(&mut self, node: usize, word: &str) -> usize {
+    /// The child of `node` by `word`, made if absent; a long word is also indexed for typos
+    /// when `typos` says so.
+    fn child(&mut self, node: usize, word: &str, typos: bool) -> usize {
         if let Some(&c) = self.trie[node].children.get(word) {
             return c;
         }
         if !self.known.contains_key(word) {
             self.known.insert(word.to_owned(), ());
-            if word.len() >= TYPO_MIN_LEN && word.bytes().all(|b| b.is_ascii_lowercase()) {
-                let ix = self.long_list.len();
-                self.long_list.push(word.to_owned());
-                self.long_words.insert(word.to_owned(), ix);
-                for d in 0..word.len() {
-                    let mut deleted = word.to_owned();
-                    deleted.remove(d);
-                    let entry = self.deletions.entry(deleted).or_insert(ix);
-                    if *entry != ix {
-                        *entry = usize::MAX;
-                    }
+        }
+        if typos
+            && !self.long_words.contains_key(word)
+            && word.len() >= TYPO_MIN_LEN
+            && word.bytes().all(|b| b.is_ascii_lowercase())
+        {
+            let ix = self.long_list.len();
+            self.long_list.push(word.to_owned());
+            self.long_words.insert(word.to_owned(), ix);
+            for d in 0..word.len() {
+                let mut deleted = word.to_owned();
+                deleted.remove(d);
+                let entry = self.deletions.entry(deleted).or_insert(ix);
+                if *entry != ix {
+                    *entry = usize::MAX;
                 }
             }
         }
@@ -803,9 +848,15 @@ impl Rules {
         for &(_, first, end) in &texts.fields {
             for cue in first..end {
                 let word = texts.words[cue].text;
-                let asking = text::is_asking(word)
+                let next = (cue + 1 < end).then(|| texts.words[cue + 1].text);
+                // "can I", "could you": a request; "can he eat …", "can it rain …": not. An
+                // opener before a question word ("and how much …", "et combien …") asks to
+                // know, not to get.
+                let asking = (text::is_asking(word) && text::asks_for_someone(word, next))
                     || text::is_becoming(word)
-                    || (cue - first < text::OPENER_REACH && text::is_opener(word));
+                    || (cue - first < text::OPENER_REACH
+                        && text::is_opener(word)
+                        && !next.is_some_and(text::is_wh_word));
                 if !(asking || text::is_intent(word)) {
                     continue;
                 }
@@ -816,13 +867,30 @@ impl Rules {
                 let after = |h: &&Hit| {
                     h.start > cue && h.start <= reach && self.rules[h.rule].effect == Effect::Match
                 };
-                // The first noun-like match (weight 2 or more) after the cue; else the first.
+                // What is wanted is said by a noun: the first noun-like match (weight 2 or
+                // more) after the cue; else the nearest one just before it, which a verb after
+                // the cue stands for ("mfite ikibanza nshaka kukigurisha", "a plot I want to
+                // sell": the plot, not the selling); else the first match after it.
+                let noun = |h: &&Hit| self.rules[h.rule].weight >= 2.0;
+                let before = |h: &&Hit| {
+                    h.end <= cue
+                        && h.start >= first
+                        && h.start + INTENT_REACH >= cue
+                        && self.rules[h.rule].effect == Effect::Match
+                };
                 let object = hits
                     .iter()
                     .filter(after)
-                    .filter(|h| self.rules[h.rule].weight >= 2.0)
+                    .filter(noun)
                     .map(|h| h.start)
                     .min()
+                    .or_else(|| {
+                        hits.iter()
+                            .filter(before)
+                            .filter(noun)
+                            .map(|h| h.start)
+                            .max()
+                    })
                     .or_else(|| hits.iter().filter(after).map(|h| h.start).min());
                 if let Some(object) = object {
                     for h in hits.iter_mut().filter(|h| h.start == object) {
@@ -892,6 +960,15 @@ impl Rules {
         let mut buffer = String::new();
         let texts = Self::texts(message, &mut buffer);
         let mut hits = self.hits(message, &texts);
+        // A weak word (a question word, a greeting) says something only in what the user
+        // wrote or tapped: a list row's description, a Flow's reply or an ad's body are the
+        // business's words ("Update where you live").
+        hits.retain(|h| {
+            let rule = &self.rules[h.rule];
+            !(rule.effect == Effect::Weak
+                && rule.kind == MatchKind::Keyword
+                && h.field.is_some_and(|f| f.factor() < 1.0))
+        });
         if hits.is_empty() {
             return None;
         }
@@ -1640,6 +1717,82 @@ mod tests {
         );
         assert_eq!(bounded("aé", 2), "a");
         assert_eq!(bounded("aé", 3), "aé");
+    }
+
+    /// Kinyarwanda drops a noun's initial vowel after a preposition or a negation: a rule's
+    /// word matches both ways, in Kinyarwanda rules only, and a dropped form is never matched
+    /// one edit away.
+    #[pg_test]
+    fn kinyarwanda_nouns_match_without_their_augment() {
+        let words = |ws: &[&str]| ws.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        let all = spellings(&words(&["impanuka", "y", "imodoka"]), true);
+        assert_eq!(all.len(), 4, "{all:?}");
+        assert!(all.contains(&words(&["mpanuka", "y", "modoka"])));
+        assert!(all.contains(&words(&["impanuka", "y", "modoka"])));
+        // Too short, a vowel after the first letter, or not Kinyarwanda: as written only.
+        assert_eq!(spellings(&words(&["inka"]), true).len(), 1);
+        assert_eq!(spellings(&words(&["uaeb"]), true).len(), 1);
+        assert_eq!(spellings(&words(&["insurance"]), false).len(), 1);
+        let rules = Rules::new(vec![
+            rule(1, "insurance", MatchKind::Keyword, "impanuka").with(
+                Effect::Match,
+                None,
+                Some("rw".into()),
+            ),
+            rule(2, "insurance", MatchKind::Keyword, "umusanzu").with(
+                Effect::Match,
+                None,
+                Some("rw".into()),
+            ),
+        ]);
+        let none = |_: &str| false;
+        assert_eq!(
+            rules
+                .detect(&text("nagize ikibazo mu mpanuka"), &none)
+                .map(|d| d.domain),
+            Some("insurance")
+        );
+        assert_eq!(
+            rules
+                .detect(&text("ndi i musanze"), &none)
+                .map(|d| d.domain),
+            None
+        );
+    }
+
+    /// The nouns say what is wanted, also before the word of intent; an asking word asks for
+    /// something only when someone asks for themselves; "and how much" asks to know.
+    #[pg_test]
+    fn requests_are_read_by_their_nouns_and_their_askers() {
+        let rules = crate::cache::snapshot().rules.clone();
+        let detect = |t: &'static str| {
+            rules
+                .detect(&text(t), &protected)
+                .map(|d| (d.domain, d.requested))
+        };
+        assert_eq!(
+            detect("mfite icyumba i Remera nshaka kukigurisha").map(|d| d.0),
+            Some("property")
+        );
+        assert_eq!(
+            detect("I have an apartment in Kacyiru that I want to sell").map(|d| d.0),
+            Some("property")
+        );
+        assert_eq!(
+            detect("can I buy a fridge here?"),
+            Some(("marketplace", true))
+        );
+        assert_eq!(
+            detect("can goats eat cassava leaves?").map(|d| d.1),
+            Some(false)
+        );
+        assert_eq!(
+            detect("and how much does a solar panel cost for a house?").map(|d| d.1),
+            Some(false)
+        );
+        assert!(text::asks_for_someone("could", Some("you")));
+        assert!(!text::asks_for_someone("can", Some("she")));
+        assert!(text::asks_for_someone("mushobora", Some("kumpa")));
     }
 
     /// The seeded rules, on requests as users write them in the four languages, and on the

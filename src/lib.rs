@@ -22,9 +22,11 @@ mod jsonb;
 mod latest;
 mod log_policy;
 mod messages;
+mod metrics;
 mod outcome;
 #[cfg(any(test, feature = "pg_test"))]
 mod proptests;
+mod session;
 mod sketch;
 mod text;
 mod verdict;
@@ -80,6 +82,15 @@ extension_sql_file!(
     "../sql/report.sql",
     name = "report",
     requires = ["rollouts"]
+);
+extension_sql_file!(
+    "../sql/metrics.sql",
+    name = "metrics",
+    requires = [
+        "rollouts",
+        "retention",
+        metrics::webhook_routing_sketch_totals
+    ]
 );
 extension_sql_file!("../sql/security.sql", name = "security", finalize);
 

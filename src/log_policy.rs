@@ -158,10 +158,13 @@ fn webhook_routing_logs_caller_limits<'a>(
     if let Some(rounded) = bounded_latency(&new)? {
         new.set_by_name("response_time_ms", rounded)?;
     }
-    let new = Some(new);
     if exempt(trigger) {
-        return Ok(new);
+        return Ok(Some(new));
     }
+    if trigger.old().is_none() || updates_session_columns(trigger) {
+        refuse_session_columns(&new, trigger.old().as_ref())?;
+    }
+    let new = Some(new);
     match trigger.old() {
         None => {
             if let Some(row) = &new {
@@ -188,6 +191,96 @@ fn webhook_routing_logs_caller_limits<'a>(
         }
     }
     Ok(new)
+}
+
+/// The columns a sender's sessions are counted from (src/session.rs): route_decision writes
+/// them, as the owner, and counts what they say when it does.
+const SESSION_COLUMNS: [&str; 5] = [
+    "sender_key",
+    "session_domain",
+    "session_broken_at",
+    "session_deliberate_at",
+    "session_switched_at",
+];
+
+/// A writer that is not the owner may not set the columns sessions are counted from (the
+/// caller role has no privilege on them; a role granted the whole table, or one that bypasses
+/// row level security, is refused here): an INSERT leaves them NULL, an UPDATE as they were.
+/// Its rows then are in no session, and the next decision of a sender never reads one of them.
+fn refuse_session_columns(
+    new: &PgHeapTuple<'_, impl WhoAllocated>,
+    old: Option<&PgHeapTuple<'_, impl WhoAllocated>>,
+) -> Result<(), pgrx::datum::TryFromDatumError> {
+    for column in SESSION_COLUMNS {
+        let given = column_text(new, column)?;
+        let before = match old {
+            Some(row) => column_text(row, column)?,
+            None => None,
+        };
+        if given != before {
+            Refusal::new(
+                PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("only route_decision writes {column}"),
+            )
+            .detail(
+                "Sessions and their health are counted from a sender's key and session, which \
+                 the extension writes when it logs a decision.",
+            )
+            .hint(format!(
+                "Leave {column} out of the INSERT or UPDATE; route_decision logs decisions with it."
+            ))
+            .raise()
+        }
+    }
+    Ok(())
+}
+
+/// Whether an UPDATE sets one of the session columns (its SET list, `tg_updatedcols`): an
+/// outcome's UPDATE does not, and then no column is read.
+fn updates_session_columns(trigger: &PgTrigger<'_>) -> bool {
+    let Ok(relation) = trigger.relation() else {
+        return true;
+    };
+    let tupdesc = relation.tuple_desc();
+    let updated = trigger.trigger_data().tg_updatedcols;
+    let mut member = -1;
+    loop {
+        // SAFETY: the UPDATE's set of updated columns (NULL: none), offset by
+        // FirstLowInvalidHeapAttributeNumber, in the trigger's relation's attribute numbers.
+        member = unsafe { pg_sys::bms_next_member(updated, member) };
+        if member < 0 {
+            return false;
+        }
+        let attnum = member + pg_sys::FirstLowInvalidHeapAttributeNumber;
+        let Some(attribute) = usize::try_from(attnum - 1)
+            .ok()
+            .and_then(|i| tupdesc.get(i))
+        else {
+            continue;
+        };
+        // SAFETY: an attribute's name is NUL-terminated.
+        let name = unsafe { std::ffi::CStr::from_ptr(attribute.attname.data.as_ptr()) };
+        if SESSION_COLUMNS
+            .iter()
+            .any(|c| name.to_bytes() == c.as_bytes())
+        {
+            return true;
+        }
+    }
+}
+
+/// One of the session columns, as text to compare.
+fn column_text(
+    row: &PgHeapTuple<'_, impl WhoAllocated>,
+    column: &str,
+) -> Result<Option<String>, pgrx::datum::TryFromDatumError> {
+    Ok(match column {
+        "sender_key" => row.get_by_name::<i64>(column)?.map(|v| v.to_string()),
+        "session_domain" => row.get_by_name::<String>(column)?,
+        _ => row
+            .get_by_name::<pgrx::datum::TimestampWithTimeZone>(column)?
+            .map(|t| i64::from(t).to_string()),
+    })
 }
 
 /// The table's owner and superusers are not callers: the limits are not theirs.

@@ -51,7 +51,7 @@ fn merge_all(sketches: Vec<Sketch>) -> Sketch {
 
 /// Say, once per call, that stored sketches were skipped: they were not written by the
 /// extension's triggers, and the figures read leave their outcomes out.
-fn report_skipped(skipped: usize) {
+pub(crate) fn report_skipped(skipped: usize) {
     if skipped > 0 {
         pgrx::pg_sys::panic::ErrorReport::new(
             PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
@@ -259,6 +259,7 @@ unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut c
         && event != pg_sys::XactEvent::XACT_EVENT_PARALLEL_PRE_COMMIT
     {
         ADDED.with(|a| a.borrow_mut().clear());
+        crate::session::forget();
     }
 }
 
@@ -271,10 +272,11 @@ unsafe extern "C-unwind" fn on_subxact(
 ) {
     if event == pg_sys::SubXactEvent::SUBXACT_EVENT_ABORT_SUB {
         ADDED.with(|a| a.borrow_mut().clear());
+        crate::session::forget();
     }
 }
 
-fn register_callbacks() {
+pub(crate) fn register_callbacks() {
     if !CALLBACKS.with(|c| c.replace(true)) {
         // SAFETY: registered once per backend; they only clear a map.
         unsafe {
@@ -358,8 +360,9 @@ fn webhook_routing_logs_to_sketch<'a>(
 }
 
 /// Statement trigger on webhook_routing_logs: write what the statement added to the sketches,
-/// in its transaction. Nothing to do (no query) for a statement that added no outcome, such as
-/// route_decision's pending insert.
+/// and what its decisions changed in the session counts (src/session.rs), in its transaction.
+/// Nothing to do (no query) for a statement that added no outcome and changed no session, such
+/// as route_decision's pending insert of a follow-up.
 #[pg_trigger]
 fn webhook_routing_logs_flush_sketches<'a>(
     _trigger: &'a PgTrigger<'a>,
@@ -404,6 +407,7 @@ fn webhook_routing_logs_flush_sketches<'a>(
             spi_failed("write the latency sketches", e);
         }
     }
+    crate::session::flush(shard());
     Ok(None)
 }
 

@@ -315,6 +315,68 @@ pub fn is_asking(word: &str) -> bool {
     )
 }
 
+/// Whether asking word `word` followed by `next` asks for the speaker or someone to do or get
+/// something: English "can"/"could" only before "I", "we", "you", "someone" and the like ("can
+/// he eat sweet potatoes?" asks to know); the other languages' asking words say who asks in
+/// themselves ("nshobora", "pouvez").
+pub fn asks_for_someone(word: &str, next: Option<&str>) -> bool {
+    if !matches!(word, "can" | "could") {
+        return true;
+    }
+    matches!(
+        next,
+        Some(
+            "i" | "we"
+                | "you"
+                | "u"
+                | "ya"
+                | "someone"
+                | "somebody"
+                | "anyone"
+                | "anybody"
+                | "one"
+                | "me"
+                | "us"
+        )
+    )
+}
+
+/// The question words that ask to know (what, how, where, how much, …), not the yes/no
+/// openings ("do", "can", "est-ce", "ese") that also ask for something to be had.
+pub fn is_wh_word(word: &str) -> bool {
+    matches!(
+        word,
+        "what"
+            | "which"
+            | "who"
+            | "whom"
+            | "whose"
+            | "why"
+            | "how"
+            | "when"
+            | "where"
+            | "quel"
+            | "quelle"
+            | "quels"
+            | "quelles"
+            | "comment"
+            | "pourquoi"
+            | "quand"
+            | "combien"
+            | "quoi"
+            | "kuki"
+            | "ryari"
+            | "nde"
+            | "gute"
+            | "nini"
+            | "lini"
+            | "wapi"
+            | "vipi"
+            | "nani"
+            | "gani"
+    )
+}
+
 /// Words that open a question, in the four languages: a message starting with one asks
 /// something even without a question mark ("which papers does a land sale need",
 /// "ni ibihe byangombwa", "quels papiers faut-il").

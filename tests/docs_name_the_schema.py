@@ -18,7 +18,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCHEMA = "webhook_routing"
 FILES = ["README.md", "docs/runbook.md", "docs/runbook.sql", "docs/runbook_sim.sql",
          "scripts/demo.sql", "examples/edge-router/README.md", "examples/edge-router/router.ts",
-         "examples/edge-router/main.ts"]
+         "examples/edge-router/main.ts", "examples/metrics/README.md", "examples/metrics/exporter.ts",
+         "examples/metrics/main.ts"]
 
 
 def extension_names():

@@ -6,7 +6,8 @@
 // base64 holds the sender's number), and their outcomes are reported; some are testers, some
 // denied. Then, as each of the extension's roles, an attacker:
 //   1. reads every column the role may read of every table and view of the extension, every
-//      statistic pg_stats shows it, and what stats, health, sessions and the report return,
+//      statistic pg_stats shows it, and what stats, health, sessions, the report and the
+//      metrics (routing_metrics) return,
 //      and looks in all of it for a sender's number: as digits (international or national
 //      form), or inside any base64 or hex it finds;
 //   2. runs the brute force a reader could run on 0.6.0: link each sender's rows by
@@ -14,7 +15,7 @@
 //      and keep the senders that one number fits; and reads the split's bucket sets and the
 //      testers and denied lists.
 // Expected: no number found, each of those reads refused (42501, so nothing is recovered), and
-// stats, health, sessions and the report still answered for the reader.
+// stats, health, sessions, the report and the metrics still answered for the reader.
 import { Checks, connect, freshDatabase } from './common.mjs';
 import { bodyOf, messageOf } from './whatsapp.mjs';
 
@@ -104,6 +105,7 @@ for (const role of ['webhook_routing_caller', 'webhook_routing_reader', 'webhook
     ['check_routing_health', `SELECT to_jsonb(t)::text AS j FROM webhook_routing.check_routing_health('1 day') AS t`],
     ['routing_sessions', `SELECT to_jsonb(t)::text AS j FROM webhook_routing.routing_sessions('1 day') AS t`],
     ['routing_report', `SELECT to_jsonb(webhook_routing.routing_report(NULL, now() - interval '1 day'))::text AS j`],
+    ['routing_metrics', `SELECT webhook_routing.routing_metrics() AS j`],
   ]) {
     const [may] = await sql`SELECT has_function_privilege(${`webhook_routing.${name}`}::regproc::oid, 'EXECUTE') AS ok`;
     if (!may.ok) continue;
@@ -162,6 +164,9 @@ for (const role of ['webhook_routing_caller', 'webhook_routing_reader', 'webhook
     checks.expect(ratio && Number(ratio.samples) > 0, `${role}: the sample ratio check sees buckets: ${JSON.stringify(ratio)}`);
     checks.expect(sessions.some((s) => s.domain === 'jobs' && Number(s.sessions) >= 250),
       `${role}: sessions ${JSON.stringify(sessions)}`);
+    const metrics = answers.routing_metrics[0].j;
+    checks.expect(/^webhook_routing_outcomes_total\{domain="jobs",routed_to="(unified|legacy)",status="ok"\} [1-9]/m.test(metrics),
+      `${role}: routing_metrics counts the outcomes: ${metrics.slice(0, 200)}`);
     const status = await sql`SELECT domain, testers, denied FROM routing_status WHERE domain IN ('jobs', 'property')`;
     const lists = status.flatMap((s) => [...(s.testers ?? []), ...(s.denied ?? [])]);
     checks.expect(role === 'webhook_routing_admin' ? lists.length === 10 : lists.length === 0,

@@ -1,11 +1,11 @@
 // pg_dump and restore give back the rollout as it was. A database with a history of changes,
 // per-domain overrides, a plan in progress, rules and thresholds edited and added, day
-// partitions and the default one, decisions with and without outcomes and their sketches is
-// dumped and restored three ways: plain SQL through psql (ON_ERROR_STOP), custom format through
-// pg_restore, and pg_restore -1 (one transaction). Each restore must have the same config in
-// force, history, rules, thresholds, plans, log and sketches, stop at no error, and go on as the
-// original would: the next ids follow the restored ones, an outcome of a restored decision
-// completes that decision alone, the plan advances.
+// partitions and the default one, decisions with and without outcomes, their sketches and
+// their sessions is dumped and restored three ways: plain SQL through psql (ON_ERROR_STOP),
+// custom format through pg_restore, and pg_restore -1 (one transaction). Each restore must have
+// the same config in force, history, rules, thresholds, plans, log, sketches and session counts,
+// stop at no error, and go on as the original would: the next ids follow the restored ones, an
+// outcome of a restored decision completes that decision alone, the plan advances.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,6 +64,7 @@ async function state(db) {
     logs: await q(`SELECT id, domain, routed_to, status, response_time_ms, reason, created_at FROM webhook_routing_logs ORDER BY id`),
     partitions: await q(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'webhook_routing_logs'::regclass ORDER BY 1`),
     stats: await q(`SELECT domain, routed_to, requests, errors, p95_ms FROM routing_stats('7 days') ORDER BY 1, 2`),
+    sessions: await q(`SELECT domain, sessions, broken, deliberate, switched FROM routing_sessions('7 days') ORDER BY 1`),
   };
   await sql.end();
   return s;
@@ -123,7 +124,7 @@ for (const [way, restore] of Object.entries(ways)) {
   checks.expect(Number(plan.id) > maxPlan, `${way}: the next plan id ${plan.id} is not past ${maxPlan}`);
   checks.expect(done.rows === 1, `${way}: the outcome of restored decision ${pending} completed ${done.rows} rows`);
   checks.expect(advanced.length === 1, `${way}: advance_rollouts saw ${advanced.length} plans`);
-  summary.push(`${way}: ${differ.length} of ${Object.keys(before).length} parts differ (config in force, history, rules, thresholds, plans, log, partitions, stats); next ids ${d.decision_id} > ${maxLog}, ${configId} > ${maxConfig}, ${rule.id} > ${maxRule}, ${plan.id} > ${maxPlan}; the restored decision's outcome completed ${done.rows} row`);
+  summary.push(`${way}: ${differ.length} of ${Object.keys(before).length} parts differ (config in force, history, rules, thresholds, plans, log, partitions, stats, sessions); next ids ${d.decision_id} > ${maxLog}, ${configId} > ${maxConfig}, ${rule.id} > ${maxRule}, ${plan.id} > ${maxPlan}; the restored decision's outcome completed ${done.rows} row`);
   await server.unsafe(`DROP DATABASE ${db} WITH (FORCE)`);
 }
 await server.unsafe(`DROP DATABASE ${SOURCE} WITH (FORCE)`);

@@ -3,7 +3,8 @@
 -- raise moves no conversation, a decrease and the kill switch move it at once (deliberate
 -- breaks); a protected conversation never reaches unified; re-deliveries get their first
 -- decision back; route_messages answers every message and status of a batched body;
--- routing_sessions and the session_breaks check read it all back from the log.
+-- routing_sessions and the session_breaks check read it all back from the session counts
+-- written as the decisions were logged.
 CREATE EXTENSION webhook_routing;
 SELECT set_routing_enabled(true, 'conversations') > 0 AS on;
 SELECT set_routing_domains(ARRAY['jobs', 'marketplace', 'property', 'ai_agents'], 'conversations') > 0 AS set;
@@ -134,10 +135,13 @@ SELECT domain, sessions, broken, deliberate, switched, broken_pct FROM routing_s
 UPDATE webhook_routing_thresholds SET min_samples = 1 WHERE check_name = 'session_breaks';
 SELECT domain, value, status, recommendation, samples
 FROM check_routing_health() WHERE check_name = 'session_breaks';
--- A follow-up that left its conversation's handler is a break (here made by hand, as the
--- owner: the handler of a follow-up changed without a reason that would explain it).
-UPDATE webhook_routing_logs SET routed_to = 'legacy'
-WHERE message_id = routing_message_key('wamid.3') AND sender_key IS NOT NULL;
+-- A message that left its conversation's handler without a reason that would explain it is a
+-- break: here one whose id is too long to keep (legacy, no domain), in a conversation on
+-- unified. It is counted when it is logged.
+TRUNCATE routed;
+SELECT send('opening', txt('250788100013', 'wamid.130', 'I want a job'));
+SELECT send('an odd id', txt('250788100013', 'wamid.' || repeat('z', 300), 'yes'));
+SELECT label, domain, routed_to, reason, conversation FROM turns;
 SELECT domain, sessions, broken, broken_pct FROM routing_sessions() WHERE domain = 'jobs';
 -- One session of four: not yet evidence that more than 0.25% (the warning line) break, or 0.5%.
 SELECT domain, value, status, recommendation, verdict FROM check_routing_health() WHERE check_name = 'session_breaks' AND domain = 'jobs';
@@ -161,12 +165,39 @@ CREATE ROLE wr_conv_edge IN ROLE webhook_routing_caller;
 SET ROLE wr_conv_reader;
 SELECT key FROM webhook_routing_secret;
 RESET ROLE;
--- A caller logs a request by hand, but never a sender's key or conversation.
+-- A caller logs a request by hand, but never a sender's key, conversation or session: its
+-- rows are in no session, and the session counts stay as they were.
+SELECT sum(sessions) AS sessions, sum(broken) AS broken, sum(deliberate) AS deliberate, sum(switched) AS switched
+FROM webhook_routing_session_minutes;
 SET ROLE wr_conv_edge;
 INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, status, sender_key)
 VALUES ('whatsapp', 'jobs', 'legacy', 'success', 42);
 INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, status, conversation_id)
 VALUES ('whatsapp', 'jobs', 'legacy', 'success', 42);
+INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, status, session_broken_at)
+VALUES ('whatsapp', 'jobs', 'legacy', 'success', now());
+INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, status, reason)
+VALUES ('whatsapp', 'jobs', 'unified', 'pending', 'conversation'), ('whatsapp', 'jobs', 'legacy', 'success', 'protected_domain');
+RESET ROLE;
+SELECT sum(sessions) AS sessions, sum(broken) AS broken, sum(deliberate) AS deliberate, sum(switched) AS switched
+FROM webhook_routing_session_minutes;
+-- A role given the whole table, and row level security's bypass, is refused them too.
+CREATE ROLE wr_conv_all BYPASSRLS;
+GRANT USAGE ON SCHEMA webhook_routing TO wr_conv_all;
+GRANT ALL ON webhook_routing_logs TO wr_conv_all;
+GRANT USAGE ON SEQUENCE webhook_routing_logs_id_seq TO wr_conv_all;
+SET ROLE wr_conv_all;
+INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, status, sender_key)
+VALUES ('whatsapp', 'jobs', 'legacy', 'success', 42);
+INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, status, session_domain)
+VALUES ('whatsapp', 'jobs', 'legacy', 'success', 'jobs');
+UPDATE webhook_routing_logs SET session_deliberate_at = now() WHERE status = 'pending' AND sender_key IS NOT NULL;
+RESET ROLE;
+REVOKE ALL ON webhook_routing_logs FROM wr_conv_all;
+REVOKE ALL ON SEQUENCE webhook_routing_logs_id_seq FROM wr_conv_all;
+REVOKE ALL ON SCHEMA webhook_routing FROM wr_conv_all;
+DROP ROLE wr_conv_all;
+SET ROLE wr_conv_edge;
 -- It routes and follows conversations with its own rights.
 SELECT domain, routed_to, reason FROM route_decision(txt('250788100011', 'wamid.110', 'I want a job'));
 SELECT domain, routed_to, reason FROM route_decision(txt('250788100011', 'wamid.111', '2'));
