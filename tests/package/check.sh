@@ -29,8 +29,9 @@ fail() {
 
 # clean_copy DIR: a copy of the tests' server in DIR without the extension's files; prints the
 # copy's pg_config. Debian's layout (15 and 17: .../usr/lib/postgresql/N/bin) keeps its usr/
-# tree, a wheel's relocatable tree is copied whole; either finds its share and library
-# directories from where its programs are.
+# tree; a wheel (PG_BIN is TREE/PACKAGE/pginstall/bin) is copied whole, with the libraries
+# beside the package that its programs find from where they are ($ORIGIN/../../../PACKAGE.libs).
+# Either finds its share and library directories from where its programs are.
 clean_copy() {
     local dir=$1 root
     rm -rf "$dir"
@@ -43,12 +44,13 @@ clean_copy() {
         chmod -R a+rX "$dir"
         echo "$dir/usr/lib/postgresql/$major/bin/pg_config"
     else
-        root=$(dirname "$PG_BIN")
+        root=$(cd "$PG_BIN/../../.." && pwd)
         cp -a "$root" "$dir"
-        rm -f "$dir/lib/webhook_routing.so" "$dir/lib/postgresql/webhook_routing.so" "$dir"/share/extension/webhook_routing* \
-            "$dir"/share/postgresql/extension/webhook_routing*
+        local install=$dir/${PG_BIN#"$root"/}/..
+        rm -f "$install/lib/webhook_routing.so" "$install/lib/postgresql/webhook_routing.so" \
+            "$install"/share/extension/webhook_routing* "$install"/share/postgresql/extension/webhook_routing*
         chmod -R a+rX "$dir"
-        echo "$dir/bin/pg_config"
+        echo "$dir/${PG_BIN#"$root"/}/pg_config"
     fi
 }
 
