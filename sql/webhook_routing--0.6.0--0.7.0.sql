@@ -1336,6 +1336,240 @@ FROM (VALUES
 ) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern
 ON CONFLICT (match_kind, pattern, domain) DO NOTHING;
 
+-- webhook_routing_rules in a fresh install's column order. 0.3.0 -> 0.4.0 added effect, weight
+-- and language at the end; a fresh install has them after priority, and from PostgreSQL 17 on
+-- the table's row type is part of the extension, so an update from 0.1.0, 0.2.0 or 0.3.0 was
+-- not what a fresh install is (and SELECT * showed another order). The columns after the
+-- longest run of a fresh install's order that the table already has (enabled, note, created_at
+-- and seeded) are added again at the end, in order, filled from the old ones, which are then
+-- dropped: the table keeps its oid, rows, ids, sequence, owner, grants, policies, triggers,
+-- config dump, comments and whatever references it. What hangs on a moved column is made
+-- again: its default, NOT NULL, collation, grants and comment, and the constraints, indexes,
+-- triggers and policies that read it. Anything else that reads a moved column (a view, a
+-- function, a statistics object of the user's) would be lost with it: then the columns stay
+-- where they are and a WARNING says why.
+DO $$
+DECLARE
+    rules pg_catalog.oid := '@extschema@.webhook_routing_rules'::pg_catalog.regclass::pg_catalog.oid;
+    fresh text[] := ARRAY['id', 'domain', 'match_kind', 'pattern', 'priority', 'effect', 'weight', 'language',
+                          'enabled', 'note', 'created_at', 'seeded'];
+    installed text[];
+    keep integer := pg_catalog.cardinality(fresh);
+    moved text[];
+    col record;
+    dep record;
+    blocker text;
+    redo text[] := ARRAY[]::text[];
+    late text[] := ARRAY[]::text[];
+    statement text;
+    role text;
+    replication_role text;
+BEGIN
+    SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attnum) INTO installed
+    FROM pg_catalog.pg_attribute AS a
+    WHERE a.attrelid OPERATOR(pg_catalog.=) rules AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+      AND a.attname::text OPERATOR(pg_catalog.=) ANY (fresh);
+    -- (A table of other columns than 0.6.0's is left as it is.)
+    IF installed OPERATOR(pg_catalog.=) fresh
+       OR pg_catalog.cardinality(installed) OPERATOR(pg_catalog.<>) pg_catalog.cardinality(fresh) THEN
+        RETURN;
+    END IF;
+    WHILE keep OPERATOR(pg_catalog.>) 0 AND ARRAY(
+            SELECT u.name FROM pg_catalog.unnest(installed) WITH ORDINALITY AS u(name, i)
+            WHERE u.name OPERATOR(pg_catalog.=) ANY (fresh[1:keep]) ORDER BY u.i)
+            OPERATOR(pg_catalog.<>) fresh[1:keep] LOOP
+        keep := keep OPERATOR(pg_catalog.-) 1;
+    END LOOP;
+    moved := fresh[keep OPERATOR(pg_catalog.+) 1:];
+
+    -- What reads a moved column, other than its default, constraints, indexes, triggers and
+    -- policies (and the table itself).
+    SELECT pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ') INTO blocker
+    FROM pg_catalog.pg_depend AS d
+    JOIN pg_catalog.pg_attribute AS a
+      ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid
+    WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND d.refobjid OPERATOR(pg_catalog.=) rules
+      AND a.attname::text OPERATOR(pg_catalog.=) ANY (moved)
+      AND NOT (d.classid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog.pg_constraint'::pg_catalog.regclass,
+                   'pg_catalog.pg_trigger'::pg_catalog.regclass, 'pg_catalog.pg_policy'::pg_catalog.regclass]::pg_catalog.oid[])
+               OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_attrdef'::pg_catalog.regclass
+                   AND EXISTS (SELECT 1 FROM pg_catalog.pg_attrdef AS ad
+                               WHERE ad.oid OPERATOR(pg_catalog.=) d.objid AND ad.adrelid OPERATOR(pg_catalog.=) rules
+                                 AND ad.adnum OPERATOR(pg_catalog.=) d.refobjsubid))
+               OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                   AND d.objid OPERATOR(pg_catalog.=) rules)
+               OR (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                   AND EXISTS (SELECT 1 FROM pg_catalog.pg_index AS i WHERE i.indexrelid OPERATOR(pg_catalog.=) d.objid)));
+    IF blocker IS NOT NULL THEN
+        RAISE WARNING 'webhook_routing_rules keeps its columns in the order 0.4.0 left them: % read(s) its columns %',
+            blocker, pg_catalog.array_to_string(moved, ', ')
+            USING HINT = 'Nothing of the extension reads the table by position. For a fresh install''s order, drop those objects before the update and create them again after it.';
+        RETURN;
+    END IF;
+
+    -- Made again after the move, in this order: unique and primary keys, other indexes, the
+    -- other constraints (foreign keys last), triggers, policies; comments and trigger states.
+    FOR dep IN
+        SELECT co.oid, co.conrelid, co.conname, co.contype,
+               pg_catalog.pg_get_constraintdef(co.oid) AS def,
+               pg_catalog.obj_description(co.oid, 'pg_constraint') AS comment
+        FROM pg_catalog.pg_constraint AS co
+        WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d
+                      JOIN pg_catalog.pg_attribute AS a
+                        ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid
+                      WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass
+                        AND d.objid OPERATOR(pg_catalog.=) co.oid
+                        AND d.refobjid OPERATOR(pg_catalog.=) rules AND a.attname::text OPERATOR(pg_catalog.=) ANY (moved))
+          AND co.contype OPERATOR(pg_catalog.<>) 'n'
+        ORDER BY co.contype OPERATOR(pg_catalog.=) 'f', co.oid
+    LOOP
+        statement := pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s',
+                                       dep.conrelid::pg_catalog.regclass, dep.conname, dep.def);
+        IF dep.contype OPERATOR(pg_catalog.=) ANY (ARRAY['p', 'u', 'x']::pg_catalog."char"[]) THEN
+            redo := redo OPERATOR(pg_catalog.||) statement;
+        ELSE
+            late := late OPERATOR(pg_catalog.||) statement;
+        END IF;
+        IF dep.comment IS NOT NULL THEN
+            late := late OPERATOR(pg_catalog.||) pg_catalog.format('COMMENT ON CONSTRAINT %I ON %s IS %L',
+                dep.conname, dep.conrelid::pg_catalog.regclass, dep.comment);
+        END IF;
+    END LOOP;
+    FOR dep IN
+        SELECT i.indexrelid, pg_catalog.pg_get_indexdef(i.indexrelid) AS def,
+               pg_catalog.obj_description(i.indexrelid, 'pg_class') AS comment
+        FROM pg_catalog.pg_index AS i
+        WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d
+                      JOIN pg_catalog.pg_attribute AS a
+                        ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid
+                      WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                        AND d.objid OPERATOR(pg_catalog.=) i.indexrelid
+                        AND d.refobjid OPERATOR(pg_catalog.=) rules AND a.attname::text OPERATOR(pg_catalog.=) ANY (moved))
+          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint AS co
+                          WHERE co.conindid OPERATOR(pg_catalog.=) i.indexrelid
+                            AND co.conrelid OPERATOR(pg_catalog.=) rules
+                            AND co.contype OPERATOR(pg_catalog.=) ANY (ARRAY['p', 'u', 'x']::pg_catalog."char"[]))
+        ORDER BY i.indexrelid
+    LOOP
+        redo := redo OPERATOR(pg_catalog.||) dep.def;
+        IF dep.comment IS NOT NULL THEN
+            late := late OPERATOR(pg_catalog.||) pg_catalog.format('COMMENT ON INDEX %s IS %L',
+                dep.indexrelid::pg_catalog.regclass, dep.comment);
+        END IF;
+    END LOOP;
+    redo := redo OPERATOR(pg_catalog.||) late;
+    late := ARRAY[]::text[];
+    FOR dep IN
+        SELECT t.oid, t.tgname, t.tgenabled, pg_catalog.pg_get_triggerdef(t.oid) AS def,
+               pg_catalog.obj_description(t.oid, 'pg_trigger') AS comment
+        FROM pg_catalog.pg_trigger AS t
+        WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d
+                      JOIN pg_catalog.pg_attribute AS a
+                        ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid
+                      WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
+                        AND d.objid OPERATOR(pg_catalog.=) t.oid
+                        AND d.refobjid OPERATOR(pg_catalog.=) rules AND a.attname::text OPERATOR(pg_catalog.=) ANY (moved))
+          AND NOT t.tgisinternal
+        ORDER BY t.oid
+    LOOP
+        redo := redo OPERATOR(pg_catalog.||) dep.def;
+        IF dep.tgenabled OPERATOR(pg_catalog.<>) 'O' THEN
+            redo := redo OPERATOR(pg_catalog.||) pg_catalog.format('ALTER TABLE %s %s TRIGGER %I',
+                rules::pg_catalog.regclass,
+                CASE dep.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA' ELSE 'ENABLE ALWAYS' END,
+                dep.tgname);
+        END IF;
+        IF dep.comment IS NOT NULL THEN
+            redo := redo OPERATOR(pg_catalog.||) pg_catalog.format('COMMENT ON TRIGGER %I ON %s IS %L',
+                dep.tgname, rules::pg_catalog.regclass, dep.comment);
+        END IF;
+    END LOOP;
+    FOR dep IN
+        SELECT p.oid, p.polname, p.polpermissive, p.polcmd, p.polroles,
+               pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS qual,
+               pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS withcheck,
+               pg_catalog.obj_description(p.oid, 'pg_policy') AS comment
+        FROM pg_catalog.pg_policy AS p
+        WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d
+                      JOIN pg_catalog.pg_attribute AS a
+                        ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid
+                      WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_policy'::pg_catalog.regclass
+                        AND d.objid OPERATOR(pg_catalog.=) p.oid
+                        AND d.refobjid OPERATOR(pg_catalog.=) rules AND a.attname::text OPERATOR(pg_catalog.=) ANY (moved))
+        ORDER BY p.oid
+    LOOP
+        redo := redo OPERATOR(pg_catalog.||) pg_catalog.format('CREATE POLICY %I ON %s AS %s FOR %s TO %s%s%s',
+            dep.polname, rules::pg_catalog.regclass,
+            CASE WHEN dep.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+            CASE dep.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+            (SELECT pg_catalog.string_agg(CASE WHEN r OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC'
+                                               ELSE r::pg_catalog.regrole::pg_catalog.text END, ', ')
+             FROM pg_catalog.unnest(dep.polroles) AS r),
+            ' USING (' OPERATOR(pg_catalog.||) dep.qual OPERATOR(pg_catalog.||) ')',
+            ' WITH CHECK (' OPERATOR(pg_catalog.||) dep.withcheck OPERATOR(pg_catalog.||) ')');
+        IF dep.comment IS NOT NULL THEN
+            redo := redo OPERATOR(pg_catalog.||) pg_catalog.format('COMMENT ON POLICY %I ON %s IS %L',
+                dep.polname, rules::pg_catalog.regclass, dep.comment);
+        END IF;
+    END LOOP;
+
+    -- The moved columns again, at the end, filled from the old ones (no trigger of the table
+    -- runs: the rows are the same rows).
+    FOR col IN
+        SELECT a.attname, a.attnum, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+               CASE WHEN a.attcollation OPERATOR(pg_catalog.<>) t.typcollation
+                    THEN ' COLLATE ' OPERATOR(pg_catalog.||) a.attcollation::pg_catalog.regcollation::pg_catalog.text END AS collation
+        FROM pg_catalog.unnest(moved) WITH ORDINALITY AS m(name, i)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid OPERATOR(pg_catalog.=) rules AND a.attname::text OPERATOR(pg_catalog.=) m.name
+        JOIN pg_catalog.pg_type AS t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+        ORDER BY m.i
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ADD COLUMN %I %s%s', rules::pg_catalog.regclass,
+            'webhook_routing_moved_' OPERATOR(pg_catalog.||) col.attnum, col.type, coalesce(col.collation, ''));
+    END LOOP;
+    replication_role := pg_catalog.current_setting('session_replication_role');
+    PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
+    EXECUTE pg_catalog.format('UPDATE %s SET %s', rules::pg_catalog.regclass,
+        (SELECT pg_catalog.string_agg(pg_catalog.format('%I = %I', 'webhook_routing_moved_' OPERATOR(pg_catalog.||) a.attnum, a.attname), ', ')
+         FROM pg_catalog.pg_attribute AS a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) rules AND a.attname::text OPERATOR(pg_catalog.=) ANY (moved)));
+    PERFORM pg_catalog.set_config('session_replication_role', replication_role, true);
+    FOR col IN
+        SELECT a.attname, a.attnum, a.attnotnull, a.attacl,
+               pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) AS def,
+               pg_catalog.col_description(rules, a.attnum) AS comment
+        FROM pg_catalog.unnest(moved) WITH ORDINALITY AS m(name, i)
+        JOIN pg_catalog.pg_attribute AS a ON a.attrelid OPERATOR(pg_catalog.=) rules AND a.attname::text OPERATOR(pg_catalog.=) m.name
+        LEFT JOIN pg_catalog.pg_attrdef AS ad ON ad.adrelid OPERATOR(pg_catalog.=) rules AND ad.adnum OPERATOR(pg_catalog.=) a.attnum
+        ORDER BY m.i
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s DROP COLUMN %I CASCADE', rules::pg_catalog.regclass, col.attname);
+        EXECUTE pg_catalog.format('ALTER TABLE %s RENAME COLUMN %I TO %I', rules::pg_catalog.regclass,
+            'webhook_routing_moved_' OPERATOR(pg_catalog.||) col.attnum, col.attname);
+        IF col.def IS NOT NULL THEN
+            EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', rules::pg_catalog.regclass, col.attname, col.def);
+        END IF;
+        IF col.attnotnull THEN
+            EXECUTE pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL', rules::pg_catalog.regclass, col.attname);
+        END IF;
+        IF col.comment IS NOT NULL THEN
+            EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', rules::pg_catalog.regclass, col.attname, col.comment);
+        END IF;
+        FOR dep IN
+            SELECT x.grantee, x.privilege_type, x.is_grantable FROM pg_catalog.aclexplode(col.attacl) AS x
+        LOOP
+            role := CASE WHEN dep.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid THEN 'PUBLIC'
+                         ELSE dep.grantee::pg_catalog.regrole::pg_catalog.text END;
+            EXECUTE pg_catalog.format('GRANT %s (%I) ON %s TO %s%s', dep.privilege_type, col.attname,
+                rules::pg_catalog.regclass, role, CASE WHEN dep.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+        END LOOP;
+    END LOOP;
+    FOREACH statement IN ARRAY redo LOOP
+        EXECUTE statement;
+    END LOOP;
+END $$;
+
 -- Privileges as a fresh install has them, whatever version this update ends at: nothing for
 -- PUBLIC, nor for anyone default privileges gave something to while an update created
 -- objects (Supabase grants every new function and table in public to anon, authenticated and

@@ -1,6 +1,6 @@
 -- Everything the extension owns, with its definition, one line each, sorted: two databases
--- whose outputs are equal have the same extension schema (functions, tables and their columns,
--- constraints, indexes, triggers, views, policies, privileges, seeds).
+-- whose outputs are equal have the same extension schema (functions, tables and their columns
+-- in order, constraints, indexes, triggers, views, policies, privileges, seeds).
 -- Names are read in the extension's schema, wherever it is.
 DO $$ BEGIN
     PERFORM set_config('search_path', (SELECT extnamespace::regnamespace::text FROM pg_extension
@@ -23,7 +23,10 @@ SELECT line FROM (
     SELECT 'relation ' || r.relname || ' ' || r.relkind::text || ' rls=' || r.relrowsecurity || ' ' || coalesce(r.relacl::text, '')
     FROM rels r
     UNION ALL
-    SELECT 'column ' || r.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+    -- A column's position among the table's columns (what SELECT * and a row type show), not its
+    -- attnum: an update that moves a column leaves dropped ones behind.
+    SELECT 'column ' || r.relname || ' ' || lpad((row_number() OVER (PARTITION BY r.oid ORDER BY a.attnum))::text, 2, '0')
+           || ' ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
            || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
            || coalesce(' default ' || pg_get_expr(ad.adbin, ad.adrelid), '')
            || CASE WHEN a.attidentity <> '' THEN ' identity ' || a.attidentity::text ELSE '' END
@@ -48,10 +51,8 @@ SELECT line FROM (
                                           FROM pg_attribute a WHERE a.attrelid = t.typrelid)
     FROM pg_type t WHERE t.oid IN (SELECT objid FROM members WHERE classid = 'pg_type'::regclass)
     -- Composite types of their own only. From 17 on a table's or view's row type (and array
-    -- types) are members too (15 and 16 do not record them), and a row type is the relation's
-    -- columns, which the column lines compare by name: listed here it would make 17 and 18
-    -- compare column order, which an update that adds a column cannot follow (see README,
-    -- Upgrades).
+    -- types) are members too (15 and 16 do not record them); a row type is the relation's
+    -- columns in order, which the column lines give on every major.
       AND t.typtype = 'c' AND NOT EXISTS (SELECT 1 FROM pg_class AS c WHERE c.oid = t.typrelid AND c.relkind <> 'c')
     UNION ALL
     -- Seeds, whatever columns the version has: every column but ids and times.
