@@ -25,13 +25,27 @@ mod tests {
     /// retention run, and pg_stat_statements (tracking nested statements) counts no JIT
     /// function in any statement below the test's own. A nested statement of the test's own
     /// is compiled, so the count is not zero for want of JIT.
+    ///
+    /// It needs a server with JIT and pg_stat_statements preloaded: Debian's 15 and 17, which
+    /// scripts/test runs, always have them (the test fails there without them); the PyPI
+    /// wheels of 16 and 18 lack one or both (18 has no JIT: nothing can be compiled there).
     #[pg_test]
     fn no_statement_of_the_extension_is_jit_compiled() {
-        Spi::run("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").unwrap();
-        assert_eq!(
-            Spi::get_one::<bool>("SELECT pg_jit_available()").unwrap(),
-            Some(true)
+        let ready = Spi::get_one::<bool>(
+            "SELECT pg_jit_available() AND 'pg_stat_statements' = ANY \
+             (string_to_array(current_setting('shared_preload_libraries'), ', '))",
+        )
+        .unwrap()
+            == Some(true);
+        if !ready && !cfg!(any(feature = "pg15", feature = "pg17")) {
+            eprintln!("skipped: this server has no JIT or no pg_stat_statements to count with");
+            return;
+        }
+        assert!(
+            ready,
+            "JIT and pg_stat_statements are needed to count JIT functions"
         );
+        Spi::run("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").unwrap();
         Spi::run(
             "SET jit = on; SET jit_above_cost = 0; SET jit_inline_above_cost = -1; \
              SET jit_optimize_above_cost = -1",
