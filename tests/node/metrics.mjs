@@ -122,8 +122,19 @@ const refused = await exporter(new Request('http://127.0.0.1/metrics'));
 checks.expect(refused.status === 401, `a scrape without the token: ${refused.status}`);
 const asCaller = connect(DB);
 await asCaller`SET ROLE webhook_routing_caller`;
-const callerScrape = await createExporter({ sql: asCaller })(new Request('http://127.0.0.1/metrics'));
+// (The exporter logs why a scrape failed: kept here, and checked, rather than printed.)
+const logged = [];
+const consoleError = console.error;
+console.error = (...parts) => logged.push(parts.join(' '));
+let callerScrape;
+try {
+  callerScrape = await createExporter({ sql: asCaller })(new Request('http://127.0.0.1/metrics'));
+} finally {
+  console.error = consoleError;
+}
 checks.expect(callerScrape.status === 503, `the caller role's scrape: ${callerScrape.status}`);
+checks.expect(logged.length === 1 && /permission denied for function routing_metrics/.test(logged[0]),
+  `the exporter's log of the caller's scrape: ${JSON.stringify(logged)}`);
 const [timing] = await reader`
   SELECT clock_timestamp() AS t0, length(webhook_routing.routing_metrics()) AS bytes, clock_timestamp() AS t1`;
 

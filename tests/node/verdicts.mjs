@@ -414,7 +414,9 @@ const db = connect('wr_verdicts');
 await db`CREATE EXTENSION webhook_routing`;
 
 const failures = [];
+let bars = 0;
 const expect = (ok, what) => {
+  bars += 1;
   if (!ok) failures.push(what);
 };
 console.log(`Rollout plans, ${RUNS} runs per scenario (5/10/25/50/100%, hold 4 h, max hold 48 h); 0.6.0's sequential verdicts | 0.2.0's fixed rules`);
@@ -463,3 +465,4 @@ if (ASSERT && failures.length > 0) {
   process.exit(1);
 }
 if (failures.length > 0) console.log(`\nBelow the bars:\n  ${failures.join('\n  ')}`);
+console.log(`\nverdicts: ${bars - failures.length} of ${bars} bars met${ASSERT ? '' : ' (reported, not asserted)'}`);
