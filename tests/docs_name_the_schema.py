@@ -19,7 +19,7 @@ SCHEMA = "webhook_routing"
 FILES = ["README.md", "docs/runbook.md", "docs/runbook.sql", "docs/runbook_sim.sql",
          "scripts/demo.sql", "examples/edge-router/README.md", "examples/edge-router/router.ts",
          "examples/edge-router/main.ts", "examples/metrics/README.md", "examples/metrics/exporter.ts",
-         "examples/metrics/main.ts"]
+         "examples/metrics/main.ts", "scripts/try", "examples/edge-router/node.mjs"]
 
 
 def extension_names():
@@ -85,7 +85,15 @@ def sql_regions(path, text):
                 regions.append((offset, offset + len(line)))
             offset += len(line)
         return regions
-    # TypeScript: the SQL of tagged templates.
+    if path.suffix == "" or path.suffix == ".sh":
+        # A shell script: every line but its comments (the SQL it runs and the SQL it prints).
+        regions, offset = [], 0
+        for line in text.splitlines(keepends=True):
+            if not line.lstrip().startswith("#"):
+                regions.append((offset, offset + len(line)))
+            offset += len(line)
+        return regions
+    # TypeScript and JavaScript: the SQL of tagged templates.
     return [(m.start(1), m.end(1)) for m in re.finditer(r"sql(?:<[^>`]*>)?`(.*?)`", text, re.S)]
 
 
