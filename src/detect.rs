@@ -29,7 +29,8 @@
 //! (`momo agent` excludes ai_agents there, not in the rest of the message).
 //!
 //! The decision: the domain with the best score wins, if it scores at least 1. A protected
-//! domain wins over a better routable one when it scores at least two thirds of it: detection
+//! domain wins over a better routable one when it scores at least two thirds of it, or half
+//! of it when one of its matches is worth 2 points or more (a word that names it): detection
 //! errs towards the legacy handler when a message is close to both. Ties go to the domain
 //! with the strongest single match, then to the one whose best rule has the lowest
 //! `priority`, then the lowest rule id.
@@ -104,6 +105,14 @@ enum Shape {
 pub const MIN_SCORE: f32 = 1.0;
 /// A protected domain wins when its score times this reaches the best routable score.
 pub const PROTECTED_CLOSE: f32 = 1.5;
+/// ... and times this one when it has real evidence: a match worth `PROTECTED_EVIDENCE` points
+/// or more (a word that names it, not one that only leans towards it). A routable domain then
+/// needs a clear margin: a protected domain's traffic must never reach the new handler, and
+/// what outweighs it is then mostly a word that means something else there ("driver" of a
+/// ride, "position" shared, "duka" insured).
+pub const PROTECTED_CLEAR: f32 = 2.0;
+/// The points of a single match that make it real evidence of a protected domain.
+pub const PROTECTED_EVIDENCE: f32 = 2.0;
 /// The factor of the first match after a word of intent.
 pub const INTENT_FACTOR: f32 = 2.0;
 /// The factor of a match one edit away.
@@ -1066,15 +1075,30 @@ impl Rules {
                             .partial_cmp(&rank(b))
                             .unwrap_or(std::cmp::Ordering::Equal)
                     });
-                if let Some(p) = guard.filter(|&p| score(p) * PROTECTED_CLOSE >= score(w)) {
+                // The factor a routable domain must exceed a protected one by.
+                let margin = |p: usize| {
+                    let real = counted.iter().any(|&(c, points)| {
+                        let rule = &self.rules[hits[c].rule];
+                        rule.domain_ix == p
+                            && rule.effect == Effect::Match
+                            && points >= PROTECTED_EVIDENCE
+                    });
+                    if real {
+                        PROTECTED_CLEAR
+                    } else {
+                        PROTECTED_CLOSE
+                    }
+                };
+                if let Some(p) = guard.filter(|&p| score(p) * margin(p) >= score(w)) {
                     note = explaining.then(|| {
                         format!(
-                        "protected {} ({:.2}) is within a factor {PROTECTED_CLOSE} of {} ({:.2})",
-                        self.domains[p],
-                        score(p),
-                        self.domains[w],
-                        score(w)
-                    )
+                            "protected {} ({:.2}) is within a factor {} of {} ({:.2})",
+                            self.domains[p],
+                            score(p),
+                            margin(p),
+                            self.domains[w],
+                            score(w)
+                        )
                     });
                     winner = Some(p);
                 }
