@@ -510,6 +510,20 @@ struct Texts<'m> {
 }
 
 impl Texts<'_> {
+    /// Whether the field of words `first..end` asks: it holds a `?`, or opens with a question
+    /// word.
+    fn field_asks(&self, first: usize, end: usize) -> bool {
+        let offset = |w: &Word| w.text.as_ptr() as usize - self.source.as_ptr() as usize;
+        let from = offset(&self.words[first]);
+        let to = if end < self.words.len() {
+            offset(&self.words[end])
+        } else {
+            self.source.len()
+        };
+        self.source[from..to.max(from)].contains(['?', '\u{FF1F}', '\u{00BF}'])
+            || text::is_question_word(self.words[first].text)
+    }
+
     /// Whether the sentence that holds word `at` (of the field starting at word `first`) opens
     /// with a question word: a sentence starts a field, or follows `.`, `!`, `?` or a line
     /// break. "Which papers does the seller need …?" asks to know; its `need` wants nothing.
@@ -855,13 +869,17 @@ impl Rules {
     /// exclude.
     fn weigh(&self, texts: &Texts, hits: &mut [Hit]) {
         for &(_, first, end) in &texts.fields {
+            let asks = first < end && texts.field_asks(first, end);
             for cue in first..end {
                 let word = texts.words[cue].text;
                 let next = (cue + 1 < end).then(|| texts.words[cue + 1].text);
                 // "can I", "could you": a request; "can he eat …", "can it rain …": not. An
                 // opener before a question word ("and how much …", "et combien …") asks to
-                // know, not to get.
-                let asking = (text::is_asking(word) && text::asks_for_someone(word, next))
+                // know, not to get. "nshobora", "naweza" ask only in a text that asks: else
+                // they say what the writer can do.
+                let asking = (text::is_asking(word)
+                    && text::asks_for_someone(word, next)
+                    && (asks || !text::is_ability(word)))
                     || text::is_becoming(word)
                     || (cue - first < text::OPENER_REACH
                         && text::is_opener(word)
@@ -1987,6 +2005,28 @@ mod tests {
                 Turn::Switch { pinned: false },
                 "{ask:?}"
             );
+        }
+        // "nshobora", "naweza": "I can" in a statement, "can I" in a question.
+        let seeker = Conversation {
+            id: 2,
+            domain: "jobs".into(),
+            unified: true,
+        };
+        for (t, requested) in [
+            ("Nshobora gutwara imodoka", false),
+            ("Nshobora gutumiza imodoka?", true),
+            ("naweza kuendesha gari", false),
+            ("naweza kupata teksi?", true),
+        ] {
+            let d = rules.detect(&text(t), &protected).unwrap();
+            assert_eq!((d.domain, d.requested), ("mobility", requested), "{t:?}");
+            if !requested {
+                assert_eq!(
+                    follow(Some(&d), Some(&seeker), None),
+                    Turn::Follow(&seeker),
+                    "{t:?}"
+                );
+            }
         }
     }
 
