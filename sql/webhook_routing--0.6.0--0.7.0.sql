@@ -1714,12 +1714,13 @@ GRANT USAGE ON SCHEMA webhook_routing TO webhook_routing_caller, webhook_routing
 -- speaks, the messages it sends, getting in; an insurer's premium, claim and cover. In the
 -- four languages; a stage or a position shared is not the jobs' (a stage is also an
 -- internship, a position a post).
+-- The extension's objects are in webhook_routing by now (above), whatever @extschema@ was.
 -- An operator's own row with the same pattern stays as it is; the seeded "aho kuba" leans
 -- (weight 1), as a fresh install seeds it.
-UPDATE @extschema@.webhook_routing_rules SET weight = 1
+UPDATE webhook_routing.webhook_routing_rules SET weight = 1
 WHERE domain OPERATOR(pg_catalog.=) 'property' AND match_kind OPERATOR(pg_catalog.=) 'keyword'
   AND pattern OPERATOR(pg_catalog.=) 'aho kuba' AND seeded AND weight IS NULL;
-INSERT INTO @extschema@.webhook_routing_rules (domain, match_kind, pattern, priority, weight, effect, language, seeded)
+INSERT INTO webhook_routing.webhook_routing_rules (domain, match_kind, pattern, priority, weight, effect, language, seeded)
 SELECT k.domain, 'keyword', pattern,
        CASE WHEN k.domain OPERATOR(pg_catalog.=) ANY (ARRAY['mobility', 'profile', 'insurance']) THEN 50 ELSE 100 END,
        k.weight, k.effect, k.language, true
