@@ -602,7 +602,16 @@ FROM (VALUES
         'gutumiza taxi', 'tumiza moto', 'tumiza imodoka', 'tumiza tagisi', 'ntumirize moto',
         'ntumirize imodoka', 'ntumirize tagisi']),
     ('marketplace', 'sw', NULL, 'exclude', ARRAY['kuagiza teksi', 'kuagiza bodaboda', 'kuagiza gari',
-        'kuagiza bajaji', 'agiza teksi', 'agiza bodaboda', 'agiza gari', 'agiza bajaji', 'agiza usafiri'])
+        'kuagiza bajaji', 'agiza teksi', 'agiza bodaboda', 'agiza gari', 'agiza bajaji', 'agiza usafiri']),
+    ('ai_agents', 'en', 4, 'match', ARRAY['translate to', 'translate into', 'translate this', 'translate in',
+        'translate for me']),
+    ('ai_agents', 'fr', 4, 'match', ARRAY['traduis en', 'traduire en', 'traduisez en', 'traduis moi',
+        'traduisez moi', 'traduction en']),
+    ('ai_agents', 'rw', 4, 'match', ARRAY['hindura mu cyongereza', 'hindura mu gifaransa',
+        'hindura mu kinyarwanda', 'hindura mu giswahili', 'mpindurira mu', 'mpindurira iyi nteruro',
+        'hindura iyi nteruro', 'sobanura mu']),
+    ('ai_agents', 'sw', 4, 'match', ARRAY['tafsiri kwa', 'nitafsirie kwa', 'tafsiri hii', 'tafsiri kwenda',
+        'nitafsirie hii'])
 ) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern;
 -- The seeded "aho kuba" leans (see above).
 UPDATE webhook_routing_rules SET weight = 1

@@ -113,6 +113,10 @@ pub const PROTECTED_CLOSE: f32 = 1.5;
 pub const PROTECTED_CLEAR: f32 = 2.0;
 /// The points of a single match that make it real evidence of a protected domain.
 pub const PROTECTED_EVIDENCE: f32 = 2.0;
+/// The weight of a rule that asks for something to be written or translated (the seeds give
+/// it to `help me write`, `translate to`, `nyandikira`, `tafsiri kwa`): what follows it after a
+/// `:` or an opening quote is the text to work on, not what the writer wants.
+pub const WRITING_ASK: f32 = 4.0;
 /// The factor of the first match after a word of intent.
 pub const INTENT_FACTOR: f32 = 2.0;
 /// The factor of a match one edit away.
@@ -524,6 +528,13 @@ impl Texts<'_> {
             || text::is_question_word(self.words[first].text)
     }
 
+    /// The characters between word `k` and the word before it (`k` > 0).
+    fn gap_before(&self, k: usize) -> &str {
+        let offset = |w: &Word| w.text.as_ptr() as usize - self.source.as_ptr() as usize;
+        let from = offset(&self.words[k - 1]) + self.words[k - 1].text.len();
+        &self.source[from..offset(&self.words[k]).max(from)]
+    }
+
     /// Whether the sentence that holds word `at` (of the field starting at word `first`) opens
     /// with a question word: a sentence starts a field, or follows `.`, `!`, `?` or a line
     /// break. "Which papers does the seller need …?" asks to know; its `need` wants nothing.
@@ -865,6 +876,48 @@ impl Rules {
         }
     }
 
+    /// Content given to work on: in a field where a rule of `WRITING_ASK` weight or more
+    /// matches ("translate to French: my motorbike insurance has expired"), the matches of
+    /// other domains after the first `:` or opening quote that follows it are excluded by it.
+    fn quote(&self, texts: &Texts, hits: &mut [Hit]) {
+        for &(field, first, end) in &texts.fields {
+            let within = |h: &Hit| h.field == Some(field) && h.start >= first && h.end <= end;
+            let Some(ask) = hits
+                .iter()
+                .filter(|h| {
+                    let rule = &self.rules[h.rule];
+                    within(h)
+                        && rule.effect == Effect::Match
+                        && rule.weight >= WRITING_ASK
+                        && h.excluded_by.is_none()
+                })
+                .min_by_key(|h| h.start)
+                .map(|h| (h.rule, h.end))
+            else {
+                continue;
+            };
+            let Some(from) = (ask.1.max(first + 1)..end).find(|&k| {
+                texts
+                    .gap_before(k)
+                    .contains([':', '"', '\u{201C}', '\u{00AB}'])
+            }) else {
+                continue;
+            };
+            let domain = self.rules[ask.0].domain_ix;
+            for h in hits.iter_mut() {
+                let rule = &self.rules[h.rule];
+                if within(h)
+                    && h.start >= from
+                    && rule.domain_ix != domain
+                    && rule.effect != Effect::Exclude
+                    && h.excluded_by.is_none()
+                {
+                    h.excluded_by = Some(ask.0);
+                }
+            }
+        }
+    }
+
     /// Mark the first match after each word of intent, and take back what exclude rules
     /// exclude.
     fn weigh(&self, texts: &Texts, hits: &mut [Hit]) {
@@ -1000,6 +1053,7 @@ impl Rules {
             return None;
         }
         self.weigh(&texts, &mut hits);
+        self.quote(&texts, &mut hits);
         // Best first; a rule counts once, and a stretch of text once per domain (a phrase and
         // the words inside it are one piece of evidence, counted at its best).
         let mut order: Vec<(usize, f32)> = hits
@@ -2004,6 +2058,24 @@ mod tests {
                 follow(Some(&d), Some(&assistant), None),
                 Turn::Switch { pinned: false },
                 "{ask:?}"
+            );
+        }
+        // What is given to translate is not what the writer wants.
+        for (t, expected) in [
+            (
+                "translate to French: my motorbike insurance has expired",
+                "ai_agents",
+            ),
+            ("my motorbike insurance has expired", "insurance"),
+            (
+                "tafsiri kwa Kiingereza: \"nataka kununua simu mpya\"",
+                "ai_agents",
+            ),
+        ] {
+            assert_eq!(
+                rules.detect(&text(t), &protected).map(|d| d.domain),
+                Some(expected),
+                "{t:?}"
             );
         }
         // "nshobora", "naweza": "I can" in a statement, "can I" in a question.
