@@ -29,7 +29,8 @@
 //! (`momo agent` excludes ai_agents there, not in the rest of the message).
 //!
 //! The decision: the domain with the best score wins, if it scores at least 1. A protected
-//! domain wins over a better routable one when it scores at least two thirds of it: detection
+//! domain wins over a better routable one when it scores at least two thirds of it, or half
+//! of it when one of its matches is worth 2 points or more (a word that names it): detection
 //! errs towards the legacy handler when a message is close to both. Ties go to the domain
 //! with the strongest single match, then to the one whose best rule has the lowest
 //! `priority`, then the lowest rule id.
@@ -104,6 +105,18 @@ enum Shape {
 pub const MIN_SCORE: f32 = 1.0;
 /// A protected domain wins when its score times this reaches the best routable score.
 pub const PROTECTED_CLOSE: f32 = 1.5;
+/// ... and times this one when it has real evidence: a match worth `PROTECTED_EVIDENCE` points
+/// or more (a word that names it, not one that only leans towards it). A routable domain then
+/// needs a clear margin: a protected domain's traffic must never reach the new handler, and
+/// what outweighs it is then mostly a word that means something else there ("driver" of a
+/// ride, "position" shared, "duka" insured).
+pub const PROTECTED_CLEAR: f32 = 2.0;
+/// The points of a single match that make it real evidence of a protected domain.
+pub const PROTECTED_EVIDENCE: f32 = 2.0;
+/// The weight of a rule that asks for something to be written or translated (the seeds give
+/// it to `help me write`, `translate to`, `nyandikira`, `tafsiri kwa`): what follows it after a
+/// `:` or an opening quote is the text to work on, not what the writer wants.
+pub const WRITING_ASK: f32 = 4.0;
 /// The factor of the first match after a word of intent.
 pub const INTENT_FACTOR: f32 = 2.0;
 /// The factor of a match one edit away.
@@ -501,6 +514,27 @@ struct Texts<'m> {
 }
 
 impl Texts<'_> {
+    /// Whether the field of words `first..end` asks: it holds a `?`, or opens with a question
+    /// word.
+    fn field_asks(&self, first: usize, end: usize) -> bool {
+        let offset = |w: &Word| w.text.as_ptr() as usize - self.source.as_ptr() as usize;
+        let from = offset(&self.words[first]);
+        let to = if end < self.words.len() {
+            offset(&self.words[end])
+        } else {
+            self.source.len()
+        };
+        self.source[from..to.max(from)].contains(['?', '\u{FF1F}', '\u{00BF}'])
+            || text::is_question_word(self.words[first].text)
+    }
+
+    /// The characters between word `k` and the word before it (`k` > 0).
+    fn gap_before(&self, k: usize) -> &str {
+        let offset = |w: &Word| w.text.as_ptr() as usize - self.source.as_ptr() as usize;
+        let from = offset(&self.words[k - 1]) + self.words[k - 1].text.len();
+        &self.source[from..offset(&self.words[k]).max(from)]
+    }
+
     /// Whether the sentence that holds word `at` (of the field starting at word `first`) opens
     /// with a question word: a sentence starts a field, or follows `.`, `!`, `?` or a line
     /// break. "Which papers does the seller need …?" asks to know; its `need` wants nothing.
@@ -842,17 +876,63 @@ impl Rules {
         }
     }
 
+    /// Content given to work on: in a field where a rule of `WRITING_ASK` weight or more
+    /// matches ("translate to French: my motorbike insurance has expired"), the matches of
+    /// other domains after the first `:` or opening quote that follows it are excluded by it.
+    fn quote(&self, texts: &Texts, hits: &mut [Hit]) {
+        for &(field, first, end) in &texts.fields {
+            let within = |h: &Hit| h.field == Some(field) && h.start >= first && h.end <= end;
+            let Some(ask) = hits
+                .iter()
+                .filter(|h| {
+                    let rule = &self.rules[h.rule];
+                    within(h)
+                        && rule.effect == Effect::Match
+                        && rule.weight >= WRITING_ASK
+                        && h.excluded_by.is_none()
+                })
+                .min_by_key(|h| h.start)
+                .map(|h| (h.rule, h.end))
+            else {
+                continue;
+            };
+            let Some(from) = (ask.1.max(first + 1)..end).find(|&k| {
+                texts
+                    .gap_before(k)
+                    .contains([':', '"', '\u{201C}', '\u{00AB}'])
+            }) else {
+                continue;
+            };
+            let domain = self.rules[ask.0].domain_ix;
+            for h in hits.iter_mut() {
+                let rule = &self.rules[h.rule];
+                if within(h)
+                    && h.start >= from
+                    && rule.domain_ix != domain
+                    && rule.effect != Effect::Exclude
+                    && h.excluded_by.is_none()
+                {
+                    h.excluded_by = Some(ask.0);
+                }
+            }
+        }
+    }
+
     /// Mark the first match after each word of intent, and take back what exclude rules
     /// exclude.
     fn weigh(&self, texts: &Texts, hits: &mut [Hit]) {
         for &(_, first, end) in &texts.fields {
+            let asks = first < end && texts.field_asks(first, end);
             for cue in first..end {
                 let word = texts.words[cue].text;
                 let next = (cue + 1 < end).then(|| texts.words[cue + 1].text);
                 // "can I", "could you": a request; "can he eat …", "can it rain …": not. An
                 // opener before a question word ("and how much …", "et combien …") asks to
-                // know, not to get.
-                let asking = (text::is_asking(word) && text::asks_for_someone(word, next))
+                // know, not to get. "nshobora", "naweza" ask only in a text that asks: else
+                // they say what the writer can do.
+                let asking = (text::is_asking(word)
+                    && text::asks_for_someone(word, next)
+                    && (asks || !text::is_ability(word)))
                     || text::is_becoming(word)
                     || (cue - first < text::OPENER_REACH
                         && text::is_opener(word)
@@ -973,6 +1053,7 @@ impl Rules {
             return None;
         }
         self.weigh(&texts, &mut hits);
+        self.quote(&texts, &mut hits);
         // Best first; a rule counts once, and a stretch of text once per domain (a phrase and
         // the words inside it are one piece of evidence, counted at its best).
         let mut order: Vec<(usize, f32)> = hits
@@ -1066,15 +1147,30 @@ impl Rules {
                             .partial_cmp(&rank(b))
                             .unwrap_or(std::cmp::Ordering::Equal)
                     });
-                if let Some(p) = guard.filter(|&p| score(p) * PROTECTED_CLOSE >= score(w)) {
+                // The factor a routable domain must exceed a protected one by.
+                let margin = |p: usize| {
+                    let real = counted.iter().any(|&(c, points)| {
+                        let rule = &self.rules[hits[c].rule];
+                        rule.domain_ix == p
+                            && rule.effect == Effect::Match
+                            && points >= PROTECTED_EVIDENCE
+                    });
+                    if real {
+                        PROTECTED_CLEAR
+                    } else {
+                        PROTECTED_CLOSE
+                    }
+                };
+                if let Some(p) = guard.filter(|&p| score(p) * margin(p) >= score(w)) {
                     note = explaining.then(|| {
                         format!(
-                        "protected {} ({:.2}) is within a factor {PROTECTED_CLOSE} of {} ({:.2})",
-                        self.domains[p],
-                        score(p),
-                        self.domains[w],
-                        score(w)
-                    )
+                            "protected {} ({:.2}) is within a factor {} of {} ({:.2})",
+                            self.domains[p],
+                            score(p),
+                            margin(p),
+                            self.domains[w],
+                            score(w)
+                        )
                     });
                     winner = Some(p);
                 }
@@ -1963,6 +2059,46 @@ mod tests {
                 Turn::Switch { pinned: false },
                 "{ask:?}"
             );
+        }
+        // What is given to translate is not what the writer wants.
+        for (t, expected) in [
+            (
+                "translate to French: my motorbike insurance has expired",
+                "ai_agents",
+            ),
+            ("my motorbike insurance has expired", "insurance"),
+            (
+                "tafsiri kwa Kiingereza: \"nataka kununua simu mpya\"",
+                "ai_agents",
+            ),
+        ] {
+            assert_eq!(
+                rules.detect(&text(t), &protected).map(|d| d.domain),
+                Some(expected),
+                "{t:?}"
+            );
+        }
+        // "nshobora", "naweza": "I can" in a statement, "can I" in a question.
+        let seeker = Conversation {
+            id: 2,
+            domain: "jobs".into(),
+            unified: true,
+        };
+        for (t, requested) in [
+            ("Nshobora gutwara imodoka", false),
+            ("Nshobora gutumiza imodoka?", true),
+            ("naweza kuendesha gari", false),
+            ("naweza kupata teksi?", true),
+        ] {
+            let d = rules.detect(&text(t), &protected).unwrap();
+            assert_eq!((d.domain, d.requested), ("mobility", requested), "{t:?}");
+            if !requested {
+                assert_eq!(
+                    follow(Some(&d), Some(&seeker), None),
+                    Turn::Follow(&seeker),
+                    "{t:?}"
+                );
+            }
         }
     }
 

@@ -315,6 +315,13 @@ pub fn is_asking(word: &str) -> bool {
     )
 }
 
+/// First-person words of ability that are also a question's "can I": "nshobora gutwara imodoka"
+/// says "I can drive a car", "nshobora gutumiza moto?" asks for one. They ask only in a text
+/// that asks (a `?`, or a first word that opens a question).
+pub fn is_ability(word: &str) -> bool {
+    matches!(word, "nshobora" | "twashobora" | "naweza" | "tunaweza")
+}
+
 /// Whether asking word `word` followed by `next` asks for the speaker or someone to do or get
 /// something: English "can"/"could" only before "I", "we", "you", "someone" and the like ("can
 /// he eat sweet potatoes?" asks to know); the other languages' asking words say who asks in
@@ -618,6 +625,10 @@ mod tests {
         for w in ["can", "nshobora", "naweza", "pouvez"] {
             assert!(is_asking(w), "{w}");
         }
+        for w in ["nshobora", "naweza"] {
+            assert!(is_ability(w), "{w}");
+        }
+        assert!(!is_ability("mushobora") && !is_ability("pouvez"));
         for w in ["and", "mufite", "hari", "avez", "kuna"] {
             assert!(is_opener(w), "{w}");
         }
