@@ -156,7 +156,7 @@ SELECT sim.next_minute();
 --end
 --md
 --md ## 8. The migration report
---md The runbook's "actual results" for each step, from the history and the sketches:
+--md The runbook's "actual results" for each step, from the history and the decisions logged under it:
 --hide
 \pset format unaligned
 \pset tuples_only on

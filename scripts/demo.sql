@@ -174,6 +174,8 @@ SELECT rollout_id, domain, step, percentage, verdict,
 FROM webhook_routing.advance_rollouts();
 \echo
 \echo '== At 50% the unified handler starts failing 1 request in 10; the next run rolls ai_agents back to 0%'
+\echo '   (the checks count whole minutes: the step began inside the minute of the 25% traffic, whose'
+\echo '   clean requests count too, so the error rate shows about 1.5%, not 10%; the verdict is the same)'
 SELECT * FROM pg_temp.send(40001, 1000, unified_errors => 0.1, fixture => 8);
 SELECT rollout_id, domain, step, percentage, verdict,
        detail -> 'checks' -> 'unified.error_rate' AS unified_error_rate

@@ -684,7 +684,7 @@ CREATE CONSTRAINT TRIGGER webhook_routing_config_notify
 --   plan       its latest plan's step and state: "2/5" (active), "2/5 paused", "3/3 done",
 --              "1/3 rolled back", "2/5 aborted"; NULL without a plan
 --   verdict    what the evidence says now (NULL where nothing is routed: protected, switched
---              off, or at 0% without unified outcomes): rollback (a check whose action is rollback fails),
+--              off, or at 0%, whatever the last hour saw before): rollback (a check whose action is rollback fails),
 --              hold (a check whose action is hold fails, or the plan is paused), wait (the hold
 --              is not over, or a gate has no verdict yet), proceed (every gate passed: the plan
 --              advances at the next advance_rollouts(); without a plan, the next step by hand
@@ -761,7 +761,7 @@ gated AS (
 concluded AS (
     SELECT g.*,
            CASE WHEN g.protected OR NOT g.routing THEN NULL
-                WHEN g.pct OPERATOR(pg_catalog.=) 0 AND g.u_n OPERATOR(pg_catalog.=) 0 THEN NULL
+                WHEN g.pct OPERATOR(pg_catalog.=) 0 THEN NULL
                 WHEN g.rolls_back IS NOT NULL THEN 'rollback'
                 WHEN g.state OPERATOR(pg_catalog.=) 'paused' OR g.holds IS NOT NULL THEN 'hold'
                 WHEN g.state OPERATOR(pg_catalog.=) 'active' AND g.held OPERATOR(pg_catalog.<) g.hold THEN 'wait'
@@ -775,9 +775,10 @@ SELECT x.domain,
             ELSE pg_catalog.trim_scale(x.pct) OPERATOR(pg_catalog.||) '%' END AS pct,
        CASE WHEN x.rollout_id IS NOT NULL
             THEN x.step OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) pg_catalog.cardinality(x.steps)
-                 OPERATOR(pg_catalog.||) CASE x.state WHEN 'active' THEN '' WHEN 'completed' THEN ' done'
-                                                      WHEN 'rolled_back' THEN ' rolled back'
-                                                      ELSE ' ' OPERATOR(pg_catalog.||) x.state END END AS plan,
+                 OPERATOR(pg_catalog.||) CASE WHEN x.state OPERATOR(pg_catalog.=) 'active' THEN ''
+                                              WHEN x.state OPERATOR(pg_catalog.=) 'completed' THEN ' done'
+                                              WHEN x.state OPERATOR(pg_catalog.=) 'rolled_back' THEN ' rolled back'
+                                              ELSE ' ' OPERATOR(pg_catalog.||) x.state END END AS plan,
        x.verdict,
        CASE WHEN x.protected THEN NULL
             ELSE coalesce(pg_catalog.to_char(x.u_err, 'FM990.00'), '-') OPERATOR(pg_catalog.||) ' / '
@@ -789,6 +790,8 @@ SELECT x.domain,
             ELSE x.u_n OPERATOR(pg_catalog.||) ' / ' OPERATOR(pg_catalog.||) x.l_n END AS samples,
        CASE WHEN x.protected THEN 'never routed'
             WHEN NOT x.routing THEN 'routing switched off'
+            WHEN x.verdict IS NULL AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['rolled_back', 'aborted'])
+            THEN 'at 0% since the plan ended: a new plan starts again'
             WHEN x.verdict IS NULL THEN 'at 0%: a step up starts it'
             WHEN x.verdict OPERATOR(pg_catalog.=) 'rollback' THEN 'failing: ' OPERATOR(pg_catalog.||) x.rolls_back
             WHEN x.state OPERATOR(pg_catalog.=) 'paused' THEN 'paused: resume_rollout()'
