@@ -122,18 +122,22 @@ SELECT webhook_routing.start_rollout('ai_agents', '{25,50,100}', '0 seconds', 'A
 --hide
 SELECT sim.send('ai_agents', 1000);
 --end
---md A few hundred requests are not evidence yet: wait, and what for.
-SELECT rollout_id, domain, step, percentage, verdict, detail -> 'pending' AS pending FROM webhook_routing.advance_rollouts();
+--md A few hundred requests are not evidence yet: wait, and what for (`reason`; the full
+--md evidence is in `detail`, which the history keeps).
+SELECT rollout_id, domain, step, percentage, verdict, reason FROM webhook_routing.advance_rollouts();
 --hide
 SELECT sim.send('ai_agents', 8000);
 --end
-SELECT rollout_id, domain, step, percentage, verdict FROM webhook_routing.advance_rollouts();
+SELECT rollout_id, domain, step, percentage, verdict, reason FROM webhook_routing.advance_rollouts();
 --hide
 SELECT sim.send('ai_agents', 2000, unified_ms => 3500);
 --end
 SELECT rollout_id, domain, step, percentage, verdict,
        detail -> 'checks' -> 'unified.p95_latency' AS p95 FROM webhook_routing.advance_rollouts();
 SELECT domain, percentage, rollout_state, step, last_verdict, checks FROM webhook_routing.routing_status WHERE domain = 'ai_agents';
+--md Every domain at a glance: the percentage in force, the plan's step and state, the verdict and
+--md what it waits for, and unified / legacy error rate, p95 and samples side by side.
+SELECT * FROM webhook_routing.routing_overview;
 --md A new bar is tried in a dry run first: it is tested and reported, with what it would have
 --md done, and acts on nothing.
 INSERT INTO webhook_routing.webhook_routing_thresholds (domain, check_name, warning, critical, dry_run)
@@ -141,15 +145,18 @@ VALUES ('ai_agents', 'p95_latency', 1000, 1500, true);
 --md Paused one step down. After the fix, resume (the hold starts again); or end it at 0%:
 SELECT webhook_routing.resume_rollout('ai_agents', 'p95 fixed in the unified handler');
 SELECT webhook_routing.abort_rollout('ai_agents', 'replanning with longer holds');
---md An operator's own step back, with or without a plan: `webhook_routing.rollback_routing('jobs')` (the
---md previous percentage) or `webhook_routing.rollback_routing('jobs', 'zero')`.
+--md An operator's own step back, with or without a plan: `webhook_routing.rollback_routing('jobs')` (a
+--md plan's previous step; without a plan, the percentage before the domain was last raised to
+--md where it is) or `webhook_routing.rollback_routing('jobs', 'zero')`. A rollback never widens:
+--md marketplace, at 10% since its step back from 25%, goes to 0%, where it was before its raise
+--md to 10%, not back up to 25%.
 SELECT webhook_routing.rollback_routing('marketplace');
 --hide
 SELECT sim.next_minute();
 --end
 --md
 --md ## 8. The migration report
---md The runbook's "actual results" for each step, from the history and the sketches:
+--md The runbook's "actual results" for each step, from the history and the decisions logged under it:
 --hide
 \pset format unaligned
 \pset tuples_only on

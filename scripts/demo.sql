@@ -165,7 +165,7 @@ SELECT webhook_routing.set_routing_domains(ARRAY['jobs', 'marketplace', 'propert
 SELECT webhook_routing.start_rollout('ai_agents', '{25,50,100}', '0 seconds', 'AI agents: compressed demo plan');
 \echo '   A step advances on evidence, not on a clock: after 1,000 webhooks the gates are not sure yet (wait)'
 SELECT * FROM pg_temp.send(30001, 1000, unified_errors => 0, fixture => 8);
-SELECT rollout_id, domain, step, percentage, verdict, detail -> 'pending' AS pending
+SELECT rollout_id, domain, step, percentage, verdict, reason
 FROM webhook_routing.advance_rollouts();
 \echo '   after 8,000 more, unified is shown as good as legacy: both gates pass, and the plan advances'
 SELECT * FROM pg_temp.send(31001, 8000, unified_errors => 0, fixture => 8);
@@ -174,6 +174,8 @@ SELECT rollout_id, domain, step, percentage, verdict,
 FROM webhook_routing.advance_rollouts();
 \echo
 \echo '== At 50% the unified handler starts failing 1 request in 10; the next run rolls ai_agents back to 0%'
+\echo '   (the checks count whole minutes: the step began inside the minute of the 25% traffic, whose'
+\echo '   clean requests count too, so the error rate shows about 1.5%, not 10%; the verdict is the same)'
 SELECT * FROM pg_temp.send(40001, 1000, unified_errors => 0.1, fixture => 8);
 SELECT rollout_id, domain, step, percentage, verdict,
        detail -> 'checks' -> 'unified.error_rate' AS unified_error_rate
@@ -185,6 +187,9 @@ SELECT * FROM pg_temp.send(40001, 1000, fixture => 8, round => 1);
 SELECT * FROM webhook_routing.routing_sessions() WHERE domain = 'ai_agents';
 SELECT domain, kind, routing, percentage, rollout_state, step, steps, last_verdict, health_last_hour
 FROM webhook_routing.routing_status ORDER BY domain;
+\echo '   The rollout at a glance: per domain, its percentage, plan, verdict, what it waits for, and'
+\echo '   unified / legacy error rate, p95 and samples side by side:'
+SELECT * FROM webhook_routing.routing_overview;
 
 \echo
 \echo '== The config history'

@@ -1,24 +1,41 @@
 -- The migration report: the runbook's "actual results" template filled in from the config
--- history and the sketches, as text to paste into a rollout log.
+-- history and the decisions logged under each step, as text to paste into a rollout log.
 
--- Outcomes of a domain per target over [since, until), whole minutes: a minute counts for the
--- step in force when it began.
-CREATE FUNCTION webhook_routing_between(domain text, since timestamptz, until timestamptz)
+-- Outcomes of a domain per target, of the decisions logged since `since` that one step made:
+-- those whose config row (the one in force when the decision was made, config_id) is at or
+-- after the step's first row, (from_at, from_id), and before the next step's, (to_at, to_id).
+-- A NULL bound is open (the step in force at `since`; the step in progress). A row without a
+-- config row (a caller's own INSERT) counts by its time. So a decision counts for the step it
+-- was made under to the microsecond, however short the step, never for the one whose minute
+-- it fell in (0.6.0 counted whole minutes of the sketches: a kill switch and a raise inside
+-- one minute sent the raise's traffic to "routing off").
+CREATE FUNCTION webhook_routing_step_outcomes(domain text, since timestamptz,
+                                              from_at timestamptz, from_id bigint,
+                                              to_at timestamptz, to_id bigint)
 RETURNS TABLE (routed_to text, requests bigint, errors bigint, error_pct numeric, p95_ms numeric)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT t.target, coalesce(s.completed, 0), coalesce(s.errors, 0),
-           round(100.0 * s.errors / nullif(s.completed, 0), 2),
-           round(s.summary[4]::numeric, 0)
-    FROM unnest(ARRAY['unified', 'legacy']) AS t(target)
-    LEFT JOIN (
-        SELECT k.routed_to, sum(k.completed)::bigint AS completed, sum(k.errors)::bigint AS errors,
-               @extschema@.webhook_routing_sketch_summary(array_agg(k.latency)) AS summary
-        FROM @extschema@.webhook_routing_sketches AS k
-        WHERE k.domain = webhook_routing_between.domain AND k.minute >= since AND k.minute < until
-        GROUP BY k.routed_to
-    ) AS s ON s.routed_to = t.target
+    WITH decided AS (
+        SELECT l.routed_to, l.status, l.response_time_ms
+        FROM @extschema@.webhook_routing_logs AS l
+        LEFT JOIN @extschema@.webhook_routing_config AS c ON c.id = l.config_id
+        WHERE l.domain = webhook_routing_step_outcomes.domain
+          AND l.created_at >= since AND l.created_at <= now() + interval '5 minutes'
+          AND l.status IN ('success', 'error')
+          AND CASE WHEN c.id IS NOT NULL
+                   THEN (from_at IS NULL OR (c.created_at, c.id) >= (from_at, from_id))
+                        AND (to_at IS NULL OR (c.created_at, c.id) < (to_at, to_id))
+                   ELSE (from_at IS NULL OR l.created_at >= from_at)
+                        AND (to_at IS NULL OR l.created_at < to_at) END
+    )
+    SELECT t.target, count(d.status), count(d.status) FILTER (WHERE d.status = 'error'),
+           round(100.0 * count(d.status) FILTER (WHERE d.status = 'error') / nullif(count(d.status), 0), 2),
+           round(percentile_disc(0.95) WITHIN GROUP (ORDER BY d.response_time_ms), 0)
+    FROM unnest(ARRAY['unified', 'legacy']) WITH ORDINALITY AS t(target, i)
+    LEFT JOIN decided AS d ON d.routed_to = t.target
+    GROUP BY t.target, t.i
+    ORDER BY t.i
 $$;
 
 CREATE FUNCTION routing_report(domain text DEFAULT NULL,
@@ -101,13 +118,16 @@ BEGIN
                        lead(c.routing) OVER w AS next_routing
                 FROM changes AS c WHERE c.starts WINDOW w AS (ORDER BY c.created_at, c.id)
             )
-            SELECT st.*, greatest(st.created_at, routing_report.since) AS began
+            SELECT st.*, greatest(st.created_at, routing_report.since) AS began,
+                   -- The step in force at `since` also holds the decisions made under older rows.
+                   CASE WHEN st.created_at > routing_report.since THEN st.created_at END AS from_at
             FROM steps AS st ORDER BY st.created_at, st.id
         LOOP
             -- Changes made one after the other (enable, then set the percentage) leave steps of
             -- seconds with no minute of their own: nothing to report.
             CONTINUE WHEN step.ended_at IS NOT NULL AND step.ended_at - step.began < interval '1 minute'
-                AND NOT EXISTS (SELECT 1 FROM @extschema@.webhook_routing_between(d, step.began, step.ended_at) AS b
+                AND NOT EXISTS (SELECT 1 FROM @extschema@.webhook_routing_step_outcomes(
+                                    d, routing_report.since, step.from_at, step.id, step.ended_at, step.ended_id) AS b
                                 WHERE b.requests > 0);
             n := n + 1;
             report := report || ''::text || pg_catalog.format('Step %s: %s from %s UTC %s', n,
@@ -119,7 +139,8 @@ BEGIN
                               pg_catalog.to_char(step.ended_at AT TIME ZONE 'UTC', utc),
                               pg_catalog.floor(extract(epoch FROM step.ended_at - step.began) / 3600),
                               pg_catalog.floor(extract(epoch FROM step.ended_at - step.began) / 60)::bigint % 60) END);
-            FOR s IN SELECT * FROM @extschema@.webhook_routing_between(d, step.began, coalesce(step.ended_at, 'infinity')) LOOP
+            FOR s IN SELECT * FROM @extschema@.webhook_routing_step_outcomes(
+                         d, routing_report.since, step.from_at, step.id, step.ended_at, step.ended_id) LOOP
                 report := report || pg_catalog.format('  %-8s %8s requests   error rate %s   p95 %s',
                     s.routed_to, s.requests,
                     coalesce(s.error_pct || '%', '-') || CASE WHEN s.routed_to = 'unified' AND s.error_pct IS NOT NULL

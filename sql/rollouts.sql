@@ -267,9 +267,12 @@ BEGIN
     RETURN config_id;
 END $$;
 
--- An operator's rollback: 'previous' (the plan's previous step, or without a plan the latest
--- earlier percentage of the domain below the current one) or 'zero'. A plan in progress is paused ('previous') or
--- ends rolled back ('zero', or 'previous' from its first step).
+-- An operator's rollback: 'previous' or 'zero'. 'previous' is the plan's previous step; without
+-- a plan, the percentage the domain had before it was last raised to where it is: the latest
+-- earlier percentage in its history below the current one. A rollback never widens: at 10%
+-- after a step back from 25%, it goes to what came before 10% (0% if 10% was the first step),
+-- not back up to 25%. A plan in progress is paused ('previous') or ends rolled back ('zero',
+-- or 'previous' from its first step).
 CREATE FUNCTION rollback_routing(domain text, "to" text DEFAULT 'previous') RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -348,6 +351,21 @@ BEGIN
     RETURN config_id;
 END $$;
 
+-- A duration as operators say it: "4 h", "1 h 10 min", "10 min", "45 s"; rounded up to the
+-- minute from one minute on (what is left of a hold is never shown shorter than it is).
+CREATE FUNCTION webhook_routing_duration(d interval) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE
+        WHEN d IS NULL THEN NULL
+        WHEN ceil(extract(epoch FROM d)) < 60 THEN greatest(ceil(extract(epoch FROM d)), 0)::bigint || ' s'
+        ELSE concat_ws(' ',
+                 CASE WHEN m.total >= 60 THEN (m.total / 60) || ' h' END,
+                 CASE WHEN m.total % 60 <> 0 THEN (m.total % 60) || ' min' END) END
+    FROM (SELECT ceil(extract(epoch FROM d) / 60)::bigint AS total) AS m
+$$;
+
 -- Walk every active plan one step, on the verdicts of its domain's checks since the step began
 -- (check_routing_health over that window, sequential tests: src/verdict.rs):
 --   rollback      a check failed whose action is rollback: an error-rate check sends the domain
@@ -367,8 +385,12 @@ END $$;
 -- nothing, and the detail records what it would have done (dry_run). Every other check acts
 -- only on a fail. Plans another call is working on are skipped, so concurrent calls never act
 -- twice; calling again right after does nothing new.
+-- Each plan's row says what it concluded in words (`reason`: what it waits for, what failed, what
+-- passed) before the detail, so that `SELECT rollout_id, domain, step, percentage, verdict,
+-- reason FROM advance_rollouts()` reads in psql; `detail` is the jsonb the history keeps.
 CREATE FUNCTION advance_rollouts()
-RETURNS TABLE (rollout_id bigint, domain text, step integer, percentage numeric, verdict text, detail jsonb)
+RETURNS TABLE (rollout_id bigint, domain text, step integer, percentage numeric, verdict text, reason text,
+               detail jsonb)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -393,6 +415,7 @@ DECLARE
     summary text;
     missing text[];
     why text;
+    failing text;
 BEGIN
     -- Under REPEATABLE READ or SERIALIZABLE, refuse (40001) a snapshot older than a change
     -- committed since: acting on it could undo that change.
@@ -422,8 +445,11 @@ BEGIN
                pg_catalog.jsonb_object_agg(h.routed_to || '.' || h.check_name, pg_catalog.split_part(h.action, ' ', 1))
                    FILTER (WHERE h.verdict = 'fail' AND h.action LIKE '% (dry run)'),
                pg_catalog.string_agg(pg_catalog.format('%s %s', h.check_name, h.verdict), ', ' ORDER BY h.check_name)
-                   FILTER (WHERE h.routed_to = 'unified')
-        INTO checks, to_zero, rollback, holding, control, would, summary
+                   FILTER (WHERE h.routed_to = 'unified'),
+               pg_catalog.string_agg(pg_catalog.format('%s %s (%s)', h.routed_to, h.check_name, h.recommendation), ', '
+                                     ORDER BY h.routed_to DESC, h.check_name)
+                   FILTER (WHERE h.recommendation IN ('rollback', 'hold'))
+        INTO checks, to_zero, rollback, holding, control, would, summary, failing
         FROM pg_catalog.jsonb_to_recordset(health) AS h(routed_to text, check_name text, value numeric, status text,
                                                         recommendation text, samples bigint, verdict text,
                                                         statistic numeric, confidence numeric, action text);
@@ -442,6 +468,7 @@ BEGIN
         IF pg_catalog.cardinality(missing) > 0 THEN
             holding := true;
             summary := coalesce(summary || ', ', '') || 'no threshold for ' || pg_catalog.array_to_string(missing, ', ');
+            failing := coalesce(failing || ', ', '') || 'no threshold for ' || pg_catalog.array_to_string(missing, ', ');
         END IF;
         next_step := plan.step;
         next_state := plan.state;
@@ -494,6 +521,18 @@ BEGIN
                   || CASE WHEN pg_catalog.cardinality(missing) > 0
                           THEN pg_catalog.jsonb_build_object('missing_thresholds', pg_catalog.to_jsonb(missing))
                           ELSE '{}' END;
+        reason := CASE
+            WHEN verdict IN ('rollback', 'advance', 'complete') THEN
+                pg_catalog.format('%s%% → %s%% after %s: %s', pg_catalog.trim_scale(plan.steps[plan.step]),
+                                  pg_catalog.trim_scale(target), @extschema@.webhook_routing_duration(held),
+                                  CASE WHEN verdict = 'rollback' THEN 'failed ' || failing
+                                       ELSE pg_catalog.array_to_string(gates, ', ') || ' passed' END)
+            WHEN verdict = 'hold' THEN 'failed ' || failing
+            WHEN verdict = 'inconclusive' THEN why
+            WHEN held < plan.hold THEN
+                pg_catalog.format('%s hold, %s left', @extschema@.webhook_routing_duration(plan.hold),
+                                  @extschema@.webhook_routing_duration(plan.hold - held))
+            ELSE 'waiting for ' || pg_catalog.array_to_string(pending, ', ') END;
         IF verdict IN ('rollback', 'advance', 'complete') THEN
             action := 'rollout_' || verdict;
             PERFORM @extschema@.webhook_routing_set_step(
@@ -516,6 +555,7 @@ BEGIN
         target := NULL;
         detail := pg_catalog.jsonb_build_object('transition', 'error', 'step', plan.step, 'of', n,
                       'error', SQLERRM, 'sqlstate', SQLSTATE);
+        reason := 'error: ' || SQLERRM;
         RAISE WARNING 'advance_rollouts: rollout % of % left as it was: %', plan.id, plan.domain, SQLERRM
             USING HINT = 'SELECT * FROM routing_status shows it; abort_rollout() ends it.';
       END;
@@ -637,3 +677,141 @@ CREATE CONSTRAINT TRIGGER webhook_routing_config_notify
     AFTER INSERT ON webhook_routing_config
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION @extschema@.webhook_routing_config_notify();
+
+-- A rollout at a glance: one line per domain, readable in a 100-column psql.
+--   pct        the percentage in force: "off (25%)" while the domain's or the global switch is
+--              off, "protected" for a domain that is never routed
+--   plan       its latest plan's step and state: "2/5" (active), "2/5 paused", "3/3 done",
+--              "1/3 rolled back", "2/5 aborted"; NULL without a plan
+--   verdict    what the evidence says now (NULL where nothing is routed: protected, switched
+--              off, or at 0%, whatever the last hour saw before): rollback (a check whose action is rollback fails),
+--              hold (a check whose action is hold fails, or the plan is paused), wait (the hold
+--              is not over, or a gate has no verdict yet), proceed (every gate passed: the plan
+--              advances at the next advance_rollouts(); without a plan, the next step by hand
+--              is backed). Never proceed without samples: a gate passes on evidence only.
+--   error_pct, p95_ms, samples
+--              unified / legacy, side by side: error rate (%), p95 (ms) and outcomes
+--   waits_for  what the verdict waits for, in words
+-- The window is the plan's step (since it began) for a domain with a plan in progress, else
+-- the last hour. The gates are advance_rollouts' (unified against legacy; the absolute bars
+-- while legacy has fewer outcomes than min_samples).
+CREATE VIEW routing_overview AS
+WITH c AS (
+    SELECT * FROM @extschema@.webhook_routing_config ORDER BY created_at DESC, id DESC LIMIT 1
+),
+d AS (
+    SELECT x.domain, x.ord, x.domain OPERATOR(pg_catalog.=) ANY (c.protected_domains) AS protected,
+           c.enabled AND coalesce((c.domain_enabled OPERATOR(pg_catalog.->>) x.domain)::boolean, true) AS routing,
+           coalesce((c.domain_percentages OPERATOR(pg_catalog.->>) x.domain)::numeric, c.percentage) AS pct,
+           r.id AS rollout_id, r.steps, r.step, r.state, r.hold, r.step_started_at,
+           CASE WHEN r.state OPERATOR(pg_catalog.=) ANY (ARRAY['active', 'paused'])
+                THEN pg_catalog.now() OPERATOR(pg_catalog.-) r.step_started_at END AS held
+    FROM c
+    CROSS JOIN LATERAL pg_catalog.unnest(c.domains OPERATOR(pg_catalog.||) c.protected_domains) WITH ORDINALITY AS x(domain, ord)
+    LEFT JOIN LATERAL (
+        SELECT * FROM @extschema@.webhook_routing_rollouts AS y WHERE y.domain OPERATOR(pg_catalog.=) x.domain
+        ORDER BY y.id DESC LIMIT 1
+    ) AS r ON true
+),
+judged AS (
+    SELECT d.*, h.*
+    FROM d
+    LEFT JOIN LATERAL (
+        SELECT pg_catalog.max(k.value) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'unified' AND k.check_name OPERATOR(pg_catalog.=) 'error_rate') AS u_err,
+               pg_catalog.max(k.value) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'legacy' AND k.check_name OPERATOR(pg_catalog.=) 'error_rate') AS l_err,
+               pg_catalog.max(k.value) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'unified' AND k.check_name OPERATOR(pg_catalog.=) 'p95_latency') AS u_p95,
+               pg_catalog.max(k.value) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'legacy' AND k.check_name OPERATOR(pg_catalog.=) 'p95_latency') AS l_p95,
+               coalesce(pg_catalog.max(k.samples) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'unified' AND k.check_name OPERATOR(pg_catalog.=) 'error_rate'), 0) AS u_n,
+               coalesce(pg_catalog.max(k.samples) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'legacy' AND k.check_name OPERATOR(pg_catalog.=) 'error_rate'), 0) AS l_n,
+               pg_catalog.string_agg(k.check_name, ', ' ORDER BY k.check_name)
+                   FILTER (WHERE k.recommendation OPERATOR(pg_catalog.=) 'rollback') AS rolls_back,
+               pg_catalog.string_agg(k.routed_to OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) k.check_name, ', '
+                                     ORDER BY k.routed_to DESC, k.check_name)
+                   FILTER (WHERE k.recommendation OPERATOR(pg_catalog.=) 'hold') AS holds,
+               coalesce(pg_catalog.bool_or(k.routed_to OPERATOR(pg_catalog.=) 'legacy' AND k.check_name OPERATOR(pg_catalog.=) 'error_rate'
+                                           AND k.status OPERATOR(pg_catalog.<>) 'insufficient_data'), false) AS control,
+               pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('check', k.check_name, 'verdict', k.verdict,
+                                                                  'samples', k.samples, 'action', k.action)
+                                    ORDER BY k.check_name) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'unified') AS unified
+        FROM @extschema@.check_routing_health(
+                 CASE WHEN d.held IS NOT NULL THEN greatest(d.held, interval '1 second') ELSE interval '1 hour' END) AS k
+        WHERE k.domain OPERATOR(pg_catalog.=) d.domain
+    ) AS h ON NOT d.protected
+),
+gated AS (
+    SELECT j.*,
+           -- The first gate that has not passed, with its samples and minimum (gates that only
+           -- warn or report gate nothing, as in advance_rollouts).
+           (SELECT pg_catalog.jsonb_build_object('check', g.value OPERATOR(pg_catalog.->>) 'check',
+                       'verdict', g.value OPERATOR(pg_catalog.->>) 'verdict',
+                       'samples', (g.value OPERATOR(pg_catalog.->>) 'samples')::bigint,
+                       'min', (SELECT t.min_samples FROM @extschema@.webhook_routing_thresholds AS t
+                               WHERE t.check_name OPERATOR(pg_catalog.=) (g.value OPERATOR(pg_catalog.->>) 'check')
+                                 AND (t.domain OPERATOR(pg_catalog.=) j.domain OR t.domain IS NULL)
+                               ORDER BY t.domain NULLS LAST LIMIT 1))
+            FROM pg_catalog.jsonb_array_elements(j.unified) AS g
+            WHERE (g.value OPERATOR(pg_catalog.->>) 'check') OPERATOR(pg_catalog.=) ANY (
+                      CASE WHEN j.control THEN ARRAY['error_rate_vs_legacy', 'p95_vs_legacy']
+                           ELSE ARRAY['error_rate', 'p95_latency'] END)
+              AND (g.value OPERATOR(pg_catalog.->>) 'action') OPERATOR(pg_catalog.=) ANY (ARRAY['rollback', 'hold'])
+              AND (g.value OPERATOR(pg_catalog.->>) 'verdict') OPERATOR(pg_catalog.<>) 'pass'
+            ORDER BY g.value OPERATOR(pg_catalog.->>) 'check' LIMIT 1) AS gate
+    FROM judged AS j
+),
+concluded AS (
+    SELECT g.*,
+           CASE WHEN g.protected OR NOT g.routing THEN NULL
+                WHEN g.pct OPERATOR(pg_catalog.=) 0 THEN NULL
+                WHEN g.rolls_back IS NOT NULL THEN 'rollback'
+                WHEN g.state OPERATOR(pg_catalog.=) 'paused' OR g.holds IS NOT NULL THEN 'hold'
+                WHEN g.state OPERATOR(pg_catalog.=) 'active' AND g.held OPERATOR(pg_catalog.<) g.hold THEN 'wait'
+                WHEN g.gate IS NULL AND g.u_n OPERATOR(pg_catalog.>) 0 THEN 'proceed'
+                ELSE 'wait' END AS verdict
+    FROM gated AS g
+)
+SELECT x.domain,
+       CASE WHEN x.protected THEN 'protected'
+            WHEN NOT x.routing THEN 'off (' OPERATOR(pg_catalog.||) pg_catalog.trim_scale(x.pct) OPERATOR(pg_catalog.||) '%)'
+            ELSE pg_catalog.trim_scale(x.pct) OPERATOR(pg_catalog.||) '%' END AS pct,
+       CASE WHEN x.rollout_id IS NOT NULL
+            THEN x.step OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) pg_catalog.cardinality(x.steps)
+                 OPERATOR(pg_catalog.||) CASE WHEN x.state OPERATOR(pg_catalog.=) 'active' THEN ''
+                                              WHEN x.state OPERATOR(pg_catalog.=) 'completed' THEN ' done'
+                                              WHEN x.state OPERATOR(pg_catalog.=) 'rolled_back' THEN ' rolled back'
+                                              ELSE ' ' OPERATOR(pg_catalog.||) x.state END END AS plan,
+       x.verdict,
+       CASE WHEN x.protected THEN NULL
+            ELSE coalesce(pg_catalog.to_char(x.u_err, 'FM990.00'), '-') OPERATOR(pg_catalog.||) ' / '
+                 OPERATOR(pg_catalog.||) coalesce(pg_catalog.to_char(x.l_err, 'FM990.00'), '-') END AS error_pct,
+       CASE WHEN x.protected THEN NULL
+            ELSE coalesce(pg_catalog.round(x.u_p95)::text, '-') OPERATOR(pg_catalog.||) ' / '
+                 OPERATOR(pg_catalog.||) coalesce(pg_catalog.round(x.l_p95)::text, '-') END AS p95_ms,
+       CASE WHEN x.protected THEN NULL
+            ELSE x.u_n OPERATOR(pg_catalog.||) ' / ' OPERATOR(pg_catalog.||) x.l_n END AS samples,
+       CASE WHEN x.protected THEN 'never routed'
+            WHEN NOT x.routing THEN 'routing switched off'
+            WHEN x.verdict IS NULL AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['rolled_back', 'aborted'])
+            THEN 'at 0% since the plan ended: a new plan starts again'
+            WHEN x.verdict IS NULL THEN 'at 0%: a step up starts it'
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'rollback' THEN 'failing: ' OPERATOR(pg_catalog.||) x.rolls_back
+            WHEN x.state OPERATOR(pg_catalog.=) 'paused' THEN 'paused: resume_rollout()'
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'hold' THEN 'failing: ' OPERATOR(pg_catalog.||) x.holds
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'wait' AND x.state OPERATOR(pg_catalog.=) 'active'
+                 AND x.held OPERATOR(pg_catalog.<) x.hold
+            THEN pg_catalog.format('%s hold, %s left', @extschema@.webhook_routing_duration(x.hold),
+                                   @extschema@.webhook_routing_duration(x.hold OPERATOR(pg_catalog.-) x.held))
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'wait' AND x.u_n OPERATOR(pg_catalog.=) 0 THEN 'unified samples: none yet'
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'wait'
+                 AND (x.gate OPERATOR(pg_catalog.->>) 'samples')::bigint OPERATOR(pg_catalog.<) (x.gate OPERATOR(pg_catalog.->>) 'min')::bigint
+            THEN pg_catalog.format('%s samples: %s of %s needed',
+                                   CASE WHEN x.gate OPERATOR(pg_catalog.->>) 'check' OPERATOR(pg_catalog.~~) '%_vs_legacy'
+                                             AND x.l_n OPERATOR(pg_catalog.<) x.u_n THEN 'legacy' ELSE 'unified' END,
+                                   x.gate OPERATOR(pg_catalog.->>) 'samples', x.gate OPERATOR(pg_catalog.->>) 'min')
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'wait'
+            THEN pg_catalog.format('%s: no verdict yet at %s samples', x.gate OPERATOR(pg_catalog.->>) 'check',
+                                   x.gate OPERATOR(pg_catalog.->>) 'samples')
+            WHEN x.state OPERATOR(pg_catalog.=) 'active' THEN 'gates passed: advances next run'
+            WHEN x.state OPERATOR(pg_catalog.=) 'completed' THEN 'nothing: plan complete'
+            ELSE 'gates passed: a step up is backed' END AS waits_for
+FROM concluded AS x
+ORDER BY x.protected, x.ord;

@@ -138,7 +138,8 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.routing_pending_timeout_seconds(),
     @extschema@.routing_bucket(text, text),
     @extschema@.routing_report(text, timestamptz),
-    @extschema@.webhook_routing_between(text, timestamptz, timestamptz),
+    @extschema@.webhook_routing_step_outcomes(text, timestamptz, timestamptz, bigint, timestamptz, bigint),
+    @extschema@.webhook_routing_duration(interval),
     @extschema@.explain_route(jsonb, boolean),
     @extschema@.routing_sessions(interval),
     @extschema@.webhook_routing_sessions_between(timestamptz, timestamptz),
@@ -157,6 +158,7 @@ GRANT SELECT ON
     @extschema@.webhook_routing_stats,
     @extschema@.webhook_routing_rollouts,
     @extschema@.routing_status,
+    @extschema@.routing_overview,
     @extschema@.webhook_routing_metric_totals
     TO webhook_routing_reader, webhook_routing_admin;
 

@@ -224,7 +224,8 @@ $$;
 --   session_breaks        broken sessions (%), routing_sessions
 -- status: critical on a fail; warning on evidence (the same test, at 99%) of being over the
 -- warning level (investigate); insufficient_data below min_samples; ok. recommendation: on a fail, the check's action
--- (rollback, hold; warn and dry runs proceed); proceed on a pass; wait while inconclusive.
+-- (rollback, hold; warn and dry runs proceed); proceed on a pass; wait while inconclusive,
+-- legacy's rows too (0.6.0 said proceed for a legacy row without a sample).
 -- action: the threshold's, with "(dry run)" when it only reports. Legacy is the baseline: its
 -- trouble holds, never rolls back.
 CREATE FUNCTION check_routing_health("window" interval DEFAULT '1 hour')
@@ -347,7 +348,7 @@ AS $$
                 WHEN v.estimate IS NULL OR v.samples < v.min_samples THEN 'insufficient_data'
                 ELSE 'ok' END,
            CASE WHEN v.v = 'fail' AND NOT v.dry_run AND v.act IN ('rollback', 'hold') THEN v.act
-                WHEN v.v = 'fail' OR v.v = 'pass' OR v.routed_to = 'legacy' THEN 'proceed'
+                WHEN v.v = 'fail' OR v.v = 'pass' THEN 'proceed'
                 ELSE 'wait' END,
            v.samples,
            v.v,

@@ -1570,6 +1570,682 @@ BEGIN
     END LOOP;
 END $$;
 
+-- 0.7.0, issue 23: a rollout at a glance. routing_overview (one line per domain) and
+-- webhook_routing_duration; advance_rollouts gains a `reason` before its detail (a new return
+-- type: dropped and made again, its grant given again); routing_report counts each decision for
+-- the step whose config it was made under (webhook_routing_step_outcomes replaces
+-- webhook_routing_between); check_routing_health says wait, not proceed, for a legacy row
+-- without a verdict.
+
+CREATE FUNCTION @extschema@.webhook_routing_duration(d interval) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE
+        WHEN d IS NULL THEN NULL
+        WHEN ceil(extract(epoch FROM d)) < 60 THEN greatest(ceil(extract(epoch FROM d)), 0)::bigint || ' s'
+        ELSE concat_ws(' ',
+                 CASE WHEN m.total >= 60 THEN (m.total / 60) || ' h' END,
+                 CASE WHEN m.total % 60 <> 0 THEN (m.total % 60) || ' min' END) END
+    FROM (SELECT ceil(extract(epoch FROM d) / 60)::bigint AS total) AS m
+$$;
+
+DROP FUNCTION @extschema@.advance_rollouts();
+
+CREATE FUNCTION @extschema@.advance_rollouts()
+RETURNS TABLE (rollout_id bigint, domain text, step integer, percentage numeric, verdict text, reason text,
+               detail jsonb)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    plan @extschema@.webhook_routing_rollouts;
+    n integer;
+    held interval;
+    health jsonb;
+    checks jsonb;
+    to_zero boolean;
+    rollback boolean;
+    holding boolean;
+    control boolean;
+    gates text[];
+    passed boolean;
+    pending text[];
+    would jsonb;
+    next_step integer;
+    next_state text;
+    target numeric;
+    action text;
+    summary text;
+    missing text[];
+    why text;
+    failing text;
+BEGIN
+    -- Under REPEATABLE READ or SERIALIZABLE, refuse (40001) a snapshot older than a change
+    -- committed since: acting on it could undo that change.
+    PERFORM @extschema@.webhook_routing_require_current_snapshot();
+    FOR plan IN
+        SELECT * FROM @extschema@.webhook_routing_rollouts AS r
+        WHERE r.state = 'active' ORDER BY r.id FOR UPDATE SKIP LOCKED
+    LOOP
+      -- One plan's failure (its domain no longer routable, a refused change) must not stop the
+      -- others from rolling back: it is reported as verdict 'error' and the plan stays as it was.
+      BEGIN
+        n := pg_catalog.cardinality(plan.steps);
+        held := pg_catalog.now() - plan.step_started_at;
+        SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(h)), '[]')
+        INTO health
+        FROM @extschema@.check_routing_health(greatest(held, interval '1 second')) AS h
+        WHERE h.domain = plan.domain;
+        SELECT pg_catalog.jsonb_object_agg(h.routed_to || '.' || h.check_name,
+                   pg_catalog.jsonb_build_object('value', h.value, 'verdict', h.verdict, 'statistic', h.statistic,
+                                                 'confidence', h.confidence, 'samples', h.samples,
+                                                 'status', h.status, 'action', h.action)),
+               coalesce(bool_or(h.recommendation = 'rollback' AND h.check_name IN ('error_rate', 'error_rate_vs_legacy')), false),
+               coalesce(bool_or(h.recommendation = 'rollback'), false),
+               coalesce(bool_or(h.recommendation = 'hold'), false),
+               -- Legacy to compare with: its outcomes, at least min_samples of them.
+               coalesce(bool_or(h.routed_to = 'legacy' AND h.check_name = 'error_rate' AND h.status <> 'insufficient_data'), false),
+               pg_catalog.jsonb_object_agg(h.routed_to || '.' || h.check_name, pg_catalog.split_part(h.action, ' ', 1))
+                   FILTER (WHERE h.verdict = 'fail' AND h.action LIKE '% (dry run)'),
+               pg_catalog.string_agg(pg_catalog.format('%s %s', h.check_name, h.verdict), ', ' ORDER BY h.check_name)
+                   FILTER (WHERE h.routed_to = 'unified'),
+               pg_catalog.string_agg(pg_catalog.format('%s %s (%s)', h.routed_to, h.check_name, h.recommendation), ', '
+                                     ORDER BY h.routed_to DESC, h.check_name)
+                   FILTER (WHERE h.recommendation IN ('rollback', 'hold'))
+        INTO checks, to_zero, rollback, holding, control, would, summary, failing
+        FROM pg_catalog.jsonb_to_recordset(health) AS h(routed_to text, check_name text, value numeric, status text,
+                                                        recommendation text, samples bigint, verdict text,
+                                                        statistic numeric, confidence numeric, action text);
+        gates := CASE WHEN control THEN ARRAY['error_rate_vs_legacy', 'p95_vs_legacy']
+                      ELSE ARRAY['error_rate', 'p95_latency'] END;
+        SELECT coalesce(bool_and(h.verdict = 'pass'), true),
+               coalesce(pg_catalog.array_agg(pg_catalog.format('%s %s at %s samples', h.check_name, h.verdict, h.samples)
+                                             ORDER BY h.check_name) FILTER (WHERE h.verdict <> 'pass'), '{}'),
+               ARRAY(SELECT g FROM pg_catalog.unnest(gates) AS g
+                     EXCEPT SELECT x.check_name FROM pg_catalog.jsonb_to_recordset(health) AS x(routed_to text, check_name text)
+                            WHERE x.routed_to = 'unified')
+        INTO passed, pending, missing
+        FROM pg_catalog.jsonb_to_recordset(health) AS h(routed_to text, check_name text, samples bigint,
+                                                        verdict text, action text)
+        WHERE h.routed_to = 'unified' AND h.check_name = ANY (gates) AND h.action IN ('rollback', 'hold');
+        IF pg_catalog.cardinality(missing) > 0 THEN
+            holding := true;
+            summary := coalesce(summary || ', ', '') || 'no threshold for ' || pg_catalog.array_to_string(missing, ', ');
+            failing := coalesce(failing || ', ', '') || 'no threshold for ' || pg_catalog.array_to_string(missing, ', ');
+        END IF;
+        next_step := plan.step;
+        next_state := plan.state;
+        why := NULL;
+        IF to_zero THEN
+            verdict := 'rollback';
+            target := 0;
+            next_state := 'rolled_back';
+        ELSIF rollback THEN
+            verdict := 'rollback';
+            IF plan.step > 1 THEN
+                next_step := plan.step - 1;
+                target := plan.steps[next_step];
+                next_state := 'paused';
+            ELSE
+                target := 0;
+                next_state := 'rolled_back';
+            END IF;
+        ELSIF holding THEN
+            verdict := 'hold';
+        ELSIF held < plan.hold THEN
+            verdict := 'wait';
+        ELSIF passed THEN
+            IF plan.step < n THEN
+                verdict := 'advance';
+                next_step := plan.step + 1;
+                target := plan.steps[next_step];
+            ELSE
+                verdict := 'complete';
+                target := plan.steps[n];
+                next_state := 'completed';
+            END IF;
+        ELSIF held >= plan.max_hold THEN
+            verdict := 'inconclusive';
+            why := pg_catalog.format('no verdict after %s (max hold %s): %s. The plan holds and advances when they pass; '
+                                     'more traffic (a step up by hand) or a wider bar decides sooner, pause_rollout() stops it.',
+                                     pg_catalog.date_trunc('second', held), plan.max_hold,
+                                     pg_catalog.array_to_string(pending, ', '));
+        ELSE
+            verdict := 'wait';
+        END IF;
+        detail := pg_catalog.jsonb_build_object('transition', verdict, 'step', plan.step, 'of', n,
+                      'from', plan.steps[plan.step], 'to', target, 'held', held::text, 'hold', plan.hold::text,
+                      'max_hold', plan.max_hold::text, 'gates', pg_catalog.to_jsonb(gates),
+                      'checks', coalesce(checks, '{}'))
+                  || CASE WHEN pg_catalog.cardinality(pending) > 0
+                          THEN pg_catalog.jsonb_build_object('pending', pg_catalog.to_jsonb(pending)) ELSE '{}' END
+                  || CASE WHEN why IS NOT NULL THEN pg_catalog.jsonb_build_object('reason', why) ELSE '{}' END
+                  || CASE WHEN would IS NOT NULL THEN pg_catalog.jsonb_build_object('dry_run', would) ELSE '{}' END
+                  || CASE WHEN pg_catalog.cardinality(missing) > 0
+                          THEN pg_catalog.jsonb_build_object('missing_thresholds', pg_catalog.to_jsonb(missing))
+                          ELSE '{}' END;
+        reason := CASE
+            WHEN verdict IN ('rollback', 'advance', 'complete') THEN
+                pg_catalog.format('%s%% → %s%% after %s: %s', pg_catalog.trim_scale(plan.steps[plan.step]),
+                                  pg_catalog.trim_scale(target), @extschema@.webhook_routing_duration(held),
+                                  CASE WHEN verdict = 'rollback' THEN 'failed ' || failing
+                                       ELSE pg_catalog.array_to_string(gates, ', ') || ' passed' END)
+            WHEN verdict = 'hold' THEN 'failed ' || failing
+            WHEN verdict = 'inconclusive' THEN why
+            WHEN held < plan.hold THEN
+                pg_catalog.format('%s hold, %s left', @extschema@.webhook_routing_duration(plan.hold),
+                                  @extschema@.webhook_routing_duration(plan.hold - held))
+            ELSE 'waiting for ' || pg_catalog.array_to_string(pending, ', ') END;
+        IF verdict IN ('rollback', 'advance', 'complete') THEN
+            action := 'rollout_' || verdict;
+            PERFORM @extschema@.webhook_routing_set_step(
+                plan.domain, target, action,
+                pg_catalog.format('rollout %s: %s %s%% → %s%% after %s (%s)', plan.id, verdict,
+                                  plan.steps[plan.step], target, pg_catalog.date_trunc('second', held), summary),
+                plan.id, detail);
+            UPDATE @extschema@.webhook_routing_rollouts AS r
+            SET step = next_step, state = next_state,
+                step_started_at = CASE WHEN next_step <> plan.step THEN pg_catalog.clock_timestamp() ELSE r.step_started_at END,
+                ended_at = CASE WHEN next_state IN ('completed', 'rolled_back') THEN pg_catalog.clock_timestamp() END
+            WHERE r.id = plan.id;
+        ELSIF verdict = 'inconclusive' AND plan.last_verdict IS DISTINCT FROM 'inconclusive' THEN
+            RAISE NOTICE 'advance_rollouts: rollout % of % is inconclusive', plan.id, plan.domain
+                USING DETAIL = why;
+        END IF;
+      EXCEPTION WHEN OTHERS THEN
+        verdict := 'error';
+        next_step := plan.step;
+        target := NULL;
+        detail := pg_catalog.jsonb_build_object('transition', 'error', 'step', plan.step, 'of', n,
+                      'error', SQLERRM, 'sqlstate', SQLSTATE);
+        reason := 'error: ' || SQLERRM;
+        RAISE WARNING 'advance_rollouts: rollout % of % left as it was: %', plan.id, plan.domain, SQLERRM
+            USING HINT = 'SELECT * FROM routing_status shows it; abort_rollout() ends it.';
+      END;
+        UPDATE @extschema@.webhook_routing_rollouts AS r
+        SET last_verdict = verdict, last_checked_at = pg_catalog.clock_timestamp(), last_detail = detail
+        WHERE r.id = plan.id;
+        rollout_id := plan.id;
+        domain := plan.domain;
+        step := next_step;
+        percentage := coalesce(target, plan.steps[plan.step]);
+        RETURN NEXT;
+        target := NULL;
+    END LOOP;
+END $$;
+
+CREATE OR REPLACE FUNCTION @extschema@.check_routing_health("window" interval DEFAULT '1 hour')
+RETURNS TABLE (
+    domain text,
+    routed_to text,
+    check_name text,
+    value numeric,
+    warning_threshold numeric,
+    critical_threshold numeric,
+    status text,
+    recommendation text,
+    samples bigint,
+    verdict text,
+    statistic numeric,
+    confidence numeric,
+    action text
+)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH config AS (
+        SELECT c.domains, c.protected_domains
+        FROM @extschema@.webhook_routing_config AS c
+        ORDER BY c.created_at DESC, c.id DESC
+        LIMIT 1
+    ),
+    stats AS (
+        SELECT * FROM @extschema@.webhook_routing_window("window") AS w WHERE w.domain IS NOT NULL
+    ),
+    -- What traffic there was, and for every routable domain both targets, traffic or not.
+    targets AS (
+        SELECT s.domain, s.routed_to FROM stats AS s
+        UNION
+        SELECT d, t
+        FROM config, unnest(config.domains) AS d, unnest(ARRAY['unified', 'legacy']) AS t
+        WHERE d <> ALL (config.protected_domains)
+    ),
+    t AS (
+        SELECT g.domain, g.routed_to,
+               coalesce(s.completed, 0) AS completed, coalesce(s.errors, 0) AS errors,
+               s.p95_ms, coalesce(s.latency_samples, 0) AS latency_samples, s.latency
+        FROM targets AS g
+        LEFT JOIN stats AS s ON s.domain = g.domain AND s.routed_to = g.routed_to
+    ),
+    pairs AS (
+        SELECT u.domain, u.completed AS n_u, u.errors AS x_u, u.p95_ms AS p95_u,
+               u.latency_samples AS m_u, u.latency AS sketch_u,
+               l.completed AS n_l, l.errors AS x_l, l.p95_ms AS p95_l, l.latency_samples AS m_l
+        FROM t AS u JOIN t AS l ON l.domain = u.domain AND l.routed_to = 'legacy'
+        WHERE u.routed_to = 'unified'
+    ),
+    -- Per check: its estimate as operators read it (value), its samples, and the counts its
+    -- test reads: x of n (and x2 of n2 for the comparison), a sketch and a reference latency.
+    checks AS (
+        SELECT t.domain, t.routed_to, 'error_rate' AS check_name,
+               100.0 * t.errors / nullif(t.completed, 0) AS value, t.completed AS samples,
+               t.errors::float8 AS x, t.completed::float8 AS n, NULL::float8 AS x2, NULL::float8 AS n2,
+               NULL::bytea AS sketch, NULL::float8 AS ref
+        FROM t
+        UNION ALL
+        SELECT t.domain, t.routed_to, 'p95_latency', t.p95_ms::numeric, t.latency_samples,
+               NULL, t.latency_samples, NULL, NULL, t.latency, 1
+        FROM t
+        UNION ALL
+        SELECT p.domain, 'unified', 'error_rate_vs_legacy',
+               100.0 * p.x_u / nullif(p.n_u, 0) - 100.0 * p.x_l / nullif(p.n_l, 0), least(p.n_u, p.n_l),
+               p.x_u, p.n_u, p.x_l, p.n_l, NULL, NULL
+        FROM pairs AS p
+        UNION ALL
+        SELECT p.domain, 'unified', 'p95_vs_legacy',
+               (p.p95_u / nullif(p.p95_l, 0))::numeric, least(p.m_u, p.m_l),
+               NULL, p.m_u, NULL, p.m_l, p.sketch_u, p.p95_l
+        FROM pairs AS p
+        UNION ALL
+        SELECT g.domain, 'unified', 'sample_ratio',
+               ((r.unified - r.expected) ^ 2 / nullif(r.variance, 0))::numeric,
+               coalesce(least(r.unified, r.buckets - r.unified), 0),
+               r.unified, r.buckets, r.expected, r.variance, NULL, NULL
+        FROM targets AS g
+        LEFT JOIN @extschema@.webhook_routing_sample_ratios("window") AS r ON r.domain = g.domain
+        WHERE g.routed_to = 'unified'
+        UNION ALL
+        SELECT g.domain, 'unified', 'session_breaks',
+               100.0 * s.broken / nullif(s.sessions, 0), coalesce(s.sessions, 0),
+               s.broken, s.sessions, NULL, NULL, NULL, NULL
+        FROM targets AS g
+        LEFT JOIN @extschema@.routing_sessions("window") AS s ON s.domain = g.domain
+        WHERE g.routed_to = 'unified'
+    ),
+    gated AS (
+        SELECT c.*, th.warning, th.critical, th.min_samples, th.dry_run,
+               CASE WHEN c.routed_to = 'legacy' THEN 'hold' ELSE th.action END AS act,
+               CASE WHEN c.check_name IN ('p95_latency', 'p95_vs_legacy') AND c.n > 0 AND c.ref > 0
+                    THEN @extschema@.webhook_routing_sketch_above(ARRAY[c.sketch],
+                             ARRAY[th.critical::float8 * c.ref, th.warning::float8 * c.ref])
+               END AS above
+        FROM checks AS c
+        CROSS JOIN LATERAL (
+            SELECT h.warning, h.critical, h.min_samples, h.action, h.dry_run
+            FROM @extschema@.webhook_routing_thresholds AS h
+            WHERE h.check_name = c.check_name AND (h.domain = c.domain OR h.domain IS NULL)
+            ORDER BY h.domain NULLS LAST
+            LIMIT 1
+        ) AS th
+    ),
+    -- The verdict against the critical bar, and the same test against the warning level: a
+    -- warning is evidence of being over that line too, not one error in a few hundred.
+    verdicts AS (
+        SELECT g.*, j.verdict AS v, j.estimate, j.statistic, j.confidence, w.verdict AS over_warning
+        FROM gated AS g
+        CROSS JOIN LATERAL @extschema@.webhook_routing_judge(
+            g.check_name, g.critical::float8, g.min_samples, g.samples, g.x, g.n, g.x2, g.n2, g.above[1]) AS j
+        CROSS JOIN LATERAL @extschema@.webhook_routing_judge(
+            g.check_name, g.warning::float8, g.min_samples, g.samples, g.x, g.n, g.x2, g.n2, g.above[2]) AS w
+    )
+    SELECT v.domain, v.routed_to, v.check_name, round(v.value, 2), v.warning, v.critical,
+           CASE WHEN v.v = 'fail' THEN 'critical'
+                WHEN v.check_name <> 'sample_ratio' AND v.over_warning = 'fail' THEN 'warning'
+                WHEN v.estimate IS NULL OR v.samples < v.min_samples THEN 'insufficient_data'
+                ELSE 'ok' END,
+           CASE WHEN v.v = 'fail' AND NOT v.dry_run AND v.act IN ('rollback', 'hold') THEN v.act
+                WHEN v.v = 'fail' OR v.v = 'pass' THEN 'proceed'
+                ELSE 'wait' END,
+           v.samples,
+           v.v,
+           round(v.statistic::numeric, 2),
+           round(v.confidence::numeric, 4),
+           v.act || CASE WHEN v.dry_run THEN ' (dry run)' ELSE '' END
+    FROM verdicts AS v
+    ORDER BY v.domain, v.routed_to, v.check_name
+$$;
+
+CREATE FUNCTION @extschema@.webhook_routing_step_outcomes(domain text, since timestamptz,
+                                              from_at timestamptz, from_id bigint,
+                                              to_at timestamptz, to_id bigint)
+RETURNS TABLE (routed_to text, requests bigint, errors bigint, error_pct numeric, p95_ms numeric)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH decided AS (
+        SELECT l.routed_to, l.status, l.response_time_ms
+        FROM @extschema@.webhook_routing_logs AS l
+        LEFT JOIN @extschema@.webhook_routing_config AS c ON c.id = l.config_id
+        WHERE l.domain = webhook_routing_step_outcomes.domain
+          AND l.created_at >= since AND l.created_at <= now() + interval '5 minutes'
+          AND l.status IN ('success', 'error')
+          AND CASE WHEN c.id IS NOT NULL
+                   THEN (from_at IS NULL OR (c.created_at, c.id) >= (from_at, from_id))
+                        AND (to_at IS NULL OR (c.created_at, c.id) < (to_at, to_id))
+                   ELSE (from_at IS NULL OR l.created_at >= from_at)
+                        AND (to_at IS NULL OR l.created_at < to_at) END
+    )
+    SELECT t.target, count(d.status), count(d.status) FILTER (WHERE d.status = 'error'),
+           round(100.0 * count(d.status) FILTER (WHERE d.status = 'error') / nullif(count(d.status), 0), 2),
+           round(percentile_disc(0.95) WITHIN GROUP (ORDER BY d.response_time_ms), 0)
+    FROM unnest(ARRAY['unified', 'legacy']) WITH ORDINALITY AS t(target, i)
+    LEFT JOIN decided AS d ON d.routed_to = t.target
+    GROUP BY t.target, t.i
+    ORDER BY t.i
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.routing_report(domain text DEFAULT NULL,
+                               since timestamptz DEFAULT pg_catalog.now() OPERATOR(pg_catalog.-) interval '24 hours')
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    newest record;
+    d text;
+    domains text[];
+    report text[] := '{}';
+    step record;
+    n integer;
+    s record;
+    err_warn numeric;
+    err_crit numeric;
+    p95_warn numeric;
+    p95_crit numeric;
+    decision text;
+    evidence jsonb;
+    chk record;
+    utc constant text := 'YYYY-MM-DD HH24:MI:SS';
+BEGIN
+    IF routing_report.since IS NULL THEN
+        RAISE EXCEPTION 'since must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'E.g. routing_report(''jobs'', now() - interval ''7 days'').';
+    END IF;
+    -- The columns it needs only: a reader may not read the testers' and denied numbers.
+    SELECT c.domains, c.protected_domains INTO newest
+    FROM @extschema@.webhook_routing_config AS c ORDER BY c.created_at DESC, c.id DESC LIMIT 1;
+    IF routing_report.domain IS NULL THEN
+        domains := newest.domains;
+    ELSIF routing_report.domain = ANY (newest.domains || newest.protected_domains) THEN
+        domains := ARRAY[routing_report.domain];
+    ELSE
+        RAISE EXCEPTION 'unknown domain "%"', routing_report.domain
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = pg_catalog.format('Domains: %s.', pg_catalog.array_to_string(newest.domains || newest.protected_domains, ', ')),
+                  HINT = 'Leave domain NULL for every routable domain.';
+    END IF;
+
+    FOREACH d IN ARRAY domains LOOP
+        SELECT max(h.warning) FILTER (WHERE h.check_name = 'error_rate'), max(h.critical) FILTER (WHERE h.check_name = 'error_rate'),
+               max(h.warning) FILTER (WHERE h.check_name = 'p95_latency'), max(h.critical) FILTER (WHERE h.check_name = 'p95_latency')
+        INTO err_warn, err_crit, p95_warn, p95_crit
+        FROM (SELECT DISTINCT ON (x.check_name) x.*
+              FROM @extschema@.webhook_routing_thresholds AS x
+              WHERE x.domain = d OR x.domain IS NULL
+              ORDER BY x.check_name, x.domain NULLS LAST) AS h;
+        report := report || pg_catalog.format('Migration report: %s, %s to %s UTC', d,
+                      pg_catalog.to_char(routing_report.since AT TIME ZONE 'UTC', utc),
+                      pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', utc))
+                  || pg_catalog.format('Gates: error rate under %s%% (critical %s%%), p95 under %s ms (critical %s ms).',
+                      err_warn, err_crit, p95_warn, p95_crit);
+        n := 0;
+        -- Steps: runs of history rows that leave the domain's routing and percentage as they
+        -- were, from the row in force at `since`; each ends at the row that changed them.
+        FOR step IN
+            WITH rows AS (
+                SELECT c.id, c.created_at, c.action, c.reason, c.rollout_id,
+                       c.enabled AND d = ANY (c.domains) AND d <> ALL (c.protected_domains)
+                           AND coalesce((c.domain_enabled ->> d)::boolean, true) AS routing,
+                       coalesce((c.domain_percentages ->> d)::numeric, c.percentage) AS pct
+                FROM @extschema@.webhook_routing_config AS c
+                WHERE c.created_at > routing_report.since
+                   OR c.id = (SELECT x.id FROM @extschema@.webhook_routing_config AS x
+                              WHERE x.created_at <= routing_report.since ORDER BY x.created_at DESC, x.id DESC LIMIT 1)
+            ),
+            changes AS (
+                SELECT r.*, (r.routing, r.pct) IS DISTINCT FROM
+                           (lag(r.routing) OVER w, lag(r.pct) OVER w) AS starts
+                FROM rows AS r WINDOW w AS (ORDER BY r.created_at, r.id)
+            ),
+            steps AS (
+                SELECT c.*, lead(c.created_at) OVER w AS ended_at, lead(c.action) OVER w AS ended_by,
+                       lead(c.id) OVER w AS ended_id,
+                       lead(c.reason) OVER w AS ended_reason, lead(c.pct) OVER w AS next_pct,
+                       lead(c.routing) OVER w AS next_routing
+                FROM changes AS c WHERE c.starts WINDOW w AS (ORDER BY c.created_at, c.id)
+            )
+            SELECT st.*, greatest(st.created_at, routing_report.since) AS began,
+                   -- The step in force at `since` also holds the decisions made under older rows.
+                   CASE WHEN st.created_at > routing_report.since THEN st.created_at END AS from_at
+            FROM steps AS st ORDER BY st.created_at, st.id
+        LOOP
+            -- Changes made one after the other (enable, then set the percentage) leave steps of
+            -- seconds with no minute of their own: nothing to report.
+            CONTINUE WHEN step.ended_at IS NOT NULL AND step.ended_at - step.began < interval '1 minute'
+                AND NOT EXISTS (SELECT 1 FROM @extschema@.webhook_routing_step_outcomes(
+                                    d, routing_report.since, step.from_at, step.id, step.ended_at, step.ended_id) AS b
+                                WHERE b.requests > 0);
+            n := n + 1;
+            report := report || ''::text || pg_catalog.format('Step %s: %s from %s UTC %s', n,
+                CASE WHEN step.routing THEN pg_catalog.trim_scale(step.pct) || '%'
+                     ELSE 'routing off (' || pg_catalog.trim_scale(step.pct) || '% set)' END,
+                pg_catalog.to_char(step.began AT TIME ZONE 'UTC', utc),
+                CASE WHEN step.ended_at IS NULL THEN '(in progress)'
+                     ELSE pg_catalog.format('to %s UTC (%s h %s min)',
+                              pg_catalog.to_char(step.ended_at AT TIME ZONE 'UTC', utc),
+                              pg_catalog.floor(extract(epoch FROM step.ended_at - step.began) / 3600),
+                              pg_catalog.floor(extract(epoch FROM step.ended_at - step.began) / 60)::bigint % 60) END);
+            FOR s IN SELECT * FROM @extschema@.webhook_routing_step_outcomes(
+                         d, routing_report.since, step.from_at, step.id, step.ended_at, step.ended_id) LOOP
+                report := report || pg_catalog.format('  %-8s %8s requests   error rate %s   p95 %s',
+                    s.routed_to, s.requests,
+                    coalesce(s.error_pct || '%', '-') || CASE WHEN s.routed_to = 'unified' AND s.error_pct IS NOT NULL
+                        THEN CASE WHEN s.error_pct > err_crit THEN ' (critical)' WHEN s.error_pct > err_warn THEN ' (over the gate)'
+                                  ELSE ' (met)' END ELSE '' END,
+                    coalesce(s.p95_ms || ' ms', '-') || CASE WHEN s.routed_to = 'unified' AND s.p95_ms IS NOT NULL
+                        THEN CASE WHEN s.p95_ms > p95_crit THEN ' (critical)' WHEN s.p95_ms > p95_warn THEN ' (over the gate)'
+                                  ELSE ' (met)' END ELSE '' END);
+            END LOOP;
+            FOR s IN SELECT * FROM @extschema@.webhook_routing_sessions_between(step.began, coalesce(step.ended_at, 'infinity')) AS x
+                     WHERE x.domain = d LOOP
+                report := report || pg_catalog.format('  sessions %8s   broken %s (%s%%)   moved deliberately %s   switched domain %s',
+                    s.sessions, s.broken, pg_catalog.round(100.0 * s.broken / s.sessions, 2), s.deliberate, s.switched);
+            END LOOP;
+            -- The verdicts of the checks: what the domain's plan saw last in the step (the
+            -- transition that ended it, or one inside it: a plan completing), else for the step
+            -- in progress, the plan's last look.
+            evidence := coalesce(
+                (SELECT c.detail FROM @extschema@.webhook_routing_config AS c
+                 JOIN @extschema@.webhook_routing_rollouts AS r ON r.id = c.rollout_id
+                 WHERE r.domain = d AND c.detail ? 'checks'
+                   AND (c.id = step.ended_id
+                        OR (c.created_at > step.created_at AND (step.ended_at IS NULL OR c.created_at < step.ended_at)))
+                 ORDER BY c.created_at DESC, c.id DESC LIMIT 1),
+                CASE WHEN step.ended_at IS NULL THEN
+                    (SELECT r.last_detail FROM @extschema@.webhook_routing_rollouts AS r
+                     WHERE r.domain = d AND r.state IN ('active', 'paused') ORDER BY r.id DESC LIMIT 1) END);
+            FOR chk IN SELECT pg_catalog.split_part(e.key, '.', 2) AS name, e.value AS v
+                       FROM pg_catalog.jsonb_each(coalesce(evidence -> 'checks', '{}')) AS e
+                       WHERE e.key LIKE 'unified.%' ORDER BY e.key LOOP
+                report := report || pg_catalog.format('  check %-20s %-12s value %s   statistic %s   confidence %s   samples %s   action %s',
+                    chk.name, chk.v ->> 'verdict', coalesce(chk.v ->> 'value', '-'), coalesce(chk.v ->> 'statistic', '-'),
+                    coalesce(pg_catalog.round(100 * (chk.v ->> 'confidence')::numeric, 1) || '%', '-'),
+                    chk.v ->> 'samples', chk.v ->> 'action');
+            END LOOP;
+            IF evidence ? 'reason' THEN
+                report := report || ('  ' || (evidence ->> 'reason'));
+            END IF;
+            decision := CASE
+                WHEN step.ended_at IS NULL AND evidence ->> 'transition' = 'complete' THEN 'complete'
+                WHEN step.ended_at IS NULL THEN 'in progress'
+                WHEN step.ended_by = 'rollout_complete' THEN 'complete'
+                WHEN step.next_routing AND NOT step.routing THEN 'routing on'
+                WHEN NOT step.next_routing AND step.routing THEN 'roll back (routing off)'
+                WHEN step.next_pct > step.pct THEN 'proceed'
+                WHEN step.next_pct < step.pct THEN 'roll back'
+                ELSE 'hold' END;
+            report := report || ('  Decision: ' || decision
+                || CASE WHEN step.ended_by IS NOT NULL
+                        THEN pg_catalog.format(' (%s: %s)', step.ended_by, coalesce(step.ended_reason, 'no reason given'))
+                        ELSE '' END);
+        END LOOP;
+        report := report || ''::text;
+    END LOOP;
+    RETURN pg_catalog.array_to_string(report, E'\n');
+END $$;
+
+DROP FUNCTION @extschema@.webhook_routing_between(text, timestamptz, timestamptz);
+
+CREATE VIEW @extschema@.routing_overview AS
+WITH c AS (
+    SELECT * FROM @extschema@.webhook_routing_config ORDER BY created_at DESC, id DESC LIMIT 1
+),
+d AS (
+    SELECT x.domain, x.ord, x.domain OPERATOR(pg_catalog.=) ANY (c.protected_domains) AS protected,
+           c.enabled AND coalesce((c.domain_enabled OPERATOR(pg_catalog.->>) x.domain)::boolean, true) AS routing,
+           coalesce((c.domain_percentages OPERATOR(pg_catalog.->>) x.domain)::numeric, c.percentage) AS pct,
+           r.id AS rollout_id, r.steps, r.step, r.state, r.hold, r.step_started_at,
+           CASE WHEN r.state OPERATOR(pg_catalog.=) ANY (ARRAY['active', 'paused'])
+                THEN pg_catalog.now() OPERATOR(pg_catalog.-) r.step_started_at END AS held
+    FROM c
+    CROSS JOIN LATERAL pg_catalog.unnest(c.domains OPERATOR(pg_catalog.||) c.protected_domains) WITH ORDINALITY AS x(domain, ord)
+    LEFT JOIN LATERAL (
+        SELECT * FROM @extschema@.webhook_routing_rollouts AS y WHERE y.domain OPERATOR(pg_catalog.=) x.domain
+        ORDER BY y.id DESC LIMIT 1
+    ) AS r ON true
+),
+judged AS (
+    SELECT d.*, h.*
+    FROM d
+    LEFT JOIN LATERAL (
+        SELECT pg_catalog.max(k.value) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'unified' AND k.check_name OPERATOR(pg_catalog.=) 'error_rate') AS u_err,
+               pg_catalog.max(k.value) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'legacy' AND k.check_name OPERATOR(pg_catalog.=) 'error_rate') AS l_err,
+               pg_catalog.max(k.value) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'unified' AND k.check_name OPERATOR(pg_catalog.=) 'p95_latency') AS u_p95,
+               pg_catalog.max(k.value) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'legacy' AND k.check_name OPERATOR(pg_catalog.=) 'p95_latency') AS l_p95,
+               coalesce(pg_catalog.max(k.samples) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'unified' AND k.check_name OPERATOR(pg_catalog.=) 'error_rate'), 0) AS u_n,
+               coalesce(pg_catalog.max(k.samples) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'legacy' AND k.check_name OPERATOR(pg_catalog.=) 'error_rate'), 0) AS l_n,
+               pg_catalog.string_agg(k.check_name, ', ' ORDER BY k.check_name)
+                   FILTER (WHERE k.recommendation OPERATOR(pg_catalog.=) 'rollback') AS rolls_back,
+               pg_catalog.string_agg(k.routed_to OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) k.check_name, ', '
+                                     ORDER BY k.routed_to DESC, k.check_name)
+                   FILTER (WHERE k.recommendation OPERATOR(pg_catalog.=) 'hold') AS holds,
+               coalesce(pg_catalog.bool_or(k.routed_to OPERATOR(pg_catalog.=) 'legacy' AND k.check_name OPERATOR(pg_catalog.=) 'error_rate'
+                                           AND k.status OPERATOR(pg_catalog.<>) 'insufficient_data'), false) AS control,
+               pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('check', k.check_name, 'verdict', k.verdict,
+                                                                  'samples', k.samples, 'action', k.action)
+                                    ORDER BY k.check_name) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'unified') AS unified
+        FROM @extschema@.check_routing_health(
+                 CASE WHEN d.held IS NOT NULL THEN greatest(d.held, interval '1 second') ELSE interval '1 hour' END) AS k
+        WHERE k.domain OPERATOR(pg_catalog.=) d.domain
+    ) AS h ON NOT d.protected
+),
+gated AS (
+    SELECT j.*,
+           -- The first gate that has not passed, with its samples and minimum (gates that only
+           -- warn or report gate nothing, as in advance_rollouts).
+           (SELECT pg_catalog.jsonb_build_object('check', g.value OPERATOR(pg_catalog.->>) 'check',
+                       'verdict', g.value OPERATOR(pg_catalog.->>) 'verdict',
+                       'samples', (g.value OPERATOR(pg_catalog.->>) 'samples')::bigint,
+                       'min', (SELECT t.min_samples FROM @extschema@.webhook_routing_thresholds AS t
+                               WHERE t.check_name OPERATOR(pg_catalog.=) (g.value OPERATOR(pg_catalog.->>) 'check')
+                                 AND (t.domain OPERATOR(pg_catalog.=) j.domain OR t.domain IS NULL)
+                               ORDER BY t.domain NULLS LAST LIMIT 1))
+            FROM pg_catalog.jsonb_array_elements(j.unified) AS g
+            WHERE (g.value OPERATOR(pg_catalog.->>) 'check') OPERATOR(pg_catalog.=) ANY (
+                      CASE WHEN j.control THEN ARRAY['error_rate_vs_legacy', 'p95_vs_legacy']
+                           ELSE ARRAY['error_rate', 'p95_latency'] END)
+              AND (g.value OPERATOR(pg_catalog.->>) 'action') OPERATOR(pg_catalog.=) ANY (ARRAY['rollback', 'hold'])
+              AND (g.value OPERATOR(pg_catalog.->>) 'verdict') OPERATOR(pg_catalog.<>) 'pass'
+            ORDER BY g.value OPERATOR(pg_catalog.->>) 'check' LIMIT 1) AS gate
+    FROM judged AS j
+),
+concluded AS (
+    SELECT g.*,
+           CASE WHEN g.protected OR NOT g.routing THEN NULL
+                WHEN g.pct OPERATOR(pg_catalog.=) 0 THEN NULL
+                WHEN g.rolls_back IS NOT NULL THEN 'rollback'
+                WHEN g.state OPERATOR(pg_catalog.=) 'paused' OR g.holds IS NOT NULL THEN 'hold'
+                WHEN g.state OPERATOR(pg_catalog.=) 'active' AND g.held OPERATOR(pg_catalog.<) g.hold THEN 'wait'
+                WHEN g.gate IS NULL AND g.u_n OPERATOR(pg_catalog.>) 0 THEN 'proceed'
+                ELSE 'wait' END AS verdict
+    FROM gated AS g
+)
+SELECT x.domain,
+       CASE WHEN x.protected THEN 'protected'
+            WHEN NOT x.routing THEN 'off (' OPERATOR(pg_catalog.||) pg_catalog.trim_scale(x.pct) OPERATOR(pg_catalog.||) '%)'
+            ELSE pg_catalog.trim_scale(x.pct) OPERATOR(pg_catalog.||) '%' END AS pct,
+       CASE WHEN x.rollout_id IS NOT NULL
+            THEN x.step OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) pg_catalog.cardinality(x.steps)
+                 OPERATOR(pg_catalog.||) CASE WHEN x.state OPERATOR(pg_catalog.=) 'active' THEN ''
+                                              WHEN x.state OPERATOR(pg_catalog.=) 'completed' THEN ' done'
+                                              WHEN x.state OPERATOR(pg_catalog.=) 'rolled_back' THEN ' rolled back'
+                                              ELSE ' ' OPERATOR(pg_catalog.||) x.state END END AS plan,
+       x.verdict,
+       CASE WHEN x.protected THEN NULL
+            ELSE coalesce(pg_catalog.to_char(x.u_err, 'FM990.00'), '-') OPERATOR(pg_catalog.||) ' / '
+                 OPERATOR(pg_catalog.||) coalesce(pg_catalog.to_char(x.l_err, 'FM990.00'), '-') END AS error_pct,
+       CASE WHEN x.protected THEN NULL
+            ELSE coalesce(pg_catalog.round(x.u_p95)::text, '-') OPERATOR(pg_catalog.||) ' / '
+                 OPERATOR(pg_catalog.||) coalesce(pg_catalog.round(x.l_p95)::text, '-') END AS p95_ms,
+       CASE WHEN x.protected THEN NULL
+            ELSE x.u_n OPERATOR(pg_catalog.||) ' / ' OPERATOR(pg_catalog.||) x.l_n END AS samples,
+       CASE WHEN x.protected THEN 'never routed'
+            WHEN NOT x.routing THEN 'routing switched off'
+            WHEN x.verdict IS NULL AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['rolled_back', 'aborted'])
+            THEN 'at 0% since the plan ended: a new plan starts again'
+            WHEN x.verdict IS NULL THEN 'at 0%: a step up starts it'
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'rollback' THEN 'failing: ' OPERATOR(pg_catalog.||) x.rolls_back
+            WHEN x.state OPERATOR(pg_catalog.=) 'paused' THEN 'paused: resume_rollout()'
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'hold' THEN 'failing: ' OPERATOR(pg_catalog.||) x.holds
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'wait' AND x.state OPERATOR(pg_catalog.=) 'active'
+                 AND x.held OPERATOR(pg_catalog.<) x.hold
+            THEN pg_catalog.format('%s hold, %s left', @extschema@.webhook_routing_duration(x.hold),
+                                   @extschema@.webhook_routing_duration(x.hold OPERATOR(pg_catalog.-) x.held))
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'wait' AND x.u_n OPERATOR(pg_catalog.=) 0 THEN 'unified samples: none yet'
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'wait'
+                 AND (x.gate OPERATOR(pg_catalog.->>) 'samples')::bigint OPERATOR(pg_catalog.<) (x.gate OPERATOR(pg_catalog.->>) 'min')::bigint
+            THEN pg_catalog.format('%s samples: %s of %s needed',
+                                   CASE WHEN x.gate OPERATOR(pg_catalog.->>) 'check' OPERATOR(pg_catalog.~~) '%_vs_legacy'
+                                             AND x.l_n OPERATOR(pg_catalog.<) x.u_n THEN 'legacy' ELSE 'unified' END,
+                                   x.gate OPERATOR(pg_catalog.->>) 'samples', x.gate OPERATOR(pg_catalog.->>) 'min')
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'wait'
+            THEN pg_catalog.format('%s: no verdict yet at %s samples', x.gate OPERATOR(pg_catalog.->>) 'check',
+                                   x.gate OPERATOR(pg_catalog.->>) 'samples')
+            WHEN x.state OPERATOR(pg_catalog.=) 'active' THEN 'gates passed: advances next run'
+            WHEN x.state OPERATOR(pg_catalog.=) 'completed' THEN 'nothing: plan complete'
+            ELSE 'gates passed: a step up is backed' END AS waits_for
+FROM concluded AS x
+ORDER BY x.protected, x.ord;
+
+GRANT EXECUTE ON FUNCTION
+    @extschema@.webhook_routing_step_outcomes(text, timestamptz, timestamptz, bigint, timestamptz, bigint),
+    @extschema@.webhook_routing_duration(interval)
+    TO webhook_routing_reader, webhook_routing_admin;
+GRANT SELECT ON @extschema@.routing_overview TO webhook_routing_reader, webhook_routing_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.advance_rollouts() TO webhook_routing_admin;
+
+-- jit = off for the functions made or replaced above (as the block before the seeded rules).
+DO $$
+DECLARE
+    f record;
+BEGIN
+    FOR f IN
+        SELECT n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid) AS args
+        FROM pg_catalog.pg_depend d
+        JOIN pg_catalog.pg_extension e
+          ON e.oid OPERATOR(pg_catalog.=) d.refobjid AND e.extname OPERATOR(pg_catalog.=) 'webhook_routing'
+        JOIN pg_catalog.pg_proc p
+          ON p.oid OPERATOR(pg_catalog.=) d.objid
+         AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
+        WHERE d.deptype OPERATOR(pg_catalog.=) 'e' AND p.proconfig IS NOT NULL
+    LOOP
+        EXECUTE pg_catalog.format('ALTER FUNCTION %I.%I(%s) SET jit = off', f.nspname, f.proname, f.args);
+    END LOOP;
+END $$;
+-- (end of issue 23's changes)
+
 -- Privileges as a fresh install has them, whatever version this update ends at: nothing for
 -- PUBLIC, nor for anyone default privileges gave something to while an update created
 -- objects (Supabase grants every new function and table in public to anon, authenticated and

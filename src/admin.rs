@@ -247,6 +247,29 @@ fn webhook_routing_require_current_snapshot() {
     }
 }
 
+/// Each routable domain's percentage in force, in the order of `domains`, and which are off:
+/// a global switch says what it applies to, not the global percentage that some domains
+/// override ("jobs 0%, marketplace 5%, property 25% (off)").
+fn in_force(c: &Config) -> String {
+    let list: Vec<String> = c
+        .domains
+        .iter()
+        .filter(|d| c.is_routable(d))
+        .map(|d| {
+            format!(
+                "{d} {}{}",
+                format_percentage(c.percentage_for(d)),
+                if c.domain_enabled(d) { "" } else { " (off)" }
+            )
+        })
+        .collect();
+    if list.is_empty() {
+        "no routable domain".to_owned()
+    } else {
+        list.join(", ")
+    }
+}
+
 /// Which domains follow the global percentage or switch, said after a global change.
 fn overrides_detail<T: std::fmt::Display>(
     what: &str,
@@ -330,11 +353,14 @@ fn set_routing_enabled(
     let state = |on: bool| if on { "enabled" } else { "disabled" };
     match domain {
         None => notice(
-            format!(
-                "Routing {}. Percentage: {}",
-                state(enabled),
-                format_percentage(next.percentage)
-            ),
+            if enabled {
+                format!("Routing enabled: {}.", in_force(&next))
+            } else {
+                format!(
+                    "Routing disabled: nothing is routed ({} once enabled again).",
+                    in_force(&next)
+                )
+            },
             overrides_detail(
                 "switch",
                 next.domain_enabled
@@ -471,10 +497,14 @@ fn set_list(
         (List::Testers, 0) => {
             format!("{domain} has no testers: every sender follows the percentage.")
         }
+        (List::Testers, 1) => format!(
+            "1 tester of {domain} goes to unified before the percentage applies (while routing is enabled)."
+        ),
         (List::Testers, n) => format!(
             "{n} testers of {domain} go to unified before the percentage applies (while routing is enabled)."
         ),
         (List::Denied, 0) => format!("{domain} denies no one: every sender follows the percentage."),
+        (List::Denied, 1) => format!("1 routing key of {domain} never goes to unified."),
         (List::Denied, n) => format!("{n} routing keys of {domain} never go to unified."),
     };
     notice(message, detail);

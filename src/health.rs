@@ -292,11 +292,9 @@ mod tests {
         let v = verdict("property", "unified", "p95_vs_legacy");
         assert_eq!(v.value, None);
         assert!(v.is("inconclusive", "insufficient_data", "wait"), "{v:?}");
+        // Legacy without a verdict waits too: no proceed without samples.
         let v = verdict("property", "legacy", "error_rate");
-        assert!(
-            v.is("inconclusive", "insufficient_data", "proceed"),
-            "{v:?}"
-        );
+        assert!(v.is("inconclusive", "insufficient_data", "wait"), "{v:?}");
         assert_eq!(v.action, "hold");
     }
 

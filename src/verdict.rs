@@ -31,8 +31,11 @@
 //!
 //! The sample ratio (below) is a normal mixture (Robbins) of the unified buckets' distance from
 //! their expectation, two-sided, failing at Λ ≥ 1,000 (an always-valid p < 0.001), with a prior
-//! spread of a tenth of one bucket's; it needs min_samples buckets on each side to say anything,
-//! and passes there unless it fails.
+//! spread of a tenth of one bucket's; it needs min_samples buckets on each side to say anything.
+//! It passes on evidence too, never by default: the unified share of buckets is shown (Λ ≥ 20
+//! against either of the alternatives one tolerance away, a fifth of the expected share) to be
+//! within that tolerance of the split's. Without it, it is inconclusive, whatever the buckets
+//! (0.6.0 said `pass` at confidence 0).
 //!
 //! # The sample ratio
 //! The sketches keep, per minute, target and the percentage a split decision was made at, the set
@@ -167,6 +170,16 @@ impl Verdict {
 const FAIL_AT: f64 = 100.0;
 const PASS_AT: f64 = 20.0;
 const SAMPLE_RATIO_FAIL_AT: f64 = 1000.0;
+/// A sample ratio passes when the unified share of buckets is shown within this fraction of the
+/// expected share (25% ± 5 points).
+const SAMPLE_RATIO_TOLERANCE: f64 = 0.2;
+
+/// ln Λ of a normal estimate's distance from 0 (`distance`, variance `variance`) against the
+/// nearer of the alternatives ±`tolerance`: evidence that the truth lies within the tolerance.
+fn within_tolerance(distance: f64, variance: f64, tolerance: f64) -> Option<f64> {
+    (variance > 0.0 && variance.is_finite() && tolerance > 0.0 && distance.is_finite())
+        .then(|| (tolerance * tolerance - 2.0 * distance * tolerance) / (2.0 * variance))
+}
 
 /// ln Λ of Robbins' normal mixture (prior spread `tau`) for an estimate of a quantity whose
 /// truth under test is 0, with its variance there; None when there is nothing to test.
@@ -232,6 +245,8 @@ enum Test {
         estimate: f64,
         variance: f64,
         tau: f64,
+        /// How far from the expected share is still a sound split (pass).
+        tolerance: f64,
     },
     Nothing,
 }
@@ -292,6 +307,7 @@ fn test_of(check: &str, critical: Option<f64>, c: Counts) -> Option<Test> {
                 estimate: (x - e).abs() / n,
                 variance: v / (n * n),
                 tau: 0.1 * (v / n).sqrt(),
+                tolerance: SAMPLE_RATIO_TOLERANCE * e / n,
             },
             _ => Test::Nothing,
         },
@@ -314,18 +330,28 @@ fn judge(
             estimate,
             variance,
             tau,
+            tolerance,
         } => {
-            // The estimate is a distance (two-sided): only a fail is tested here; a pass is
-            // the minimum of buckets reached without one (below).
+            // The estimate is a distance (two-sided): a fail is evidence of a skew, a pass
+            // evidence of being within the tolerance; the confidence is that of the verdict's
+            // side (for an inconclusive one, the skew's).
             let log_lr = normal_mixture(estimate, variance, tau);
+            let sound = within_tolerance(estimate, variance, tolerance);
             let verdict =
                 if estimate > 0.0 && log_lr.is_some_and(|l| l >= SAMPLE_RATIO_FAIL_AT.ln()) {
                     Verdict::Fail
+                } else if sound.is_some_and(|l| l >= PASS_AT.ln()) {
+                    Verdict::Pass
                 } else {
                     Verdict::Inconclusive
                 };
             let statistic = log_lr.map(|_| estimate / variance.sqrt());
-            let confidence = log_lr.map(|l| 1.0 - (-l.max(0.0)).exp());
+            let side = if verdict == Verdict::Pass {
+                sound
+            } else {
+                log_lr
+            };
+            let confidence = side.map(|l| 1.0 - (-l.max(0.0)).exp());
             (verdict, Some(estimate), statistic, confidence)
         }
         Test::Binomial {
@@ -355,8 +381,6 @@ fn judge(
     };
     let verdict = match (check, verdict) {
         ("sample_ratio", _) if samples < min_samples => Verdict::Inconclusive,
-        ("sample_ratio", Verdict::Fail) => Verdict::Fail,
-        ("sample_ratio", _) => Verdict::Pass,
         (_, Verdict::Pass) if samples < min_samples => Verdict::Inconclusive,
         (_, v) => v,
     };
@@ -494,8 +518,10 @@ mod tests {
             ("p95_vs_legacy", 1.5, 1000, counts(0.0, 1000.0, none, Some(9000.0), Some(150.0)), Fail),
             ("p95_vs_legacy", 1.5, 0, counts(0.0, 1000.0, none, None, Some(3.0)), Inconclusive),
             // sample ratio: 1,000 unified buckets of 10,000 at 10% is sound; 800 is not; below
-            // the minimum per side nothing is said
+            // the minimum per side nothing is said; 110 of 1,000 is neither shown sound nor
+            // skewed: no pass without evidence
             ("sample_ratio", 0.0, 1000, counts(1000.0, 10000.0, Some(1000.0), Some(900.0), none), Pass),
+            ("sample_ratio", 0.0, 110, counts(110.0, 1000.0, Some(100.0), Some(90.0), none), Inconclusive),
             ("sample_ratio", 0.0, 800, counts(800.0, 10000.0, Some(1000.0), Some(900.0), none), Fail),
             ("sample_ratio", 0.0, 1200, counts(1200.0, 10000.0, Some(1000.0), Some(900.0), none), Fail),
             ("sample_ratio", 0.0, 50, counts(50.0, 1000.0, Some(100.0), Some(90.0), none), Inconclusive),
@@ -507,7 +533,7 @@ mod tests {
                 verdict, *expected,
                 "{check} {critical} {samples}: {estimate:?} {statistic:?} {confidence:?}"
             );
-            if verdict != Inconclusive && !(*check == "sample_ratio" && verdict == Pass) {
+            if verdict != Inconclusive {
                 let confidence = confidence.unwrap();
                 assert!(confidence >= 0.95, "{check}: {confidence}");
             }
