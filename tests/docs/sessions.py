@@ -11,7 +11,10 @@ the extension does. The conventions (docs/src/development/docs.md), by a code bl
   (any) excerpt=FILE    pg_regress on every run): its lines, without the prompt, must be lines of
                         FILE in FILE's order.
   sql                   run with ON_ERROR_STOP: it must not fail.
-  sql signature         a signature or a shape: not run.
+  sql signature         a signature or a shape: not run, but each `webhook_routing.f(...)` in it
+                        must be a function of the extension with those arguments (names, types,
+                        which have a default, in order) and, where it says RETURNS TABLE (...)
+                        or RETURNS type, that result.
   sql fragment          part of a statement, or needing what the page does not make: not run.
 
 Each page runs in a fresh database of the cluster that PGHOST/PGPORT/PGUSER name (the
@@ -163,17 +166,167 @@ def excerpt_problem(body, source):
     return None
 
 
+def split_top(text, sep=","):
+    """text split at sep outside parentheses and quotes."""
+    parts, depth, quote, current = [], 0, None, ""
+    for ch in text:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append(current.strip())
+            current = ""
+            continue
+        current += ch
+    if current.strip():
+        parts.append(current.strip())
+    return parts
+
+
+def closing(text, start):
+    """The index of the parenthesis closing the one at text[start]."""
+    depth, quote = 0, None
+    for i in range(start, len(text)):
+        ch = text[i]
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+def parameters(text):
+    """[(name, type or None, has a default)] of an argument or column list."""
+    out = []
+    for part in split_top(text):
+        m = re.match(r'^("[^"]+"|\w+)\s*(.*?)(\s+DEFAULT\s+.*)?$', part, re.S | re.I)
+        name, kind, default = m.group(1).strip('"'), re.sub(r"\s+", " ", m.group(2)).strip(), m.group(3)
+        out.append((name, kind or None, default is not None))
+    return out
+
+
+def documented_signatures(body):
+    """[(name, args text, result text or None)] of the webhook_routing.f(...) of a block."""
+    text = "\n".join(re.sub(r"--.*$", "", line) for line in body)
+    found = []
+    for m in re.finditer(r"\bwebhook_routing\.(\w+)\(", text):
+        end = closing(text, m.end() - 1)
+        if end is None:
+            continue
+        args, rest = text[m.end():end], text[end + 1:]
+        result = None
+        r = re.match(r"\s*RETURNS\s+TABLE\s*\(", rest, re.I)
+        if r:
+            result_end = closing(rest, r.end() - 1)
+            result = "TABLE(" + rest[r.end():result_end] + ")"
+        else:
+            r = re.match(r"\s*RETURNS\s+([\w.\[\]]+)", rest, re.I)
+            if r:
+                result = r.group(1)
+        found.append((m.group(1), args, result))
+    return found
+
+
+def catalog(db):
+    """{name: [(arguments, result)]} of the extension's functions, as PostgreSQL prints them."""
+    _, out = psql(db, "\\pset format unaligned\n\\pset tuples_only on\n\\pset fieldsep '\\t'\n"
+                      "SELECT p.proname, pg_catalog.pg_get_function_arguments(p.oid), "
+                      "pg_catalog.pg_get_function_result(p.oid) FROM pg_catalog.pg_proc p "
+                      "JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
+                      "WHERE n.nspname = 'webhook_routing';\n", on_error_stop=True)
+    functions = {}
+    for line in out.splitlines():
+        if line.count("\t") == 2:
+            name, args, result = line.split("\t")
+            functions.setdefault(name, []).append((args, result))
+    return functions
+
+
+def type_names(db, kinds):
+    """{a type as written: its name as PostgreSQL prints it} (regtype)."""
+    kinds = sorted(k for k in kinds if k)
+    if not kinds:
+        return {}
+    values = ", ".join("('" + k.replace("'", "''") + "')" for k in kinds)
+    _, out = psql(db, "\\pset format unaligned\n\\pset tuples_only on\n\\pset fieldsep '\\t'\n"
+                      "SET search_path = webhook_routing, pg_catalog;\n"
+                      f"SELECT k, pg_catalog.to_regtype(k)::text FROM (VALUES {values}) AS v(k);\n", on_error_stop=True)
+    # (A name that is no type maps to nothing, and so matches nothing.)
+    return {k: v for k, v in (line.split("\t") for line in out.splitlines() if "\t" in line) if v}
+
+
+def signature_problems(db, body):
+    functions = catalog(db)
+    documented = documented_signatures(body)
+    kinds = set()
+    for _, args, result in documented:
+        kinds |= {k for _, k, _ in parameters(args)}
+        if result and result.startswith("TABLE("):
+            kinds |= {k for _, k, _ in parameters(result[6:-1])}
+        elif result:
+            kinds.add(result)
+    for versions in functions.values():
+        for args, result in versions:
+            kinds |= {k for _, k, _ in parameters(args)}
+            if result.startswith("TABLE("):
+                kinds |= {k for _, k, _ in parameters(result[6:-1])}
+            else:
+                kinds.add(result)
+    names = type_names(db, kinds)
+
+    def same(doc, real):
+        doc_params, real_params = parameters(doc), parameters(real)
+        return len(doc_params) == len(real_params) and all(
+            d[0] == r[0] and d[2] == r[2] and (d[1] is None or names.get(d[1], "?") == names.get(r[1], "!"))
+            for d, r in zip(doc_params, real_params))
+
+    problems = []
+    for name, args, result in documented:
+        versions = functions.get(name)
+        if not versions:
+            problems.append(f"webhook_routing.{name} is no function of the extension")
+            continue
+        fits = [(a, r) for a, r in versions if same(args, a)]
+        if not fits:
+            problems.append(f"webhook_routing.{name}({' '.join(args.split())}): the extension has "
+                            + " and ".join(f"{name}({a})" for a, _ in versions))
+            continue
+        if result is None:
+            continue
+        real = fits[0][1]
+        if result.startswith("TABLE("):
+            ok = real.startswith("TABLE(") and same(result[6:-1], real[6:-1])
+        else:
+            ok = names.get(result, "?") == names.get(real, "!")
+        if not ok:
+            problems.append(f"webhook_routing.{name} returns {' '.join(result.split())}, says the page; "
+                            f"the extension: {real}")
+    return problems, len(documented)
+
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     write = "--write" in sys.argv
-    failures, counts, number = [], {"session statements": 0, "sql blocks": 0, "excerpts": 0, "not run": 0}, 0
+    failures, counts, number = [], {"session statements": 0, "sql blocks": 0, "signatures": 0, "excerpts": 0, "not run": 0}, 0
     for page in pages(args):
         name = str(page.relative_to(ROOT))
         if name in SKIP:
             continue
         text = page.read_text()
         found = blocks(text)
-        runnable = [b for b in found if b[0] == "psql" or b[0] == "sql"]
+        runnable = [b for b in found if b[0] in ("psql", "sql", "sql signature")]
         for info, body, line in found:
             m = re.search(r"\bexcerpt=(\S+)", info)
             if m:
@@ -181,7 +334,7 @@ def main():
                 problem = excerpt_problem(body, m.group(1))
                 if problem:
                     failures.append(f"{name}:{line}: excerpt: {problem}")
-            elif info.startswith("sql") and info != "sql":
+            elif info.startswith("sql") and info not in ("sql", "sql signature"):
                 counts["not run"] += 1
         if not runnable:
             continue
@@ -193,6 +346,12 @@ def main():
         lines = text.split("\n")
         try:
             for info, body, line in runnable:
+                if info == "sql signature":
+                    psql(db, "CREATE EXTENSION IF NOT EXISTS webhook_routing;", on_error_stop=True)
+                    problems, n = signature_problems(db, body)
+                    counts["signatures"] += n
+                    failures += [f"{name}:{line}: {p}" for p in problems]
+                    continue
                 if info == "sql":
                     counts["sql blocks"] += 1
                     psql(db, "CREATE EXTENSION IF NOT EXISTS webhook_routing;", on_error_stop=True)
