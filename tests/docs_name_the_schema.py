@@ -19,7 +19,8 @@ SCHEMA = "webhook_routing"
 FILES = ["README.md", "docs/runbook.md", "docs/runbook.sql", "docs/runbook_sim.sql",
          "scripts/demo.sql", "examples/edge-router/README.md", "examples/edge-router/router.ts",
          "examples/edge-router/main.ts", "examples/metrics/README.md", "examples/metrics/exporter.ts",
-         "examples/metrics/main.ts", "scripts/try", "examples/edge-router/node.mjs"]
+         "examples/metrics/main.ts", "scripts/try", "examples/edge-router/node.mjs"] + sorted(
+    str(p.relative_to(ROOT)) for p in (ROOT / "docs" / "src").rglob("*.md"))
 
 
 def extension_names():
@@ -60,7 +61,8 @@ def sql_regions(path, text):
         regions, fenced = [], []
         for m in re.finditer(r"```([^\n]*)\n(.*?)```", text, re.S):
             fenced.append(range(m.start(2), m.end(2)))
-            if m.group(1).strip() in ("sql", "psql", "ts", "typescript", "js", "sh", "bash"):
+            # The language is the info string's first word ("sql signature", "psql excerpt=…").
+            if (m.group(1).split() or [""])[0] in ("sql", "psql", "ts", "typescript", "js", "sh", "bash"):
                 regions.append((m.start(2), m.end(2)))
                 continue
             for line in re.finditer(r"(?m)^\s*(?:=#\s*|->\s*)?(?:SELECT|INSERT|UPDATE|DELETE|WITH|FROM|WHERE|JOIN|"
