@@ -2728,7 +2728,7 @@ BEGIN
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<title>Migration report: ' || @extschema@.webhook_routing_html(pg_catalog.array_to_string(domains, ', ')) || '</title>',
         '<style>',
-        'body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2937;margin:24px auto;max-width:960px;padding:0 16px}',
+        'body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2937;margin:24px auto;max-width:1120px;padding:0 16px}',
         'h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 4px;border-bottom:1px solid #e5e7eb;padding-bottom:4px}',
         'h3{font-size:14px;margin:16px 0 4px}p{margin:4px 0}.muted{color:#6b7280}',
         'figure{margin:8px 0}figcaption{font-weight:600;font-size:13px}svg{display:block;width:100%;height:auto;background:#fff}',
@@ -2744,7 +2744,7 @@ BEGIN
         '.routing-on text,.complete text,.hold text{fill:#6b7280}',
         '.legend{font-size:12px;margin:2px 0 0}.key{display:inline-block;width:18px;border-top:3px solid;vertical-align:middle;margin:0 4px 0 10px}',
         'table{border-collapse:collapse;margin:6px 0;font-size:12px;width:100%}th,td{border:1px solid #e5e7eb;padding:3px 6px;text-align:left;vertical-align:top}',
-        'th{background:#f9fafb}td.num{text-align:right;white-space:nowrap}',
+        'th{background:#f9fafb}td.num,td.time{text-align:right;white-space:nowrap}td.reason{overflow-wrap:anywhere}',
         '</style>', '</head>', '<body>',
         '<h1>Migration report</h1>',
         pg_catalog.format('<p class="window">%s UTC to %s UTC</p>',
@@ -2800,7 +2800,7 @@ BEGIN
                     @extschema@.webhook_routing_report_mark(step.decision), x2, x2);
             END IF;
 
-            rows := rows || pg_catalog.format('<tr data-step="%s"><td class="num">%s</td><td>%s</td><td>%s</td><td>%s</td>',
+            rows := rows || pg_catalog.format('<tr data-step="%s"><td class="num">%s</td><td>%s</td><td class="time">%s</td><td class="time">%s</td>',
                 step.step, step.step,
                 CASE WHEN step.routing THEN label ELSE 'routing off (' || pg_catalog.trim_scale(step.pct) || '% set)' END,
                 pg_catalog.to_char(step.began AT TIME ZONE 'UTC', utc),
