@@ -27,10 +27,14 @@ CREATE TRIGGER webhook_routing_logs_write_sketches
 
 -- What a caller may write to the log (src/log_policy.rs): rows of now, outcomes of pending
 -- decisions only. The row level security policies say the same; this holds for the roles
--- that bypass them too (Supabase's postgres and service_role).
+-- that bypass them too (Supabase's postgres and service_role). And for every writer, what
+-- the log's columns may hold (a target, a status, a bucket, retries, a latency). Enabled
+-- ALWAYS: it holds under session_replication_role = replica as well (its partitions' copies
+-- are made so too).
 CREATE TRIGGER webhook_routing_logs_caller_limits
     BEFORE INSERT OR UPDATE ON webhook_routing_logs
     FOR EACH ROW EXECUTE FUNCTION @extschema@.webhook_routing_logs_caller_limits();
+ALTER TABLE webhook_routing_logs ENABLE ALWAYS TRIGGER webhook_routing_logs_caller_limits;
 
 -- TRUNCATE of the log empties the sketches and the session counts too, so that stats and
 -- sessions never count what is gone.

@@ -163,6 +163,68 @@ RESET client_min_messages;
 -- legacy rows, only the one of now.
 SELECT requests FROM routing_stats('1 hour') WHERE domain = 'jobs' AND routed_to = 'legacy';
 
+-- What the log's columns may hold, for every writer: the caller, a role that bypasses row level
+-- security, the owner, and the owner under session_replication_role = replica (a logical
+-- replica's apply, a restore that sets it), where no ordinary trigger runs. Each refusal is the
+-- log's trigger's (23514, with what may be written); nothing is written.
+CREATE TABLE bad_values (n int, call text);
+INSERT INTO bad_values VALUES
+    (1, $$INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to) VALUES ('whatsapp', 'jobs', 'elsewhere')$$),
+    (2, $$INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, status) VALUES ('whatsapp', 'jobs', 'legacy', 'done')$$),
+    (3, $$INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, bucket) VALUES ('whatsapp', 'jobs', 'legacy', 10000)$$),
+    (4, $$INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, bucket) VALUES ('whatsapp', 'jobs', 'legacy', -1)$$),
+    (5, $$INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, retries) VALUES ('whatsapp', 'jobs', 'legacy', -1)$$),
+    (6, $$UPDATE webhook_routing_logs SET status = 'done' WHERE status = 'pending'$$),
+    (7, $$UPDATE webhook_routing_logs SET routed_to = 'Unified' WHERE status = 'pending'$$),
+    (8, $$UPDATE webhook_routing_logs SET retries = -1 WHERE status = 'pending'$$),
+    (9, $$UPDATE webhook_routing_logs SET bucket = 12345 WHERE status = 'pending'$$);
+GRANT SELECT ON bad_values TO PUBLIC;
+TRUNCATE webhook_routing_logs;
+INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to) VALUES ('whatsapp', 'jobs', 'legacy');
+CREATE VIEW refused AS
+SELECT b.n, t.state, t.message, t.hint FROM bad_values AS b, try(b.call) AS t;
+GRANT SELECT ON refused TO PUBLIC;
+SET ROLE wr_edge;
+SELECT * FROM refused ORDER BY n;
+SET ROLE wr_service;
+SELECT n, state, message FROM refused ORDER BY n;
+RESET ROLE;
+SELECT n, state, message FROM refused ORDER BY n;
+SET session_replication_role = replica;
+SELECT n, state, message FROM refused ORDER BY n;
+RESET session_replication_role;
+-- Accepted: every target and status, by the caller; buckets at their bounds, by the owner
+-- (callers do not write buckets or retries).
+SET ROLE wr_edge;
+INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, status)
+VALUES ('whatsapp', 'jobs', 'unified', 'success'), ('whatsapp', 'jobs', 'error', 'error');
+RESET ROLE;
+INSERT INTO webhook_routing_logs (webhook_name, domain, routed_to, status, bucket, retries)
+VALUES ('whatsapp', 'jobs', 'unified', 'pending', 0, 0), ('whatsapp', 'jobs', 'legacy', 'success', 9999, 3);
+SELECT routed_to, status, bucket, retries FROM webhook_routing_logs ORDER BY id;
+-- The trigger is enabled ALWAYS on the log and on every partition, those made later and one
+-- attached by hand too.
+CREATE TABLE webhook_routing_logs_by_hand (LIKE webhook_routing_logs);
+ALTER TABLE webhook_routing_logs ATTACH PARTITION webhook_routing_logs_by_hand
+    FOR VALUES FROM ('2000-01-01') TO ('2000-01-02');
+SET client_min_messages = warning;
+SELECT create_routing_log_partitions(3) >= 0 AS made;
+RESET client_min_messages;
+SELECT t.tgenabled, count(*) > 3 AS on_the_log_and_its_partitions
+FROM pg_trigger AS t
+WHERE t.tgname = 'webhook_routing_logs_caller_limits'
+  AND (t.tgrelid = 'webhook_routing_logs'::regclass
+       OR t.tgrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'webhook_routing_logs'::regclass))
+GROUP BY 1;
+SELECT count(*) AS partitions_without_it
+FROM pg_inherits AS i
+WHERE i.inhparent = 'webhook_routing_logs'::regclass
+  AND NOT EXISTS (SELECT FROM pg_trigger AS t WHERE t.tgrelid = i.inhrelid
+                  AND t.tgname = 'webhook_routing_logs_caller_limits' AND t.tgenabled = 'A');
+DROP TABLE webhook_routing_logs_by_hand;
+DROP VIEW refused;
+DROP TABLE bad_values;
+
 DROP FUNCTION try;
 DROP EXTENSION webhook_routing;
 DROP ROLE wr_edge, wr_edge_other, wr_service;
