@@ -101,6 +101,18 @@ ensure_mdbook() {
     printf '%s\n' "$root/bin/mdbook"
 }
 
+# Debian's headless Chromium, for the report page's test (tests/node/report_page.mjs) alone, so
+# not in APT_PACKAGES: installed once when missing (about a minute, 100 MB), then found.
+# Prints the path of the browser.
+ensure_chromium() {
+    if ! command -v chromium >/dev/null; then
+        say "installing Debian's chromium for the report page's test (about a minute)" >&2
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    fi
+    command -v chromium
+}
+
 ensure_toolchain() {
     ensure_packages
     ensure_cargo_pgrx

@@ -66,6 +66,8 @@ mod tests {
             "SELECT count(*) FROM routing_sessions('1 hour')".to_owned(),
             "SELECT count(*) FROM routing_status".to_owned(),
             "SELECT routing_report('jobs', now() - interval '1 day')".to_owned(),
+            "SELECT routing_report('jobs', now() - interval '1 day', 'markdown')".to_owned(),
+            "SELECT routing_report('jobs', now() - interval '1 day', 'html')".to_owned(),
             "SELECT start_rollout('jobs', '{5,10}', '1 hour', 'jit')".to_owned(),
             "SELECT count(*) FROM advance_rollouts()".to_owned(),
             "SELECT prune_routing_logs('30 days')".to_owned(),

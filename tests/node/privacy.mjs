@@ -104,7 +104,8 @@ for (const role of ['webhook_routing_caller', 'webhook_routing_reader', 'webhook
     ['routing_stats', `SELECT to_jsonb(t)::text AS j FROM webhook_routing.routing_stats('1 day') AS t`],
     ['check_routing_health', `SELECT to_jsonb(t)::text AS j FROM webhook_routing.check_routing_health('1 day') AS t`],
     ['routing_sessions', `SELECT to_jsonb(t)::text AS j FROM webhook_routing.routing_sessions('1 day') AS t`],
-    ['routing_report', `SELECT to_jsonb(webhook_routing.routing_report(NULL, now() - interval '1 day'))::text AS j`],
+    ['routing_report', `SELECT to_jsonb(webhook_routing.routing_report(NULL, now() - interval '1 day', f))::text AS j
+                        FROM unnest(ARRAY['text', 'markdown', 'html']) AS f`],
     ['routing_metrics', `SELECT webhook_routing.routing_metrics() AS j`],
   ]) {
     const [may] = await sql`SELECT has_function_privilege(${`webhook_routing.${name}`}::regproc::oid, 'EXECUTE') AS ok`;
