@@ -210,6 +210,8 @@ def parameters(text):
     """[(name, type or None, has a default)] of an argument or column list."""
     out = []
     for part in split_top(text):
+        # (An argument's mode, as pg_get_function_arguments prints it, is not its name.)
+        part = re.sub(r"^\s*(IN|OUT|INOUT|VARIADIC)\s+", "", part, flags=re.I)
         m = re.match(r'^("[^"]+"|\w+)\s*(.*?)(\s+DEFAULT\s+.*)?$', part, re.S | re.I)
         name, kind, default = m.group(1).strip('"'), re.sub(r"\s+", " ", m.group(2)).strip(), m.group(3)
         out.append((name, kind or None, default is not None))
@@ -255,7 +257,9 @@ def catalog(db):
 
 def type_names(db, kinds):
     """{a type as written: its name as PostgreSQL prints it} (regtype)."""
-    kinds = sorted(k for k in kinds if k)
+    # Only what can be a type name: to_regtype raises on a syntax error, which would take the
+    # whole query, and so every name, with it.
+    kinds = sorted(k for k in kinds if k and re.fullmatch(r'[\w ."]+(\[\])?', k))
     if not kinds:
         return {}
     values = ", ".join("('" + k.replace("'", "''") + "')" for k in kinds)
