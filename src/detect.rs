@@ -2129,6 +2129,66 @@ mod tests {
                 "{t:?}"
             );
         }
+        // A turn alone goes on with the assistant's question; elsewhere it requests, and so
+        // does asking whether the service has something, anywhere in the text.
+        let buyer = Conversation {
+            id: 3,
+            domain: "marketplace".into(),
+            unified: true,
+        };
+        for turn in ["et le transport des invités ?", "and houses for rent?"] {
+            let d = rules.detect(&text(turn), &protected).unwrap();
+            assert!(d.requested && !d.asked, "{turn:?}");
+            assert_eq!(
+                follow(Some(&d), Some(&assistant), None),
+                Turn::Follow(&assistant),
+                "{turn:?}"
+            );
+            assert!(
+                matches!(follow(Some(&d), Some(&buyer), None), Turn::Switch { .. }),
+                "{turn:?}"
+            );
+        }
+        for ask in [
+            "thanks. do you have any receptionist jobs open now?",
+            "merci. et vous avez des locaux commerciaux à louer à Remera ?",
+        ] {
+            let d = rules.detect(&text(ask), &protected).unwrap();
+            assert!(d.asked, "{ask:?}");
+            assert_eq!(
+                follow(Some(&d), Some(&assistant), None),
+                Turn::Switch { pinned: false },
+                "{ask:?}"
+            );
+        }
+        assert!(
+            !rules
+                .detect(
+                    &text("what do you have to show to rent a house?"),
+                    &protected
+                )
+                .unwrap()
+                .asked
+        );
+        // An ask to the assistant takes the routable domains' words after it as its topic,
+        // not a protected domain's.
+        for (t, expected) in [
+            ("write me a cover letter for a nursing job", "ai_agents"),
+            (
+                "what is the difference between a CV and a cover letter?",
+                "ai_agents",
+            ),
+            (
+                "explain to me why my insurance claim was refused",
+                "insurance",
+            ),
+        ] {
+            assert_eq!(
+                rules.detect(&text(t), &protected).map(|d| d.domain),
+                Some(expected),
+                "{t:?}"
+            );
+        }
         // "nshobora", "naweza": "I can" in a statement, "can I" in a question.
         let seeker = Conversation {
             id: 2,
