@@ -617,3 +617,126 @@ FROM (VALUES
 UPDATE webhook_routing_rules SET weight = 1
 WHERE domain OPERATOR(pg_catalog.=) 'property' AND match_kind OPERATOR(pg_catalog.=) 'keyword'
   AND pattern OPERATOR(pg_catalog.=) 'aho kuba' AND seeded;
+-- Detection, fourth round: classes of miss on the looked-at sets, in the four languages.
+-- Asking for something written or corrected is a writing ask (weight 4: what follows it is
+-- the text to work on); asking for an explanation, a word's meaning or advice names the
+-- assistant (3.5: what follows it is its topic);
+-- questions on cooking, food, health and saving money are the assistant's (2). A thing left in
+-- a vehicle is the ride's; an accident and its compensation the insurer's; a verification code
+-- the profile's; visiting a property the property's; "ca marche" is an answer, not a market.
+INSERT INTO webhook_routing_rules (domain, match_kind, pattern, priority, weight, effect, language, seeded)
+SELECT k.domain, 'keyword', pattern,
+       CASE WHEN k.domain OPERATOR(pg_catalog.=) ANY (ARRAY['mobility', 'profile', 'insurance']) THEN 50 ELSE 100 END,
+       k.weight, k.effect, k.language, true
+FROM (VALUES
+    ('ai_agents', 'en', 4::real, 'match', ARRAY['write me a', 'write an', 'draft me', 'correct my', 'correct this']),
+    ('ai_agents', 'fr', 4, 'match', ARRAY['corrige', 'corriger les fautes', 'ecris une', 'ecris un', 'redige une',
+        'redige un', 'aide moi a rediger']),
+    ('ai_agents', 'rw', 4, 'match', ARRAY['nkosorera', 'kosora', 'nyandikire']),
+    ('ai_agents', 'sw', 4, 'match', ARRAY['sahihisha', 'nirekebishie']),
+    ('ai_agents', 'en', 3.5, 'match', ARRAY['explain to me', 'how do you say', 'how do i say', 'what does it mean',
+        'what is the meaning', 'tips for', 'tips on', 'any tips', 'advice on', 'advise me', 'help me prepare',
+        'how to prepare for', 'is it better to']),
+    ('ai_agents', 'fr', 3.5, 'match', ARRAY['comment on dit', 'comment dit on', 'explique moi', 'que signifie',
+        'expliquez moi', 'conseils pour', 'des conseils', 'ton avis', 'votre avis', 'aide moi a preparer',
+        'comment se preparer']),
+    ('ai_agents', 'rw', 3.5, 'match', ARRAY['bavuga gute', 'wavuga ute', 'bivugwa gute', 'bisobanuye iki',
+        'mfasha gutegura', 'ntegurira', 'ngira inama', 'wangira inama', 'inama wampa', 'nama wampa']),
+    ('ai_agents', 'sw', 3.5, 'match', ARRAY['unasemaje', 'inasemwaje', 'maana yake ni nini',
+        'nipe ushauri', 'naomba ushauri', 'ushauri juu ya', 'niandalie', 'nisaidie kuandaa']),
+    ('ai_agents', 'en', 2, 'match', ARRAY['calorie*', 'nutrition*', 'vitamin*', 'how to cook', 'how do i cook',
+        'how long to cook', 'is it safe', 'side effects', 'save money', 'saving money', 'make a budget',
+        'manage my money']),
+    ('ai_agents', 'fr', 2, 'match', ARRAY['cuire', 'cuisson', 'comment cuisiner', 'comment preparer',
+        'effets secondaires', 'est il dangereux', 'combien de temps faut il', 'epargner', 'economiser',
+        'gerer mon argent', 'faire un budget']),
+    ('ai_agents', 'rw', 2, 'match', ARRAY['nigute nateka', 'nateka', 'uko bateka', 'intungamubiri', 'vitamine',
+        '*rwaye*', 'nayivura', 'nazivura', 'nabivura', 'kuzigama', '*izigamir*', 'gucunga amafaranga']),
+    ('ai_agents', 'sw', 2, 'match', ARRAY['kupika', 'nitapikaje', 'jinsi ya kupika', 'mapishi', 'lishe', 'kalori',
+        'vitamini', 'madhara ya', 'ni salama', 'kuweka akiba', 'kuokoa pesa']),
+    ('mobility', 'en', 2, 'match', ARRAY['in the car', 'in the taxi', 'in the cab', 'in the bus', 'on the moto']),
+    ('mobility', 'fr', 2, 'match', ARRAY['dans la voiture', 'dans le taxi', 'dans le bus', 'sur la moto']),
+    ('mobility', 'rw', 2, 'match', ARRAY['mu modoka', 'muri taxi', 'muri tagisi', 'muri bisi', 'kuri moto']),
+    ('mobility', 'sw', 2, 'match', ARRAY['kwenye gari', 'ndani ya gari', 'kwenye teksi', 'kwenye basi',
+        'kwenye bodaboda', 'garini']),
+    ('insurance', 'en', 2, 'match', ARRAY['had an accident', 'an accident', 'compensate*',
+        'get a quote', 'request a quote']),
+    ('insurance', 'fr', 2, 'match', ARRAY['eu un accident', 'un accident', 'indemnise*',
+        'dedommagement']),
+    ('insurance', 'rw', 2, 'match', ARRAY['nakoze impanuka', 'twakoze impanuka', 'yakoze impanuka']),
+    ('insurance', 'sw', 2, 'match', ARRAY['nimepata ajali', 'tumepata ajali', 'alipata ajali']),
+    ('profile', 'en', 3, 'match', ARRAY['confirmation code', 'code you sent']),
+    ('profile', 'fr', 3, 'match', ARRAY['code de confirmation']),
+    ('profile', 'rw', 3, 'match', ARRAY['kode yo kwemeza', 'kode y ibanga', 'kode mwanyoherereje']),
+    ('profile', 'sw', 3, 'match', ARRAY['nambari ya uthibitisho', 'namba ya uthibitisho']),
+    ('property', 'en', 2, 'match', ARRAY['schedule a visit', 'book a visit', 'book a viewing', 'viewing']),
+    ('property', 'fr', 2, 'match', ARRAY['visiter le bien', 'visite du bien', 'le bien', 'visiter la maison',
+        'visiter l appartement']),
+    ('property', 'rw', 2, 'match', ARRAY['gusura inzu', 'sura inzu', 'gusura ikibanza']),
+    ('property', 'sw', 2, 'match', ARRAY['kutembelea nyumba', 'tembelea nyumba', 'kodi ya chumba']),
+    ('marketplace', 'fr', NULL, 'exclude', ARRAY['ca marche', 'si ca marche'])
+) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern
+ON CONFLICT (match_kind, pattern, domain) DO NOTHING;
+-- A driver's post is the jobs' with its vehicle named ("work for a taxi driver", "akazi
+-- k'umushoferi wa bisi", "kazi ya dereva wa basi"); parts for a vehicle are the market's
+-- (spares, tyres); a place near a station says where, not a ride; symptoms and caring for
+-- crops or animals are the assistant's; a furnished flat is a flat, not furniture; "wrong
+-- number" is an apology, not the profile's.
+INSERT INTO webhook_routing_rules (domain, match_kind, pattern, priority, weight, effect, language, seeded)
+SELECT k.domain, 'keyword', pattern,
+       CASE WHEN k.domain OPERATOR(pg_catalog.=) ANY (ARRAY['mobility', 'profile', 'insurance']) THEN 50 ELSE 100 END,
+       k.weight, k.effect, k.language, true
+FROM (VALUES
+    ('mobility', 'en', NULL::real, 'exclude', ARRAY['work for a driver', 'work for a taxi driver',
+        'work for a bus driver', 'work for a truck driver', 'work as a driver', 'work as a taxi driver',
+        'job for a driver', 'driver post', 'driver position', 'driver vacancy', 'driver vacancies',
+        'bus driver job', 'taxi driver job', 'near the bus park', 'near the bus station', 'near the taxi park',
+        'near the station', 'near the airport', 'near the new airport']),
+    ('mobility', 'fr', NULL, 'exclude', ARRAY['travail de chauffeur', 'emploi de chauffeur', 'poste de chauffeur',
+        'travail comme chauffeur', 'emploi comme chauffeur', 'chauffeur de bus recherche', 'pres de la gare',
+        'pres de la gare routiere', 'pres de l aeroport']),
+    ('mobility', 'rw', NULL, 'exclude', ARRAY['akazi k umushoferi', 'akazi k ubushoferi', 'umwanya w umushoferi',
+        'akazi k umushoferi wa bisi', 'akazi k umushoferi wa taxi', 'akazi k umushoferi wa tagisi',
+        'akazi k umushoferi w ikamyo', 'akazi k umumotari', 'hafi ya gare', 'hafi ya stendi', 'hafi y ikibuga cy indege']),
+    ('mobility', 'sw', NULL, 'exclude', ARRAY['kazi ya dereva', 'kazi ya udereva', 'nafasi ya dereva',
+        'ajira ya dereva', 'kazi ya dereva wa basi', 'kazi ya dereva wa teksi', 'kazi ya dereva wa lori',
+        'karibu na stendi', 'karibu na kituo cha basi', 'karibu na uwanja wa ndege']),
+    ('marketplace', 'en', 2, 'match', ARRAY['tyres', 'tires', 'spares', 'brake pads']),
+    ('marketplace', 'fr', 3, 'match', ARRAY['pieces detachees']),
+    ('marketplace', 'fr', 2, 'match', ARRAY['pneus']),
+    ('marketplace', 'rw', 2, 'match', ARRAY['amapine', 'ibyuma by imodoka', 'ibyuma bya moto']),
+    ('marketplace', 'sw', 3, 'match', ARRAY['vipuri', 'spea za']),
+    ('marketplace', 'sw', 2, 'match', ARRAY['spea', 'matairi', 'mataili']),
+    ('ai_agents', 'en', 2, 'match', ARRAY['fever', 'cough*', 'diarrh*', 'vomit*', 'swollen', 'rash', 'headache',
+        'stomach ache', 'take care of my', 'care for my']),
+    ('ai_agents', 'fr', 2, 'match', ARRAY['fievre', 'toux', 'tousse', 'diarrhee', 'vomi*', 'enfle', 'mal de tete',
+        'mal au ventre', 'prendre soin', 'comment entretenir']),
+    ('ai_agents', 'rw', 2, 'match', ARRAY['*byimb*', '*korora*', 'inkorora', 'impiswi', 'kuruka', 'araruka',
+        'iraruka', 'nakwita ku', 'kwita ku bihingwa', 'kwita ku matungo']),
+    ('ai_agents', 'sw', 2, 'match', ARRAY['homa', 'kikohozi', 'kukohoa', 'anakohoa', 'kuhara', 'anaharisha',
+        'wanaharisha', 'kutapika', 'anatapika', 'kuvimba', 'upele', 'maumivu ya', 'kutunza', 'nitatunzaje']),
+    ('property', 'en', 3, 'match', ARRAY['fully furnished', 'furnished apartment', 'furnished house', 'furnished room']),
+    ('property', 'fr', 3, 'match', ARRAY['appartement meuble', 'appart meuble', 'studio meuble', 'studios meubles',
+        'maison meublee', 'chambre meublee']),
+    ('property', 'rw', 2, 'match', ARRAY['irimo ibikoresho', 'ifite ibikoresho', 'zirimo ibikoresho']),
+    ('property', 'sw', 3, 'match', ARRAY['yenye samani', 'nyumba yenye samani', 'chumba chenye samani']),
+    ('marketplace', 'fr', NULL, 'exclude', ARRAY['appartement meuble', 'appart meuble', 'studio meuble',
+        'studios meubles', 'maison meublee', 'chambre meublee']),
+    ('marketplace', 'rw', NULL, 'exclude', ARRAY['irimo ibikoresho', 'ifite ibikoresho', 'zirimo ibikoresho']),
+    ('marketplace', 'sw', NULL, 'exclude', ARRAY['yenye samani', 'chenye samani']),
+    ('profile', 'en', NULL, 'exclude', ARRAY['wrong number', 'sorry wrong number']),
+    ('profile', 'fr', NULL, 'exclude', ARRAY['mauvais numero', 'trompe de numero']),
+    ('profile', 'rw', NULL, 'exclude', ARRAY['nibeshye nimero', 'nibeshye numero', 'nibeshye nomero']),
+    ('profile', 'sw', NULL, 'exclude', ARRAY['nimekosea namba', 'nimekosea nambari', 'namba isiyo sahihi'])
+) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern
+ON CONFLICT (match_kind, pattern, domain) DO NOTHING;
+-- Asking for an explanation or advice names the assistant, and what follows it is what it
+-- is about (src/detect.rs, TOPIC_ASK), as asking to write does.
+UPDATE webhook_routing_rules SET weight = 3.5
+WHERE domain OPERATOR(pg_catalog.=) 'ai_agents' AND match_kind OPERATOR(pg_catalog.=) 'keyword' AND seeded
+  AND pattern OPERATOR(pg_catalog.=) ANY (ARRAY['difference between', 'difference entre', 'itandukaniro',
+      'tofauti kati ya', 'explain', 'nsobanurira', 'eleza', 'pros and cons', 'avantages et inconvenients',
+      'mpa inama', 'nishauri']);
+UPDATE webhook_routing_rules SET weight = 4
+WHERE domain OPERATOR(pg_catalog.=) 'ai_agents' AND match_kind OPERATOR(pg_catalog.=) 'keyword' AND seeded
+  AND pattern OPERATOR(pg_catalog.=) ANY (ARRAY['write me', 'write a']);

@@ -63,7 +63,8 @@ pub const CLEAR_SWITCH_SCORE: f32 = 6.0;
 /// leaves for another domain on a request (`Detection::requested`): a pick (an id or a message
 /// type of that domain), or a match after a word of asking or of wanting that is not inside a
 /// question ("can I buy chickens here?", "do you have houses for rent?", "I'd rather find a
-/// job first").
+/// job first"); a turn alone ("and the transport of the guests?", "et le loyer?") goes on
+/// with its question.
 pub const ASSISTANT_DOMAIN: &str = "ai_agents";
 
 /// The sender's key in the log: SipHash-2-4 of the webhook name and the routing key (the phone
@@ -350,7 +351,7 @@ pub fn follow<'a>(
         Some(d)
             if !d.weak
                 && d.domain != conversation.domain
-                && !(conversation.domain == ASSISTANT_DOMAIN && d.question && !d.requested)
+                && !(conversation.domain == ASSISTANT_DOMAIN && d.question && !d.asked)
                 && (d.score >= CLEAR_SWITCH_SCORE || d.decisive && d.score >= SWITCH_SCORE) =>
         {
             Turn::Switch {

@@ -117,6 +117,12 @@ pub const PROTECTED_EVIDENCE: f32 = 2.0;
 /// it to `help me write`, `translate to`, `nyandikira`, `tafsiri kwa`): what follows it after a
 /// `:` or an opening quote is the text to work on, not what the writer wants.
 pub const WRITING_ASK: f32 = 4.0;
+/// The weight of a rule that asks the assistant for an explanation or advice (`explain`,
+/// `difference between`, `tips for`, `comment on dit`, `nsobanurira`, `nipe ushauri`) and up:
+/// the routable domains' matches after it are what it is about ("what is the difference
+/// between a CV and a cover letter?"). A protected domain's stay: "explain why my claim was
+/// refused" is the insurer's.
+pub const TOPIC_ASK: f32 = 3.5;
 /// The factor of the first match after a word of intent.
 pub const INTENT_FACTOR: f32 = 2.0;
 /// The factor of a match one edit away.
@@ -416,6 +422,9 @@ pub struct Detection<'r> {
     /// you have`, `and …`), or after a word of wanting outside a sentence that opens with a
     /// question word ("I'd rather find a job", not "what does a job seeker need").
     pub requested: bool,
+    /// Requested by a word of asking or wanting, or picked: not by a turn alone ("and houses
+    /// for rent?"), which in the assistant's conversation goes on with its question.
+    pub asked: bool,
     /// The message asks something: a text holds a question mark, or its first word asks
     /// (`what`, `which`, `quel`, `ese`, `je`, …). In an assistant's conversation a question is
     /// for the assistant (src/conversation.rs).
@@ -434,6 +443,8 @@ struct Hit {
     intent: bool,
     /// Its word of intent asks for it, outside a question that only asks to know.
     requested: bool,
+    /// ... and that word is one of asking or wanting, not a turn alone (`and`, `et`, `na`).
+    asked: bool,
     excluded_by: Option<usize>,
 }
 
@@ -447,6 +458,7 @@ impl Hit {
             typo: false,
             intent: false,
             requested: false,
+            asked: false,
             excluded_by: None,
         }
     }
@@ -878,8 +890,10 @@ impl Rules {
 
     /// Content given to work on: in a field where a rule of `WRITING_ASK` weight or more
     /// matches ("translate to French: my motorbike insurance has expired"), the matches of
-    /// other domains after the first `:` or opening quote that follows it are excluded by it.
-    fn quote(&self, texts: &Texts, hits: &mut [Hit]) {
+    /// other domains after the first `:` or opening quote that follows it are excluded by it;
+    /// without one, and after a rule of `TOPIC_ASK` weight (an explanation, advice), those of
+    /// the routable domains after it ("help me write a cover letter for a nursing job").
+    fn quote(&self, texts: &Texts, hits: &mut [Hit], protected: &dyn Fn(&str) -> bool) {
         for &(field, first, end) in &texts.fields {
             let within = |h: &Hit| h.field == Some(field) && h.start >= first && h.end <= end;
             let Some(ask) = hits
@@ -888,7 +902,7 @@ impl Rules {
                     let rule = &self.rules[h.rule];
                     within(h)
                         && rule.effect == Effect::Match
-                        && rule.weight >= WRITING_ASK
+                        && rule.weight >= TOPIC_ASK
                         && h.excluded_by.is_none()
                 })
                 .min_by_key(|h| h.start)
@@ -896,18 +910,26 @@ impl Rules {
             else {
                 continue;
             };
-            let Some(from) = (ask.1.max(first + 1)..end).find(|&k| {
-                texts
-                    .gap_before(k)
-                    .contains([':', '"', '\u{201C}', '\u{00AB}'])
-            }) else {
-                continue;
-            };
+            // The text after the first `:` or opening quote, given to a writing ask, whatever
+            // its domain; without one, or after an ask for an explanation, what follows the
+            // ask is what it is about ("write me a cover letter for a nursing job": a letter),
+            // of the routable domains only.
+            let quoted = (self.rules[ask.0].weight >= WRITING_ASK)
+                .then(|| {
+                    (ask.1.max(first + 1)..end).find(|&k| {
+                        texts
+                            .gap_before(k)
+                            .contains([':', '"', '\u{201C}', '\u{00AB}'])
+                    })
+                })
+                .flatten();
+            let from = quoted.unwrap_or(ask.1);
             let domain = self.rules[ask.0].domain_ix;
             for h in hits.iter_mut() {
                 let rule = &self.rules[h.rule];
                 if within(h)
                     && h.start >= from
+                    && (quoted.is_some() || !protected(&rule.domain))
                     && rule.domain_ix != domain
                     && rule.effect != Effect::Exclude
                     && h.excluded_by.is_none()
@@ -923,6 +945,13 @@ impl Rules {
     fn weigh(&self, texts: &Texts, hits: &mut [Hit]) {
         for &(_, first, end) in &texts.fields {
             let asks = first < end && texts.field_asks(first, end);
+            // A turn asks in a text that asks whether the service has something.
+            let offer_at = |k: usize| {
+                let previous = (k > first).then(|| texts.words[k - 1].text);
+                let next = (k + 1 < end).then(|| texts.words[k + 1].text);
+                text::is_offer(previous, texts.words[k].text, next)
+            };
+            let offers = (first..end).any(offer_at);
             for cue in first..end {
                 let word = texts.words[cue].text;
                 let next = (cue + 1 < end).then(|| texts.words[cue + 1].text);
@@ -930,13 +959,18 @@ impl Rules {
                 // opener before a question word ("and how much …", "et combien …") asks to
                 // know, not to get. "nshobora", "naweza" ask only in a text that asks: else
                 // they say what the writer can do.
+                let opens = cue - first < text::OPENER_REACH
+                    && text::is_opener(word)
+                    && !next.is_some_and(text::is_wh_word);
                 let asking = (text::is_asking(word)
                     && text::asks_for_someone(word, next)
                     && (asks || !text::is_ability(word)))
                     || text::is_becoming(word)
-                    || (cue - first < text::OPENER_REACH
-                        && text::is_opener(word)
-                        && !next.is_some_and(text::is_wh_word));
+                    || opens
+                    || offer_at(cue);
+                // Asked by a turn alone ("and …", "et …", "na …"), not by a word of asking
+                // or wanting.
+                let turn = opens && text::is_turn(word) && !text::is_intent(word) && !offers;
                 if !(asking || text::is_intent(word)) {
                     continue;
                 }
@@ -965,6 +999,15 @@ impl Rules {
                     .map(|h| h.start)
                     .min()
                     .or_else(|| {
+                        // What an earlier word of intent already asked for, if it did ("I want
+                        // to rent a house near the airport, do you have any?": the house).
+                        hits.iter()
+                            .filter(before)
+                            .filter(|h| h.intent)
+                            .map(|h| h.start)
+                            .max()
+                    })
+                    .or_else(|| {
                         hits.iter()
                             .filter(before)
                             .filter(noun)
@@ -976,6 +1019,7 @@ impl Rules {
                     for h in hits.iter_mut().filter(|h| h.start == object) {
                         h.intent = true;
                         h.requested |= requests;
+                        h.asked |= requests && !turn;
                     }
                 }
             }
@@ -1053,7 +1097,7 @@ impl Rules {
             return None;
         }
         self.weigh(&texts, &mut hits);
-        self.quote(&texts, &mut hits);
+        self.quote(&texts, &mut hits, protected);
         // Best first; a rule counts once, and a stretch of text once per domain (a phrase and
         // the words inside it are one piece of evidence, counted at its best).
         let mut order: Vec<(usize, f32)> = hits
@@ -1196,6 +1240,11 @@ impl Rules {
                     self.rules[h.rule].domain_ix == d
                         && (h.requested || matches!(h.field, None | Some(Field::Id)))
                 }),
+                asked: counted.iter().any(|&(c, _)| {
+                    let h = &hits[c];
+                    self.rules[h.rule].domain_ix == d
+                        && (h.asked || matches!(h.field, None | Some(Field::Id)))
+                }),
                 question: is_question(message, &texts),
             })
         });
@@ -1260,8 +1309,10 @@ impl Rules {
             explanation.request = detection.as_ref().and_then(|d| {
                 if d.weak {
                     None
-                } else if d.requested {
+                } else if d.asked {
                     Some("requested")
+                } else if d.requested {
+                    Some("requested by a turn (and, et, na): a question's follow-up in an assistant's conversation")
                 } else if d.question {
                     Some("a question, no request")
                 } else {
@@ -2070,6 +2121,66 @@ mod tests {
             (
                 "tafsiri kwa Kiingereza: \"nataka kununua simu mpya\"",
                 "ai_agents",
+            ),
+        ] {
+            assert_eq!(
+                rules.detect(&text(t), &protected).map(|d| d.domain),
+                Some(expected),
+                "{t:?}"
+            );
+        }
+        // A turn alone goes on with the assistant's question; elsewhere it requests, and so
+        // does asking whether the service has something, anywhere in the text.
+        let buyer = Conversation {
+            id: 3,
+            domain: "marketplace".into(),
+            unified: true,
+        };
+        for turn in ["et le transport des invités ?", "and houses for rent?"] {
+            let d = rules.detect(&text(turn), &protected).unwrap();
+            assert!(d.requested && !d.asked, "{turn:?}");
+            assert_eq!(
+                follow(Some(&d), Some(&assistant), None),
+                Turn::Follow(&assistant),
+                "{turn:?}"
+            );
+            assert!(
+                matches!(follow(Some(&d), Some(&buyer), None), Turn::Switch { .. }),
+                "{turn:?}"
+            );
+        }
+        for ask in [
+            "thanks. do you have any receptionist jobs open now?",
+            "merci. et vous avez des locaux commerciaux à louer à Remera ?",
+        ] {
+            let d = rules.detect(&text(ask), &protected).unwrap();
+            assert!(d.asked, "{ask:?}");
+            assert_eq!(
+                follow(Some(&d), Some(&assistant), None),
+                Turn::Switch { pinned: false },
+                "{ask:?}"
+            );
+        }
+        assert!(
+            !rules
+                .detect(
+                    &text("what do you have to show to rent a house?"),
+                    &protected
+                )
+                .unwrap()
+                .asked
+        );
+        // An ask to the assistant takes the routable domains' words after it as its topic,
+        // not a protected domain's.
+        for (t, expected) in [
+            ("write me a cover letter for a nursing job", "ai_agents"),
+            (
+                "what is the difference between a CV and a cover letter?",
+                "ai_agents",
+            ),
+            (
+                "explain to me why my insurance claim was refused",
+                "insurance",
             ),
         ] {
             assert_eq!(

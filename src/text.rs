@@ -291,6 +291,28 @@ pub fn is_opener(word: &str) -> bool {
     )
 }
 
+/// The openers that only turn ("and", "also", "et", "aussi", "na", "kandi", "pia"): a request
+/// for what follows, except in the assistant's conversation, where "and the transport of the
+/// guests?" goes on with the question asked (src/conversation.rs); there one leaves by saying
+/// what one wants or asks for ("and I want a taxi", "do you have houses?").
+pub fn is_turn(word: &str) -> bool {
+    matches!(
+        word,
+        "and" | "also" | "et" | "aussi" | "na" | "kandi" | "pia"
+    )
+}
+
+/// Words that ask whether the service has something, anywhere in a text ("vous avez",
+/// "mufite", "mnauza", "kuna", "do you have", not "you have to"): a word of asking for what
+/// follows ("thanks. do you have any receptionist jobs?"), and after a turn they make it a
+/// request ("et vous avez des locaux à louer ?", "na akazi mwaba mufite?").
+pub fn is_offer(previous: Option<&str>, word: &str, next: Option<&str>) -> bool {
+    matches!(
+        word,
+        "avez" | "auriez" | "vendez" | "mufite" | "murafite" | "mnauza" | "mnayo" | "mna" | "kuna"
+    ) || (word == "have" && previous == Some("you") && next != Some("to"))
+}
+
 /// Words that ask to do or get something, anywhere in a text: "can I buy", "could you find",
 /// "puis-je", "pouvez-vous", "nshobora kugura", "mwanshakira", "naweza kupata". The first match
 /// after one is what is asked for, as after a word of wanting.

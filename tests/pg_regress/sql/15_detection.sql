@@ -80,6 +80,19 @@ SELECT t, (SELECT domain FROM route_decision(text_message(t), log => false)) AS 
 FROM unnest(ARRAY['why do onions make us cry?', 'kuki amazi abira?', 'how are you?',
                   'which house is cheaper, the one in Remera?']) AS t ORDER BY t;
 
+-- Asking the assistant for an explanation or for something written: the routable domains'
+-- words after the ask are what it is about (excluded by the ask's rule); a protected
+-- domain's stay.
+SELECT step, domain, points, pattern, matched, note
+FROM explain_route(text_message('what is the difference between a CV and a cover letter?'));
+SELECT t, (SELECT domain FROM route_decision(text_message(t), log => false)) AS domain
+FROM unnest(ARRAY['write me a cover letter for a nursing job', 'nsobanurira itandukaniro ry''inzu n''ikibanza',
+                  'explain to me why my insurance claim was refused']) AS t ORDER BY t;
+-- A turn alone ("and …", "et …") requests, but is only a question's follow-up in the
+-- assistant's conversation; asking whether the service has something requests anywhere.
+SELECT step, domain, note FROM explain_route(text_message('et le transport des invités ?')) WHERE step = 'decision';
+SELECT step, domain, note FROM explain_route(text_message('thanks. do you have any receptionist jobs?')) WHERE step = 'decision';
+
 -- The seeds by language and domain.
 SELECT language, count(*) AS rules, count(DISTINCT domain) AS domains
 FROM webhook_routing_rules WHERE seeded AND match_kind = 'keyword' GROUP BY language ORDER BY language;
