@@ -2314,13 +2314,14 @@ AS $$
                 AND (only_domain IS NULL OR s.domain = only_domain)
               GROUP BY s.domain, s.routed_to) AS m
     ),
-    waiting AS (
+    -- Filtered by domain after it is counted: a filter in the scan would be planned again
+    -- for every day partition of the log at every call.
+    waiting AS MATERIALIZED (
         SELECT l.domain, l.routed_to,
                count(*) FILTER (WHERE l.created_at >= b.cutoff) AS pending,
                count(*) FILTER (WHERE l.created_at < b.cutoff) AS late
         FROM @extschema@.webhook_routing_logs AS l, bounds AS b
         WHERE l.status = 'pending' AND l.created_at >= b.since AND l.created_at <= b.until
-          AND (only_domain IS NULL OR l.domain = only_domain)
         GROUP BY l.domain, l.routed_to
     ),
     parts AS (
@@ -2330,6 +2331,7 @@ AS $$
         UNION ALL
         SELECT w.domain, w.routed_to, 0, 0, w.pending, w.late, NULL, NULL
         FROM waiting AS w
+        WHERE only_domain IS NULL OR w.domain = only_domain
     )
     SELECT p.domain, p.routed_to,
            (sum(p.completed) + sum(p.pending) + sum(p.late))::bigint,
