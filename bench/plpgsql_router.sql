@@ -7,7 +7,7 @@ RETURNS TABLE (decision_id bigint, domain text, routed_to text, reason text, buc
                percentage numeric, config_id bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
-    cfg webhook_routing_config%ROWTYPE;
+    cfg webhook_routing.webhook_routing_config%ROWTYPE;
     msg jsonb;
     sender text;
     ids text[] := '{}';

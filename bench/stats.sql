@@ -3,7 +3,7 @@
 -- psql variables: rows.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
-TRUNCATE webhook_routing_logs;
+TRUNCATE webhook_routing.webhook_routing_logs;
 DROP TABLE IF EXISTS bench_rollup;
 
 -- Latencies: log-normal around 800 ms (unified a little slower), 0.1% errors.
@@ -15,7 +15,7 @@ SELECT 'whatsapp', (ARRAY['jobs', 'marketplace', 'property'])[1 + g % 3],
        CASE WHEN random() < 0.001 THEN 'error' ELSE 'success' END,
        now() - random() * interval '55 minutes'
 FROM generate_series(1, :rows) AS g;
-ANALYZE webhook_routing_logs;
+ANALYZE webhook_routing.webhook_routing_logs;
 
 -- Median of `runs` timings of a query, in ms; the query's rows are all read.
 CREATE OR REPLACE FUNCTION pg_temp.time_ms(q text, runs int DEFAULT 5) RETURNS float8

@@ -416,10 +416,30 @@ DECLARE
     missing text[];
     why text;
     failing text;
+    healths jsonb;
 BEGIN
     -- Under REPEATABLE READ or SERIALIZABLE, refuse (40001) a snapshot older than a change
     -- committed since: acting on it could undo that change.
     PERFORM @extschema@.webhook_routing_require_current_snapshot();
+    -- Every active plan's health, of its domain over its step, in one statement: its functions
+    -- are planned once a call, not once a plan (a plan's own statements cost what its domain's
+    -- minutes cost). A plan's actions below change percentages only, never what health reads.
+    -- A plan another call moved on since (another step start), or one whose health fails here,
+    -- reads its own below, where its failure is its own.
+    BEGIN
+        SELECT pg_catalog.jsonb_object_agg(r.id::text,
+                   pg_catalog.jsonb_build_object('at', r.step_started_at, 'domain', r.domain, 'health', x.health))
+        INTO healths
+        FROM @extschema@.webhook_routing_rollouts AS r
+        CROSS JOIN LATERAL (
+            SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(h)), '[]') AS health
+            FROM @extschema@.webhook_routing_health(greatest(pg_catalog.now() - r.step_started_at, interval '1 second'),
+                                                    r.domain) AS h
+        ) AS x
+        WHERE r.state = 'active';
+    EXCEPTION WHEN OTHERS THEN
+        healths := NULL;
+    END;
     FOR plan IN
         SELECT * FROM @extschema@.webhook_routing_rollouts AS r
         WHERE r.state = 'active' ORDER BY r.id FOR UPDATE SKIP LOCKED
@@ -429,10 +449,14 @@ BEGIN
       BEGIN
         n := pg_catalog.cardinality(plan.steps);
         held := pg_catalog.now() - plan.step_started_at;
-        SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(h)), '[]')
-        INTO health
-        FROM @extschema@.check_routing_health(greatest(held, interval '1 second')) AS h
-        WHERE h.domain = plan.domain;
+        health := CASE WHEN (healths -> plan.id::text ->> 'at')::timestamptz = plan.step_started_at
+                             AND healths -> plan.id::text ->> 'domain' = plan.domain
+                        THEN healths -> plan.id::text -> 'health' END;
+        IF health IS NULL THEN
+            SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(h)), '[]')
+            INTO health
+            FROM @extschema@.webhook_routing_health(greatest(held, interval '1 second'), plan.domain) AS h;
+        END IF;
         SELECT pg_catalog.jsonb_object_agg(h.routed_to || '.' || h.check_name,
                    pg_catalog.jsonb_build_object('value', h.value, 'verdict', h.verdict, 'statistic', h.statistic,
                                                  'confidence', h.confidence, 'samples', h.samples,
@@ -733,9 +757,9 @@ judged AS (
                pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('check', k.check_name, 'verdict', k.verdict,
                                                                   'samples', k.samples, 'action', k.action)
                                     ORDER BY k.check_name) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'unified') AS unified
-        FROM @extschema@.check_routing_health(
-                 CASE WHEN d.held IS NOT NULL THEN greatest(d.held, interval '1 second') ELSE interval '1 hour' END) AS k
-        WHERE k.domain OPERATOR(pg_catalog.=) d.domain
+        FROM @extschema@.webhook_routing_health(
+                 CASE WHEN d.held IS NOT NULL THEN greatest(d.held, interval '1 second') ELSE interval '1 hour' END,
+                 d.domain) AS k
     ) AS h ON NOT d.protected
 ),
 gated AS (

@@ -27,7 +27,8 @@ END $$;
 -- Raw aggregates per domain and target; the building block of stats and health.
 -- Outcomes come from the per-minute sketches (whole minutes: the window's first minute is
 -- counted whole), decisions still waiting for theirs from the log's pending index.
-CREATE FUNCTION webhook_routing_window("window" interval)
+-- only_domain: that domain's rows alone (a rollout's health); NULL: every domain's.
+CREATE FUNCTION webhook_routing_window("window" interval, only_domain text)
 RETURNS TABLE (
     domain text,
     routed_to text,
@@ -69,9 +70,12 @@ AS $$
                      @extschema@.webhook_routing_sketch_union(array_agg(s.latency)) AS latency
               FROM @extschema@.webhook_routing_sketches AS s, bounds AS b
               WHERE s.minute >= b.since_minute AND s.minute <= b.until
+                AND (only_domain IS NULL OR s.domain = only_domain)
               GROUP BY s.domain, s.routed_to) AS m
     ),
-    waiting AS (
+    -- Filtered by domain after it is counted: a filter in the scan would be planned again
+    -- for every day partition of the log at every call.
+    waiting AS MATERIALIZED (
         SELECT l.domain, l.routed_to,
                count(*) FILTER (WHERE l.created_at >= b.cutoff) AS pending,
                count(*) FILTER (WHERE l.created_at < b.cutoff) AS late
@@ -86,6 +90,7 @@ AS $$
         UNION ALL
         SELECT w.domain, w.routed_to, 0, 0, w.pending, w.late, NULL, NULL
         FROM waiting AS w
+        WHERE only_domain IS NULL OR w.domain = only_domain
     )
     SELECT p.domain, p.routed_to,
            (sum(p.completed) + sum(p.pending) + sum(p.late))::bigint,
@@ -130,7 +135,7 @@ AS $$
            round(100.0 * w.errors / nullif(w.completed, 0), 2),
            round(100.0 * w.requests / sum(w.requests) OVER (PARTITION BY w.domain), 2),
            w.pending
-    FROM @extschema@.webhook_routing_window("window") AS w
+    FROM @extschema@.webhook_routing_window("window", NULL) AS w
 $$;
 
 -- The last hour. traffic_pct is the target's share of the domain's requests.
@@ -191,7 +196,8 @@ $$;
 -- decisions with an outcome, each counted once at the percentage it was first seen at, how many
 -- went unified, how many were expected to, and the variance of that count. It runs as the
 -- owner: it reads the sets of buckets, which no other role reads (sql/security.sql).
-CREATE FUNCTION webhook_routing_sample_ratios("window" interval)
+-- only_domain as in webhook_routing_window.
+CREATE FUNCTION webhook_routing_sample_ratios("window" interval, only_domain text)
 RETURNS TABLE (domain text, buckets bigint, unified bigint, expected double precision, variance double precision)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -208,6 +214,7 @@ AS $$
             AND s.minute <= now() + interval '5 minutes'
             AND s.domain IS NOT NULL AND s.routed_to IN ('unified', 'legacy')
             AND s.split_n > 0 AND s.split_buckets IS NOT NULL
+            AND (only_domain IS NULL OR s.domain = only_domain)
           GROUP BY s.domain) AS r
 $$;
 
@@ -228,7 +235,11 @@ $$;
 -- legacy's rows too (0.6.0 said proceed for a legacy row without a sample).
 -- action: the threshold's, with "(dry run)" when it only reports. Legacy is the baseline: its
 -- trouble holds, never rolls back.
-CREATE FUNCTION check_routing_health("window" interval DEFAULT '1 hour')
+--
+-- check_routing_health's rows, of every domain (only_domain NULL) or of one: a rollout's gates
+-- (advance_rollouts, routing_overview) read their own domain's alone, each over its own step's
+-- window, so that a call over N plans reads N domains' sketches once, not every domain's N times.
+CREATE FUNCTION webhook_routing_health("window" interval, only_domain text)
 RETURNS TABLE (
     domain text,
     routed_to text,
@@ -254,7 +265,7 @@ AS $$
         LIMIT 1
     ),
     stats AS (
-        SELECT * FROM @extschema@.webhook_routing_window("window") AS w WHERE w.domain IS NOT NULL
+        SELECT * FROM @extschema@.webhook_routing_window("window", only_domain) AS w WHERE w.domain IS NOT NULL
     ),
     -- What traffic there was, and for every routable domain both targets, traffic or not.
     targets AS (
@@ -262,7 +273,7 @@ AS $$
         UNION
         SELECT d, t
         FROM config, unnest(config.domains) AS d, unnest(ARRAY['unified', 'legacy']) AS t
-        WHERE d <> ALL (config.protected_domains)
+        WHERE d <> ALL (config.protected_domains) AND (only_domain IS NULL OR d = only_domain)
     ),
     t AS (
         SELECT g.domain, g.routed_to,
@@ -306,7 +317,7 @@ AS $$
                coalesce(least(r.unified, r.buckets - r.unified), 0),
                r.unified, r.buckets, r.expected, r.variance, NULL, NULL
         FROM targets AS g
-        LEFT JOIN @extschema@.webhook_routing_sample_ratios("window") AS r ON r.domain = g.domain
+        LEFT JOIN @extschema@.webhook_routing_sample_ratios("window", only_domain) AS r ON r.domain = g.domain
         WHERE g.routed_to = 'unified'
         UNION ALL
         SELECT g.domain, 'unified', 'session_breaks',
@@ -357,4 +368,26 @@ AS $$
            v.act || CASE WHEN v.dry_run THEN ' (dry run)' ELSE '' END
     FROM verdicts AS v
     ORDER BY v.domain, v.routed_to, v.check_name
+$$;
+
+CREATE FUNCTION check_routing_health("window" interval DEFAULT '1 hour')
+RETURNS TABLE (
+    domain text,
+    routed_to text,
+    check_name text,
+    value numeric,
+    warning_threshold numeric,
+    critical_threshold numeric,
+    status text,
+    recommendation text,
+    samples bigint,
+    verdict text,
+    statistic numeric,
+    confidence numeric,
+    action text
+)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT * FROM @extschema@.webhook_routing_health("window", NULL)
 $$;

@@ -2937,6 +2937,641 @@ BEGIN
 END $$;
 -- (end of issue 23, item 5)
 
+-- 0.7.0, issue 26 (cost, second round): a rollout's health reads its own domain, and
+-- advance_rollouts reads every plan's in one statement. advance_rollouts and routing_overview
+-- read check_routing_health's rows for each plan's domain over that plan's step: each call
+-- planned its SQL functions again and computed every domain's rows to keep one domain's, so that
+-- 10 plans cost 10 plannings and 100 domains' checks. webhook_routing_health(window, only_domain)
+-- computes one domain's (or, with NULL, every domain's: check_routing_health);
+-- webhook_routing_window and webhook_routing_sample_ratios take the domain too (new signatures:
+-- dropped and made again, their grants given again).
+DROP FUNCTION @extschema@.webhook_routing_window(interval);
+DROP FUNCTION @extschema@.webhook_routing_sample_ratios(interval);
+CREATE FUNCTION @extschema@.webhook_routing_window("window" interval, only_domain text)
+RETURNS TABLE (
+    domain text,
+    routed_to text,
+    requests bigint,
+    -- decided, outcome not reported yet, within the timeout
+    pending bigint,
+    -- outcome reported, or timed out
+    completed bigint,
+    -- status error, or timed out
+    errors bigint,
+    timed_out bigint,
+    latency_samples bigint,
+    avg_ms double precision,
+    p50_ms double precision,
+    p95_ms double precision,
+    p99_ms double precision,
+    -- All of them, one sketch: the latency checks count the requests above their bars in it.
+    latency bytea
+)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH checked AS (
+        SELECT @extschema@.webhook_routing_check_window("window") AS w
+    ),
+    bounds AS (
+        SELECT now() - c.w AS since,
+               date_bin('1 minute', now() - c.w, timestamptz '2000-01-01 00:00:00+00') AS since_minute,
+               now() - make_interval(secs => @extschema@.routing_pending_timeout_seconds()) AS cutoff,
+               -- Rows dated ahead count from five minutes before their time (a caller's rows
+               -- are dated within five minutes of now), never in every window until then.
+               now() + interval '5 minutes' AS until
+        FROM checked AS c
+    ),
+    done AS (
+        SELECT m.*, @extschema@.webhook_routing_sketch_summary(ARRAY[m.latency]) AS summary
+        FROM (SELECT s.domain, s.routed_to, sum(s.completed)::bigint AS completed,
+                     sum(s.errors)::bigint AS errors,
+                     @extschema@.webhook_routing_sketch_union(array_agg(s.latency)) AS latency
+              FROM @extschema@.webhook_routing_sketches AS s, bounds AS b
+              WHERE s.minute >= b.since_minute AND s.minute <= b.until
+                AND (only_domain IS NULL OR s.domain = only_domain)
+              GROUP BY s.domain, s.routed_to) AS m
+    ),
+    -- Filtered by domain after it is counted: a filter in the scan would be planned again
+    -- for every day partition of the log at every call.
+    waiting AS MATERIALIZED (
+        SELECT l.domain, l.routed_to,
+               count(*) FILTER (WHERE l.created_at >= b.cutoff) AS pending,
+               count(*) FILTER (WHERE l.created_at < b.cutoff) AS late
+        FROM @extschema@.webhook_routing_logs AS l, bounds AS b
+        WHERE l.status = 'pending' AND l.created_at >= b.since AND l.created_at <= b.until
+        GROUP BY l.domain, l.routed_to
+    ),
+    parts AS (
+        SELECT d.domain, d.routed_to, d.completed, d.errors, 0::bigint AS pending, 0::bigint AS late,
+               d.summary, d.latency
+        FROM done AS d
+        UNION ALL
+        SELECT w.domain, w.routed_to, 0, 0, w.pending, w.late, NULL, NULL
+        FROM waiting AS w
+        WHERE only_domain IS NULL OR w.domain = only_domain
+    )
+    SELECT p.domain, p.routed_to,
+           (sum(p.completed) + sum(p.pending) + sum(p.late))::bigint,
+           sum(p.pending)::bigint,
+           (sum(p.completed) + sum(p.late))::bigint,
+           (sum(p.errors) + sum(p.late))::bigint,
+           sum(p.late)::bigint,
+           coalesce(max(p.summary[1]), 0)::bigint,
+           max(p.summary[2]) / nullif(max(p.summary[1]), 0),
+           max(p.summary[3]),
+           max(p.summary[4]),
+           max(p.summary[5]),
+           (array_agg(p.latency) FILTER (WHERE p.latency IS NOT NULL))[1]
+    FROM parts AS p
+    GROUP BY p.domain, p.routed_to
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.routing_stats("window" interval DEFAULT '1 hour')
+RETURNS TABLE (
+    domain text,
+    routed_to text,
+    requests bigint,
+    avg_ms numeric,
+    p50_ms numeric,
+    p95_ms numeric,
+    p99_ms numeric,
+    errors bigint,
+    error_pct numeric,
+    traffic_pct numeric,
+    pending bigint
+)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT w.domain, w.routed_to, w.requests,
+           round(w.avg_ms::numeric, 1),
+           round(w.p50_ms::numeric, 1),
+           round(w.p95_ms::numeric, 1),
+           round(w.p99_ms::numeric, 1),
+           w.errors,
+           round(100.0 * w.errors / nullif(w.completed, 0), 2),
+           round(100.0 * w.requests / sum(w.requests) OVER (PARTITION BY w.domain), 2),
+           w.pending
+    FROM @extschema@.webhook_routing_window("window", NULL) AS w
+$$;
+
+CREATE FUNCTION @extschema@.webhook_routing_sample_ratios("window" interval, only_domain text)
+RETURNS TABLE (domain text, buckets bigint, unified bigint, expected double precision, variance double precision)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.domain, r.x[1]::bigint, r.x[2]::bigint, r.x[3], r.x[4]
+    FROM (SELECT s.domain,
+                 @extschema@.webhook_routing_sample_ratio(
+                     array_agg(s.split_expected / s.split_n ORDER BY s.minute, s.split_at, s.routed_to, s.shard),
+                     array_agg(s.routed_to = 'unified' ORDER BY s.minute, s.split_at, s.routed_to, s.shard),
+                     array_agg(s.split_buckets ORDER BY s.minute, s.split_at, s.routed_to, s.shard)) AS x
+          FROM @extschema@.webhook_routing_sketches AS s
+          WHERE s.minute >= date_bin('1 minute', now() - @extschema@.webhook_routing_check_window("window"),
+                                     timestamptz '2000-01-01 00:00:00+00')
+            AND s.minute <= now() + interval '5 minutes'
+            AND s.domain IS NOT NULL AND s.routed_to IN ('unified', 'legacy')
+            AND s.split_n > 0 AND s.split_buckets IS NOT NULL
+            AND (only_domain IS NULL OR s.domain = only_domain)
+          GROUP BY s.domain) AS r
+$$;
+
+CREATE FUNCTION @extschema@.webhook_routing_health("window" interval, only_domain text)
+RETURNS TABLE (
+    domain text,
+    routed_to text,
+    check_name text,
+    value numeric,
+    warning_threshold numeric,
+    critical_threshold numeric,
+    status text,
+    recommendation text,
+    samples bigint,
+    verdict text,
+    statistic numeric,
+    confidence numeric,
+    action text
+)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH config AS (
+        SELECT c.domains, c.protected_domains
+        FROM @extschema@.webhook_routing_config AS c
+        ORDER BY c.created_at DESC, c.id DESC
+        LIMIT 1
+    ),
+    stats AS (
+        SELECT * FROM @extschema@.webhook_routing_window("window", only_domain) AS w WHERE w.domain IS NOT NULL
+    ),
+    -- What traffic there was, and for every routable domain both targets, traffic or not.
+    targets AS (
+        SELECT s.domain, s.routed_to FROM stats AS s
+        UNION
+        SELECT d, t
+        FROM config, unnest(config.domains) AS d, unnest(ARRAY['unified', 'legacy']) AS t
+        WHERE d <> ALL (config.protected_domains) AND (only_domain IS NULL OR d = only_domain)
+    ),
+    t AS (
+        SELECT g.domain, g.routed_to,
+               coalesce(s.completed, 0) AS completed, coalesce(s.errors, 0) AS errors,
+               s.p95_ms, coalesce(s.latency_samples, 0) AS latency_samples, s.latency
+        FROM targets AS g
+        LEFT JOIN stats AS s ON s.domain = g.domain AND s.routed_to = g.routed_to
+    ),
+    pairs AS (
+        SELECT u.domain, u.completed AS n_u, u.errors AS x_u, u.p95_ms AS p95_u,
+               u.latency_samples AS m_u, u.latency AS sketch_u,
+               l.completed AS n_l, l.errors AS x_l, l.p95_ms AS p95_l, l.latency_samples AS m_l
+        FROM t AS u JOIN t AS l ON l.domain = u.domain AND l.routed_to = 'legacy'
+        WHERE u.routed_to = 'unified'
+    ),
+    -- Per check: its estimate as operators read it (value), its samples, and the counts its
+    -- test reads: x of n (and x2 of n2 for the comparison), a sketch and a reference latency.
+    checks AS (
+        SELECT t.domain, t.routed_to, 'error_rate' AS check_name,
+               100.0 * t.errors / nullif(t.completed, 0) AS value, t.completed AS samples,
+               t.errors::float8 AS x, t.completed::float8 AS n, NULL::float8 AS x2, NULL::float8 AS n2,
+               NULL::bytea AS sketch, NULL::float8 AS ref
+        FROM t
+        UNION ALL
+        SELECT t.domain, t.routed_to, 'p95_latency', t.p95_ms::numeric, t.latency_samples,
+               NULL, t.latency_samples, NULL, NULL, t.latency, 1
+        FROM t
+        UNION ALL
+        SELECT p.domain, 'unified', 'error_rate_vs_legacy',
+               100.0 * p.x_u / nullif(p.n_u, 0) - 100.0 * p.x_l / nullif(p.n_l, 0), least(p.n_u, p.n_l),
+               p.x_u, p.n_u, p.x_l, p.n_l, NULL, NULL
+        FROM pairs AS p
+        UNION ALL
+        SELECT p.domain, 'unified', 'p95_vs_legacy',
+               (p.p95_u / nullif(p.p95_l, 0))::numeric, least(p.m_u, p.m_l),
+               NULL, p.m_u, NULL, p.m_l, p.sketch_u, p.p95_l
+        FROM pairs AS p
+        UNION ALL
+        SELECT g.domain, 'unified', 'sample_ratio',
+               ((r.unified - r.expected) ^ 2 / nullif(r.variance, 0))::numeric,
+               coalesce(least(r.unified, r.buckets - r.unified), 0),
+               r.unified, r.buckets, r.expected, r.variance, NULL, NULL
+        FROM targets AS g
+        LEFT JOIN @extschema@.webhook_routing_sample_ratios("window", only_domain) AS r ON r.domain = g.domain
+        WHERE g.routed_to = 'unified'
+        UNION ALL
+        SELECT g.domain, 'unified', 'session_breaks',
+               100.0 * s.broken / nullif(s.sessions, 0), coalesce(s.sessions, 0),
+               s.broken, s.sessions, NULL, NULL, NULL, NULL
+        FROM targets AS g
+        LEFT JOIN @extschema@.routing_sessions("window") AS s ON s.domain = g.domain
+        WHERE g.routed_to = 'unified'
+    ),
+    gated AS (
+        SELECT c.*, th.warning, th.critical, th.min_samples, th.dry_run,
+               CASE WHEN c.routed_to = 'legacy' THEN 'hold' ELSE th.action END AS act,
+               CASE WHEN c.check_name IN ('p95_latency', 'p95_vs_legacy') AND c.n > 0 AND c.ref > 0
+                    THEN @extschema@.webhook_routing_sketch_above(ARRAY[c.sketch],
+                             ARRAY[th.critical::float8 * c.ref, th.warning::float8 * c.ref])
+               END AS above
+        FROM checks AS c
+        CROSS JOIN LATERAL (
+            SELECT h.warning, h.critical, h.min_samples, h.action, h.dry_run
+            FROM @extschema@.webhook_routing_thresholds AS h
+            WHERE h.check_name = c.check_name AND (h.domain = c.domain OR h.domain IS NULL)
+            ORDER BY h.domain NULLS LAST
+            LIMIT 1
+        ) AS th
+    ),
+    -- The verdict against the critical bar, and the same test against the warning level: a
+    -- warning is evidence of being over that line too, not one error in a few hundred.
+    verdicts AS (
+        SELECT g.*, j.verdict AS v, j.estimate, j.statistic, j.confidence, w.verdict AS over_warning
+        FROM gated AS g
+        CROSS JOIN LATERAL @extschema@.webhook_routing_judge(
+            g.check_name, g.critical::float8, g.min_samples, g.samples, g.x, g.n, g.x2, g.n2, g.above[1]) AS j
+        CROSS JOIN LATERAL @extschema@.webhook_routing_judge(
+            g.check_name, g.warning::float8, g.min_samples, g.samples, g.x, g.n, g.x2, g.n2, g.above[2]) AS w
+    )
+    SELECT v.domain, v.routed_to, v.check_name, round(v.value, 2), v.warning, v.critical,
+           CASE WHEN v.v = 'fail' THEN 'critical'
+                WHEN v.check_name <> 'sample_ratio' AND v.over_warning = 'fail' THEN 'warning'
+                WHEN v.estimate IS NULL OR v.samples < v.min_samples THEN 'insufficient_data'
+                ELSE 'ok' END,
+           CASE WHEN v.v = 'fail' AND NOT v.dry_run AND v.act IN ('rollback', 'hold') THEN v.act
+                WHEN v.v = 'fail' OR v.v = 'pass' THEN 'proceed'
+                ELSE 'wait' END,
+           v.samples,
+           v.v,
+           round(v.statistic::numeric, 2),
+           round(v.confidence::numeric, 4),
+           v.act || CASE WHEN v.dry_run THEN ' (dry run)' ELSE '' END
+    FROM verdicts AS v
+    ORDER BY v.domain, v.routed_to, v.check_name
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.check_routing_health("window" interval DEFAULT '1 hour')
+RETURNS TABLE (
+    domain text,
+    routed_to text,
+    check_name text,
+    value numeric,
+    warning_threshold numeric,
+    critical_threshold numeric,
+    status text,
+    recommendation text,
+    samples bigint,
+    verdict text,
+    statistic numeric,
+    confidence numeric,
+    action text
+)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT * FROM @extschema@.webhook_routing_health("window", NULL)
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.advance_rollouts()
+RETURNS TABLE (rollout_id bigint, domain text, step integer, percentage numeric, verdict text, reason text,
+               detail jsonb)
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    plan @extschema@.webhook_routing_rollouts;
+    n integer;
+    held interval;
+    health jsonb;
+    checks jsonb;
+    to_zero boolean;
+    rollback boolean;
+    holding boolean;
+    control boolean;
+    gates text[];
+    passed boolean;
+    pending text[];
+    would jsonb;
+    next_step integer;
+    next_state text;
+    target numeric;
+    action text;
+    summary text;
+    missing text[];
+    why text;
+    failing text;
+    healths jsonb;
+BEGIN
+    -- Under REPEATABLE READ or SERIALIZABLE, refuse (40001) a snapshot older than a change
+    -- committed since: acting on it could undo that change.
+    PERFORM @extschema@.webhook_routing_require_current_snapshot();
+    -- Every active plan's health, of its domain over its step, in one statement: its functions
+    -- are planned once a call, not once a plan (a plan's own statements cost what its domain's
+    -- minutes cost). A plan's actions below change percentages only, never what health reads.
+    -- A plan another call moved on since (another step start), or one whose health fails here,
+    -- reads its own below, where its failure is its own.
+    BEGIN
+        SELECT pg_catalog.jsonb_object_agg(r.id::text,
+                   pg_catalog.jsonb_build_object('at', r.step_started_at, 'domain', r.domain, 'health', x.health))
+        INTO healths
+        FROM @extschema@.webhook_routing_rollouts AS r
+        CROSS JOIN LATERAL (
+            SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(h)), '[]') AS health
+            FROM @extschema@.webhook_routing_health(greatest(pg_catalog.now() - r.step_started_at, interval '1 second'),
+                                                    r.domain) AS h
+        ) AS x
+        WHERE r.state = 'active';
+    EXCEPTION WHEN OTHERS THEN
+        healths := NULL;
+    END;
+    FOR plan IN
+        SELECT * FROM @extschema@.webhook_routing_rollouts AS r
+        WHERE r.state = 'active' ORDER BY r.id FOR UPDATE SKIP LOCKED
+    LOOP
+      -- One plan's failure (its domain no longer routable, a refused change) must not stop the
+      -- others from rolling back: it is reported as verdict 'error' and the plan stays as it was.
+      BEGIN
+        n := pg_catalog.cardinality(plan.steps);
+        held := pg_catalog.now() - plan.step_started_at;
+        health := CASE WHEN (healths -> plan.id::text ->> 'at')::timestamptz = plan.step_started_at
+                             AND healths -> plan.id::text ->> 'domain' = plan.domain
+                        THEN healths -> plan.id::text -> 'health' END;
+        IF health IS NULL THEN
+            SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(h)), '[]')
+            INTO health
+            FROM @extschema@.webhook_routing_health(greatest(held, interval '1 second'), plan.domain) AS h;
+        END IF;
+        SELECT pg_catalog.jsonb_object_agg(h.routed_to || '.' || h.check_name,
+                   pg_catalog.jsonb_build_object('value', h.value, 'verdict', h.verdict, 'statistic', h.statistic,
+                                                 'confidence', h.confidence, 'samples', h.samples,
+                                                 'status', h.status, 'action', h.action)),
+               coalesce(bool_or(h.recommendation = 'rollback' AND h.check_name IN ('error_rate', 'error_rate_vs_legacy')), false),
+               coalesce(bool_or(h.recommendation = 'rollback'), false),
+               coalesce(bool_or(h.recommendation = 'hold'), false),
+               -- Legacy to compare with: its outcomes, at least min_samples of them.
+               coalesce(bool_or(h.routed_to = 'legacy' AND h.check_name = 'error_rate' AND h.status <> 'insufficient_data'), false),
+               pg_catalog.jsonb_object_agg(h.routed_to || '.' || h.check_name, pg_catalog.split_part(h.action, ' ', 1))
+                   FILTER (WHERE h.verdict = 'fail' AND h.action LIKE '% (dry run)'),
+               pg_catalog.string_agg(pg_catalog.format('%s %s', h.check_name, h.verdict), ', ' ORDER BY h.check_name)
+                   FILTER (WHERE h.routed_to = 'unified'),
+               pg_catalog.string_agg(pg_catalog.format('%s %s (%s)', h.routed_to, h.check_name, h.recommendation), ', '
+                                     ORDER BY h.routed_to DESC, h.check_name)
+                   FILTER (WHERE h.recommendation IN ('rollback', 'hold'))
+        INTO checks, to_zero, rollback, holding, control, would, summary, failing
+        FROM pg_catalog.jsonb_to_recordset(health) AS h(routed_to text, check_name text, value numeric, status text,
+                                                        recommendation text, samples bigint, verdict text,
+                                                        statistic numeric, confidence numeric, action text);
+        gates := CASE WHEN control THEN ARRAY['error_rate_vs_legacy', 'p95_vs_legacy']
+                      ELSE ARRAY['error_rate', 'p95_latency'] END;
+        SELECT coalesce(bool_and(h.verdict = 'pass'), true),
+               coalesce(pg_catalog.array_agg(pg_catalog.format('%s %s at %s samples', h.check_name, h.verdict, h.samples)
+                                             ORDER BY h.check_name) FILTER (WHERE h.verdict <> 'pass'), '{}'),
+               ARRAY(SELECT g FROM pg_catalog.unnest(gates) AS g
+                     EXCEPT SELECT x.check_name FROM pg_catalog.jsonb_to_recordset(health) AS x(routed_to text, check_name text)
+                            WHERE x.routed_to = 'unified')
+        INTO passed, pending, missing
+        FROM pg_catalog.jsonb_to_recordset(health) AS h(routed_to text, check_name text, samples bigint,
+                                                        verdict text, action text)
+        WHERE h.routed_to = 'unified' AND h.check_name = ANY (gates) AND h.action IN ('rollback', 'hold');
+        IF pg_catalog.cardinality(missing) > 0 THEN
+            holding := true;
+            summary := coalesce(summary || ', ', '') || 'no threshold for ' || pg_catalog.array_to_string(missing, ', ');
+            failing := coalesce(failing || ', ', '') || 'no threshold for ' || pg_catalog.array_to_string(missing, ', ');
+        END IF;
+        next_step := plan.step;
+        next_state := plan.state;
+        why := NULL;
+        IF to_zero THEN
+            verdict := 'rollback';
+            target := 0;
+            next_state := 'rolled_back';
+        ELSIF rollback THEN
+            verdict := 'rollback';
+            IF plan.step > 1 THEN
+                next_step := plan.step - 1;
+                target := plan.steps[next_step];
+                next_state := 'paused';
+            ELSE
+                target := 0;
+                next_state := 'rolled_back';
+            END IF;
+        ELSIF holding THEN
+            verdict := 'hold';
+        ELSIF held < plan.hold THEN
+            verdict := 'wait';
+        ELSIF passed THEN
+            IF plan.step < n THEN
+                verdict := 'advance';
+                next_step := plan.step + 1;
+                target := plan.steps[next_step];
+            ELSE
+                verdict := 'complete';
+                target := plan.steps[n];
+                next_state := 'completed';
+            END IF;
+        ELSIF held >= plan.max_hold THEN
+            verdict := 'inconclusive';
+            why := pg_catalog.format('no verdict after %s (max hold %s): %s. The plan holds and advances when they pass; '
+                                     'more traffic (a step up by hand) or a wider bar decides sooner, pause_rollout() stops it.',
+                                     pg_catalog.date_trunc('second', held), plan.max_hold,
+                                     pg_catalog.array_to_string(pending, ', '));
+        ELSE
+            verdict := 'wait';
+        END IF;
+        detail := pg_catalog.jsonb_build_object('transition', verdict, 'step', plan.step, 'of', n,
+                      'from', plan.steps[plan.step], 'to', target, 'held', held::text, 'hold', plan.hold::text,
+                      'max_hold', plan.max_hold::text, 'gates', pg_catalog.to_jsonb(gates),
+                      'checks', coalesce(checks, '{}'))
+                  || CASE WHEN pg_catalog.cardinality(pending) > 0
+                          THEN pg_catalog.jsonb_build_object('pending', pg_catalog.to_jsonb(pending)) ELSE '{}' END
+                  || CASE WHEN why IS NOT NULL THEN pg_catalog.jsonb_build_object('reason', why) ELSE '{}' END
+                  || CASE WHEN would IS NOT NULL THEN pg_catalog.jsonb_build_object('dry_run', would) ELSE '{}' END
+                  || CASE WHEN pg_catalog.cardinality(missing) > 0
+                          THEN pg_catalog.jsonb_build_object('missing_thresholds', pg_catalog.to_jsonb(missing))
+                          ELSE '{}' END;
+        reason := CASE
+            WHEN verdict IN ('rollback', 'advance', 'complete') THEN
+                pg_catalog.format('%s%% → %s%% after %s: %s', pg_catalog.trim_scale(plan.steps[plan.step]),
+                                  pg_catalog.trim_scale(target), @extschema@.webhook_routing_duration(held),
+                                  CASE WHEN verdict = 'rollback' THEN 'failed ' || failing
+                                       ELSE pg_catalog.array_to_string(gates, ', ') || ' passed' END)
+            WHEN verdict = 'hold' THEN 'failed ' || failing
+            WHEN verdict = 'inconclusive' THEN why
+            WHEN held < plan.hold THEN
+                pg_catalog.format('%s hold, %s left', @extschema@.webhook_routing_duration(plan.hold),
+                                  @extschema@.webhook_routing_duration(plan.hold - held))
+            ELSE 'waiting for ' || pg_catalog.array_to_string(pending, ', ') END;
+        IF verdict IN ('rollback', 'advance', 'complete') THEN
+            action := 'rollout_' || verdict;
+            PERFORM @extschema@.webhook_routing_set_step(
+                plan.domain, target, action,
+                pg_catalog.format('rollout %s: %s %s%% → %s%% after %s (%s)', plan.id, verdict,
+                                  plan.steps[plan.step], target, pg_catalog.date_trunc('second', held), summary),
+                plan.id, detail);
+            UPDATE @extschema@.webhook_routing_rollouts AS r
+            SET step = next_step, state = next_state,
+                step_started_at = CASE WHEN next_step <> plan.step THEN pg_catalog.clock_timestamp() ELSE r.step_started_at END,
+                ended_at = CASE WHEN next_state IN ('completed', 'rolled_back') THEN pg_catalog.clock_timestamp() END
+            WHERE r.id = plan.id;
+        ELSIF verdict = 'inconclusive' AND plan.last_verdict IS DISTINCT FROM 'inconclusive' THEN
+            RAISE NOTICE 'advance_rollouts: rollout % of % is inconclusive', plan.id, plan.domain
+                USING DETAIL = why;
+        END IF;
+      EXCEPTION WHEN OTHERS THEN
+        verdict := 'error';
+        next_step := plan.step;
+        target := NULL;
+        detail := pg_catalog.jsonb_build_object('transition', 'error', 'step', plan.step, 'of', n,
+                      'error', SQLERRM, 'sqlstate', SQLSTATE);
+        reason := 'error: ' || SQLERRM;
+        RAISE WARNING 'advance_rollouts: rollout % of % left as it was: %', plan.id, plan.domain, SQLERRM
+            USING HINT = 'SELECT * FROM routing_status shows it; abort_rollout() ends it.';
+      END;
+        UPDATE @extschema@.webhook_routing_rollouts AS r
+        SET last_verdict = verdict, last_checked_at = pg_catalog.clock_timestamp(), last_detail = detail
+        WHERE r.id = plan.id;
+        rollout_id := plan.id;
+        domain := plan.domain;
+        step := next_step;
+        percentage := coalesce(target, plan.steps[plan.step]);
+        RETURN NEXT;
+        target := NULL;
+    END LOOP;
+END $$;
+
+CREATE OR REPLACE VIEW @extschema@.routing_overview AS
+WITH c AS (
+    SELECT * FROM @extschema@.webhook_routing_config ORDER BY created_at DESC, id DESC LIMIT 1
+),
+d AS (
+    SELECT x.domain, x.ord, x.domain OPERATOR(pg_catalog.=) ANY (c.protected_domains) AS protected,
+           c.enabled AND coalesce((c.domain_enabled OPERATOR(pg_catalog.->>) x.domain)::boolean, true) AS routing,
+           coalesce((c.domain_percentages OPERATOR(pg_catalog.->>) x.domain)::numeric, c.percentage) AS pct,
+           r.id AS rollout_id, r.steps, r.step, r.state, r.hold, r.step_started_at,
+           CASE WHEN r.state OPERATOR(pg_catalog.=) ANY (ARRAY['active', 'paused'])
+                THEN pg_catalog.now() OPERATOR(pg_catalog.-) r.step_started_at END AS held
+    FROM c
+    CROSS JOIN LATERAL pg_catalog.unnest(c.domains OPERATOR(pg_catalog.||) c.protected_domains) WITH ORDINALITY AS x(domain, ord)
+    LEFT JOIN LATERAL (
+        SELECT * FROM @extschema@.webhook_routing_rollouts AS y WHERE y.domain OPERATOR(pg_catalog.=) x.domain
+        ORDER BY y.id DESC LIMIT 1
+    ) AS r ON true
+),
+judged AS (
+    SELECT d.*, h.*
+    FROM d
+    LEFT JOIN LATERAL (
+        SELECT pg_catalog.max(k.value) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'unified' AND k.check_name OPERATOR(pg_catalog.=) 'error_rate') AS u_err,
+               pg_catalog.max(k.value) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'legacy' AND k.check_name OPERATOR(pg_catalog.=) 'error_rate') AS l_err,
+               pg_catalog.max(k.value) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'unified' AND k.check_name OPERATOR(pg_catalog.=) 'p95_latency') AS u_p95,
+               pg_catalog.max(k.value) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'legacy' AND k.check_name OPERATOR(pg_catalog.=) 'p95_latency') AS l_p95,
+               coalesce(pg_catalog.max(k.samples) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'unified' AND k.check_name OPERATOR(pg_catalog.=) 'error_rate'), 0) AS u_n,
+               coalesce(pg_catalog.max(k.samples) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'legacy' AND k.check_name OPERATOR(pg_catalog.=) 'error_rate'), 0) AS l_n,
+               pg_catalog.string_agg(k.check_name, ', ' ORDER BY k.check_name)
+                   FILTER (WHERE k.recommendation OPERATOR(pg_catalog.=) 'rollback') AS rolls_back,
+               pg_catalog.string_agg(k.routed_to OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) k.check_name, ', '
+                                     ORDER BY k.routed_to DESC, k.check_name)
+                   FILTER (WHERE k.recommendation OPERATOR(pg_catalog.=) 'hold') AS holds,
+               coalesce(pg_catalog.bool_or(k.routed_to OPERATOR(pg_catalog.=) 'legacy' AND k.check_name OPERATOR(pg_catalog.=) 'error_rate'
+                                           AND k.status OPERATOR(pg_catalog.<>) 'insufficient_data'), false) AS control,
+               pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('check', k.check_name, 'verdict', k.verdict,
+                                                                  'samples', k.samples, 'action', k.action)
+                                    ORDER BY k.check_name) FILTER (WHERE k.routed_to OPERATOR(pg_catalog.=) 'unified') AS unified
+        FROM @extschema@.webhook_routing_health(
+                 CASE WHEN d.held IS NOT NULL THEN greatest(d.held, interval '1 second') ELSE interval '1 hour' END,
+                 d.domain) AS k
+    ) AS h ON NOT d.protected
+),
+gated AS (
+    SELECT j.*,
+           -- The first gate that has not passed, with its samples and minimum (gates that only
+           -- warn or report gate nothing, as in advance_rollouts).
+           (SELECT pg_catalog.jsonb_build_object('check', g.value OPERATOR(pg_catalog.->>) 'check',
+                       'verdict', g.value OPERATOR(pg_catalog.->>) 'verdict',
+                       'samples', (g.value OPERATOR(pg_catalog.->>) 'samples')::bigint,
+                       'min', (SELECT t.min_samples FROM @extschema@.webhook_routing_thresholds AS t
+                               WHERE t.check_name OPERATOR(pg_catalog.=) (g.value OPERATOR(pg_catalog.->>) 'check')
+                                 AND (t.domain OPERATOR(pg_catalog.=) j.domain OR t.domain IS NULL)
+                               ORDER BY t.domain NULLS LAST LIMIT 1))
+            FROM pg_catalog.jsonb_array_elements(j.unified) AS g
+            WHERE (g.value OPERATOR(pg_catalog.->>) 'check') OPERATOR(pg_catalog.=) ANY (
+                      CASE WHEN j.control THEN ARRAY['error_rate_vs_legacy', 'p95_vs_legacy']
+                           ELSE ARRAY['error_rate', 'p95_latency'] END)
+              AND (g.value OPERATOR(pg_catalog.->>) 'action') OPERATOR(pg_catalog.=) ANY (ARRAY['rollback', 'hold'])
+              AND (g.value OPERATOR(pg_catalog.->>) 'verdict') OPERATOR(pg_catalog.<>) 'pass'
+            ORDER BY g.value OPERATOR(pg_catalog.->>) 'check' LIMIT 1) AS gate
+    FROM judged AS j
+),
+concluded AS (
+    SELECT g.*,
+           CASE WHEN g.protected OR NOT g.routing THEN NULL
+                WHEN g.pct OPERATOR(pg_catalog.=) 0 THEN NULL
+                WHEN g.rolls_back IS NOT NULL THEN 'rollback'
+                WHEN g.state OPERATOR(pg_catalog.=) 'paused' OR g.holds IS NOT NULL THEN 'hold'
+                WHEN g.state OPERATOR(pg_catalog.=) 'active' AND g.held OPERATOR(pg_catalog.<) g.hold THEN 'wait'
+                WHEN g.gate IS NULL AND g.u_n OPERATOR(pg_catalog.>) 0 THEN 'proceed'
+                ELSE 'wait' END AS verdict
+    FROM gated AS g
+)
+SELECT x.domain,
+       CASE WHEN x.protected THEN 'protected'
+            WHEN NOT x.routing THEN 'off (' OPERATOR(pg_catalog.||) pg_catalog.trim_scale(x.pct) OPERATOR(pg_catalog.||) '%)'
+            ELSE pg_catalog.trim_scale(x.pct) OPERATOR(pg_catalog.||) '%' END AS pct,
+       CASE WHEN x.rollout_id IS NOT NULL
+            THEN x.step OPERATOR(pg_catalog.||) '/' OPERATOR(pg_catalog.||) pg_catalog.cardinality(x.steps)
+                 OPERATOR(pg_catalog.||) CASE WHEN x.state OPERATOR(pg_catalog.=) 'active' THEN ''
+                                              WHEN x.state OPERATOR(pg_catalog.=) 'completed' THEN ' done'
+                                              WHEN x.state OPERATOR(pg_catalog.=) 'rolled_back' THEN ' rolled back'
+                                              ELSE ' ' OPERATOR(pg_catalog.||) x.state END END AS plan,
+       x.verdict,
+       CASE WHEN x.protected THEN NULL
+            ELSE coalesce(pg_catalog.to_char(x.u_err, 'FM990.00'), '-') OPERATOR(pg_catalog.||) ' / '
+                 OPERATOR(pg_catalog.||) coalesce(pg_catalog.to_char(x.l_err, 'FM990.00'), '-') END AS error_pct,
+       CASE WHEN x.protected THEN NULL
+            ELSE coalesce(pg_catalog.round(x.u_p95)::text, '-') OPERATOR(pg_catalog.||) ' / '
+                 OPERATOR(pg_catalog.||) coalesce(pg_catalog.round(x.l_p95)::text, '-') END AS p95_ms,
+       CASE WHEN x.protected THEN NULL
+            ELSE x.u_n OPERATOR(pg_catalog.||) ' / ' OPERATOR(pg_catalog.||) x.l_n END AS samples,
+       CASE WHEN x.protected THEN 'never routed'
+            WHEN NOT x.routing THEN 'routing switched off'
+            WHEN x.verdict IS NULL AND x.state OPERATOR(pg_catalog.=) ANY (ARRAY['rolled_back', 'aborted'])
+            THEN 'at 0% since the plan ended: a new plan starts again'
+            WHEN x.verdict IS NULL THEN 'at 0%: a step up starts it'
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'rollback' THEN 'failing: ' OPERATOR(pg_catalog.||) x.rolls_back
+            WHEN x.state OPERATOR(pg_catalog.=) 'paused' THEN 'paused: resume_rollout()'
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'hold' THEN 'failing: ' OPERATOR(pg_catalog.||) x.holds
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'wait' AND x.state OPERATOR(pg_catalog.=) 'active'
+                 AND x.held OPERATOR(pg_catalog.<) x.hold
+            THEN pg_catalog.format('%s hold, %s left', @extschema@.webhook_routing_duration(x.hold),
+                                   @extschema@.webhook_routing_duration(x.hold OPERATOR(pg_catalog.-) x.held))
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'wait' AND x.u_n OPERATOR(pg_catalog.=) 0 THEN 'unified samples: none yet'
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'wait'
+                 AND (x.gate OPERATOR(pg_catalog.->>) 'samples')::bigint OPERATOR(pg_catalog.<) (x.gate OPERATOR(pg_catalog.->>) 'min')::bigint
+            THEN pg_catalog.format('%s samples: %s of %s needed',
+                                   CASE WHEN x.gate OPERATOR(pg_catalog.->>) 'check' OPERATOR(pg_catalog.~~) '%_vs_legacy'
+                                             AND x.l_n OPERATOR(pg_catalog.<) x.u_n THEN 'legacy' ELSE 'unified' END,
+                                   x.gate OPERATOR(pg_catalog.->>) 'samples', x.gate OPERATOR(pg_catalog.->>) 'min')
+            WHEN x.verdict OPERATOR(pg_catalog.=) 'wait'
+            THEN pg_catalog.format('%s: no verdict yet at %s samples', x.gate OPERATOR(pg_catalog.->>) 'check',
+                                   x.gate OPERATOR(pg_catalog.->>) 'samples')
+            WHEN x.state OPERATOR(pg_catalog.=) 'active' THEN 'gates passed: advances next run'
+            WHEN x.state OPERATOR(pg_catalog.=) 'completed' THEN 'nothing: plan complete'
+            ELSE 'gates passed: a step up is backed' END AS waits_for
+FROM concluded AS x
+ORDER BY x.protected, x.ord;
+
+GRANT EXECUTE ON FUNCTION
+    @extschema@.webhook_routing_window(interval, text),
+    @extschema@.webhook_routing_sample_ratios(interval, text),
+    @extschema@.webhook_routing_health(interval, text)
+    TO webhook_routing_reader, webhook_routing_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.advance_rollouts() TO webhook_routing_admin;
+ALTER FUNCTION @extschema@.webhook_routing_window(interval, text) SET jit = off;
+ALTER FUNCTION @extschema@.routing_stats(interval) SET jit = off;
+ALTER FUNCTION @extschema@.webhook_routing_sample_ratios(interval, text) SET jit = off;
+ALTER FUNCTION @extschema@.webhook_routing_health(interval, text) SET jit = off;
+ALTER FUNCTION @extschema@.check_routing_health(interval) SET jit = off;
+ALTER FUNCTION @extschema@.advance_rollouts() SET jit = off;
+-- (end of issue 26's second round)
+
 -- Privileges as a fresh install has them, whatever version this update ends at: nothing for
 -- PUBLIC, nor for anyone default privileges gave something to while an update created
 -- objects (Supabase grants every new function and table in public to anon, authenticated and

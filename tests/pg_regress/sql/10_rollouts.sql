@@ -229,6 +229,15 @@ TRUNCATE webhook_routing_logs;
 SELECT * FROM logged('marketplace', 2500, 22500, unified_ms => 4000);
 SELECT check_name, verdict, status, recommendation, action FROM check_routing_health()
 WHERE domain = 'marketplace' AND routed_to = 'unified' AND check_name LIKE 'p95%' ORDER BY 1;
+-- A plan's health (webhook_routing_health, which advance_rollouts reads for the plan's domain
+-- alone) is that domain's rows of check_routing_health, row for row, whichever the domain.
+SELECT d AS domain,
+       (SELECT count(*) FROM check_routing_health('1 hour') AS h WHERE h.domain = d) AS checks,
+       NOT EXISTS (SELECT * FROM check_routing_health('1 hour') AS h WHERE h.domain = d
+                   EXCEPT ALL SELECT * FROM webhook_routing_health('1 hour', d))
+       AND NOT EXISTS (SELECT * FROM webhook_routing_health('1 hour', d)
+                       EXCEPT ALL SELECT * FROM check_routing_health('1 hour') AS h WHERE h.domain = d) AS same_rows
+FROM unnest(ARRAY['jobs', 'marketplace', 'property']) AS d ORDER BY 1;
 SELECT domain, step, percentage, verdict, detail -> 'dry_run' AS dry_run FROM advance_rollouts();
 -- Acting for real with action hold: the plan holds at 50%; with warn, it is reported and the
 -- plan completes.
