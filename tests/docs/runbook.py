@@ -42,6 +42,14 @@ def skeleton(text):
 def main():
     env = dict(os.environ, PGOPTIONS='-c search_path="$user",public')
     quiet = dict(env, PGOPTIONS="-c client_min_messages=warning")
+    # The simulator makes Supabase's service_role (a role is the cluster's): the cluster is left
+    # as it was found, so that what runs after (the update paths make Supabase's roles) sees it so.
+    had_role = subprocess.run(["psql", "-X", "-At", "-d", "postgres", "-c",
+                               "SELECT count(*) FROM pg_catalog.pg_roles WHERE rolname = 'service_role'"],
+                              check=True, env=quiet, stdout=subprocess.PIPE, text=True).stdout.strip() != "0"
+    if had_role:
+        print("the cluster already has a role service_role, which docs/runbook_sim.sql makes: use a fresh cluster")
+        return 1
     for sql in (f"DROP DATABASE IF EXISTS {DATABASE}", f"CREATE DATABASE {DATABASE}"):
         subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-c", sql],
                        check=True, env=quiet)
@@ -51,9 +59,12 @@ def main():
                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if run.returncode != 0:
             print(f"docs/runbook.sql did not run to its end:\n{run.stdout}")
+            subprocess.run(["psql", "-X", "-q", "-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {DATABASE}",
+                            "-c", "DROP ROLE IF EXISTS service_role"], env=quiet)
             return 1
         page, fresh = skeleton(PAGE.read_text(encoding="utf-8")), skeleton(made.read_text(encoding="utf-8"))
-    subprocess.run(["psql", "-X", "-q", "-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {DATABASE}"], env=quiet)
+    subprocess.run(["psql", "-X", "-q", "-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {DATABASE}",
+                    "-c", "DROP ROLE IF EXISTS service_role"], env=quiet)
     if page != fresh:
         for n, (a, b) in enumerate(zip(page, fresh)):
             if a != b:
