@@ -260,9 +260,17 @@ AS $$
                @extschema@.webhook_routing_metric_labels('{domain,routed_to}', ARRAY[w.domain, w.routed_to]),
                w.timed_out::text, concat_ws(' ', w.domain, w.routed_to), 0
         FROM waiting AS w
-        -- Decisions by domain, target and reason (webhook_routing_decisions_total) come here
-        -- once the sketches count decisions per minute by reason; until then the log's pending
-        -- decisions above are what is exposed of the decisions.
+        UNION ALL
+        -- Decisions answered, counted in shared memory where the library is preloaded
+        -- (src/decision_counts.rs); no samples where it is not.
+        SELECT 'webhook_routing_decisions_total', '',
+               @extschema@.webhook_routing_metric_labels('{domain,routed_to,reason}', ARRAY[c.domain, c.routed_to, c.reason]),
+               c.decisions::text, concat_ws(' ', c.domain, c.routed_to), 0
+        FROM @extschema@.webhook_routing_decision_counts() AS c
+        UNION ALL
+        SELECT 'webhook_routing_decisions_uncounted_total', '', '', u.n::text, '', 0
+        FROM @extschema@.webhook_routing_decisions_uncounted() AS u(n)
+        WHERE u.n IS NOT NULL
         UNION ALL
         SELECT 'webhook_routing_health_info', '',
                @extschema@.webhook_routing_metric_labels('{domain,routed_to,check,status,verdict,recommendation}',
@@ -293,8 +301,10 @@ AS $$
         ('webhook_routing_latency_seconds', 'summary', 'Response time reported with the outcomes (seconds): quantiles over the last 5 minutes, sum and count since the counters began.', 13),
         ('webhook_routing_pending_decisions', 'gauge', 'Decisions of the last hour waiting for their outcome, within webhook_routing.pending_timeout.', 14),
         ('webhook_routing_timed_out_decisions', 'gauge', 'Decisions of the last hour still without an outcome past webhook_routing.pending_timeout (stats and health count them as errors).', 15),
-        ('webhook_routing_health_info', 'gauge', 'The verdict of each check of check_routing_health over the last hour, in labels; the value is 1.', 16),
-        ('webhook_routing_health_value', 'gauge', 'The estimate of each check of check_routing_health over the last hour (error rates in %, p95 in ms, ratios).', 17)
+        ('webhook_routing_decisions_total', 'counter', 'Decisions answered by this server since it started, by domain, target and reason: logged or not, committed or not, delivery statuses of route_messages included. Counted where webhook_routing is in shared_preload_libraries; elsewhere no samples.', 16),
+        ('webhook_routing_decisions_uncounted_total', 'counter', 'Decisions of every database of this server left out of webhook_routing_decisions_total: its table of series was full.', 17),
+        ('webhook_routing_health_info', 'gauge', 'The verdict of each check of check_routing_health over the last hour, in labels; the value is 1.', 18),
+        ('webhook_routing_health_value', 'gauge', 'The estimate of each check of check_routing_health over the last hour (error rates in %, p95 in ms, ratios).', 19)
     )
     SELECT string_agg(
                '# HELP ' || f.family || ' ' || f.help || E'\n' ||

@@ -164,7 +164,9 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.routing_metrics(),
     @extschema@.webhook_routing_metric_labels(text[], text[]),
     @extschema@.webhook_routing_metric_label(text),
-    @extschema@.webhook_routing_sketch_totals(bytea[])
+    @extschema@.webhook_routing_sketch_totals(bytea[]),
+    @extschema@.webhook_routing_decision_counts(),
+    @extschema@.webhook_routing_decisions_uncounted()
     TO webhook_routing_reader, webhook_routing_admin;
 GRANT SELECT ON
     @extschema@.webhook_routing_rules,

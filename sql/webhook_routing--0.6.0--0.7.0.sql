@@ -862,6 +862,21 @@ AS $$
     JOIN unnest("values") WITH ORDINALITY AS v(value, i) ON v.i = n.i
 $$;
 
+-- Decisions counted in shared memory (src/decision_counts.rs).
+CREATE FUNCTION @extschema@."webhook_routing_decision_counts"() RETURNS TABLE (
+	"domain" TEXT,
+	"routed_to" TEXT,
+	"reason" TEXT,
+	"decisions" bigint
+)
+VOLATILE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'webhook_routing_decision_counts_wrapper';
+CREATE FUNCTION @extschema@."webhook_routing_decisions_uncounted"() RETURNS bigint
+VOLATILE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'webhook_routing_decisions_uncounted_wrapper';
+
 -- The rollout's metrics in Prometheus's text exposition format (version 0.0.4), for a
 -- scrape every 15 s; see the README (Metrics for Prometheus) for each family. Labels carry
 -- domains, targets, statuses, checks and states, never a sender, key, bucket or message id.
@@ -1019,9 +1034,17 @@ AS $$
                @extschema@.webhook_routing_metric_labels('{domain,routed_to}', ARRAY[w.domain, w.routed_to]),
                w.timed_out::text, concat_ws(' ', w.domain, w.routed_to), 0
         FROM waiting AS w
-        -- Decisions by domain, target and reason (webhook_routing_decisions_total) come here
-        -- once the sketches count decisions per minute by reason; until then the log's pending
-        -- decisions above are what is exposed of the decisions.
+        UNION ALL
+        -- Decisions answered, counted in shared memory where the library is preloaded
+        -- (src/decision_counts.rs); no samples where it is not.
+        SELECT 'webhook_routing_decisions_total', '',
+               @extschema@.webhook_routing_metric_labels('{domain,routed_to,reason}', ARRAY[c.domain, c.routed_to, c.reason]),
+               c.decisions::text, concat_ws(' ', c.domain, c.routed_to), 0
+        FROM @extschema@.webhook_routing_decision_counts() AS c
+        UNION ALL
+        SELECT 'webhook_routing_decisions_uncounted_total', '', '', u.n::text, '', 0
+        FROM @extschema@.webhook_routing_decisions_uncounted() AS u(n)
+        WHERE u.n IS NOT NULL
         UNION ALL
         SELECT 'webhook_routing_health_info', '',
                @extschema@.webhook_routing_metric_labels('{domain,routed_to,check,status,verdict,recommendation}',
@@ -1052,8 +1075,10 @@ AS $$
         ('webhook_routing_latency_seconds', 'summary', 'Response time reported with the outcomes (seconds): quantiles over the last 5 minutes, sum and count since the counters began.', 13),
         ('webhook_routing_pending_decisions', 'gauge', 'Decisions of the last hour waiting for their outcome, within webhook_routing.pending_timeout.', 14),
         ('webhook_routing_timed_out_decisions', 'gauge', 'Decisions of the last hour still without an outcome past webhook_routing.pending_timeout (stats and health count them as errors).', 15),
-        ('webhook_routing_health_info', 'gauge', 'The verdict of each check of check_routing_health over the last hour, in labels; the value is 1.', 16),
-        ('webhook_routing_health_value', 'gauge', 'The estimate of each check of check_routing_health over the last hour (error rates in %, p95 in ms, ratios).', 17)
+        ('webhook_routing_decisions_total', 'counter', 'Decisions answered by this server since it started, by domain, target and reason: logged or not, committed or not, delivery statuses of route_messages included. Counted where webhook_routing is in shared_preload_libraries; elsewhere no samples.', 16),
+        ('webhook_routing_decisions_uncounted_total', 'counter', 'Decisions of every database of this server left out of webhook_routing_decisions_total: its table of series was full.', 17),
+        ('webhook_routing_health_info', 'gauge', 'The verdict of each check of check_routing_health over the last hour, in labels; the value is 1.', 18),
+        ('webhook_routing_health_value', 'gauge', 'The estimate of each check of check_routing_health over the last hour (error rates in %, p95 in ms, ratios).', 19)
     )
     SELECT string_agg(
                '# HELP ' || f.family || ' ' || f.help || E'\n' ||
@@ -1069,7 +1094,9 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.routing_metrics(),
     @extschema@.webhook_routing_metric_labels(text[], text[]),
     @extschema@.webhook_routing_metric_label(text),
-    @extschema@.webhook_routing_sketch_totals(bytea[])
+    @extschema@.webhook_routing_sketch_totals(bytea[]),
+    @extschema@.webhook_routing_decision_counts(),
+    @extschema@.webhook_routing_decisions_uncounted()
     TO webhook_routing_reader, webhook_routing_admin;
 GRANT SELECT ON @extschema@.webhook_routing_metric_totals TO webhook_routing_reader, webhook_routing_admin;
 ALTER TABLE @extschema@.webhook_routing_metric_totals ENABLE ROW LEVEL SECURITY;

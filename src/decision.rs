@@ -456,7 +456,7 @@ pub fn route_one(
             if log && first.created_at.is_some() && !crate::latest::in_recovery() {
                 count_retry(&first);
             }
-            return Routed {
+            let routed = Routed {
                 decision: Decision {
                     domain: first.domain.clone(),
                     unified: first.unified,
@@ -471,6 +471,8 @@ pub fn route_one(
                 decision_id: Some(first.id).filter(|&i| i > 0),
                 conversation_id: first.conversation_id.filter(|&c| c > 0),
             };
+            crate::decision_counts::count_decision(&routed);
+            return routed;
         }
         decided_again = Some(again);
     }
@@ -520,11 +522,13 @@ pub fn route_one(
         known.record(sk, prior, message_id);
     }
     let conversation_id = decision.conversation_id(own_id).filter(|&c| c > 0);
-    Routed {
+    let routed = Routed {
         decision,
         decision_id,
         conversation_id,
-    }
+    };
+    crate::decision_counts::count_decision(&routed);
+    routed
 }
 
 /// The column types of `routing_decision`, checked before a row is formed: a type altered by

@@ -13,6 +13,7 @@ mod config;
 mod conversation;
 mod ddsketch;
 mod decision;
+mod decision_counts;
 mod detect;
 mod error;
 mod explain;
@@ -90,7 +91,9 @@ extension_sql_file!(
     requires = [
         "rollouts",
         "retention",
-        metrics::webhook_routing_sketch_totals
+        metrics::webhook_routing_sketch_totals,
+        decision_counts::webhook_routing_decision_counts,
+        decision_counts::webhook_routing_decisions_uncounted
     ]
 );
 extension_sql_file!("../sql/security.sql", name = "security", finalize);
@@ -108,6 +111,7 @@ pub extern "C-unwind" fn _PG_init() {
         std::env::remove_var("RUST_LIB_BACKTRACE");
     }
     gucs::init();
+    decision_counts::init();
 }
 
 /// Required by `cargo pgrx test`.
@@ -123,9 +127,13 @@ pub mod pg_test {
     #[must_use]
     pub fn postgresql_conf_options() -> Vec<&'static str> {
         let mut options = vec!["search_path = 'webhook_routing, public'"];
+        // Preloaded, as a server that counts decisions in shared memory has it
+        // (src/decision_counts.rs); pg_regress's cluster does not preload it.
         if server_has_pg_stat_statements() {
-            options.push("shared_preload_libraries = 'pg_stat_statements'");
+            options.push("shared_preload_libraries = 'webhook_routing, pg_stat_statements'");
             options.push("pg_stat_statements.track = 'all'");
+        } else {
+            options.push("shared_preload_libraries = 'webhook_routing'");
         }
         options
     }

@@ -154,6 +154,7 @@ fn route_messages(
                     ),
                     None => (None, false, Reason::NoConversation, None),
                 };
+                crate::decision_counts::count(domain.as_deref(), unified, reason);
                 rows.push((
                     position,
                     "status".into(),

@@ -89,6 +89,21 @@ checks.expect(count('webhook_routing_pending_decisions{domain="jobs",routed_to="
   + count('webhook_routing_pending_decisions{domain="jobs",routed_to="legacy"}') === 4, 'four decisions pending');
 checks.expect(count('webhook_routing_rollout_step_percentage{domain="marketplace"}') === 5, 'the plan is at 5%');
 
+// Decisions, counted in shared memory: scripts/test starts the client tests' server with the
+// library preloaded (without it the family has no samples: tests/pg_regress/sql/22_metrics.sql).
+// This database is new: its counts are the 200 decisions above, and only theirs.
+const [preload] = await owner`SELECT current_setting('shared_preload_libraries') AS libs`;
+checks.expect(/\bwebhook_routing\b/.test(preload.libs), `the server preloads webhook_routing: ${preload.libs}`);
+const decided = [...before].filter(([k]) => k.startsWith('webhook_routing_decisions_total{'));
+checks.expect(decided.reduce((a, [, v]) => a + v, 0) === 200,
+  `decisions counted: ${JSON.stringify(decided)} (200 made)`);
+for (const [key] of decided) {
+  checks.expect(/^webhook_routing_decisions_total\{domain="jobs",routed_to="(unified|legacy)",reason="(in_rollout|not_in_rollout)"\}$/.test(key),
+    `a decision series: ${key}`);
+}
+checks.expect(count('webhook_routing_decisions_uncounted_total') === 0 && names.has('webhook_routing_decisions_uncounted_total'),
+  'no decision left uncounted');
+
 // The dashboard's queries name only metrics the function writes.
 const dashboard = JSON.parse(readFileSync(here('../../examples/metrics/grafana-dashboard.json'), 'utf8'));
 const exprs = [];
@@ -111,7 +126,7 @@ checks.expect(gone.n === 0, `sketches older than 30 days left: ${gone.n}`);
 const after = samples(await scrape());
 let counters = 0;
 for (const [key, value] of before) {
-  if (!/^webhook_routing_(outcomes_total|latency_seconds_sum|latency_seconds_count)\{/.test(key)) continue;
+  if (!/^webhook_routing_(outcomes_total|latency_seconds_sum|latency_seconds_count|decisions_total)\{/.test(key)) continue;
   counters++;
   checks.expect(after.get(key) >= value, `${key} went down across the prune: ${value} -> ${after.get(key)}`);
 }

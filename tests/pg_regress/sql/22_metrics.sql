@@ -43,6 +43,13 @@ SELECT line FROM metrics WHERE line ~ '^webhook_routing_health_info\{domain="job
 SELECT count(*) AS verdicts, count(*) FILTER (WHERE line ~ ' 1$') AS valued_1
 FROM metrics WHERE line ~ '^webhook_routing_health_info\{';
 SELECT count(*) AS lines_with_a_number FROM metrics WHERE line ~ '2507880000';
+-- Decisions are counted in shared memory, which only a server that preloads the library has
+-- (src/decision_counts.rs): this suite's server does not, so the family has no samples and
+-- the table of counts no rows (the client tests count on a server that preloads it).
+SELECT current_setting('shared_preload_libraries') !~ 'webhook_routing' AS not_preloaded,
+       (SELECT count(*) FROM metrics WHERE line ~ '^webhook_routing_decisions') AS decision_samples,
+       (SELECT count(*) FROM webhook_routing_decision_counts()) AS counted_series,
+       webhook_routing_decisions_uncounted() IS NULL AS no_table;
 
 -- Pruning never takes a counter down: rows of 40 days ago (the owner's backfill), pruned at
 -- 30 days, stay counted; a second prune counts nothing twice.
