@@ -311,12 +311,29 @@ CREATE TABLE webhook_routing_rules (
 
 -- The seeded rules: sql/seed_rules.sql.
 
+-- The catalogue of health checks: what each check measures in (unit), its default levels and
+-- action, and the actions it may take. Its one list is src/verdict.rs (Check): the rows come
+-- from webhook_routing_health_catalogue() (sql/stats_health.sql fills them, and the update
+-- scripts bring them to what the library knows), so no script spells the checks out; the
+-- thresholds refer to it. Not dumped: CREATE EXTENSION writes it before a restore's rows.
+CREATE TABLE webhook_routing_health_checks (
+    check_name text PRIMARY KEY,
+    unit text NOT NULL,
+    warning numeric NOT NULL,
+    critical numeric NOT NULL,
+    action text NOT NULL
+);
+CREATE TABLE webhook_routing_health_check_actions (
+    check_name text NOT NULL REFERENCES webhook_routing_health_checks,
+    action text NOT NULL,
+    PRIMARY KEY (check_name, action)
+);
+
 -- Health thresholds; a row with a domain overrides the default (domain NULL) for that domain.
+-- The default rows are the catalogue's levels, seeded by sql/stats_health.sql.
 CREATE TABLE webhook_routing_thresholds (
     domain text CHECK (domain OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_]{0,62}$'),
-    check_name text NOT NULL
-        CHECK (check_name OPERATOR(pg_catalog.=) ANY (ARRAY['error_rate', 'p95_latency', 'error_rate_vs_legacy',
-                                                          'p95_vs_legacy', 'sample_ratio', 'session_breaks'])),
+    check_name text NOT NULL,
     warning numeric NOT NULL CHECK (warning OPERATOR(pg_catalog.>=) 0),
     critical numeric NOT NULL,
     -- No verdict below this many samples: insufficient_data.
@@ -324,35 +341,18 @@ CREATE TABLE webhook_routing_thresholds (
     -- Written by the install script (the defaults, edited or not); see webhook_routing_rules.
     seeded boolean NOT NULL DEFAULT false,
     -- What a fail does to a plan (advance_rollouts): rollback, hold (no advance), or warn
-    -- (reported, nothing done). The sample ratio holds or warns, never rolls back. Left out:
-    -- the check's default, written by the validate trigger.
-    action text NOT NULL
-        CHECK (action OPERATOR(pg_catalog.=) ANY (ARRAY['rollback', 'hold', 'warn'])),
+    -- (reported, nothing done); the catalogue says which a check may take (the sample ratio
+    -- holds or warns, never rolls back). Left out: the check's default, written by the
+    -- validate trigger.
+    action text NOT NULL,
     -- Dry run: the check is tested and reported, with what its action would have done, and acts
     -- on nothing (a new bar tried before it counts).
     dry_run boolean NOT NULL DEFAULT false,
     CHECK (critical OPERATOR(pg_catalog.>=) warning),
-    CHECK (check_name OPERATOR(pg_catalog.<>) 'sample_ratio' OR action OPERATOR(pg_catalog.<>) 'rollback'),
-    UNIQUE NULLS NOT DISTINCT (domain, check_name)
+    UNIQUE NULLS NOT DISTINCT (domain, check_name),
+    CONSTRAINT webhook_routing_thresholds_check_action_fkey
+        FOREIGN KEY (check_name, action) REFERENCES webhook_routing_health_check_actions
 );
-
--- The runbook's gates: error rate (%) warning 0.1, critical 0.5; p95 (ms) warning 2000,
--- critical 3000. Against legacy: unified's error rate minus legacy's (percentage points), and
--- unified's p95 over legacy's (ratio).
--- The critical level is the bar of the sequential tests (src/verdict.rs): a check passes
--- on evidence that unified is below it, fails on evidence that it is above; the warning level
--- marks what to investigate.
-INSERT INTO webhook_routing_thresholds (domain, check_name, warning, critical, action, seeded) VALUES
-    (NULL, 'error_rate',           0.1,  0.5,  'rollback', true),
-    (NULL, 'p95_latency',          2000, 3000, 'rollback', true),
-    (NULL, 'error_rate_vs_legacy', 0.1,  0.5,  'rollback', true),
-    (NULL, 'p95_vs_legacy',        1.25, 1.5,  'rollback', true),
-    -- The sample ratio's chi-square over senders (1 degree of freedom): 10.83 is p = 0.001 at
-    -- one look; the check itself fails at an always-valid p below 0.001, and holds.
-    (NULL, 'sample_ratio',         10.83, 19.51, 'hold', true),
-    -- Sessions (%) whose messages reached more than one handler, deliberate moves apart
-    -- (routing_sessions): the runbook's bar is 0.5%.
-    (NULL, 'session_breaks',       0.25, 0.5,  'rollback', true);
 
 -- What pg_dump keeps, so that a restore gives back the rollout as it was: every row of the
 -- config history, the rules and the thresholds, the plans (sql/rollouts.sql), the log, the

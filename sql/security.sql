@@ -171,6 +171,8 @@ GRANT EXECUTE ON FUNCTION
 GRANT SELECT ON
     @extschema@.webhook_routing_rules,
     @extschema@.webhook_routing_thresholds,
+    @extschema@.webhook_routing_health_checks,
+    @extschema@.webhook_routing_health_check_actions,
     @extschema@.webhook_routing_stats,
     @extschema@.webhook_routing_rollouts,
     @extschema@.routing_status,

@@ -3,6 +3,22 @@
 -- A decision still 'pending' is left out of error rates until webhook_routing.pending_timeout
 -- has passed; after that it counts as an error (the handler never answered).
 
+-- The catalogue of health checks (sql/bootstrap.sql) as src/verdict.rs lists them, and each
+-- check's default threshold (domain NULL), the gates every rollout reads.
+INSERT INTO @extschema@.webhook_routing_health_checks (check_name, unit, warning, critical, action)
+SELECT c.check_name, c.unit, c.warning::pg_catalog.numeric, c.critical::pg_catalog.numeric, c.action
+FROM @extschema@.webhook_routing_health_catalogue() WITH ORDINALITY AS c
+ORDER BY c.ordinality;
+INSERT INTO @extschema@.webhook_routing_health_check_actions (check_name, action)
+SELECT c.check_name, a.action
+FROM @extschema@.webhook_routing_health_catalogue() WITH ORDINALITY AS c,
+     pg_catalog.unnest(c.actions) WITH ORDINALITY AS a(action, n)
+ORDER BY c.ordinality, a.n;
+INSERT INTO @extschema@.webhook_routing_thresholds (domain, check_name, warning, critical, action, seeded)
+SELECT NULL, c.check_name, c.warning::pg_catalog.numeric, c.critical::pg_catalog.numeric, c.action, true
+FROM @extschema@.webhook_routing_health_catalogue() WITH ORDINALITY AS c
+ORDER BY c.ordinality;
+
 -- The window of stats and health: a positive interval of at most ten years. Refused otherwise,
 -- with what to pass (a NULL window used to read nothing, a century to raise without a hint).
 CREATE FUNCTION webhook_routing_check_window("window" interval) RETURNS interval
@@ -220,15 +236,9 @@ $$;
 
 -- One row per check, per domain and target: the estimate (value), the bars, the sequential
 -- test's verdict (pass, fail, inconclusive: src/verdict.rs) with its statistic, confidence and
--- samples, and what to do.
---   error_rate            errors / outcomes (%), against the critical bar
---   error_rate_vs_legacy  unified's error rate minus legacy's in the same window (points)
---   p95_latency           p95 (ms); tested as the share of requests slower than the bar (5% at it)
---   p95_vs_legacy         unified's p95 over legacy's; tested as the share of unified requests
---                         slower than the bar × legacy's p95 (5% when unified is at the bar)
---   sample_ratio          chi-square of the unified buckets against the split's percentages
---                         (src/verdict.rs); fails at an always-valid p < 0.001
---   session_breaks        broken sessions (%), routing_sessions
+-- samples, and what to do. The checks are the catalogue's (webhook_routing_health_checks, from
+-- src/verdict.rs, whose table says what each one counts); `checks` below computes each one's
+-- value and counts.
 -- status: critical on a fail; warning on evidence (the same test, at 99%) of being over the
 -- warning level (investigate); insufficient_data below min_samples; ok. recommendation: on a fail, the check's action
 -- (rollback, hold; warn and dry runs proceed); proceed on a pass; wait while inconclusive,

@@ -158,18 +158,27 @@ CREATE FUNCTION webhook_routing_thresholds_validate() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    default_action text;
+    known text;
 BEGIN
     IF NEW.domain IS NOT NULL AND NEW.domain !~ '^[a-z][a-z0-9_]{0,62}$' THEN
         RAISE EXCEPTION 'invalid threshold domain "%"', NEW.domain
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use a domain name, e.g. jobs, or NULL for the default of every domain.';
     END IF;
-    IF NEW.check_name IS NULL
-       OR NEW.check_name NOT IN ('error_rate', 'p95_latency', 'error_rate_vs_legacy', 'p95_vs_legacy', 'sample_ratio',
-                                 'session_breaks') THEN
+    -- The checks and what each may do are the catalogue's (sql/bootstrap.sql, src/verdict.rs).
+    SELECT c.action INTO default_action
+    FROM @extschema@.webhook_routing_health_checks AS c
+    WHERE c.check_name = NEW.check_name;
+    IF NOT FOUND THEN
+        SELECT pg_catalog.regexp_replace(pg_catalog.string_agg(pg_catalog.format('%s (%s)', c.check_name, c.unit),
+                                                               ', ' ORDER BY c.check_name), ', ([^,]*)$', ' or \1')
+        INTO known
+        FROM @extschema@.webhook_routing_health_checks AS c;
         RAISE EXCEPTION 'unknown health check "%"', coalesce(NEW.check_name, 'NULL')
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'check_name is error_rate (%), p95_latency (ms), error_rate_vs_legacy (points), p95_vs_legacy (ratio), sample_ratio (chi-square) or session_breaks (%).';
+                  HINT = pg_catalog.format('check_name is %s.', known);
     END IF;
     IF NEW.warning IS NULL OR NEW.critical IS NULL THEN
         RAISE EXCEPTION 'a threshold needs both a warning and a critical level'
@@ -195,19 +204,29 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'min_samples is at least 1: the number of outcomes below which health says insufficient_data.';
     END IF;
-    -- Left out, the action is the check's default: the sample ratio holds, the others roll back.
-    NEW.action := coalesce(NEW.action, CASE WHEN NEW.check_name = 'sample_ratio' THEN 'hold' ELSE 'rollback' END);
+    -- Left out, the action is the check's default (the sample ratio holds, the others roll back).
+    NEW.action := coalesce(NEW.action, default_action);
     NEW.dry_run := coalesce(NEW.dry_run, false);
-    IF NEW.action NOT IN ('rollback', 'hold', 'warn') THEN
+    IF NOT EXISTS (SELECT FROM @extschema@.webhook_routing_health_check_actions AS a
+                   WHERE a.action = NEW.action) THEN
+        SELECT pg_catalog.regexp_replace(pg_catalog.string_agg(DISTINCT a.action, ', ' ORDER BY a.action), ', ([^,]*)$', ' or \1')
+        INTO known
+        FROM @extschema@.webhook_routing_health_check_actions AS a;
         RAISE EXCEPTION 'invalid action "%" for %', coalesce(NEW.action, 'NULL'), NEW.check_name
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'A check''s action on a fail is rollback, hold (no advance) or warn (reported only).';
+                  HINT = pg_catalog.format('A check''s action on a fail is %s (hold: no advance; warn: reported only).', known);
     END IF;
-    IF NEW.check_name = 'sample_ratio' AND NEW.action = 'rollback' THEN
-        RAISE EXCEPTION 'the sample_ratio check cannot roll back'
+    IF NOT EXISTS (SELECT FROM @extschema@.webhook_routing_health_check_actions AS a
+                   WHERE a.check_name = NEW.check_name AND a.action = NEW.action) THEN
+        -- The sample ratio's: a skewed one says the callers or the log are wrong, not the
+        -- unified handler.
+        SELECT pg_catalog.regexp_replace(pg_catalog.string_agg(a.action, ', ' ORDER BY a.action), ', ([^,]*)$', ' or \1')
+        INTO known
+        FROM @extschema@.webhook_routing_health_check_actions AS a
+        WHERE a.check_name = NEW.check_name;
+        RAISE EXCEPTION 'the % check cannot take the action "%"', NEW.check_name, NEW.action
             USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = 'A skewed sample ratio says the callers or the log are wrong, not the unified handler.',
-                  HINT = 'Set its action to hold or warn.';
+                  HINT = pg_catalog.format('Set its action to %s.', known);
     END IF;
     RETURN NEW;
 END $$;

@@ -3310,6 +3310,156 @@ ALTER FUNCTION @extschema@.check_routing_health(interval) SET jit = off;
 ALTER FUNCTION @extschema@.advance_rollouts() SET jit = off;
 -- (end of issue 26's second round)
 
+-- One catalogue per closed set (issue 21). The health checks, with their units, default levels
+-- and the actions each may take, are src/verdict.rs's list (Check), kept in two tables that the
+-- thresholds refer to (sql/bootstrap.sql) instead of CHECKs that spelled them out; the
+-- validate trigger names them from there. The reasons are src/decision.rs's
+-- (webhook_routing_reasons()). A later update brings the tables to the library's list with the
+-- two INSERTs below and seeds the default threshold of a check an install lacks.
+CREATE FUNCTION @extschema@."webhook_routing_health_catalogue"() RETURNS TABLE (
+	"check_name" TEXT,  /* String */
+	"unit" TEXT,  /* String */
+	"warning" double precision,  /* f64 */
+	"critical" double precision,  /* f64 */
+	"action" TEXT,  /* String */
+	"actions" TEXT[]  /* Vec < String > */
+)
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'webhook_routing_health_catalogue_wrapper';
+CREATE FUNCTION @extschema@."webhook_routing_reasons"() RETURNS SETOF TEXT /* & '_ str */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'webhook_routing_reasons_wrapper';
+CREATE TABLE @extschema@.webhook_routing_health_checks (
+    check_name text PRIMARY KEY,
+    unit text NOT NULL,
+    warning numeric NOT NULL,
+    critical numeric NOT NULL,
+    action text NOT NULL
+);
+CREATE TABLE @extschema@.webhook_routing_health_check_actions (
+    check_name text NOT NULL REFERENCES @extschema@.webhook_routing_health_checks,
+    action text NOT NULL,
+    PRIMARY KEY (check_name, action)
+);
+INSERT INTO @extschema@.webhook_routing_health_checks (check_name, unit, warning, critical, action)
+SELECT c.check_name, c.unit, c.warning::pg_catalog.numeric, c.critical::pg_catalog.numeric, c.action
+FROM @extschema@.webhook_routing_health_catalogue() WITH ORDINALITY AS c
+ORDER BY c.ordinality;
+INSERT INTO @extschema@.webhook_routing_health_check_actions (check_name, action)
+SELECT c.check_name, a.action
+FROM @extschema@.webhook_routing_health_catalogue() WITH ORDINALITY AS c,
+     pg_catalog.unnest(c.actions) WITH ORDINALITY AS a(action, n)
+ORDER BY c.ordinality, a.n;
+-- The thresholds' CHECKs on the check's name, on the action and on the sample ratio's action
+-- give way to the catalogue (their names depend on the version an install began at).
+DO $$
+DECLARE
+    c pg_catalog.name;
+BEGIN
+    FOR c IN
+        SELECT k.conname FROM pg_catalog.pg_constraint AS k
+        WHERE k.conrelid OPERATOR(pg_catalog.=) '@extschema@.webhook_routing_thresholds'::pg_catalog.regclass
+          AND k.contype OPERATOR(pg_catalog.=) 'c'
+          AND pg_catalog.pg_get_constraintdef(k.oid) OPERATOR(pg_catalog.~) '''(sample_ratio|warn)'''
+        ORDER BY k.conname
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE @extschema@.webhook_routing_thresholds DROP CONSTRAINT %I', c);
+    END LOOP;
+END $$;
+ALTER TABLE @extschema@.webhook_routing_thresholds
+    ADD CONSTRAINT webhook_routing_thresholds_check_action_fkey
+        FOREIGN KEY (check_name, action) REFERENCES @extschema@.webhook_routing_health_check_actions;
+CREATE OR REPLACE FUNCTION @extschema@.webhook_routing_thresholds_validate() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    default_action text;
+    known text;
+BEGIN
+    IF NEW.domain IS NOT NULL AND NEW.domain !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid threshold domain "%"', NEW.domain
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use a domain name, e.g. jobs, or NULL for the default of every domain.';
+    END IF;
+    -- The checks and what each may do are the catalogue's (sql/bootstrap.sql, src/verdict.rs).
+    SELECT c.action INTO default_action
+    FROM @extschema@.webhook_routing_health_checks AS c
+    WHERE c.check_name = NEW.check_name;
+    IF NOT FOUND THEN
+        SELECT pg_catalog.regexp_replace(pg_catalog.string_agg(pg_catalog.format('%s (%s)', c.check_name, c.unit),
+                                                               ', ' ORDER BY c.check_name), ', ([^,]*)$', ' or \1')
+        INTO known
+        FROM @extschema@.webhook_routing_health_checks AS c;
+        RAISE EXCEPTION 'unknown health check "%"', coalesce(NEW.check_name, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = pg_catalog.format('check_name is %s.', known);
+    END IF;
+    IF NEW.warning IS NULL OR NEW.critical IS NULL THEN
+        RAISE EXCEPTION 'a threshold needs both a warning and a critical level'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Set warning and critical, e.g. 0.1 and 0.5 for the error rate.';
+    END IF;
+    IF NEW.warning = 'NaN' OR NEW.critical = 'NaN' OR NEW.warning < 0 OR NEW.critical < NEW.warning THEN
+        RAISE EXCEPTION 'invalid levels for %: warning %, critical %', NEW.check_name, NEW.warning, NEW.critical
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'The warning level is a number of at least 0, and the critical level is at least the warning level.',
+                  HINT = 'E.g. warning 0.1, critical 0.5 for error_rate (%); 2000, 3000 for p95_latency (ms).';
+    END IF;
+    IF NEW.warning IN ('Infinity', '-Infinity') OR NEW.critical IN ('Infinity', '-Infinity')
+       OR NEW.warning <> pg_catalog.round(NEW.warning, 6) OR NEW.critical <> pg_catalog.round(NEW.critical, 6) THEN
+        RAISE EXCEPTION 'invalid levels for %: warning %, critical %', NEW.check_name,
+                left(NEW.warning::text, 24), left(NEW.critical::text, 24)
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A level is a finite number with at most six decimals.',
+                  HINT = 'E.g. warning 0.1, critical 0.5 for error_rate (%); 2000, 3000 for p95_latency (ms).';
+    END IF;
+    IF NEW.min_samples IS NULL OR NEW.min_samples < 1 THEN
+        RAISE EXCEPTION 'invalid min_samples %', coalesce(NEW.min_samples::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'min_samples is at least 1: the number of outcomes below which health says insufficient_data.';
+    END IF;
+    -- Left out, the action is the check's default (the sample ratio holds, the others roll back).
+    NEW.action := coalesce(NEW.action, default_action);
+    NEW.dry_run := coalesce(NEW.dry_run, false);
+    IF NOT EXISTS (SELECT FROM @extschema@.webhook_routing_health_check_actions AS a
+                   WHERE a.action = NEW.action) THEN
+        SELECT pg_catalog.regexp_replace(pg_catalog.string_agg(DISTINCT a.action, ', ' ORDER BY a.action), ', ([^,]*)$', ' or \1')
+        INTO known
+        FROM @extschema@.webhook_routing_health_check_actions AS a;
+        RAISE EXCEPTION 'invalid action "%" for %', coalesce(NEW.action, 'NULL'), NEW.check_name
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = pg_catalog.format('A check''s action on a fail is %s (hold: no advance; warn: reported only).', known);
+    END IF;
+    IF NOT EXISTS (SELECT FROM @extschema@.webhook_routing_health_check_actions AS a
+                   WHERE a.check_name = NEW.check_name AND a.action = NEW.action) THEN
+        -- The sample ratio's: a skewed one says the callers or the log are wrong, not the
+        -- unified handler.
+        SELECT pg_catalog.regexp_replace(pg_catalog.string_agg(a.action, ', ' ORDER BY a.action), ', ([^,]*)$', ' or \1')
+        INTO known
+        FROM @extschema@.webhook_routing_health_check_actions AS a
+        WHERE a.check_name = NEW.check_name;
+        RAISE EXCEPTION 'the % check cannot take the action "%"', NEW.check_name, NEW.action
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = pg_catalog.format('Set its action to %s.', known);
+    END IF;
+    RETURN NEW;
+END $$;
+-- A check the catalogue has and an install's defaults lack gets its default threshold (0.7.0's
+-- checks are 0.6.0's: none yet).
+INSERT INTO @extschema@.webhook_routing_thresholds (domain, check_name, warning, critical, action, seeded)
+SELECT NULL, c.check_name, c.warning, c.critical, c.action, true
+FROM @extschema@.webhook_routing_health_checks AS c
+WHERE NOT EXISTS (SELECT FROM @extschema@.webhook_routing_thresholds AS t
+                  WHERE t.domain IS NULL AND t.check_name OPERATOR(pg_catalog.=) c.check_name)
+ORDER BY c.check_name;
+GRANT SELECT ON @extschema@.webhook_routing_health_checks, @extschema@.webhook_routing_health_check_actions
+    TO webhook_routing_reader, webhook_routing_admin;
+ALTER FUNCTION @extschema@.webhook_routing_thresholds_validate() SET jit = off;
+-- (end of issue 21's catalogues)
+
 -- Privileges as a fresh install has them, whatever version this update ends at: nothing for
 -- PUBLIC, nor for anyone default privileges gave something to while an update created
 -- objects (Supabase grants every new function and table in public to anon, authenticated and

@@ -80,6 +80,32 @@ pub enum Reason {
 pub const MAX_MESSAGE_ID: usize = 256;
 
 impl Reason {
+    /// Every reason, in the enum's order: the catalogue of reasons (`webhook_routing_reasons()`,
+    /// which the docs' table of reasons is checked against). A new reason goes at the end, of
+    /// the enum and of this list.
+    pub const ALL: [Reason; 20] = [
+        Reason::InRollout,
+        Reason::InRolloutRandom,
+        Reason::NotInRollout,
+        Reason::NotInRolloutRandom,
+        Reason::NotAWebhook,
+        Reason::NoUserMessage,
+        Reason::UnknownDomain,
+        Reason::ProtectedDomain,
+        Reason::DomainNotRouted,
+        Reason::RoutingDisabled,
+        Reason::DomainDisabled,
+        Reason::NoConfig,
+        Reason::Conversation,
+        Reason::ProtectedConversation,
+        Reason::Retry,
+        Reason::Status,
+        Reason::NoConversation,
+        Reason::Tester,
+        Reason::Denied,
+        Reason::InvalidMessageId,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::InRollout => "in_rollout",
@@ -104,6 +130,13 @@ impl Reason {
             Reason::InvalidMessageId => "invalid_message_id",
         }
     }
+}
+
+/// The reasons a decision can give (`webhook_routing_logs.reason`, route_decision's `reason`),
+/// in the enum's order: the one list of them, as SQL and the docs read it.
+#[pg_extern(immutable, parallel_safe)]
+fn webhook_routing_reasons() -> SetOfIterator<'static, &'static str> {
+    SetOfIterator::new(Reason::ALL.into_iter().map(Reason::as_str))
 }
 
 /// A routing decision and what explains it.
@@ -820,6 +853,27 @@ mod tests {
     use crate::detect::{MatchKind, Rule};
     use crate::text::Field;
     use crate::whatsapp::Inbound;
+
+    /// The catalogue holds the reasons once each, in the enum's order (a variant added in the
+    /// middle of the enum and not of `Reason::ALL` fails here), and SQL reads the same.
+    #[pg_test]
+    fn the_catalogue_of_reasons_is_the_enum() {
+        for (i, r) in Reason::ALL.iter().enumerate() {
+            assert_eq!(
+                *r as usize,
+                i,
+                "{} is out of place in Reason::ALL",
+                r.as_str()
+            );
+        }
+        let sql = Spi::get_one::<Vec<String>>(
+            "SELECT array_agg(r ORDER BY n) FROM webhook_routing_reasons() WITH ORDINALITY AS t(r, n)",
+        )
+        .unwrap()
+        .unwrap();
+        let rust: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(sql, rust);
+    }
 
     fn rules() -> Rules {
         Rules::new(vec![

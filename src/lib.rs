@@ -63,7 +63,8 @@ extension_sql_file!(
         sketch::webhook_routing_sketch_union,
         sketch::webhook_routing_sketch_above,
         verdict::webhook_routing_sample_ratio,
-        verdict::webhook_routing_judge
+        verdict::webhook_routing_judge,
+        verdict::webhook_routing_health_catalogue
     ]
 );
 extension_sql_file!(

@@ -166,6 +166,141 @@ impl Verdict {
     }
 }
 
+/// The health checks: the one list of them. SQL reads it through
+/// `webhook_routing_health_catalogue()`, which fills the catalogue tables the thresholds refer to
+/// (`webhook_routing_health_checks`, `webhook_routing_health_check_actions`, sql/bootstrap.sql),
+/// seeds their default thresholds and names them in refusals; the docs' table of checks is
+/// checked against it (tests/docs/sessions.py). A new check is a variant here, its test in
+/// `test_of`, and its counts in `webhook_routing_health` (sql/stats_health.sql).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Check {
+    ErrorRate,
+    P95Latency,
+    ErrorRateVsLegacy,
+    P95VsLegacy,
+    SampleRatio,
+    SessionBreaks,
+}
+
+/// What a failed check does to a rollout (advance_rollouts): roll it back, hold it (no advance),
+/// or warn (reported, nothing done).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Action {
+    Rollback,
+    Hold,
+    Warn,
+}
+
+impl Action {
+    fn as_str(self) -> &'static str {
+        match self {
+            Action::Rollback => "rollback",
+            Action::Hold => "hold",
+            Action::Warn => "warn",
+        }
+    }
+}
+
+impl Check {
+    /// In the order the default thresholds are written.
+    const ALL: [Check; 6] = [
+        Check::ErrorRate,
+        Check::P95Latency,
+        Check::ErrorRateVsLegacy,
+        Check::P95VsLegacy,
+        Check::SampleRatio,
+        Check::SessionBreaks,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Check::ErrorRate => "error_rate",
+            Check::P95Latency => "p95_latency",
+            Check::ErrorRateVsLegacy => "error_rate_vs_legacy",
+            Check::P95VsLegacy => "p95_vs_legacy",
+            Check::SampleRatio => "sample_ratio",
+            Check::SessionBreaks => "session_breaks",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Check> {
+        Check::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The unit of its value and of its warning and critical levels.
+    fn unit(self) -> &'static str {
+        match self {
+            Check::ErrorRate | Check::SessionBreaks => "%",
+            Check::P95Latency => "ms",
+            Check::ErrorRateVsLegacy => "points",
+            Check::P95VsLegacy => "ratio",
+            Check::SampleRatio => "chi-square",
+        }
+    }
+
+    /// The default (warning, critical) levels, the gates of every rollout: the runbook's error
+    /// rate 0.1% and 0.5%, p95 2 s and 3 s; against legacy, unified's error rate minus legacy's
+    /// (points) and unified's p95 over legacy's. The sample ratio's chi-square over senders
+    /// (1 degree of freedom): 10.83 is p = 0.001 at one look (the check itself fails at an
+    /// always-valid p below 0.001). Sessions (%) whose messages reached more than one handler,
+    /// deliberate moves apart (routing_sessions): the runbook's bar is 0.5%.
+    fn default_levels(self) -> (f64, f64) {
+        match self {
+            Check::ErrorRate | Check::ErrorRateVsLegacy => (0.1, 0.5),
+            Check::P95Latency => (2000.0, 3000.0),
+            Check::P95VsLegacy => (1.25, 1.5),
+            Check::SampleRatio => (10.83, 19.51),
+            Check::SessionBreaks => (0.25, 0.5),
+        }
+    }
+
+    /// The actions a threshold of this check may take, its default first. A skewed sample ratio
+    /// says the callers or the log are wrong, not the unified handler: it never rolls back.
+    fn actions(self) -> &'static [Action] {
+        match self {
+            Check::SampleRatio => &[Action::Hold, Action::Warn],
+            _ => &[Action::Rollback, Action::Hold, Action::Warn],
+        }
+    }
+}
+
+/// "a, b or c": the checks' names, for hints.
+fn check_names() -> String {
+    let names: Vec<&str> = Check::ALL.iter().map(|c| c.name()).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.join(""),
+    }
+}
+
+/// The catalogue of health checks, one row per check: its unit, default warning and critical
+/// levels and action, and the actions it may take (the default first).
+#[pg_extern(immutable, parallel_safe)]
+fn webhook_routing_health_catalogue() -> TableIterator<
+    'static,
+    (
+        name!(check_name, String),
+        name!(unit, String),
+        name!(warning, f64),
+        name!(critical, f64),
+        name!(action, String),
+        name!(actions, Vec<String>),
+    ),
+> {
+    TableIterator::new(Check::ALL.into_iter().map(|c| {
+        let (warning, critical) = c.default_levels();
+        let actions: Vec<String> = c.actions().iter().map(|a| a.as_str().to_owned()).collect();
+        (
+            c.name().to_owned(),
+            c.unit().to_owned(),
+            warning,
+            critical,
+            actions[0].clone(),
+            actions,
+        )
+    }))
+}
+
 /// Λ needed to fail (99%) and to pass (95%); the sample ratio fails at p < 0.001.
 const FAIL_AT: f64 = 100.0;
 const PASS_AT: f64 = 20.0;
@@ -267,10 +402,10 @@ fn test_of(check: &str, critical: Option<f64>, c: Counts) -> Option<Test> {
         },
         _ => Test::Nothing,
     };
-    Some(match check {
-        "error_rate" | "session_breaks" => one(c.x, share),
-        "p95_latency" => one(c.above, 0.05),
-        "error_rate_vs_legacy" => match (n, c.x, n2, c.x2) {
+    Some(match Check::from_name(check)? {
+        Check::ErrorRate | Check::SessionBreaks => one(c.x, share),
+        Check::P95Latency => one(c.above, 0.05),
+        Check::ErrorRateVsLegacy => match (n, c.x, n2, c.x2) {
             (Some(n), Some(x), Some(n2), Some(x2)) => {
                 // Legacy's rate, half an error added so that none is not taken for certainty.
                 let legacy = (x2 + 0.5) / (n2 + 1.0);
@@ -286,7 +421,7 @@ fn test_of(check: &str, critical: Option<f64>, c: Counts) -> Option<Test> {
             }
             _ => Test::Nothing,
         },
-        "p95_vs_legacy" => match (n, c.above, n2) {
+        Check::P95VsLegacy => match (n, c.above, n2) {
             (Some(n), Some(above), Some(n2)) => {
                 // Legacy's p95 is itself estimated: its coverage spreads by √(0.05·0.95/n2).
                 let spread = LEGACY_Z * (0.05 * 0.95 / n2).sqrt();
@@ -301,7 +436,7 @@ fn test_of(check: &str, critical: Option<f64>, c: Counts) -> Option<Test> {
             }
             _ => Test::Nothing,
         },
-        "sample_ratio" => match (n, c.x, c.x2, c.n2) {
+        Check::SampleRatio => match (n, c.x, c.x2, c.n2) {
             // x unified buckets of n, x2 expected, n2 the variance of the unified count.
             (Some(n), Some(x), Some(e), Some(v)) if v > 0.0 => Test::Normal {
                 estimate: (x - e).abs() / n,
@@ -311,7 +446,6 @@ fn test_of(check: &str, critical: Option<f64>, c: Counts) -> Option<Test> {
             },
             _ => Test::Nothing,
         },
-        _ => return None,
     })
 }
 
@@ -379,8 +513,8 @@ fn judge(
             (verdict, Some(estimate), statistic, confidence)
         }
     };
-    let verdict = match (check, verdict) {
-        ("sample_ratio", _) if samples < min_samples => Verdict::Inconclusive,
+    let verdict = match (Check::from_name(check), verdict) {
+        (Some(Check::SampleRatio), _) if samples < min_samples => Verdict::Inconclusive,
         (_, Verdict::Pass) if samples < min_samples => Verdict::Inconclusive,
         (_, v) => v,
     };
@@ -430,10 +564,7 @@ fn webhook_routing_judge(
         counts,
     ) else {
         Refusal::invalid(format!("unknown health check \"{check_name}\""))
-            .hint(
-                "check_name is error_rate, p95_latency, error_rate_vs_legacy, p95_vs_legacy, \
-                 sample_ratio or session_breaks.",
-            )
+            .hint(format!("check_name is {}.", check_names()))
             .raise()
     };
     TableIterator::once((verdict.as_str().to_owned(), estimate, statistic, confidence))
@@ -443,6 +574,44 @@ fn webhook_routing_judge(
 #[pgrx::pg_schema]
 mod tests {
     use super::*;
+
+    /// The checks' catalogue: each check once, in the enum's order, named back to itself, its
+    /// default action one it may take; and the tables SQL made from it hold the same.
+    #[pg_test]
+    fn the_catalogue_of_checks_is_the_enum() {
+        for (i, c) in Check::ALL.iter().enumerate() {
+            assert_eq!(*c as usize, i, "{} is out of place in Check::ALL", c.name());
+            assert_eq!(Check::from_name(c.name()), Some(*c));
+            assert!(!c.actions().is_empty());
+            let (warning, critical) = c.default_levels();
+            assert!(0.0 <= warning && warning <= critical, "{}", c.name());
+        }
+        assert_eq!(Check::from_name("p99_latency"), None);
+        let names = Spi::get_one::<Vec<String>>(
+            "SELECT array_agg(check_name::text ORDER BY check_name) FROM webhook_routing_health_checks",
+        )
+        .unwrap()
+        .unwrap();
+        let mut rust: Vec<&str> = Check::ALL.iter().map(|c| c.name()).collect();
+        rust.sort_unstable();
+        assert_eq!(names, rust);
+        let pairs =
+            Spi::get_one::<i64>("SELECT count(*) FROM webhook_routing_health_check_actions")
+                .unwrap()
+                .unwrap();
+        let rust_pairs: usize = Check::ALL.iter().map(|c| c.actions().len()).sum();
+        assert_eq!(pairs, rust_pairs as i64);
+        // The default thresholds are the catalogue's levels and actions.
+        let defaults = Spi::get_one::<i64>(
+            "SELECT count(*) FROM webhook_routing_thresholds AS t \
+             JOIN webhook_routing_health_checks AS c USING (check_name) \
+             WHERE t.domain IS NULL AND t.seeded AND t.warning = c.warning \
+               AND t.critical = c.critical AND t.action = c.action",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(defaults, Check::ALL.len() as i64);
+    }
 
     fn set(buckets: impl IntoIterator<Item = usize>) -> Vec<u8> {
         let mut bits = vec![0u8; BUCKET_BYTES];

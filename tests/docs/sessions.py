@@ -17,6 +17,11 @@ the extension does. The conventions (docs/src/development/docs.md), by a code bl
                         or RETURNS type, that result.
   sql fragment          part of a statement, or needing what the page does not make: not run.
 
+A table after a line `<!-- catalogue: QUERY -->` lists a closed set of the extension (its health
+checks, its reasons): the names in backquotes that open its rows must be, in order, the values
+QUERY returns (one column), so that a check or a reason added to the extension and not to the
+page, or the other way round, fails.
+
 Each page runs in a fresh database of the cluster that PGHOST/PGPORT/PGUSER name (the
 extension installed in it, not created: a session creates it), its blocks in page order, with
 the search_path a new role has ("$user", public), as a reader's session would. A ```sql block
@@ -110,6 +115,47 @@ def lines_match(expected, actual):
     if expected[0].startswith(ANY_LINES):
         return any(lines_match(expected[1:], actual[k:]) for k in range(len(actual) + 1))
     return bool(actual) and line_matches(expected[0], actual[0]) and lines_match(expected[1:], actual[1:])
+
+
+CATALOGUE = re.compile(r"^<!-- catalogue: (.+) -->$")
+
+
+def catalogue_tables(text):
+    """(query, names in the first column of the table that follows, line number) of each marked
+    table."""
+    out, lines = [], text.split("\n")
+    for i, line in enumerate(lines):
+        m = CATALOGUE.match(line.strip())
+        if not m:
+            continue
+        names, j = [], i + 1
+        while j < len(lines) and not lines[j].startswith("|"):
+            j += 1
+        rows = []
+        while j < len(lines) and lines[j].startswith("|"):
+            rows.append(lines[j])
+            j += 1
+        for row in rows[2:]:  # the header and its rule
+            cell = row.split("|")[1].strip()
+            n = re.match(r"^`([^`]+)`", cell)
+            names.append(n.group(1) if n else cell)
+        out.append((m.group(1), names, i + 1))
+    return out
+
+
+def catalogue_problem(db, query, names):
+    psql(db, "CREATE EXTENSION IF NOT EXISTS webhook_routing;", on_error_stop=True)
+    status, output = psql(db, f"\\pset tuples_only on\n\\pset format unaligned\n{query};\n", on_error_stop=True)
+    if status != 0:
+        return "the catalogue's query fails:\n" + indent(output)
+    actual = [l for l in output.split("\n") if l and not l.startswith(("Tuples only", "Output format"))]
+    if actual == names:
+        return None
+    missing = [a for a in actual if a not in names]
+    extra = [n for n in names if n not in actual]
+    return (f"the table is not the catalogue ({query}): "
+            f"missing {missing or 'nothing'}, not in the catalogue {extra or 'nothing'}"
+            + ("" if missing or extra else f", in the catalogue's order {actual}"))
 
 
 def psql(db, script, on_error_stop):
@@ -259,7 +305,8 @@ def type_names(db, kinds):
     """{a type as written: its name as PostgreSQL prints it} (regtype)."""
     # Only what can be a type name: to_regtype raises on a syntax error, which would take the
     # whole query, and so every name, with it.
-    kinds = sorted(k for k in kinds if k and re.fullmatch(r'[\w ."]+(\[\])?', k))
+    # (Nor a set: "SETOF text" is a result, and no type name.)
+    kinds = sorted(k for k in kinds if k and re.fullmatch(r'[\w ."]+(\[\])?', k) and not k.startswith("SETOF "))
     if not kinds:
         return {}
     values = ", ".join("('" + k.replace("'", "''") + "')" for k in kinds)
@@ -323,7 +370,7 @@ def signature_problems(db, body):
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     write = "--write" in sys.argv
-    failures, counts, number = [], {"session statements": 0, "sql blocks": 0, "signatures": 0, "excerpts": 0, "not run": 0}, 0
+    failures, counts, number = [], {"session statements": 0, "sql blocks": 0, "signatures": 0, "excerpts": 0, "catalogue tables": 0, "not run": 0}, 0
     for page in pages(args):
         name = str(page.relative_to(ROOT))
         if name in SKIP:
@@ -331,6 +378,7 @@ def main():
         text = page.read_text()
         found = blocks(text)
         runnable = [b for b in found if b[0] in ("psql", "sql", "sql signature")]
+        catalogues = catalogue_tables(text)
         for info, body, line in found:
             m = re.search(r"\bexcerpt=(\S+)", info)
             if m:
@@ -340,7 +388,7 @@ def main():
                     failures.append(f"{name}:{line}: excerpt: {problem}")
             elif info.startswith("sql") and info not in ("sql", "sql signature"):
                 counts["not run"] += 1
-        if not runnable:
+        if not runnable and not catalogues:
             continue
         number += 1
         db = f"docs_session_{number}"
@@ -384,6 +432,12 @@ def main():
                     # body lines are lines[line - 1 : line - 1 + len(body)]
                     new_text += lines[last:line - 1] + rewritten
                     last = line - 1 + len(body)
+            # After the page's sessions, which may create the extension themselves.
+            for query, names, line in catalogues:
+                counts["catalogue tables"] += 1
+                problem = catalogue_problem(db, query, names)
+                if problem:
+                    failures.append(f"{name}:{line}: {problem}")
         finally:
             admin(f"DROP DATABASE IF EXISTS {db}")
         if write and new_text:
