@@ -5,33 +5,13 @@
 //! `webhook_routing_stats` and `check_routing_health()`.
 use pgrx::prelude::*;
 
-mod admin;
-mod bucket;
-mod cache;
-mod commit;
-mod config;
-mod conversation;
-mod ddsketch;
-mod decision;
-mod detect;
-mod error;
-mod explain;
-mod gucs;
-mod health;
-mod jsonb;
-mod latest;
-mod log_policy;
-mod messages;
-mod metrics;
-mod outcome;
-mod probe;
+mod api;
+mod core;
+mod pg;
 #[cfg(any(test, feature = "pg_test"))]
 mod proptests;
-mod session;
-mod sketch;
-mod text;
-mod verdict;
-mod whatsapp;
+mod route;
+mod stats;
 
 ::pgrx::pg_module_magic!(name, version);
 
@@ -46,23 +26,23 @@ extension_sql_file!(
     name = "triggers",
     requires = [
         "seed_rules",
-        cache::webhook_routing_invalidate_cache,
-        sketch::webhook_routing_logs_to_sketch,
-        sketch::webhook_routing_logs_flush_sketches,
-        log_policy::webhook_routing_logs_caller_limits
+        pg::config_cache::webhook_routing_invalidate_cache,
+        stats::sketch::webhook_routing_logs_to_sketch,
+        stats::sketch::webhook_routing_logs_flush_sketches,
+        route::log_policy::webhook_routing_logs_caller_limits
     ]
 );
 extension_sql_file!(
     "../sql/stats_health.sql",
     name = "stats_health",
     requires = [
-        gucs::routing_pending_timeout_seconds,
-        gucs::routing_conversation_timeout_seconds,
-        sketch::webhook_routing_sketch_summary,
-        sketch::webhook_routing_sketch_union,
-        sketch::webhook_routing_sketch_above,
-        verdict::webhook_routing_sample_ratio,
-        verdict::webhook_routing_judge
+        pg::gucs::routing_pending_timeout_seconds,
+        pg::gucs::routing_conversation_timeout_seconds,
+        stats::sketch::webhook_routing_sketch_summary,
+        stats::sketch::webhook_routing_sketch_union,
+        stats::sketch::webhook_routing_sketch_above,
+        stats::verdict::webhook_routing_sample_ratio,
+        stats::verdict::webhook_routing_judge
     ]
 );
 extension_sql_file!(
@@ -75,8 +55,8 @@ extension_sql_file!(
     name = "rollouts",
     requires = [
         "stats_health",
-        admin::webhook_routing_set_step,
-        admin::webhook_routing_require_current_snapshot
+        api::admin::webhook_routing_set_step,
+        api::admin::webhook_routing_require_current_snapshot
     ]
 );
 extension_sql_file!(
@@ -90,7 +70,7 @@ extension_sql_file!(
     requires = [
         "rollouts",
         "retention",
-        metrics::webhook_routing_sketch_totals
+        api::metrics::webhook_routing_sketch_totals
     ]
 );
 extension_sql_file!("../sql/security.sql", name = "security", finalize);
@@ -107,7 +87,7 @@ pub extern "C-unwind" fn _PG_init() {
         std::env::remove_var("RUST_BACKTRACE");
         std::env::remove_var("RUST_LIB_BACKTRACE");
     }
-    gucs::init();
+    pg::gucs::init();
 }
 
 /// Required by `cargo pgrx test`.

@@ -7,8 +7,8 @@
 //! outlives retention), or date a day partition that should not exist. So the caller's INSERT
 //! policy accepts `created_at` within `SLACK` of now, and refuses anything else with a message
 //! saying why; the owner (restores, backfills) is not subject to it.
-use crate::ddsketch::MAX_MS;
-use crate::error::Refusal;
+use crate::core::ddsketch::MAX_MS;
+use crate::pg::error::Refusal;
 use pgrx::prelude::*;
 use pgrx::{AnyNumeric, IntoDatum, WhoAllocated};
 
@@ -136,7 +136,7 @@ fn scientific(text: &str) -> String {
 /// The columns whose values are a closed set or a range, and what they may hold.
 const ROUTED_TO: [&str; 3] = ["unified", "legacy", "error"];
 const STATUS: [&str; 3] = ["pending", "success", "error"];
-const BUCKETS: std::ops::RangeInclusive<i32> = 0..=crate::bucket::BUCKETS as i32 - 1;
+const BUCKETS: std::ops::RangeInclusive<i32> = 0..=crate::core::bucket::BUCKETS as i32 - 1;
 
 /// The row's target, status, bucket and retries, each within what it may be, for every writer:
 /// the log's CHECK constraints of 0.6.0, held here instead (23514, with what is wrong and how to

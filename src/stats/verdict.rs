@@ -48,8 +48,8 @@
 //! and raise a false alarm on every raise inside the window (0.2.0 did: the demo's 10% → 25%).
 //!
 //! The test compares the unified buckets with their expectation (table above).
-use crate::error::Refusal;
-use crate::sketch::BUCKET_BYTES;
+use crate::pg::error::Refusal;
+use crate::stats::sketch::BUCKET_BYTES;
 use pgrx::prelude::*;
 
 type Bits = [u8; BUCKET_BYTES];

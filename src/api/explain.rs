@@ -2,11 +2,11 @@
 //! matched, in which field, for how many points and whether they counted; each domain's score;
 //! the decision. With `include_disabled => true` the disabled rules take part as if enabled,
 //! so that an operator can add a rule disabled, see what it would change, then enable it.
-use crate::cache::{accept_invalidations, as_owner, snapshot};
-use crate::config::load_rules_where;
-use crate::detect::Status;
-use crate::jsonb::JsonbArg;
-use crate::whatsapp::{parse, Payload};
+use crate::core::config::load_rules_where;
+use crate::pg::config_cache::{accept_invalidations, as_owner, snapshot};
+use crate::pg::jsonb::JsonbArg;
+use crate::route::detect::Status;
+use crate::route::whatsapp::{parse, Payload};
 use pgrx::prelude::*;
 
 type Row = (

@@ -36,12 +36,12 @@
 //! next message opens one again, on the same sticky bucket. A promoted standby has the log as
 //! replicated. A hot standby routes (`log => false`) on the conversations the primary logged,
 //! and its own decisions, not being logged, continue or open none.
-use crate::cache::select_kept;
-use crate::config::{Bp, Config};
-use crate::detect::Detection;
-use crate::gucs::RETRY_WINDOW;
-use crate::outcome::DAY_SECONDS;
-use crate::session::SessionState;
+use crate::api::outcome::DAY_SECONDS;
+use crate::core::config::{Bp, Config};
+use crate::pg::config_cache::select_kept;
+use crate::pg::gucs::RETRY_WINDOW;
+use crate::route::detect::Detection;
+use crate::route::session::SessionState;
 use pgrx::datum::{DatumWithOid, TimestampWithTimeZone};
 use pgrx::{pg_sys, AnyNumeric};
 use siphasher::sip::SipHasher24;
@@ -103,7 +103,10 @@ pub fn message_key(secret: Option<&[u8; 16]>, id: Option<&str>) -> Option<String
 /// owner reads.
 #[pgrx::pg_extern(stable, strict, parallel_restricted)]
 fn routing_message_key(message_id: &str) -> Option<String> {
-    message_key(crate::cache::snapshot().secret.as_ref(), Some(message_id))
+    message_key(
+        crate::pg::config_cache::snapshot().secret.as_ref(),
+        Some(message_id),
+    )
 }
 
 /// A decision already in the log for this sender.
@@ -159,7 +162,7 @@ pub struct History {
 /// than the extension makes it (a partition attached by hand without its indexes, row-level
 /// security on the log) is read by the statement of `history_by_statement` instead.
 pub fn history(sender_key: i64, message_id: Option<&str>, latest_within: i32) -> History {
-    let snapshot = crate::cache::snapshot();
+    let snapshot = crate::pg::config_cache::snapshot();
     // SAFETY: reads the start time of the transaction in progress: now().
     let now = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
     let before = |seconds: i32| now.saturating_sub(i64::from(seconds) * 1_000_000);
@@ -167,18 +170,18 @@ pub fn history(sender_key: i64, message_id: Option<&str>, latest_within: i32) ->
     // minutes from now, as the statement reads.
     const DAY: i64 = DAY_SECONDS * 1_000_000;
     let until = (now.saturating_add(600 * 1_000_000)).div_euclid(DAY) * DAY + DAY;
-    let probes = crate::probe::Probes {
+    let probes = crate::pg::index_probe::Probes {
         sender_key,
         message_id,
         retry_from: before(RETRY_WINDOW.get()),
         latest_from: before(latest_within),
         until,
     };
-    let log = crate::probe::Log {
+    let log = crate::pg::index_probe::Log {
         relid: snapshot.location.logs,
         owner: snapshot.location.owner,
     };
-    match crate::probe::read(&log, &probes, Prior::read) {
+    match crate::pg::index_probe::read(&log, &probes, Prior::read) {
         Some((retry_of, latest)) => History { retry_of, latest },
         None => history_by_statement(sender_key, message_id, latest_within),
     }
@@ -186,7 +189,7 @@ pub fn history(sender_key: i64, message_id: Option<&str>, latest_within: i32) ->
 
 impl Prior {
     /// A decision as the log holds it, its columns read by name.
-    fn read(row: &crate::probe::Row) -> Prior {
+    fn read(row: &crate::pg::index_probe::Row) -> Prior {
         let domain = row.get::<String>(c"domain");
         // A log without the session columns (0.6.0's, until its update) reads as NULLs there.
         let minute = |column| {
@@ -236,7 +239,7 @@ fn history_by_statement(sender_key: i64, message_id: Option<&str>, latest_within
     // Each probe names only the days its window reaches: usually today's partition for the
     // conversation, yesterday's and today's for a re-delivery. Rows are dated at most minutes
     // ahead (a caller's own rows): near midnight, tomorrow's partition is read too.
-    let now = crate::outcome::transaction_unix();
+    let now = crate::api::outcome::transaction_unix();
     let today = now.div_euclid(DAY_SECONDS) * DAY_SECONDS;
     let first_day = |reach: i32| (now - i64::from(reach)).div_euclid(DAY_SECONDS) * DAY_SECONDS;
     let last_day = (now + 600).div_euclid(DAY_SECONDS) * DAY_SECONDS + DAY_SECONDS;
@@ -249,7 +252,7 @@ fn history_by_statement(sender_key: i64, message_id: Option<&str>, latest_within
     };
     let (retry_bounds, latest_bounds) = (bounds(retry_from), bounds(latest_from));
     // A log without the session columns (0.6.0's, until its update) reads as NULLs there.
-    let sessions = crate::cache::snapshot().location.sessions;
+    let sessions = crate::pg::config_cache::snapshot().location.sessions;
     let columns = format!(
         "l.id, l.created_at, l.domain, l.routed_to OPERATOR(pg_catalog.=) 'unified', \
          l.bucket, (l.percentage OPERATOR(pg_catalog.*) 100)::integer, \
@@ -291,7 +294,7 @@ fn history_by_statement(sender_key: i64, message_id: Option<&str>, latest_within
         * 2
         + i64::from(sessions);
     // As the owner: no role but the owner reads a sender's key or bucket (sql/security.sql).
-    crate::cache::as_owner(|| {
+    crate::pg::config_cache::as_owner(|| {
         select_kept("conversation_history", variant, sql, &args, |row| {
             let domain = row.get::<String>(4)?;
             let minute = |i: usize| {

@@ -2,9 +2,9 @@
 //!
 //! Until then the decision's log row is `pending`; past `webhook_routing.pending_timeout` a
 //! pending row counts as an error in stats and health, so a handler that never answers is seen.
-use crate::cache::{qualified, run_kept, run_kept_variant, with_pinned_search_path};
-use crate::commit::relax_for_log_write;
-use crate::error::{refuse_during_recovery, spi_failed, OrRaise, Refusal};
+use crate::pg::config_cache::{qualified, run_kept, run_kept_variant, with_pinned_search_path};
+use crate::pg::durability::relax_for_log_write;
+use crate::pg::error::{refuse_during_recovery, spi_failed, OrRaise, Refusal};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
@@ -30,7 +30,7 @@ fn validate(
     }
     if let Some(ms) = response_time_ms {
         let text = ms.to_string();
-        if !crate::log_policy::latency_in_bounds(&text) {
+        if !crate::route::log_policy::latency_in_bounds(&text) {
             return Err(Refusal::invalid(format!("invalid response_time_ms {text}"))
                 .detail("response_time_ms must be between 0 and 86400000 (one day).")
                 .hint("Pass the handler's response time in milliseconds, or NULL if unknown."));

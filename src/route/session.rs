@@ -29,9 +29,9 @@
 //! Only route_decision and route_messages count, as the extension's owner: a row a caller
 //! inserts has no sender, so it is in no session (src/log_policy.rs refuses the session
 //! columns and the sender's key from every writer but the owner).
-use crate::cache::{as_owner, run_kept};
-use crate::conversation::Prior;
-use crate::error::spi_failed;
+use crate::pg::config_cache::{as_owner, run_kept};
+use crate::pg::error::spi_failed;
+use crate::route::conversation::Prior;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use std::cell::RefCell;
@@ -209,7 +209,7 @@ pub fn add(counts: Vec<(i64, String, Counts)>) {
     if counts.is_empty() {
         return;
     }
-    crate::sketch::register_callbacks();
+    crate::stats::sketch::register_callbacks();
     CHANGED.with(|changed| {
         let mut changed = changed.borrow_mut();
         for (minute, domain, c) in counts {

@@ -663,7 +663,7 @@ mod tests {
     }
 
     fn the_log() -> Log {
-        let snapshot = crate::cache::snapshot();
+        let snapshot = crate::pg::config_cache::snapshot();
         Log {
             relid: snapshot.location.logs,
             owner: snapshot.location.owner,

@@ -13,7 +13,7 @@
 //! The setting is LOCAL to the caller's transaction: if a webhook function writes its own data
 //! in the same transaction as route_decision, that data commits asynchronously too. Call
 //! route_decision in its own transaction, or turn `webhook_routing.log_synchronous_commit` on.
-use crate::gucs::LOG_SYNCHRONOUS_COMMIT;
+use crate::pg::gucs::LOG_SYNCHRONOUS_COMMIT;
 use pgrx::pg_sys;
 use std::cell::Cell;
 

@@ -3,8 +3,8 @@
 //! Only the fields routing needs are read; everything else in a payload is never visited.
 //! A POST body can batch several entries, changes and messages: the first user message decides
 //! where the whole body goes, since the body is forwarded as one request.
-use crate::jsonb::{JValue, JsonbArg, Text};
-use crate::text::Field;
+use crate::core::text::Field;
+use crate::pg::jsonb::{JValue, JsonbArg, Text};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -340,49 +340,49 @@ mod tests {
     fn fixtures_parse_as_whatsapp_sends_them() {
         let cases: [(&str, Option<&str>, Option<&str>, Option<&str>, &[&str]); 7] = [
             (
-                include_str!("../tests/fixtures/text_jobs.json"),
+                include_str!("../../tests/fixtures/text_jobs.json"),
                 Some("250788123456"),
                 Some("wamid.A1"),
                 Some("text"),
                 &[],
             ),
             (
-                include_str!("../tests/fixtures/text_property.json"),
+                include_str!("../../tests/fixtures/text_property.json"),
                 Some("250788555001"),
                 Some("wamid.A2"),
                 Some("text"),
                 &[],
             ),
             (
-                include_str!("../tests/fixtures/button_reply_marketplace.json"),
+                include_str!("../../tests/fixtures/button_reply_marketplace.json"),
                 Some("250788555002"),
                 Some("wamid.A3"),
                 Some("interactive"),
                 &["marketplace_sell"],
             ),
             (
-                include_str!("../tests/fixtures/list_reply_jobs.json"),
+                include_str!("../../tests/fixtures/list_reply_jobs.json"),
                 Some("250788555003"),
                 Some("wamid.A4"),
                 Some("interactive"),
                 &["jobs_post_vacancy"],
             ),
             (
-                include_str!("../tests/fixtures/template_button_insurance.json"),
+                include_str!("../../tests/fixtures/template_button_insurance.json"),
                 Some("250788555004"),
                 Some("wamid.A5"),
                 Some("button"),
                 &["insurance_renew"],
             ),
             (
-                include_str!("../tests/fixtures/location_mobility.json"),
+                include_str!("../../tests/fixtures/location_mobility.json"),
                 Some("250788555005"),
                 Some("wamid.A6"),
                 Some("location"),
                 &[],
             ),
             (
-                include_str!("../tests/fixtures/image_caption_marketplace.json"),
+                include_str!("../../tests/fixtures/image_caption_marketplace.json"),
                 Some("250788555007"),
                 Some("wamid.A8"),
                 Some("image"),
@@ -401,7 +401,7 @@ mod tests {
             });
         }
         with_parsed(
-            &literal(include_str!("../tests/fixtures/text_jobs.json")),
+            &literal(include_str!("../../tests/fixtures/text_jobs.json")),
             |p| {
                 let Payload::Message(m) = p else { panic!() };
                 assert_eq!(
@@ -411,14 +411,14 @@ mod tests {
             },
         );
         with_parsed(
-            &literal(include_str!("../tests/fixtures/list_reply_jobs.json")),
+            &literal(include_str!("../../tests/fixtures/list_reply_jobs.json")),
             |p| {
                 let Payload::Message(m) = p else { panic!() };
                 assert_eq!(strs(&m), ["Post a vacancy", "Employers"]);
             },
         );
         with_parsed(
-            &literal(include_str!("../tests/fixtures/status_delivered.json")),
+            &literal(include_str!("../../tests/fixtures/status_delivered.json")),
             |p| assert_eq!(p, Payload::NoUserMessage),
         );
     }

@@ -34,8 +34,8 @@
 //! errs towards the legacy handler when a message is close to both. Ties go to the domain
 //! with the strongest single match, then to the one whose best rule has the lowest
 //! `priority`, then the lowest rule id.
-use crate::text::{self, Field, Word, INTENT_REACH};
-use crate::whatsapp::Inbound;
+use crate::core::text::{self, Field, Word, INTENT_REACH};
+use crate::route::whatsapp::Inbound;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -1347,7 +1347,7 @@ impl Rules {
 #[pgrx::pg_schema]
 mod tests {
     use super::*;
-    use crate::text::Field;
+    use crate::core::text::Field;
     use pgrx::prelude::*;
 
     const PROTECTED: [&str; 3] = ["mobility", "profile", "insurance"];
@@ -1911,7 +1911,7 @@ mod tests {
     /// something only when someone asks for themselves; "and how much" asks to know.
     #[pg_test]
     fn requests_are_read_by_their_nouns_and_their_askers() {
-        let rules = crate::cache::snapshot().rules.clone();
+        let rules = crate::pg::config_cache::snapshot().rules.clone();
         let detect = |t: &'static str| {
             rules
                 .detect(&text(t), &protected)
@@ -1946,7 +1946,7 @@ mod tests {
     /// classes of mistakes a first-match router makes.
     #[pg_test]
     fn seeded_rules_understand_requests_in_four_languages() {
-        let rules = crate::cache::snapshot().rules.clone();
+        let rules = crate::pg::config_cache::snapshot().rules.clone();
         let cases = [
             (
                 "Hello, are there any job openings for accountants?",
@@ -2035,8 +2035,8 @@ mod tests {
     /// naming another domain but leaves on an ask.
     #[pg_test]
     fn seeded_rules_read_ids_asks_roles_and_questions() {
-        use crate::conversation::{follow, Conversation, Turn};
-        let rules = crate::cache::snapshot().rules.clone();
+        use crate::route::conversation::{follow, Conversation, Turn};
+        let rules = crate::pg::config_cache::snapshot().rules.clone();
         let picked = |kind, ids: Vec<&'static str>, texts: Vec<(Field, &'static str)>| Inbound {
             kind: Some(kind),
             ids,
@@ -2218,7 +2218,7 @@ mod tests {
     /// about any domain.
     #[pg_test]
     fn typos_do_not_invent_matches() {
-        let rules = crate::cache::snapshot().rules.clone();
+        let rules = crate::pg::config_cache::snapshot().rules.clone();
         let common = [
             "because",
             "message",
@@ -2304,7 +2304,9 @@ mod tests {
     fn operators_edit_rules_as_rows() {
         let message = text("umuhinzi w'ikawa");
         assert_eq!(
-            crate::cache::snapshot().rules.detect(&message, &protected),
+            crate::pg::config_cache::snapshot()
+                .rules
+                .detect(&message, &protected),
             None
         );
         Spi::run(
@@ -2313,7 +2315,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            crate::cache::snapshot()
+            crate::pg::config_cache::snapshot()
                 .rules
                 .detect(&message, &protected)
                 .map(|d| d.domain),
@@ -2321,7 +2323,7 @@ mod tests {
         );
         Spi::run("UPDATE webhook_routing_rules SET effect = 'weak' WHERE pattern = 'umuhinzi'")
             .unwrap();
-        let weak = crate::cache::snapshot()
+        let weak = crate::pg::config_cache::snapshot()
             .rules
             .detect(&message, &protected)
             .map(|d| (d.domain.to_owned(), d.weak));
@@ -2329,7 +2331,9 @@ mod tests {
         Spi::run("UPDATE webhook_routing_rules SET enabled = false WHERE pattern = 'umuhinzi'")
             .unwrap();
         assert_eq!(
-            crate::cache::snapshot().rules.detect(&message, &protected),
+            crate::pg::config_cache::snapshot()
+                .rules
+                .detect(&message, &protected),
             None
         );
     }

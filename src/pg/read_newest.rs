@@ -13,7 +13,7 @@
 //! - pgrx's `Spi::get_*` and `update` ask for a transaction id before they run. On a hot
 //!   standby that fails (`cannot assign TransactionIds during recovery`), and on a primary it
 //!   gives every cache load a transaction id. These reads run read-only and never need one.
-use crate::error::spi_failed;
+use crate::pg::error::spi_failed;
 use pgrx::prelude::*;
 use pgrx::FromDatum;
 use std::ffi::CString;
@@ -62,7 +62,7 @@ pub fn select<T>(sql: &str, snapshot: Snapshot, mut each: impl FnMut(&Row) -> T)
     let Ok(text) = CString::new(sql) else {
         spi_failed("read its settings", "the query has a NUL byte")
     };
-    crate::cache::without_jit(|| {
+    crate::pg::config_cache::without_jit(|| {
         Spi::connect(|_client| {
             // SAFETY: SPI is connected for the closure; the plan, the snapshot and the tuple table
             // are used before SPI_finish frees them, and rows are converted while they live.

@@ -18,10 +18,10 @@
 //! invalidations of a committed change are replayed from its commit record.
 //!
 //! Memory: the config row and the enabled rules (a few KB for the seeded 70 rules) per backend.
-use crate::config::{load_rules, Config};
-use crate::detect::Rules;
-use crate::error::spi_failed;
-use crate::latest::{self, Snapshot as Read};
+use crate::core::config::{load_rules, Config};
+use crate::pg::error::spi_failed;
+use crate::pg::read_newest::{self, Snapshot as Read};
+use crate::route::detect::Rules;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::{OwnedPreparedStatement, SpiResult};
@@ -85,7 +85,7 @@ fn register_callback() {
 }
 
 fn locate() -> Location {
-    let rows = latest::select(
+    let rows = read_newest::select(
         "SELECT pg_catalog.quote_ident(n.nspname), \
                 (SELECT c.oid FROM pg_catalog.pg_class c \
                   WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid \
@@ -211,7 +211,7 @@ fn as_role<R>(role: pg_sys::Oid, f: impl FnOnce() -> R) -> R {
 /// it): its uuid's 16 bytes.
 fn load_secret(location: &Location) -> Option<[u8; 16]> {
     let rows = as_role(location.owner, || {
-        latest::select(
+        read_newest::select(
             &format!(
                 "SELECT pg_catalog.uuid_send(s.key) FROM {}.webhook_routing_secret AS s LIMIT 1",
                 location.schema

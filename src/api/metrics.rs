@@ -1,8 +1,8 @@
 //! What routing_metrics() (sql/metrics.sql) needs from the sketches beyond stats: the counters
 //! sum the latency count and sum of every sketch since their last fold on each scrape, so they
 //! read each sketch's header rather than its bins (src/ddsketch.rs, totals_from_java_bytes).
-use crate::ddsketch::Sketch;
-use crate::sketch::report_skipped;
+use crate::core::ddsketch::Sketch;
+use crate::stats::sketch::report_skipped;
 use pgrx::prelude::*;
 
 /// {count, sum (ms)} of the latencies in the sketches. NULLs are skipped; so are entries that
@@ -32,7 +32,7 @@ fn totals<'a>(sketches: impl Iterator<Item = &'a [u8]>) -> (u64, f64, usize) {
 #[pg_schema]
 mod tests {
     use super::totals;
-    use crate::ddsketch::Sketch;
+    use crate::core::ddsketch::Sketch;
 
     /// The header's totals are the whole decode's, for sketches of every size, an empty one,
     /// and one with a version byte before its flags; what is not a sketch is skipped.

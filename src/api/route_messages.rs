@@ -13,13 +13,13 @@
 //!   row (kind `body`), decided and logged as route_decision would.
 //! - A body of more than MAX_BODY_ITEMS elements is refused; the work per element does not
 //!   grow with the body (a sender's earlier messages are looked up by id, not scanned).
-use crate::cache::{accept_invalidations, snapshot};
-use crate::conversation::{self, sender_key, Known};
-use crate::decision::{route_one, target, Reason};
-use crate::error::Refusal;
-use crate::gucs::RETRY_WINDOW;
-use crate::jsonb::JsonbArg;
-use crate::whatsapp::{parse_all, Item, Payload};
+use crate::pg::config_cache::{accept_invalidations, snapshot};
+use crate::pg::error::Refusal;
+use crate::pg::gucs::RETRY_WINDOW;
+use crate::pg::jsonb::JsonbArg;
+use crate::route::conversation::{self, sender_key, Known};
+use crate::route::decision::{route_one, target, Reason};
+use crate::route::whatsapp::{parse_all, Item, Payload};
 use pgrx::prelude::*;
 
 /// The most elements (user messages and statuses) one body may hold. WhatsApp batches a few;

@@ -6,11 +6,11 @@
 //! serialized by a SHARE ROW EXCLUSIVE lock on the config table, which readers do not wait for,
 //! so two concurrent changes never lose one another. The row in force is read after the lock is
 //! taken, under the newest snapshot whatever the caller's isolation level (src/latest.rs).
-use crate::cache::{run_kept, snapshot};
-use crate::commit::insist_for_config_change;
-use crate::config::{Bp, Config};
-use crate::error::{notice, refuse_during_recovery, spi_failed, OrRaise, Refusal};
-use crate::latest::{self, Snapshot as Read};
+use crate::core::config::{Bp, Config};
+use crate::pg::config_cache::{run_kept, snapshot};
+use crate::pg::durability::insist_for_config_change;
+use crate::pg::error::{notice, refuse_during_recovery, spi_failed, OrRaise, Refusal};
+use crate::pg::read_newest::{self, Snapshot as Read};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
@@ -214,7 +214,7 @@ fn append_from(
 /// READ COMMITTED every statement reads the newest, and this returns at once.
 #[pg_extern(volatile, parallel_unsafe)]
 fn webhook_routing_require_current_snapshot() {
-    if !latest::transaction_snapshot_in_use() {
+    if !read_newest::transaction_snapshot_in_use() {
         return;
     }
     let schema = snapshot().location.schema.clone();
@@ -229,7 +229,7 @@ fn webhook_routing_require_current_snapshot() {
     );
     let read = |which| {
         // SAFETY: one text column.
-        latest::select(&query, which, |row| unsafe { row.get::<String>(1) })
+        read_newest::select(&query, which, |row| unsafe { row.get::<String>(1) })
             .pop()
             .flatten()
     };
@@ -543,7 +543,7 @@ fn plans_in_progress() -> Vec<(String, i64, String)> {
         "SELECT domain, id, state FROM {schema}.webhook_routing_rollouts \
          WHERE state OPERATOR(pg_catalog.=) ANY (ARRAY['active', 'paused']) ORDER BY id"
     );
-    latest::select(&query, Read::Latest, |row| {
+    read_newest::select(&query, Read::Latest, |row| {
         // SAFETY: the types of the columns selected above.
         unsafe {
             (
@@ -829,7 +829,7 @@ mod tests {
         Spi::run("SELECT set_routing_domains(ARRAY['jobs','marketplace','property','ai_agents'])")
             .unwrap();
         assert_eq!(history().0, count + 5);
-        let cfg = Config::load_from(&crate::cache::snapshot().location.schema).unwrap();
+        let cfg = Config::load_from(&crate::pg::config_cache::snapshot().location.schema).unwrap();
         assert_eq!(cfg.percentage, 1000);
         assert!(cfg.enabled);
         assert_eq!(cfg.percentage_for("jobs"), 2500);

@@ -1,8 +1,8 @@
 //! The rollout settings in force (the newest row of `webhook_routing_config`) and the detection
 //! rules, read through SPI under the newest snapshot.
-use crate::detect::{Effect, MatchKind, Rule, Rules};
-use crate::jsonb::JsonbArg;
-use crate::latest::{self, Snapshot};
+use crate::pg::jsonb::JsonbArg;
+use crate::pg::read_newest::{self, Snapshot};
+use crate::route::detect::{Effect, MatchKind, Rule, Rules};
 use pgrx::FromDatum;
 use std::collections::BTreeMap;
 
@@ -88,7 +88,7 @@ impl Config {
                     domain_percentages, domain_enabled, testers, denied \
              FROM {schema}.webhook_routing_config ORDER BY created_at DESC, id DESC LIMIT 1"
         );
-        latest::select(&query, Snapshot::Latest, |row| {
+        read_newest::select(&query, Snapshot::Latest, |row| {
             // SAFETY: the types of the columns selected above.
             let (id, percentage, enabled, domains, protected) = unsafe {
                 (
@@ -162,7 +162,7 @@ pub fn load_rules_where(schema: &str, condition: &str) -> Rules {
         "SELECT id, domain, match_kind, pattern, priority, effect, weight, language, enabled \
          FROM {schema}.webhook_routing_rules WHERE {condition}"
     );
-    let rules = latest::select(&query, Snapshot::Latest, |row| {
+    let rules = read_newest::select(&query, Snapshot::Latest, |row| {
         // SAFETY: the types of the columns selected above.
         let (id, domain, kind, pattern, priority, effect, weight, language, enabled) = unsafe {
             (

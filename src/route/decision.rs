@@ -5,21 +5,21 @@
 //! it is a user message; a rule maps it to a domain; the domain is not protected; the domain is
 //! routable (in `domains`); routing is enabled globally and for the domain; and the sender's
 //! sticky bucket is below the domain's percentage × 100. Each failed check has its reason.
-use crate::bucket::{bucket, in_rollout, random_bucket};
-use crate::cache::{
+use crate::core::bucket::{bucket, in_rollout, random_bucket};
+use crate::core::config::{Bp, Config};
+use crate::pg::config_cache::{
     accept_invalidations, as_owner, run_kept, run_kept_variant, snapshot, Location, Snapshot,
 };
-use crate::commit::relax_for_log_write;
-use crate::config::{Bp, Config};
-use crate::conversation::{
+use crate::pg::durability::relax_for_log_write;
+use crate::pg::error::{refuse_during_recovery, spi_failed, Refusal};
+use crate::pg::gucs::CONVERSATION_TIMEOUT;
+use crate::pg::jsonb::JsonbArg;
+use crate::route::conversation::{
     self, follow, message_key, sender_key, Conversation, History, Known, Prior, Turn,
 };
-use crate::detect::Rules;
-use crate::error::{refuse_during_recovery, spi_failed, Refusal};
-use crate::gucs::CONVERSATION_TIMEOUT;
-use crate::jsonb::JsonbArg;
-use crate::session::{self, Logged, SessionState};
-use crate::whatsapp::{parse, Payload};
+use crate::route::detect::Rules;
+use crate::route::session::{self, Logged, SessionState};
+use crate::route::whatsapp::{parse, Payload};
 use pgrx::callconv::{BoxRet, FcInfo};
 use pgrx::datum::DatumWithOid;
 use pgrx::pgrx_sql_entity_graph::metadata::{
@@ -453,7 +453,7 @@ pub fn route_one(
         if again.unified == first.unified {
             // A retry seen within this call (a body carrying the same message twice) is
             // counted once its row exists: a first decision of this call has no created_at.
-            if log && first.created_at.is_some() && !crate::latest::in_recovery() {
+            if log && first.created_at.is_some() && !crate::pg::read_newest::in_recovery() {
                 count_retry(&first);
             }
             return Routed {
@@ -813,9 +813,9 @@ fn percentage_datum(bp: Bp) -> pg_sys::Datum {
 #[pg_schema]
 mod tests {
     use super::*;
-    use crate::detect::{MatchKind, Rule};
-    use crate::text::Field;
-    use crate::whatsapp::Inbound;
+    use crate::core::text::Field;
+    use crate::route::detect::{MatchKind, Rule};
+    use crate::route::whatsapp::Inbound;
 
     fn rules() -> Rules {
         Rules::new(vec![
@@ -974,7 +974,7 @@ mod tests {
     /// conversation in progress (its opening decision 41, its domain, its handler).
     #[pg_test]
     fn conversations_keep_their_handler() {
-        use crate::detect::Effect;
+        use crate::route::detect::Effect;
         let rules = Rules::new(vec![
             Rule::new(1, "jobs", MatchKind::Keyword, "job*", 90).unwrap(),
             Rule::new(2, "mobility", MatchKind::MessageType, "location", 20)
@@ -1131,49 +1131,49 @@ mod tests {
     fn fixtures_route_end_to_end() {
         let cases = [
             (
-                include_str!("../tests/fixtures/text_jobs.json"),
+                include_str!("../../tests/fixtures/text_jobs.json"),
                 Some("jobs"),
                 "routing_disabled",
                 "in_rollout",
             ),
             (
-                include_str!("../tests/fixtures/text_property.json"),
+                include_str!("../../tests/fixtures/text_property.json"),
                 Some("property"),
                 "routing_disabled",
                 "in_rollout",
             ),
             (
-                include_str!("../tests/fixtures/button_reply_marketplace.json"),
+                include_str!("../../tests/fixtures/button_reply_marketplace.json"),
                 Some("marketplace"),
                 "routing_disabled",
                 "in_rollout",
             ),
             (
-                include_str!("../tests/fixtures/list_reply_jobs.json"),
+                include_str!("../../tests/fixtures/list_reply_jobs.json"),
                 Some("jobs"),
                 "routing_disabled",
                 "in_rollout",
             ),
             (
-                include_str!("../tests/fixtures/image_caption_marketplace.json"),
+                include_str!("../../tests/fixtures/image_caption_marketplace.json"),
                 Some("marketplace"),
                 "routing_disabled",
                 "in_rollout",
             ),
             (
-                include_str!("../tests/fixtures/template_button_insurance.json"),
+                include_str!("../../tests/fixtures/template_button_insurance.json"),
                 Some("insurance"),
                 "protected_domain",
                 "protected_domain",
             ),
             (
-                include_str!("../tests/fixtures/location_mobility.json"),
+                include_str!("../../tests/fixtures/location_mobility.json"),
                 Some("mobility"),
                 "protected_domain",
                 "protected_domain",
             ),
             (
-                include_str!("../tests/fixtures/status_delivered.json"),
+                include_str!("../../tests/fixtures/status_delivered.json"),
                 None,
                 "no_user_message",
                 "no_user_message",
@@ -1264,7 +1264,7 @@ mod tests {
     /// sender changes target when the percentage rises (or when it is asked twice).
     #[pg_test]
     fn stickiness_over_twenty_thousand_senders() {
-        let template = fixture(include_str!("../tests/fixtures/text_jobs.json"));
+        let template = fixture(include_str!("../../tests/fixtures/text_jobs.json"));
         let run = |table: &str| {
             Spi::run(&format!(
                 "CREATE TEMP TABLE {table} AS \

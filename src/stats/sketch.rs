@@ -20,9 +20,9 @@
 //! - Relative error of a quantile: at most ALPHA (0.3%) against the sample at the same rank,
 //!   for every sample from 0.001 ms to a day whatever the others are (src/ddsketch.rs: a bin
 //!   for every latency the log accepts, none ever merged); 0 for a sample below 0.001 ms.
-use crate::cache::{as_owner, run_kept};
-use crate::ddsketch::Sketch;
-use crate::error::spi_failed;
+use crate::core::ddsketch::Sketch;
+use crate::pg::config_cache::{as_owner, run_kept};
+use crate::pg::error::spi_failed;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use std::cell::{Cell, RefCell};
@@ -212,7 +212,7 @@ struct Split {
 }
 
 /// The bytes of a bucket set (one bit per bucket); verdict.rs reads them.
-pub(crate) const BUCKET_BYTES: usize = (crate::bucket::BUCKETS as usize).div_ceil(8);
+pub(crate) const BUCKET_BYTES: usize = (crate::core::bucket::BUCKETS as usize).div_ceil(8);
 
 /// Bitwise OR of two bucket sets (either may be NULL or of another length: the longer wins).
 #[pg_extern(immutable, parallel_safe)]
@@ -259,7 +259,7 @@ unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut c
         && event != pg_sys::XactEvent::XACT_EVENT_PARALLEL_PRE_COMMIT
     {
         ADDED.with(|a| a.borrow_mut().clear());
-        crate::session::forget();
+        crate::route::session::forget();
     }
 }
 
@@ -272,7 +272,7 @@ unsafe extern "C-unwind" fn on_subxact(
 ) {
     if event == pg_sys::SubXactEvent::SUBXACT_EVENT_ABORT_SUB {
         ADDED.with(|a| a.borrow_mut().clear());
-        crate::session::forget();
+        crate::route::session::forget();
     }
 }
 
@@ -407,7 +407,7 @@ fn webhook_routing_logs_flush_sketches<'a>(
             spi_failed("write the latency sketches", e);
         }
     }
-    crate::session::flush(shard());
+    crate::route::session::flush(shard());
     Ok(None)
 }
 
@@ -430,7 +430,7 @@ fn shard() -> i32 {
 #[pgrx::pg_schema]
 mod tests {
     use super::*;
-    use crate::ddsketch::{ALPHA, MAX_MS, RESOLUTION_MS};
+    use crate::core::ddsketch::{ALPHA, MAX_MS, RESOLUTION_MS};
 
     #[pg_test]
     fn sketches_round_trip_merge_and_stay_within_alpha() {

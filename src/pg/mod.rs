@@ -1,0 +1,11 @@
+//! The Postgres plumbing: how the extension reads and writes its tables (SPI, kept plans, reads
+//! under the newest snapshot, the log's indexes probed directly), the per-backend cache of its
+//! settings, the role and settings its own statements run under, durability, its GUCs, and the
+//! errors it raises. Nothing here knows the routing policy.
+pub mod config_cache;
+pub mod durability;
+pub mod error;
+pub mod gucs;
+pub mod index_probe;
+pub mod jsonb;
+pub mod read_newest;
