@@ -7,10 +7,12 @@
 //! so two concurrent changes never lose one another. The row in force is read after the lock is
 //! taken, under the newest snapshot whatever the caller's isolation level (src/latest.rs).
 use crate::core::config::{Bp, Config};
-use crate::pg::config_cache::{run_kept, snapshot};
+use crate::pg::config_cache::snapshot;
 use crate::pg::durability::insist_for_config_change;
-use crate::pg::error::{notice, refuse_during_recovery, spi_failed, OrRaise, Refusal};
+use crate::pg::error::{notice, spi_failed, OrRaise, Refusal};
+use crate::pg::kept_plans::run_kept;
 use crate::pg::read_newest::{self, Snapshot as Read};
+use crate::pg::standby::refuse_during_recovery;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;

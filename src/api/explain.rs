@@ -2,8 +2,8 @@
 //! matched, in which field, for how many points and whether they counted; each domain's score;
 //! the decision. With `include_disabled => true` the disabled rules take part as if enabled,
 //! so that an operator can add a rule disabled, see what it would change, then enable it.
-use crate::core::config::load_rules_where;
 use crate::pg::config_cache::{accept_invalidations, as_owner, snapshot};
+use crate::pg::config_load::load_rules_where;
 use crate::pg::jsonb::JsonbArg;
 use crate::route::detect::Status;
 use crate::route::whatsapp::{parse, Payload};
@@ -144,4 +144,10 @@ fn explain_route(
         &note,
     ));
     TableIterator::new(rows)
+}
+
+/// The sticky bucket a sender (or routing key) has in a domain: the same hash route_decision uses.
+#[pg_extern(immutable, strict, parallel_safe)]
+fn routing_bucket(domain: &str, key: &str) -> i32 {
+    crate::core::bucket::bucket(domain, key)
 }

@@ -2,9 +2,13 @@
 //!
 //! Until then the decision's log row is `pending`; past `webhook_routing.pending_timeout` a
 //! pending row counts as an error in stats and health, so a handler that never answers is seen.
-use crate::pg::config_cache::{qualified, run_kept, run_kept_variant, with_pinned_search_path};
+use crate::pg::clock::{transaction_utc_day, DAY_SECONDS};
+use crate::pg::config_cache::qualified;
 use crate::pg::durability::relax_for_log_write;
-use crate::pg::error::{refuse_during_recovery, spi_failed, OrRaise, Refusal};
+use crate::pg::error::{spi_failed, OrRaise, Refusal};
+use crate::pg::kept_plans::{run_kept, run_kept_variant};
+use crate::pg::run_as::with_pinned_search_path;
+use crate::pg::standby::refuse_during_recovery;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
@@ -42,22 +46,6 @@ fn validate(
             .hint("Pass the first line or a summary of the error."));
     }
     Ok((id, status.to_owned()))
-}
-
-pub const DAY_SECONDS: i64 = 86_400;
-
-/// The current transaction's start (`now()`), in Unix seconds.
-pub fn transaction_unix() -> i64 {
-    // Postgres timestamps count microseconds from 2000-01-01 00:00 UTC.
-    const POSTGRES_EPOCH_UNIX: i64 = 946_684_800;
-    // SAFETY: reads the start time of the transaction in progress.
-    let start = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
-    start.div_euclid(1_000_000) + POSTGRES_EPOCH_UNIX
-}
-
-/// The start of the current transaction's UTC day, in Unix seconds: the day `now()` is in.
-pub fn transaction_utc_day() -> i64 {
-    transaction_unix().div_euclid(DAY_SECONDS) * DAY_SECONDS
 }
 
 /// Record the outcome of a decision: `status` is 'success' or 'error', `response_time_ms` the

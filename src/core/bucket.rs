@@ -8,8 +8,7 @@
 //! - Each domain splits independently, since the domain is part of the hashed key.
 //!
 //! Any client can reproduce a bucket: e.g. in JavaScript with a murmur3 x86 32-bit hash over the
-//! UTF-8 bytes. `routing_bucket(domain, key)` exposes the same function in SQL.
-use pgrx::prelude::*;
+//! UTF-8 bytes. `routing_bucket(domain, key)` (src/api/explain.rs) exposes the same function in SQL.
 use rand::Rng;
 
 /// Number of buckets; a percentage p (two decimals) covers buckets [0, p × 100).
@@ -68,16 +67,11 @@ pub fn in_rollout(bucket: i32, percentage_bp: i32) -> bool {
     bucket < percentage_bp
 }
 
-/// The sticky bucket a sender (or routing key) has in a domain: the same hash route_decision uses.
-#[pg_extern(immutable, strict, parallel_safe)]
-fn routing_bucket(domain: &str, key: &str) -> i32 {
-    bucket(domain, key)
-}
-
 #[cfg(any(test, feature = "pg_test"))]
-#[pg_schema]
+#[pgrx::pg_schema]
 mod tests {
     use super::*;
+    use pgrx::prelude::*;
 
     /// Reference values: murmur3_x86_32 with seed 0 of the UTF-8 bytes, mod 10000. Published
     /// vectors for the raw hash (e.g. "" → 0, "hello" → 0x248bfa47) pin the algorithm.

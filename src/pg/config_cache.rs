@@ -14,20 +14,18 @@
 //! switch included, applies to every backend's next call, even inside an open transaction.
 //! Dropping the extension drops the tables, which invalidates them too. A reload reads under
 //! the newest snapshot, read-only and without a transaction id, whatever the caller's
-//! isolation level (src/latest.rs), so it also works on a hot standby, where the relcache
+//! isolation level (src/pg/read_newest.rs), so it also works on a hot standby, where the relcache
 //! invalidations of a committed change are replayed from its commit record.
 //!
 //! Memory: the config row and the enabled rules (a few KB for the seeded 70 rules) per backend.
-use crate::core::config::{load_rules, Config};
+use crate::core::config::Config;
+use crate::pg::config_load::load_rules;
 use crate::pg::error::spi_failed;
 use crate::pg::read_newest::{self, Snapshot as Read};
+use crate::pg::run_as::{as_role, with_pinned_search_path};
 use crate::route::detect::Rules;
-use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
-use pgrx::spi::{OwnedPreparedStatement, SpiResult};
-use pgrx::PgOid;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Where the extension lives: its quoted schema, its tables' oids, the role that owns them, and
@@ -149,39 +147,6 @@ fn locate() -> Location {
     }
 }
 
-/// Run `f` with `search_path = pg_catalog, pg_temp`, restored afterwards (and by Postgres on
-/// error). The statements the extension runs once in a while (cache loads, error paths) run
-/// inside: names are then resolved in pg_catalog and the extension's own schema (which every
-/// statement names), never in a schema a caller put on its search_path, where a look-alike
-/// function or operator could run with the caller's rights.
-///
-/// Kept plans cannot rely on it: Postgres re-parses a kept statement under the caller's
-/// search_path whenever that differs from the one it was parsed under. Their text names every
-/// function and operator with its schema (`pg_catalog.round`, `OPERATOR(pg_catalog.=)`), so a
-/// re-parse under any path resolves the same objects. It costs a GUC change, too much for
-/// every decision.
-pub fn with_pinned_search_path<R>(f: impl FnOnce() -> R) -> R {
-    // SAFETY: the same calls a function's `SET search_path` clause makes (fmgr_security_definer):
-    // a GUC nest level, a SAVE-action setting in it, and AtEOXact_GUC to pop it. An error
-    // inside `f` aborts the (sub)transaction, which pops the level too.
-    unsafe {
-        let level = pg_sys::NewGUCNestLevel();
-        pg_sys::set_config_option(
-            c"search_path".as_ptr(),
-            c"pg_catalog, pg_temp".as_ptr(),
-            pg_sys::GucContext::PGC_USERSET,
-            pg_sys::GucSource::PGC_S_SESSION,
-            pg_sys::GucAction::GUC_ACTION_SAVE,
-            true,
-            pg_sys::PGERROR as i32,
-            false,
-        );
-        let result = f();
-        pg_sys::AtEOXact_GUC(true, level);
-        result
-    }
-}
-
 /// Run `f` as the role that owns the extension's tables, as a SECURITY DEFINER function would
 /// (the same user id switch, without its GUC change): for the writes only the extension's own
 /// code makes, such as the latency sketches, which no other role may write. The statements
@@ -189,22 +154,6 @@ pub fn with_pinned_search_path<R>(f: impl FnOnce() -> R) -> R {
 /// error inside `f` aborts the (sub)transaction, which restores the user id.
 pub fn as_owner<R>(f: impl FnOnce() -> R) -> R {
     as_role(snapshot().location.owner, f)
-}
-
-/// Run `f` as `role`: the user id switch of `as_owner`, for a role already known (the snapshot
-/// being loaded cannot be asked for its owner).
-fn as_role<R>(role: pg_sys::Oid, f: impl FnOnce() -> R) -> R {
-    let mut user = pg_sys::InvalidOid;
-    let mut context = 0;
-    // SAFETY: the calls fmgr_security_definer makes around a definer function's body.
-    unsafe {
-        pg_sys::GetUserIdAndSecContext(&mut user, &mut context);
-        pg_sys::SetUserIdAndSecContext(role, context | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32);
-    }
-    let result = f();
-    // SAFETY: restores what was saved above.
-    unsafe { pg_sys::SetUserIdAndSecContext(user, context) };
-    result
 }
 
 /// The install's secret, read as the owner of the extension's tables (no other role may read
@@ -237,7 +186,7 @@ pub fn snapshot() -> Rc<Snapshot> {
     }
     // Mark valid before reading: an invalidation that arrives while we read clears it again,
     // and the next call reads anew. The read takes the newest snapshot, after the
-    // invalidations were accepted (src/latest.rs): never the caller's, which may predate the
+    // invalidations were accepted (src/pg/read_newest.rs): never the caller's, which may predate the
     // change that invalidated the cache and would leave the old config marked valid.
     VALID.with(|v| v.set(true));
     let snapshot = with_pinned_search_path(|| {
@@ -261,153 +210,6 @@ pub fn snapshot() -> Rc<Snapshot> {
 pub fn accept_invalidations() {
     // SAFETY: the same call every lock acquisition makes.
     unsafe { pg_sys::AcceptInvalidationMessages() };
-}
-
-thread_local! {
-    /// Statements run on every decision or outcome, planned once per backend (per schema) and
-    /// kept: parsing and planning them on each call cost more than running them. Postgres
-    /// re-plans a kept statement by itself when a table it uses changes.
-    static PLANS: RefCell<HashMap<&'static str, (String, i64, OwnedPreparedStatement)>> =
-        RefCell::new(HashMap::new());
-}
-
-/// The kept plan `name` for `schema` and `variant`, taken out of the map while it runs (a
-/// trigger it fires can use another), or a new one made by `prepare` from `sql`'s text. The
-/// caller puts it back once it ran.
-fn take_plan(
-    name: &'static str,
-    schema: &str,
-    variant: i64,
-    args: &[DatumWithOid],
-    prepare: impl FnOnce(&str, &[PgOid]) -> SpiResult<OwnedPreparedStatement>,
-    sql: impl FnOnce(&str, i64) -> String,
-) -> SpiResult<(String, OwnedPreparedStatement)> {
-    match PLANS.with(|p| p.borrow_mut().remove(name)) {
-        Some((for_schema, for_variant, plan)) if for_schema == schema && for_variant == variant => {
-            Ok((for_schema, plan))
-        }
-        _ => {
-            let oids: Vec<PgOid> = args.iter().map(|a| PgOid::from(a.oid())).collect();
-            Ok((
-                schema.to_owned(),
-                prepare(sql(schema, variant).as_str(), &oids)?,
-            ))
-        }
-    }
-}
-
-/// Run the kept statement `name` (built by `sql` from the extension's quoted schema) with
-/// `args`, and return its first column if it returned a row. The plan is taken out while it
-/// runs, so that a trigger it fires can use another.
-///
-/// Always to completion, never with a row limit: SPI stops the executor once the limit is
-/// reached, before the statement-level AFTER triggers fire (the ones that invalidate the
-/// backends' caches and write the sketches).
-///
-/// `sql` must name every function and operator with its schema (see `with_pinned_search_path`):
-/// the statement is re-parsed under whatever search_path the caller has.
-pub fn run_kept(
-    name: &'static str,
-    sql: impl FnOnce(&str) -> String,
-    args: &[DatumWithOid],
-) -> SpiResult<Option<i64>> {
-    run_kept_variant(name, 0, |schema, _| sql(schema), args)
-}
-
-/// `run_kept` for a statement whose text depends on `variant` too (e.g. a day, written into it
-/// as a constant so that the planner prunes partitions): re-planned when the variant changes.
-pub fn run_kept_variant(
-    name: &'static str,
-    variant: i64,
-    sql: impl FnOnce(&str, i64) -> String,
-    args: &[DatumWithOid],
-) -> SpiResult<Option<i64>> {
-    let snapshot = snapshot();
-    let schema = snapshot.location.schema.as_str();
-    without_jit(|| {
-        Spi::connect_mut(|client| {
-            let (schema, plan) = take_plan(
-                name,
-                schema,
-                variant,
-                args,
-                |text, oids| Ok(client.prepare_mut(text, oids)?.keep()),
-                sql,
-            )?;
-            let table = client.update(&plan, None, args)?;
-            // Without RETURNING there is no tuple table, only a row count.
-            let first = match table.first().get_one::<i64>() {
-                Ok(v) => v,
-                Err(pgrx::spi::SpiError::NoTupleTable | pgrx::spi::SpiError::InvalidPosition) => {
-                    None
-                }
-                Err(e) => return Err(e),
-            };
-            PLANS.with(|p| p.borrow_mut().insert(name, (schema, variant, plan)));
-            Ok(first)
-        })
-    })
-}
-
-/// Run the kept SELECT `name` (built by `sql` from the extension's quoted schema and `variant`,
-/// re-planned when the variant changes) with `args`, calling `each` on every row it returns.
-/// The same rules as `run_kept` apply to its text.
-pub fn select_kept(
-    name: &'static str,
-    variant: i64,
-    sql: impl FnOnce(&str, i64) -> String,
-    args: &[DatumWithOid],
-    mut each: impl FnMut(&pgrx::spi::SpiHeapTupleData) -> SpiResult<()>,
-) {
-    let snapshot = snapshot();
-    let schema = snapshot.location.schema.as_str();
-    // Read-only (Spi::connect, a plan not prepared as mutating): SPI then assigns no
-    // transaction id, which a hot standby cannot, and a dry run need not. Once this transaction
-    // has written (a logged decision earlier in the same route_messages), pgrx runs it as a
-    // read-write statement, which sees those rows.
-    let result = without_jit(|| {
-        Spi::connect(|client| {
-            let (schema, plan) = take_plan(
-                name,
-                schema,
-                variant,
-                args,
-                |text, oids| Ok(client.prepare(text, oids)?.keep()),
-                sql,
-            )?;
-            let table = client.select(&plan, None, args)?;
-            for row in table {
-                each(&row)?;
-            }
-            PLANS.with(|p| p.borrow_mut().insert(name, (schema, variant, plan)));
-            Ok::<(), pgrx::spi::SpiError>(())
-        })
-    });
-    if let Err(e) = result {
-        spi_failed("read the sender's conversation", e);
-    }
-}
-
-/// Run `f`, which plans and runs the extension's own statements, with JIT off. They are a few
-/// index probes and small writes, run at every webhook: compiling them with LLVM, which
-/// `jit = on` does to any statement whose estimate passes `jit_above_cost` (0 included), costs
-/// milliseconds every time and never pays. The planner reads `jit_enabled` when it makes a
-/// plan, and a plan carries its decision to the executor, so the flag is off while `f` plans and
-/// runs, and is restored after it, on error too (the unwind drops the guard). No setting is
-/// changed through the GUC machinery: that would cost every webhook a settings change. (The
-/// extension's SQL and PL/pgSQL functions say `SET jit = off`, sql/security.sql.)
-pub fn without_jit<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(bool);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            // SAFETY: a plain global of the backend, restored to what it was.
-            unsafe { pg_sys::jit_enabled = self.0 };
-        }
-    }
-    // SAFETY: reads and writes a plain global of the backend.
-    let _restore = Restore(unsafe { pg_sys::jit_enabled });
-    unsafe { pg_sys::jit_enabled = false };
-    f()
 }
 
 /// `schema.name` for one of the extension's objects, quoted.

@@ -102,14 +102,3 @@ pub fn notice(message: impl Into<String>, detail: Option<String>) {
     }
     report.report(PgLogLevel::NOTICE);
 }
-
-/// A write asked of a hot standby: refused with SQLSTATE 25006 (read_only_sql_transaction),
-/// before anything is attempted, with where to do it instead.
-pub fn refuse_during_recovery(message: &str, hint: &str) {
-    if crate::pg::read_newest::in_recovery() {
-        Refusal::new(PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION, message)
-            .detail("This server is a hot standby: it is in recovery and writes nothing.")
-            .hint(hint)
-            .raise()
-    }
-}

@@ -62,7 +62,7 @@ pub fn select<T>(sql: &str, snapshot: Snapshot, mut each: impl FnMut(&Row) -> T)
     let Ok(text) = CString::new(sql) else {
         spi_failed("read its settings", "the query has a NUL byte")
     };
-    crate::pg::config_cache::without_jit(|| {
+    crate::pg::run_as::without_jit(|| {
         Spi::connect(|_client| {
             // SAFETY: SPI is connected for the closure; the plan, the snapshot and the tuple table
             // are used before SPI_finish frees them, and rows are converted while they live.
@@ -120,10 +120,4 @@ pub fn select<T>(sql: &str, snapshot: Snapshot, mut each: impl FnMut(&Row) -> T)
 pub fn transaction_snapshot_in_use() -> bool {
     // SAFETY: reads the isolation level of the transaction in progress.
     unsafe { pg_sys::XactIsoLevel >= pg_sys::XACT_REPEATABLE_READ as i32 }
-}
-
-/// Whether this server is a hot standby (in recovery).
-pub fn in_recovery() -> bool {
-    // SAFETY: a read of shared state any backend may make.
-    unsafe { pg_sys::RecoveryInProgress() }
 }

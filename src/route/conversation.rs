@@ -36,12 +36,12 @@
 //! next message opens one again, on the same sticky bucket. A promoted standby has the log as
 //! replicated. A hot standby routes (`log => false`) on the conversations the primary logged,
 //! and its own decisions, not being logged, continue or open none.
-use crate::api::outcome::DAY_SECONDS;
 use crate::core::config::{Bp, Config};
-use crate::pg::config_cache::select_kept;
+use crate::pg::clock::{transaction_unix, DAY_SECONDS};
 use crate::pg::gucs::RETRY_WINDOW;
+use crate::pg::kept_plans::select_kept;
 use crate::route::detect::Detection;
-use crate::route::session::SessionState;
+use crate::route::row::{Conversation, Prior, SessionState};
 use pgrx::datum::{DatumWithOid, TimestampWithTimeZone};
 use pgrx::{pg_sys, AnyNumeric};
 use siphasher::sip::SipHasher24;
@@ -107,41 +107,6 @@ fn routing_message_key(message_id: &str) -> Option<String> {
         crate::pg::config_cache::snapshot().secret.as_ref(),
         Some(message_id),
     )
-}
-
-/// A decision already in the log for this sender.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Prior {
-    pub id: i64,
-    /// Its created_at: the partition to count a re-delivery in.
-    pub created_at: Option<TimestampWithTimeZone>,
-    pub domain: Option<String>,
-    pub unified: bool,
-    pub bucket: Option<i32>,
-    pub percentage: Option<Bp>,
-    pub config_id: Option<i64>,
-    pub conversation_id: Option<i64>,
-    /// Its session so far (src/session.rs), which the next logged decision carries on.
-    pub session: SessionState,
-}
-
-/// The conversation in progress: its opening decision, its domain and its handler.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Conversation {
-    pub id: i64,
-    pub domain: String,
-    pub unified: bool,
-}
-
-impl Prior {
-    /// The conversation this decision belongs to, if it had a domain.
-    pub fn conversation(&self) -> Option<Conversation> {
-        Some(Conversation {
-            id: self.conversation_id?,
-            domain: self.domain.clone()?,
-            unified: self.unified,
-        })
-    }
 }
 
 /// What a sender's log says: the decision of this same message id, if it was seen within the
@@ -239,7 +204,7 @@ fn history_by_statement(sender_key: i64, message_id: Option<&str>, latest_within
     // Each probe names only the days its window reaches: usually today's partition for the
     // conversation, yesterday's and today's for a re-delivery. Rows are dated at most minutes
     // ahead (a caller's own rows): near midnight, tomorrow's partition is read too.
-    let now = crate::api::outcome::transaction_unix();
+    let now = transaction_unix();
     let today = now.div_euclid(DAY_SECONDS) * DAY_SECONDS;
     let first_day = |reach: i32| (now - i64::from(reach)).div_euclid(DAY_SECONDS) * DAY_SECONDS;
     let last_day = (now + 600).div_euclid(DAY_SECONDS) * DAY_SECONDS + DAY_SECONDS;

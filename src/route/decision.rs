@@ -7,18 +7,17 @@
 //! sticky bucket is below the domain's percentage × 100. Each failed check has its reason.
 use crate::core::bucket::{bucket, in_rollout, random_bucket};
 use crate::core::config::{Bp, Config};
-use crate::pg::config_cache::{
-    accept_invalidations, as_owner, run_kept, run_kept_variant, snapshot, Location, Snapshot,
-};
+use crate::pg::config_cache::{accept_invalidations, as_owner, snapshot, Location, Snapshot};
 use crate::pg::durability::relax_for_log_write;
-use crate::pg::error::{refuse_during_recovery, spi_failed, Refusal};
+use crate::pg::error::{spi_failed, Refusal};
 use crate::pg::gucs::CONVERSATION_TIMEOUT;
 use crate::pg::jsonb::JsonbArg;
-use crate::route::conversation::{
-    self, follow, message_key, sender_key, Conversation, History, Known, Prior, Turn,
-};
+use crate::pg::kept_plans::{run_kept, run_kept_variant};
+use crate::pg::standby::refuse_during_recovery;
+use crate::route::conversation::{self, follow, message_key, sender_key, History, Known, Turn};
 use crate::route::detect::Rules;
-use crate::route::session::{self, Logged, SessionState};
+use crate::route::row::{Conversation, Prior, SessionState};
+use crate::route::session::{self, Logged};
 use crate::route::whatsapp::{parse, Payload};
 use pgrx::callconv::{BoxRet, FcInfo};
 use pgrx::datum::DatumWithOid;
@@ -453,7 +452,7 @@ pub fn route_one(
         if again.unified == first.unified {
             // A retry seen within this call (a body carrying the same message twice) is
             // counted once its row exists: a first decision of this call has no created_at.
-            if log && first.created_at.is_some() && !crate::pg::read_newest::in_recovery() {
+            if log && first.created_at.is_some() && !crate::pg::standby::in_recovery() {
                 count_retry(&first);
             }
             return Routed {

@@ -2035,7 +2035,10 @@ mod tests {
     /// naming another domain but leaves on an ask.
     #[pg_test]
     fn seeded_rules_read_ids_asks_roles_and_questions() {
-        use crate::route::conversation::{follow, Conversation, Turn};
+        use crate::route::{
+            conversation::{follow, Turn},
+            row::Conversation,
+        };
         let rules = crate::pg::config_cache::snapshot().rules.clone();
         let picked = |kind, ids: Vec<&'static str>, texts: Vec<(Field, &'static str)>| Inbound {
             kind: Some(kind),

@@ -6,5 +6,6 @@ pub mod conversation;
 pub mod decision;
 pub mod detect;
 pub mod log_policy;
+pub mod row;
 pub mod session;
 pub mod whatsapp;

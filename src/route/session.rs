@@ -29,9 +29,11 @@
 //! Only route_decision and route_messages count, as the extension's owner: a row a caller
 //! inserts has no sender, so it is in no session (src/log_policy.rs refuses the session
 //! columns and the sender's key from every writer but the owner).
-use crate::pg::config_cache::{as_owner, run_kept};
+use crate::pg::config_cache::as_owner;
 use crate::pg::error::spi_failed;
-use crate::route::conversation::Prior;
+use crate::pg::kept_plans::run_kept;
+use crate::pg::xact_end::forget_at_end;
+use crate::route::row::{Prior, SessionState};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use std::cell::RefCell;
@@ -51,20 +53,6 @@ pub const DELIBERATE: [&str; 8] = [
     "no_config",
     "denied",
 ];
-
-/// What a logged decision carries of its session, for its sender's next decision. Minutes are
-/// timestamps (microseconds from 2000-01-01, as Postgres keeps them) of a minute's start.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SessionState {
-    /// The session's domain: that of its first decision with a domain; None until then.
-    pub domain: Option<String>,
-    /// The minute of its first break: a broken session counts nothing more.
-    pub broken_at: Option<i64>,
-    /// The minute it was counted deliberate, while it has no break.
-    pub deliberate_at: Option<i64>,
-    /// The minute it was counted switched, while it has no break.
-    pub switched_at: Option<i64>,
-}
 
 /// The decision being logged, as the session rule reads it.
 #[derive(Clone, Copy, Debug)]
@@ -200,7 +188,7 @@ pub fn transaction_minute() -> i64 {
 thread_local! {
     /// What the decisions of the current statement changed, by minute and domain, written by
     /// the log's statement trigger at its end (`flush`). Forgotten when the statement's
-    /// (sub)transaction aborts (src/sketch.rs registers the callbacks).
+    /// (sub)transaction aborts (src/pg/xact_end.rs).
     static CHANGED: RefCell<HashMap<(i64, String), Counts>> = RefCell::new(HashMap::new());
 }
 
@@ -209,7 +197,7 @@ pub fn add(counts: Vec<(i64, String, Counts)>) {
     if counts.is_empty() {
         return;
     }
-    crate::stats::sketch::register_callbacks();
+    forget_at_end(forget);
     CHANGED.with(|changed| {
         let mut changed = changed.borrow_mut();
         for (minute, domain, c) in counts {

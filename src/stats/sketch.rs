@@ -21,11 +21,13 @@
 //!   for every sample from 0.001 ms to a day whatever the others are (src/ddsketch.rs: a bin
 //!   for every latency the log accepts, none ever merged); 0 for a sample below 0.001 ms.
 use crate::core::ddsketch::Sketch;
-use crate::pg::config_cache::{as_owner, run_kept};
+use crate::pg::config_cache::as_owner;
 use crate::pg::error::spi_failed;
+use crate::pg::kept_plans::run_kept;
+use crate::pg::xact_end::forget_at_end;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 fn new_sketch() -> Sketch {
@@ -249,41 +251,11 @@ thread_local! {
     /// INSERT of a million rows costs a handful of updates, not a million (updating one row
     /// repeatedly inside a transaction grows its version chain, which made that quadratic).
     static ADDED: RefCell<HashMap<Key, Added>> = RefCell::new(HashMap::new());
-    static CALLBACKS: Cell<bool> = const { Cell::new(false) };
 }
 
-/// A statement that fails takes its (sub)transaction down: forget what it had added.
-#[pg_guard]
-unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut core::ffi::c_void) {
-    if event != pg_sys::XactEvent::XACT_EVENT_PRE_COMMIT
-        && event != pg_sys::XactEvent::XACT_EVENT_PARALLEL_PRE_COMMIT
-    {
-        ADDED.with(|a| a.borrow_mut().clear());
-        crate::route::session::forget();
-    }
-}
-
-#[pg_guard]
-unsafe extern "C-unwind" fn on_subxact(
-    event: pg_sys::SubXactEvent::Type,
-    _sub: pg_sys::SubTransactionId,
-    _parent: pg_sys::SubTransactionId,
-    _arg: *mut core::ffi::c_void,
-) {
-    if event == pg_sys::SubXactEvent::SUBXACT_EVENT_ABORT_SUB {
-        ADDED.with(|a| a.borrow_mut().clear());
-        crate::route::session::forget();
-    }
-}
-
-pub(crate) fn register_callbacks() {
-    if !CALLBACKS.with(|c| c.replace(true)) {
-        // SAFETY: registered once per backend; they only clear a map.
-        unsafe {
-            pg_sys::RegisterXactCallback(Some(on_xact), std::ptr::null_mut());
-            pg_sys::RegisterSubXactCallback(Some(on_subxact), std::ptr::null_mut());
-        }
-    }
+/// Forget what the current statement added: it failed (src/pg/xact_end.rs).
+fn forget() {
+    ADDED.with(|a| a.borrow_mut().clear());
 }
 
 /// Row trigger on webhook_routing_logs (AFTER INSERT WHEN status <> 'pending', AFTER UPDATE
@@ -330,7 +302,7 @@ fn webhook_routing_logs_to_sketch<'a>(
         routed_to: row.get_by_name::<String>("routed_to")?.unwrap_or_default(),
         split_at: share.map(|p| (p * 10_000.0).round() as i64),
     };
-    register_callbacks();
+    forget_at_end(forget);
     ADDED.with(|added| {
         let mut added = added.borrow_mut();
         let entry = added.entry(key).or_insert_with(|| Added {
