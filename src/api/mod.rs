@@ -7,4 +7,5 @@ pub mod explain;
 mod health_tests;
 pub mod metrics;
 pub mod outcome;
+pub mod route_decision;
 pub mod route_messages;

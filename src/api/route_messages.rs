@@ -18,7 +18,8 @@ use crate::pg::error::Refusal;
 use crate::pg::gucs::RETRY_WINDOW;
 use crate::pg::jsonb::JsonbArg;
 use crate::route::conversation::{self, sender_key, Known};
-use crate::route::decision::{route_one, target, Reason};
+use crate::route::one_message::route_one;
+use crate::route::policy::{target, Reason};
 use crate::route::whatsapp::{parse_all, Item, Payload};
 use pgrx::prelude::*;
 

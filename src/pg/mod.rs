@@ -11,6 +11,7 @@ pub mod gucs;
 pub mod index_probe;
 pub mod jsonb;
 pub mod kept_plans;
+pub mod numeric;
 pub mod read_newest;
 pub mod run_as;
 pub mod standby;

@@ -9,24 +9,8 @@
 //! and each day partition has an index on (sender_key, created_at, id). No other table is
 //! written per decision.
 //!
-//! The rule (`follow`, driven table by table by the tests below):
-//! - No conversation in progress: the message is routed on its own cues, and opens one if it
-//!   has a domain.
-//! - A message opens a new conversation in another domain when detection finds that domain
-//!   (not by weak rules alone) and either asks for it (a match after a word of intent, or an
-//!   id or message type rule) with a score of `SWITCH_SCORE` (3) or more, or scores
-//!   `CLEAR_SWITCH_SCORE` (6) or more without asking. So "I also need a ride tomorrow"
-//!   (intent 2 × 2 = 4), a list pick whose id has another domain's prefix (8) or a catalog
-//!   order (type, 4) switch; "taxi" or "Hamagara umukozi" (one word, 2) do not. Leaving a
-//!   protected domain's conversation that way keeps legacy (reason `protected_conversation`)
-//!   for the whole new conversation.
-//! - Any other message continues the conversation: no cue, a weak cue only (a bare location),
-//!   a cue for the conversation's own domain, or a weaker cue for another. Same domain, same
-//!   handler, reason `conversation`.
-//! - The handler of a conversation never moves to unified mid-conversation: a percentage raise
-//!   applies to new conversations. It moves to legacy at once when the settings in force would
-//!   not send it to unified (a decrease, a rollback, a domain switched off or made protected, the
-//!   kill switch), with that reason: a deliberate break, which `routing_sessions` counts apart.
+//! The rule a message follows within a conversation is the policy's (`follow`,
+//! src/route/policy.rs); this file reads what it needs from the log.
 //!
 //! Retries: a message id seen again from the same sender within `webhook_routing.retry_window`
 //! (a day by default) gets its first decision back (reason `retry`), and no second row.
@@ -36,36 +20,15 @@
 //! next message opens one again, on the same sticky bucket. A promoted standby has the log as
 //! replicated. A hot standby routes (`log => false`) on the conversations the primary logged,
 //! and its own decisions, not being logged, continue or open none.
-use crate::core::config::{Bp, Config};
+use crate::core::config::Bp;
 use crate::pg::clock::{transaction_unix, DAY_SECONDS};
 use crate::pg::gucs::RETRY_WINDOW;
 use crate::pg::kept_plans::select_kept;
-use crate::route::detect::Detection;
-use crate::route::row::{Conversation, Prior, SessionState};
+use crate::route::row::{Prior, SessionState};
 use pgrx::datum::{DatumWithOid, TimestampWithTimeZone};
 use pgrx::{pg_sys, AnyNumeric};
 use siphasher::sip::SipHasher24;
 use std::hash::Hasher;
-
-/// The score a request for another domain (a match after a word of intent, an id, a message
-/// type) needs to end the conversation in progress and open one there: more than one plain
-/// word (2).
-pub const SWITCH_SCORE: f32 = 3.0;
-
-/// The score that ends it without a request: three words or two phrases of the other domain.
-/// Below it, an answer to the bot's question that holds other domains' words ("taxi", "inzu",
-/// "kazi ya mhasibu") stays in the conversation.
-pub const CLEAR_SWITCH_SCORE: f32 = 6.0;
-
-/// The assistant's domain: in its conversation a question is for the assistant ("which papers
-/// does a land sale need and what does building cost?"), however many of another domain's
-/// words it holds, and whatever its question asks to know ("what does the seller need?"). It
-/// leaves for another domain on a request (`Detection::requested`): a pick (an id or a message
-/// type of that domain), or a match after a word of asking or of wanting that is not inside a
-/// question ("can I buy chickens here?", "do you have houses for rent?", "I'd rather find a
-/// job first"); a turn alone ("and the transport of the guests?", "et le loyer?") goes on
-/// with its question.
-pub const ASSISTANT_DOMAIN: &str = "ai_agents";
 
 /// The sender's key in the log: SipHash-2-4 of the webhook name and the routing key (the phone
 /// number), keyed by the install's secret (`webhook_routing_secret`, readable by its owner
@@ -292,42 +255,6 @@ fn history_by_statement(sender_key: i64, message_id: Option<&str>, latest_within
         })
     });
     found
-}
-
-/// Where a message goes within a conversation, before the target's own checks.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Turn<'a> {
-    /// No conversation in progress: the message's own cues decide.
-    Open,
-    /// The conversation continues in its domain.
-    Follow(&'a Conversation),
-    /// A strong cue for another domain: a new conversation there. `pinned` when the one left
-    /// was in a protected domain, which keeps the new one on legacy.
-    Switch { pinned: bool },
-}
-
-/// The turn a message takes, given its detection and the conversation in progress.
-pub fn follow<'a>(
-    detection: Option<&Detection>,
-    conversation: Option<&'a Conversation>,
-    config: Option<&Config>,
-) -> Turn<'a> {
-    let Some(conversation) = conversation else {
-        return Turn::Open;
-    };
-    match detection {
-        Some(d)
-            if !d.weak
-                && d.domain != conversation.domain
-                && !(conversation.domain == ASSISTANT_DOMAIN && d.question && !d.asked)
-                && (d.score >= CLEAR_SWITCH_SCORE || d.decisive && d.score >= SWITCH_SCORE) =>
-        {
-            Turn::Switch {
-                pinned: config.is_some_and(|c| c.is_protected(&conversation.domain)),
-            }
-        }
-        _ => Turn::Follow(conversation),
-    }
 }
 
 /// What one call of route_messages decided so far, per sender: a body's later messages see its

@@ -1348,6 +1348,7 @@ impl Rules {
 mod tests {
     use super::*;
     use crate::core::text::Field;
+    use crate::pg::config_cache;
     use pgrx::prelude::*;
 
     const PROTECTED: [&str; 3] = ["mobility", "profile", "insurance"];
@@ -1911,7 +1912,7 @@ mod tests {
     /// something only when someone asks for themselves; "and how much" asks to know.
     #[pg_test]
     fn requests_are_read_by_their_nouns_and_their_askers() {
-        let rules = crate::pg::config_cache::snapshot().rules.clone();
+        let rules = config_cache::snapshot().rules.clone();
         let detect = |t: &'static str| {
             rules
                 .detect(&text(t), &protected)
@@ -1946,7 +1947,7 @@ mod tests {
     /// classes of mistakes a first-match router makes.
     #[pg_test]
     fn seeded_rules_understand_requests_in_four_languages() {
-        let rules = crate::pg::config_cache::snapshot().rules.clone();
+        let rules = config_cache::snapshot().rules.clone();
         let cases = [
             (
                 "Hello, are there any job openings for accountants?",
@@ -2035,11 +2036,9 @@ mod tests {
     /// naming another domain but leaves on an ask.
     #[pg_test]
     fn seeded_rules_read_ids_asks_roles_and_questions() {
-        use crate::route::{
-            conversation::{follow, Turn},
-            row::Conversation,
-        };
-        let rules = crate::pg::config_cache::snapshot().rules.clone();
+        use crate::route::policy::{follow, Turn};
+        use crate::route::row::Conversation;
+        let rules = config_cache::snapshot().rules.clone();
         let picked = |kind, ids: Vec<&'static str>, texts: Vec<(Field, &'static str)>| Inbound {
             kind: Some(kind),
             ids,
@@ -2221,7 +2220,7 @@ mod tests {
     /// about any domain.
     #[pg_test]
     fn typos_do_not_invent_matches() {
-        let rules = crate::pg::config_cache::snapshot().rules.clone();
+        let rules = config_cache::snapshot().rules.clone();
         let common = [
             "because",
             "message",
@@ -2307,9 +2306,7 @@ mod tests {
     fn operators_edit_rules_as_rows() {
         let message = text("umuhinzi w'ikawa");
         assert_eq!(
-            crate::pg::config_cache::snapshot()
-                .rules
-                .detect(&message, &protected),
+            config_cache::snapshot().rules.detect(&message, &protected),
             None
         );
         Spi::run(
@@ -2318,7 +2315,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            crate::pg::config_cache::snapshot()
+            config_cache::snapshot()
                 .rules
                 .detect(&message, &protected)
                 .map(|d| d.domain),
@@ -2326,7 +2323,7 @@ mod tests {
         );
         Spi::run("UPDATE webhook_routing_rules SET effect = 'weak' WHERE pattern = 'umuhinzi'")
             .unwrap();
-        let weak = crate::pg::config_cache::snapshot()
+        let weak = config_cache::snapshot()
             .rules
             .detect(&message, &protected)
             .map(|d| (d.domain.to_owned(), d.weak));
@@ -2334,9 +2331,7 @@ mod tests {
         Spi::run("UPDATE webhook_routing_rules SET enabled = false WHERE pattern = 'umuhinzi'")
             .unwrap();
         assert_eq!(
-            crate::pg::config_cache::snapshot()
-                .rules
-                .detect(&message, &protected),
+            config_cache::snapshot().rules.detect(&message, &protected),
             None
         );
     }

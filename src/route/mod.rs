@@ -1,11 +1,14 @@
-//! One webhook's path, in the order the data takes it: the payload read (`whatsapp`), the
-//! detection of its domain (`detect`), the sender's history in the log (`conversation`), the
-//! routing policy (`decision`), and the log's write with its session counts (`session`) under
-//! the log's write rules (`log_policy`).
+//! One webhook's path, in the order the data takes it (src/route/one_message.rs drives it):
+//! the payload read (`whatsapp`), the domain detected (`detect`), the sender's history read from
+//! the log (`conversation`, its rows `row`), the routing policy (`policy`: pure, no database),
+//! and the log's write (`log`) with the session counts it carries (`session`), under the log's
+//! write rules (`log_policy`).
 pub mod conversation;
-pub mod decision;
 pub mod detect;
+pub mod log;
 pub mod log_policy;
+pub mod one_message;
+pub mod policy;
 pub mod row;
 pub mod session;
 pub mod whatsapp;
