@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The crate's module graph, from the `crate::` paths each file names: checks that it has no
-circle and that the pure wing (src/core/) and the routing policy name no pgrx. A file's `mod tests` (to the end of the
-file) counts as a module of its own: nothing imports a test module, so its imports close no
-circle. Usage: scripts/module_graph.py [--print]"""
+circle, that each folder uses only what it may (MAY_USE), and that the pure wing (src/core/)
+and the routing policy name no pgrx. A file's `mod tests` (to the end of the file) counts as a
+module of its own: nothing imports a test module, so its imports close no circle.
+Usage: scripts/module_graph.py [--print]   (--print: each module and what it uses)"""
 import os
 import re
 import sys
@@ -11,6 +12,14 @@ SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
 # The wing with no pgrx, and the routing policy, which decides without the database.
 PURE = ("core",)
 PURE_MODULES = ("route::policy",)
+# Who may use whom, by folder (docs/src/development/architecture.md): a module may use its own
+# folder's and these. The API uses anything; the settings' cache holds the compiled rules.
+MAY_USE = {
+    "core": (),
+    "pg": ("core", "route::detect"),
+    "route": ("core", "pg"),
+    "stats": ("core", "pg", "route::session"),
+}
 
 
 def module_of(path):
@@ -69,9 +78,21 @@ def main():
         print("circle: " + " -> ".join(c))
     for m in impure:
         print(f"src/{m.replace('::', '/')}.rs: names pgrx outside its tests, and must not")
-    if circles or impure:
+    crossings = []
+    for m in sorted(modules):
+        wing = m.split("::")[0]
+        if wing not in MAY_USE:
+            continue
+        for n in sorted(edges[m]):
+            if n.split("::")[0] != wing and not any(
+                n == a or n.startswith(a + "::") for a in MAY_USE[wing]
+            ):
+                crossings.append(f"{m} uses {n}")
+    for c in crossings:
+        print("outside its wing: " + c)
+    if circles or impure or crossings:
         sys.exit(1)
-    print(f"module graph: {len(modules) - 1} modules, no circle; src/core/ and route::policy name no pgrx")
+    print(f"module graph: {len(modules) - 1} modules, no circle, each wing uses only what it may; src/core/ and route::policy name no pgrx")
 
 
 main()

@@ -97,7 +97,7 @@ pub mod pg_test {
 
     /// The tests name the extension's objects without their schema (webhook_routing, which
     /// the control file fixes): it comes first on every session's path. pg_stat_statements
-    /// counts what JIT compiled, nested statements included (src/health.rs), where the
+    /// counts what JIT compiled, nested statements included (src/api/health_tests.rs), where the
     /// server has it: the PyPI wheels of 16 and 18 that scripts/test uses carry no contrib
     /// (PG_CONFIG names the server under test; without it, the module is taken to be there).
     #[must_use]

@@ -1,5 +1,5 @@
 //! Property test of the payload parser: for any JSON value, near-WhatsApp or not, reading it
-//! from the jsonb binary form in place (src/whatsapp.rs over src/jsonb.rs) finds exactly what a
+//! from the jsonb binary form in place (src/route/whatsapp.rs over src/pg/jsonb.rs) finds exactly what a
 //! plain walk of the same value as a serde_json tree finds. The values are made by proptest
 //! (shrunk to a minimal case on failure), turned into jsonb by Postgres itself.
 use crate::core::text::Field;

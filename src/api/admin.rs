@@ -5,7 +5,7 @@
 //! `webhook_routing_config` and raises a NOTICE saying what is now in force. Changes are
 //! serialized by a SHARE ROW EXCLUSIVE lock on the config table, which readers do not wait for,
 //! so two concurrent changes never lose one another. The row in force is read after the lock is
-//! taken, under the newest snapshot whatever the caller's isolation level (src/latest.rs).
+//! taken, under the newest snapshot whatever the caller's isolation level (src/pg/read_newest.rs).
 use crate::core::config::{Bp, Config};
 use crate::pg::config_cache::snapshot;
 use crate::pg::durability::insist_for_config_change;

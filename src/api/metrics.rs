@@ -1,6 +1,6 @@
 //! What routing_metrics() (sql/metrics.sql) needs from the sketches beyond stats: the counters
 //! sum the latency count and sum of every sketch since their last fold on each scrape, so they
-//! read each sketch's header rather than its bins (src/ddsketch.rs, totals_from_java_bytes).
+//! read each sketch's header rather than its bins (src/core/ddsketch.rs, totals_from_java_bytes).
 use crate::core::ddsketch::Sketch;
 use crate::stats::sketch::report_skipped;
 use pgrx::prelude::*;

@@ -36,9 +36,9 @@ pub struct Location {
     rules: pg_sys::Oid,
     pub owner: pg_sys::Oid,
     pub decision_ids: pg_sys::Oid,
-    /// The log (partitioned), which src/probe.rs reads through its partitions' indexes.
+    /// The log (partitioned), which src/pg/index_probe.rs reads through its partitions' indexes.
     pub logs: pg_sys::Oid,
-    /// Whether the log has the session columns (0.7.0's, src/session.rs): a library installed
+    /// Whether the log has the session columns (0.7.0's, src/route/session.rs): a library installed
     /// before `ALTER EXTENSION ... UPDATE` logs and reads decisions without them until then.
     pub sessions: bool,
 }
@@ -48,7 +48,7 @@ pub struct Snapshot {
     pub location: Location,
     pub config: Option<Config>,
     pub rules: Rules,
-    /// The key of senders' hashes in the log (src/conversation.rs); None if its row is gone,
+    /// The key of senders' hashes in the log (src/route/conversation.rs); None if its row is gone,
     /// and then decisions are made without conversations.
     pub secret: Option<[u8; 16]>,
 }

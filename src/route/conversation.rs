@@ -86,7 +86,7 @@ pub struct History {
 /// the retention. The newest decision is looked for within `latest_within` seconds (the
 /// conversation timeout for a message), the message id within the retry window.
 ///
-/// The probes walk the partitions' indexes directly (src/probe.rs); a log laid out otherwise
+/// The probes walk the partitions' indexes directly (src/pg/index_probe.rs); a log laid out otherwise
 /// than the extension makes it (a partition attached by hand without its indexes, row-level
 /// security on the log) is read by the statement of `history_by_statement` instead.
 pub fn history(sender_key: i64, message_id: Option<&str>, latest_within: i32) -> History {
@@ -195,7 +195,7 @@ fn history_by_statement(sender_key: i64, message_id: Option<&str>, latest_within
     // `routed_to <> 'error'` the sender index's, `message_id = $2` the message index's. A
     // generic plan made while the log was empty otherwise took the sender index for the retry
     // probe and filtered every row of the sender by message id. A message has one decision, or
-    // two when a re-delivery was decided again (src/decision.rs): either is its own.
+    // two when a re-delivery was decided again (src/route/one_message.rs): either is its own.
     let sql = |schema: &str, _: i64| {
         format!(
             "(SELECT 1, {columns} FROM {schema}.webhook_routing_logs AS l \

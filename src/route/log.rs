@@ -38,7 +38,7 @@ fn next_decision_id(sequence: pg_sys::Oid) -> i64 {
     }
 }
 
-/// Log a decision: its row, with its session's state (src/session.rs) when it has a sender,
+/// Log a decision: its row, with its session's state (src/route/session.rs) when it has a sender,
 /// classified against the sender's newest logged decision (`prev`). Returns its id and that
 /// state.
 pub fn log_decision(
@@ -127,7 +127,7 @@ pub fn log_decision(
 }
 
 /// Count a re-delivery on its first decision's row (as the owner: callers may only report
-/// outcomes), so that an outcome reported for the retry is known to be one (src/outcome.rs).
+/// outcomes), so that an outcome reported for the retry is known to be one (src/api/outcome.rs).
 pub fn count_retry(prior: &Prior) {
     relax_for_log_write();
     let args: [DatumWithOid; 2] = [prior.id.into(), prior.created_at.into()];

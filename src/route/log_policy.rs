@@ -58,7 +58,7 @@ fn webhook_routing_plausible_time(created_at: Option<pgrx::datum::TimestampWithT
 const LATENCY_SCALE: i32 = 3;
 
 /// Whether a numeric's text is a latency: milliseconds from 0 to one day (`MAX_MS`, the range
-/// the sketches' bins cover, src/ddsketch.rs), NaN and infinities not. Exact at the edges,
+/// the sketches' bins cover, src/core/ddsketch.rs), NaN and infinities not. Exact at the edges,
 /// where a double rounds: numeric prints no "-0", and a day and a fraction may read as a day.
 pub(crate) fn latency_in_bounds(text: &str) -> bool {
     let value = text.parse::<f64>().unwrap_or(f64::NAN);
@@ -271,7 +271,7 @@ fn webhook_routing_logs_caller_limits<'a>(
     Ok(new)
 }
 
-/// The columns a sender's sessions are counted from (src/session.rs): route_decision writes
+/// The columns a sender's sessions are counted from (src/route/session.rs): route_decision writes
 /// them, as the owner, and counts what they say when it does.
 const SESSION_COLUMNS: [&str; 5] = [
     "sender_key",

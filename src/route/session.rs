@@ -14,7 +14,7 @@
 //!
 //! Reading that from the log meant reading every row of the window with window functions
 //! (0.5.0 to 0.6.0: 0.48 s for 100,000 decisions). Instead a decision, which has just read its
-//! sender's newest logged decision (src/conversation.rs), is classified against it when it is
+//! sender's newest logged decision (src/route/conversation.rs), is classified against it when it is
 //! logged (`step`), and carries its session's state forward in its own row (`SessionState`:
 //! the session's domain where it is not the row's own, and the minute of its first break,
 //! deliberate move and switch, NULL for nearly every row). What changes is added to per-minute
@@ -27,7 +27,7 @@
 //! that changes no count writes nothing more than its row.
 //!
 //! Only route_decision and route_messages count, as the extension's owner: a row a caller
-//! inserts has no sender, so it is in no session (src/log_policy.rs refuses the session
+//! inserts has no sender, so it is in no session (src/route/log_policy.rs refuses the session
 //! columns and the sender's key from every writer but the owner).
 use crate::pg::config_cache::as_owner;
 use crate::pg::error::spi_failed;

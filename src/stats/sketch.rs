@@ -3,7 +3,7 @@
 //! Reading p50/p95/p99 with `percentile_cont` sorts every log row of the window (0.7 to 1.5 s
 //! for 1M rows on 2 cores, bench/run). Instead, each log row's outcome is added, in the transaction
 //! that writes it, to a DDSketch (relative-error quantile sketch, DataDog's algorithm,
-//! src/ddsketch.rs, stored in DataDog's binary encoding) kept per minute, domain, target and
+//! src/core/ddsketch.rs, stored in DataDog's binary encoding) kept per minute, domain, target and
 //! writing backend in `webhook_routing_sketches`. Stats and health merge at most
 //! minutes × domains × targets × backends sketches, never the rows.
 //!
@@ -18,7 +18,7 @@
 //! - A row is counted once, when its outcome first lands; later edits and deletes of log rows
 //!   are not reflected (TRUNCATE empties both; pruning must drop whole minutes of both).
 //! - Relative error of a quantile: at most ALPHA (0.3%) against the sample at the same rank,
-//!   for every sample from 0.001 ms to a day whatever the others are (src/ddsketch.rs: a bin
+//!   for every sample from 0.001 ms to a day whatever the others are (src/core/ddsketch.rs: a bin
 //!   for every latency the log accepts, none ever merged); 0 for a sample below 0.001 ms.
 use crate::core::ddsketch::Sketch;
 use crate::pg::config_cache::as_owner;
@@ -34,7 +34,7 @@ fn new_sketch() -> Sketch {
     Sketch::new()
 }
 
-/// Decode a stored sketch, or None when it is not one this extension wrote (src/ddsketch.rs
+/// Decode a stored sketch, or None when it is not one this extension wrote (src/core/ddsketch.rs
 /// checks every field and never panics). What decodes is plausible: a count of at most 2^40,
 /// finite sums and bounds, keys of this mapping.
 fn decode(bytes: &[u8]) -> Option<Sketch> {
@@ -332,7 +332,7 @@ fn webhook_routing_logs_to_sketch<'a>(
 }
 
 /// Statement trigger on webhook_routing_logs: write what the statement added to the sketches,
-/// and what its decisions changed in the session counts (src/session.rs), in its transaction.
+/// and what its decisions changed in the session counts (src/route/session.rs), in its transaction.
 /// Nothing to do (no query) for a statement that added no outcome and changed no session, such
 /// as route_decision's pending insert of a follow-up.
 #[pg_trigger]
