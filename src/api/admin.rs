@@ -569,6 +569,34 @@ fn set_routing_domains(
             .hint("Pass an array of domain names, e.g. ARRAY['jobs','marketplace'].")
             .raise()
     };
+    let names = domain_names(domains);
+    let mut dropped: Vec<String> = Vec::new();
+    let next = append("set_domains", reason, |current| {
+        refuse_domains_change(&names, current)?;
+        let next = without_removed(current, &names, &mut dropped);
+        Ok(next)
+    });
+    notice(
+        format!(
+            "Routable domains set to {}.",
+            if next.domains.is_empty() {
+                "none".to_owned()
+            } else {
+                next.domains.join(", ")
+            }
+        ),
+        (!dropped.is_empty()).then(|| {
+            format!(
+                "The own percentage, switch, testers and denied keys of {} were dropped with them: added back, they follow the global settings.",
+                dropped.join(", ")
+            )
+        }),
+    );
+    next.id.unwrap_or_default()
+}
+
+/// The routable domains given, checked: no NULL, valid names, each once.
+fn domain_names(domains: Vec<Option<String>>) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(domains.len());
     for d in domains {
         let Some(d) = d else {
@@ -589,28 +617,28 @@ fn set_routing_domains(
         }
         names.push(d);
     }
-    let mut dropped: Vec<String> = Vec::new();
-    let next = append("set_domains", reason, |current| {
-        if let Some(p) = names.iter().find(|d| current.is_protected(d)) {
-            return Err(Refusal::invalid(format!("domain \"{p}\" is protected"))
-                .detail(format!(
-                    "Protected domains are never routed: {}.",
-                    current.protected.join(", ")
-                ))
-                .hint("Leave protected domains out of the routable domains."));
-        }
-        // A plan walking a domain that is no longer routable could neither advance nor roll
-        // back: the domain stays until its plan ends.
-        let removed: Vec<&String> = current
-            .domains
-            .iter()
-            .filter(|d| !names.contains(d))
-            .collect();
-        if let Some((domain, plan, state)) = plans_in_progress()
-            .into_iter()
-            .find(|(d, _, _)| removed.contains(&d))
-        {
-            return Err(Refusal::new(
+    names
+}
+
+/// Why the routable domains may not become `names`: a protected domain among them, or a
+/// removed domain with a rollout in progress.
+fn refuse_domains_change(names: &[String], current: &Config) -> Result<(), Refusal> {
+    if let Some(p) = names.iter().find(|d| current.is_protected(d)) {
+        return Err(Refusal::invalid(format!("domain \"{p}\" is protected"))
+            .detail(format!(
+                "Protected domains are never routed: {}.",
+                current.protected.join(", ")
+            ))
+            .hint("Leave protected domains out of the routable domains."));
+    }
+    // A plan walking a domain that is no longer routable could neither advance nor roll
+    // back: the domain stays until its plan ends.
+    let removed = removed(current, names);
+    if let Some((domain, plan, state)) = plans_in_progress()
+        .into_iter()
+        .find(|(d, _, _)| removed.contains(&d))
+    {
+        return Err(Refusal::new(
                 PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                 format!("domain \"{domain}\" has a rollout in progress"),
             )
@@ -618,39 +646,35 @@ fn set_routing_domains(
             .hint(format!(
                 "End it first with webhook_routing.abort_rollout('{domain}', reason), or keep {domain} among the routable domains."
             )));
+    }
+    Ok(())
+}
+
+/// The routable domains of `current` that `names` leaves out.
+fn removed<'a>(current: &'a Config, names: &[String]) -> Vec<&'a String> {
+    current
+        .domains
+        .iter()
+        .filter(|d| !names.contains(d))
+        .collect()
+}
+
+/// `current` with the routable domains `names`. A removed domain's own percentage and switch
+/// go with it, so that adding it back later starts from the global settings rather than from
+/// what it had then; the domains that had any are added to `dropped`.
+fn without_removed(current: &Config, names: &[String], dropped: &mut Vec<String>) -> Config {
+    let mut next = current.clone();
+    next.domains = names.to_vec();
+    for domain in removed(current, names) {
+        let percentage = next.domain_percentages.remove(domain.as_str());
+        let switch = next.domain_enabled.remove(domain.as_str());
+        let testers = next.testers.remove(domain.as_str());
+        let denied = next.denied.remove(domain.as_str());
+        if percentage.is_some() || switch.is_some() || testers.is_some() || denied.is_some() {
+            dropped.push(domain.clone());
         }
-        let mut next = current.clone();
-        next.domains = names.clone();
-        // A removed domain's own percentage and switch go with it, so that adding it back later
-        // starts from the global settings rather than from what it had then.
-        for domain in removed {
-            let percentage = next.domain_percentages.remove(domain.as_str());
-            let switch = next.domain_enabled.remove(domain.as_str());
-            let testers = next.testers.remove(domain.as_str());
-            let denied = next.denied.remove(domain.as_str());
-            if percentage.is_some() || switch.is_some() || testers.is_some() || denied.is_some() {
-                dropped.push(domain.clone());
-            }
-        }
-        Ok(next)
-    });
-    notice(
-        format!(
-            "Routable domains set to {}.",
-            if next.domains.is_empty() {
-                "none".to_owned()
-            } else {
-                next.domains.join(", ")
-            }
-        ),
-        (!dropped.is_empty()).then(|| {
-            format!(
-                "The own percentage, switch, testers and denied keys of {} were dropped with them: added back, they follow the global settings.",
-                dropped.join(", ")
-            )
-        }),
-    );
-    next.id.unwrap_or_default()
+    }
+    next
 }
 
 /// For the staged rollouts (sql/rollouts.sql): set a domain's percentage, recording the

@@ -77,6 +77,14 @@ fn record_routing_outcome(
         response_time_ms.into(),
         error_message.into(),
     ];
+    if complete(&args).is_none() {
+        explain_nothing_completed(id);
+    }
+}
+
+/// Complete the pending decision `args` name (id, status, time, error message): its row's id,
+/// or None when no pending decision has that id.
+fn complete(args: &[DatumWithOid]) -> Option<i64> {
     // "Not success and not error" is "pending" (the table's CHECK allows nothing else), said so
     // that the partial index of pending decisions never looks usable: the row is found by the
     // primary key, whatever the statistics say.
@@ -107,43 +115,45 @@ fn record_routing_outcome(
             ),
         )
     };
-    let mut updated = run_kept_variant("record_outcome_recent", today, recent, &args)
+    let mut updated = run_kept_variant("record_outcome_recent", today, recent, args)
         .unwrap_or_else(|e| spi_failed("record the outcome", e));
     if updated.is_none() {
-        updated = run_kept("record_outcome", |schema| update(schema, ""), &args)
+        updated = run_kept("record_outcome", |schema| update(schema, ""), args)
             .unwrap_or_else(|e| spi_failed("record the outcome", e));
     }
-    if updated.is_none() {
-        let logs = qualified("webhook_routing_logs");
-        // Nothing updated: say whether the decision is unknown or already has its outcome.
-        let existing = with_pinned_search_path(|| {
-            Spi::get_two_with_args::<String, i32>(
-                &format!("SELECT status, retries FROM {logs} WHERE id = $1"),
-                &[id.into()],
-            )
-        });
-        match existing {
-            // WhatsApp re-delivered the message and got its first decision back: the outcome
-            // of a re-delivery leaves the first one's as it was (the failure that made WhatsApp
-            // retry stays counted), and is no error.
-            Ok((Some(_), Some(retries))) if retries > 0 => {}
-            Ok((Some(previous), _)) => Refusal::new(
-                PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                format!("decision {id} already has an outcome"),
-            )
-            .detail(format!("Its recorded status is \"{previous}\"."))
-            .hint("Report each decision's outcome once.")
-            .raise(),
-            Ok((None, _)) | Err(pgrx::spi::SpiError::InvalidPosition) => Refusal::new(
-                PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
-                format!("decision {id} not found"),
-            )
-            .hint(
-                "Pass a decision_id returned by webhook_routing.route_decision(..., log => true).",
-            )
-            .raise(),
-            Err(e) => spi_failed("read the decision", e),
-        }
+    updated
+}
+
+/// Nothing completed: a re-delivery's outcome is no error; otherwise say whether the decision
+/// is unknown or already has its outcome.
+fn explain_nothing_completed(id: i64) {
+    let logs = qualified("webhook_routing_logs");
+    // Nothing updated: say whether the decision is unknown or already has its outcome.
+    let existing = with_pinned_search_path(|| {
+        Spi::get_two_with_args::<String, i32>(
+            &format!("SELECT status, retries FROM {logs} WHERE id = $1"),
+            &[id.into()],
+        )
+    });
+    match existing {
+        // WhatsApp re-delivered the message and got its first decision back: the outcome
+        // of a re-delivery leaves the first one's as it was (the failure that made WhatsApp
+        // retry stays counted), and is no error.
+        Ok((Some(_), Some(retries))) if retries > 0 => {}
+        Ok((Some(previous), _)) => Refusal::new(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!("decision {id} already has an outcome"),
+        )
+        .detail(format!("Its recorded status is \"{previous}\"."))
+        .hint("Report each decision's outcome once.")
+        .raise(),
+        Ok((None, _)) | Err(pgrx::spi::SpiError::InvalidPosition) => Refusal::new(
+            PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
+            format!("decision {id} not found"),
+        )
+        .hint("Pass a decision_id returned by webhook_routing.route_decision(..., log => true).")
+        .raise(),
+        Err(e) => spi_failed("read the decision", e),
     }
 }
 

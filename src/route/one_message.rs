@@ -43,59 +43,31 @@ pub fn route_one(
             .filter(|id| id.len() <= MAX_MESSAGE_ID),
     );
     let message_id = message_key.as_deref();
-    let mut history = History::default();
-    if let Some(sk) = sender_key {
-        history = conversation::history(sk, message_id, CONVERSATION_TIMEOUT.get());
-        if let Some(k) = known.as_deref() {
-            k.overlay(sk, message_id, &mut history);
-        }
-    }
+    let history = read_history(sender_key, message_id, known.as_deref());
     // A re-delivery gets its first decision back, unless the settings in force would move it
     // (a decrease, a rollback, the kill switch: a unified handler may be why WhatsApp retries);
     // then it is decided again, in the first one's conversation, and logged as a new decision.
-    let mut decided_again = None;
-    if let Some(first) = history.retry_of {
-        let again = decide(
-            payload,
-            first.conversation().as_ref(),
-            sticky,
-            snapshot.config.as_ref(),
-            &snapshot.rules,
-        );
-        if again.unified == first.unified {
+    let conversation = match &history.retry_of {
+        Some(first) => first.conversation(),
+        None => history.latest.as_ref().and_then(Prior::conversation),
+    };
+    let mut decision = decide(
+        payload,
+        conversation.as_ref(),
+        sticky,
+        snapshot.config.as_ref(),
+        &snapshot.rules,
+    );
+    if let Some(first) = history.retry_of.as_ref() {
+        if decision.unified == first.unified {
             // A retry seen within this call (a body carrying the same message twice) is
             // counted once its row exists: a first decision of this call has no created_at.
             if log && first.created_at.is_some() && !in_recovery() {
-                count_retry(&first);
+                count_retry(first);
             }
-            return Routed {
-                decision: Decision {
-                    domain: first.domain.clone(),
-                    unified: first.unified,
-                    reason: Reason::Retry,
-                    bucket: first.bucket,
-                    percentage: first.percentage,
-                    config_id: first.config_id,
-                    rule_id: None,
-                    message_id: message_id.map(str::to_owned),
-                    follows: first.conversation_id,
-                },
-                decision_id: Some(first.id).filter(|&i| i > 0),
-                conversation_id: first.conversation_id.filter(|&c| c > 0),
-            };
+            return first_decision_back(first, message_id);
         }
-        decided_again = Some(again);
     }
-    let mut decision = decided_again.unwrap_or_else(|| {
-        let conversation = history.latest.as_ref().and_then(Prior::conversation);
-        decide(
-            payload,
-            conversation.as_ref(),
-            sticky,
-            snapshot.config.as_ref(),
-            &snapshot.rules,
-        )
-    });
     if decision.message_id.is_some() {
         decision.message_id = message_key.clone();
     }
@@ -118,23 +90,64 @@ pub fn route_one(
     };
     let own_id = decision_id.unwrap_or(0);
     if let (Some(known), Some(sk)) = (known, sender_key) {
-        let prior = Prior {
-            id: own_id,
-            created_at: None,
-            domain: decision.domain.clone(),
-            unified: decision.unified,
-            bucket: decision.bucket,
-            percentage: decision.percentage,
-            config_id: decision.config_id,
-            conversation_id: decision.conversation_id(own_id),
-            session,
-        };
-        known.record(sk, prior, message_id);
+        known.record(sk, as_prior(&decision, own_id, session), message_id);
     }
     let conversation_id = decision.conversation_id(own_id).filter(|&c| c > 0);
     Routed {
         decision,
         decision_id,
         conversation_id,
+    }
+}
+
+/// The sender's history in the log, with what this call decided before for the same sender
+/// (`known`, route_messages) laid over it. Empty without a sender key.
+fn read_history(
+    sender_key: Option<i64>,
+    message_id: Option<&str>,
+    known: Option<&Known>,
+) -> History {
+    let mut history = History::default();
+    if let Some(sk) = sender_key {
+        history = conversation::history(sk, message_id, CONVERSATION_TIMEOUT.get());
+        if let Some(k) = known {
+            k.overlay(sk, message_id, &mut history);
+        }
+    }
+    history
+}
+
+/// A re-delivery's answer: its first decision, with reason `retry`.
+fn first_decision_back(first: &Prior, message_id: Option<&str>) -> Routed {
+    Routed {
+        decision: Decision {
+            domain: first.domain.clone(),
+            unified: first.unified,
+            reason: Reason::Retry,
+            bucket: first.bucket,
+            percentage: first.percentage,
+            config_id: first.config_id,
+            rule_id: None,
+            message_id: message_id.map(str::to_owned),
+            follows: first.conversation_id,
+        },
+        decision_id: Some(first.id).filter(|&i| i > 0),
+        conversation_id: first.conversation_id.filter(|&c| c > 0),
+    }
+}
+
+/// A decision of this call as the sender's next message will read it back (`own_id` 0 when it
+/// was not logged), for route_messages' later messages of the same sender.
+fn as_prior(decision: &Decision, own_id: i64, session: SessionState) -> Prior {
+    Prior {
+        id: own_id,
+        created_at: None,
+        domain: decision.domain.clone(),
+        unified: decision.unified,
+        bucket: decision.bucket,
+        percentage: decision.percentage,
+        config_id: decision.config_id,
+        conversation_id: decision.conversation_id(own_id),
+        session,
     }
 }

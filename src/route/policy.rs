@@ -246,37 +246,61 @@ pub fn decide(
     let protected = |d: &str| config.is_some_and(|c| c.is_protected(d));
     let detection = rules.detect(message, &protected);
     let turn = follow(detection.as_ref(), conversation, config);
-    let domain = match (&turn, &detection) {
-        (Turn::Follow(c), _) => {
-            decision.follows = Some(c.id);
-            decision.rule_id = detection
-                .as_ref()
-                .filter(|d| d.domain == c.domain)
-                .map(|d| d.rule_id);
-            c.domain.as_str()
-        }
-        (_, Some(d)) => {
-            decision.rule_id = Some(d.rule_id);
-            d.domain
-        }
-        (_, None) => {
-            decision.reason = Reason::UnknownDomain;
-            return decision;
-        }
+    let Some(domain) = choose_domain(&turn, detection.as_ref(), &mut decision) else {
+        decision.reason = Reason::UnknownDomain;
+        return decision;
     };
     decision.domain = Some(domain.to_owned());
     let Some(config) = config else {
         decision.reason = Reason::NoConfig;
         return decision;
     };
+    if let Some(reason) = never_routed(config, domain) {
+        decision.reason = reason;
+        return decision;
+    }
+    check_settings(config, domain, sticky, &mut decision);
+    keep_conversation(&turn, &mut decision);
+    decision
+}
+
+/// The domain a message is decided in: its conversation's when it follows one (with the rule
+/// that found that domain, if one did), else the one detected; None when neither.
+fn choose_domain<'a>(
+    turn: &Turn<'a>,
+    detection: Option<&Detection<'a>>,
+    decision: &mut Decision,
+) -> Option<&'a str> {
+    match (turn, detection) {
+        (Turn::Follow(c), _) => {
+            decision.follows = Some(c.id);
+            decision.rule_id = detection
+                .filter(|d| d.domain == c.domain)
+                .map(|d| d.rule_id);
+            Some(c.domain.as_str())
+        }
+        (_, Some(d)) => {
+            decision.rule_id = Some(d.rule_id);
+            Some(d.domain)
+        }
+        (_, None) => None,
+    }
+}
+
+/// Why a domain is never routed, whatever the conversation: protected, or not routable.
+fn never_routed(config: &Config, domain: &str) -> Option<Reason> {
     if config.is_protected(domain) {
-        decision.reason = Reason::ProtectedDomain;
-        return decision;
+        Some(Reason::ProtectedDomain)
+    } else if !config.is_routable(domain) {
+        Some(Reason::DomainNotRouted)
+    } else {
+        None
     }
-    if !config.is_routable(domain) {
-        decision.reason = Reason::DomainNotRouted;
-        return decision;
-    }
+}
+
+/// The checks of a routable domain, in order: the kill switch, the domain's switch, a denied
+/// key, a tester, then the sticky bucket against the domain's percentage.
+fn check_settings(config: &Config, domain: &str, sticky: Sticky, decision: &mut Decision) {
     let percentage = config.percentage_for(domain);
     decision.percentage = Some(percentage);
     let key = sticky.key();
@@ -303,6 +327,10 @@ pub fn decide(
             (false, false) => Reason::NotInRolloutRandom,
         }
     };
+}
+
+/// What the conversation in progress changes once the settings have spoken.
+fn keep_conversation(turn: &Turn, decision: &mut Decision) {
     match turn {
         // A switch that is off says so, whatever the conversation.
         Turn::Follow(_)
@@ -322,7 +350,6 @@ pub fn decide(
         }
         _ => {}
     }
-    decision
 }
 
 /// Where a message goes within a conversation, before the target's own checks.
