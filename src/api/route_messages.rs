@@ -41,7 +41,40 @@ type Row = (
     bool,
 );
 
+/// One element's answer, by name; `row` lays it out in the result's column order.
+struct Answer {
+    position: i32,
+    kind: &'static str,
+    message_id: Option<String>,
+    sender: Option<String>,
+    domain: Option<String>,
+    routed_to: &'static str,
+    reason: Reason,
+    decision_id: Option<i64>,
+    conversation_id: Option<i64>,
+    retry: bool,
+}
+
+impl Answer {
+    fn row(self) -> Row {
+        (
+            self.position,
+            self.kind.into(),
+            self.message_id,
+            self.sender,
+            self.domain,
+            self.routed_to.into(),
+            self.reason.as_str().into(),
+            self.decision_id,
+            self.conversation_id,
+            self.retry,
+        )
+    }
+}
+
 /// Route every message of a webhook body, and its statuses: one row per element, in order.
+/// (Over 80 lines with its signature, a quarter of which is the result's ten columns; the body
+/// is the whole body's answer, then one short arm per kind of element.)
 #[allow(clippy::type_complexity)]
 #[pg_extern(volatile, parallel_unsafe)]
 fn route_messages(
@@ -66,26 +99,12 @@ fn route_messages(
     accept_invalidations();
     let snapshot = snapshot();
     let log = log.unwrap_or(true);
-    let mut rows: Vec<Row> = Vec::new();
     let items = parse_all(body.as_ref(), MAX_BODY_ITEMS);
     if items
         .as_ref()
         .is_some_and(|items| items.len() > MAX_BODY_ITEMS)
     {
-        Refusal::new(
-            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-            format!("webhook body holds more than {MAX_BODY_ITEMS} messages and statuses"),
-        )
-        .detail(format!(
-            "route_messages answers at most {MAX_BODY_ITEMS} elements of one body, and reads \
-             no further."
-        ))
-        .hint(
-            "WhatsApp's bodies hold a few. Check the webhook's signature before routing, or \
-             answer the body with webhook_routing.route_decision, which reads its first \
-             message only.",
-        )
-        .raise();
+        refuse_too_many();
     }
     let whole = match &items {
         None => Some(Payload::NotAWebhook),
@@ -95,24 +114,25 @@ fn route_messages(
     if let Some(payload) = whole {
         let routed = route_one(&payload, webhook_name, None, log, &snapshot, None);
         let d = routed.decision;
-        rows.push((
-            1,
-            "body".into(),
-            None,
-            None,
-            d.domain.clone(),
-            d.routed_to().into(),
-            d.reason.as_str().into(),
-            routed.decision_id,
-            None,
-            false,
-        ));
-        return TableIterator::new(rows);
+        let answer = Answer {
+            position: 1,
+            kind: "body",
+            message_id: None,
+            sender: None,
+            routed_to: d.routed_to(),
+            domain: d.domain,
+            reason: d.reason,
+            decision_id: routed.decision_id,
+            conversation_id: None,
+            retry: false,
+        };
+        return TableIterator::new(vec![answer.row()]);
     }
     let mut known = Known::default();
+    let mut rows: Vec<Row> = Vec::new();
     for (i, item) in items.into_iter().flatten().enumerate() {
         let position = i32::try_from(i + 1).unwrap_or(i32::MAX);
-        match item {
+        let answer = match item {
             Item::Message(inbound) => {
                 let message_id = inbound.message_id.map(str::to_owned);
                 let sender = inbound.sender.map(str::to_owned);
@@ -125,50 +145,81 @@ fn route_messages(
                     Some(&mut known),
                 );
                 let d = routed.decision;
-                rows.push((
+                Answer {
                     position,
-                    "message".into(),
+                    kind: "message",
                     message_id,
                     sender,
-                    d.domain.clone(),
-                    d.routed_to().into(),
-                    d.reason.as_str().into(),
-                    routed.decision_id,
-                    routed.conversation_id,
-                    d.reason == Reason::Retry,
-                ));
+                    routed_to: d.routed_to(),
+                    domain: d.domain,
+                    retry: d.reason == Reason::Retry,
+                    reason: d.reason,
+                    decision_id: routed.decision_id,
+                    conversation_id: routed.conversation_id,
+                }
             }
             Item::Status { id, recipient, .. } => {
                 let key = sender_key(snapshot.secret.as_ref(), webhook_name, recipient);
-                let mut history = conversation::History::default();
-                if let Some(k) = key {
-                    history = conversation::history(k, None, RETRY_WINDOW.get());
-                    known.overlay(k, None, &mut history);
-                }
-                let latest = history.latest.filter(|p| p.domain.is_some());
-                let (domain, unified, reason, conversation_id) = match latest {
-                    Some(p) => (
-                        p.domain,
-                        p.unified,
-                        Reason::Status,
-                        p.conversation_id.filter(|&c| c > 0),
-                    ),
-                    None => (None, false, Reason::NoConversation, None),
-                };
-                rows.push((
+                Answer {
                     position,
-                    "status".into(),
-                    id.map(str::to_owned),
-                    recipient.map(str::to_owned),
-                    domain,
-                    target(unified).into(),
-                    reason.as_str().into(),
-                    None,
-                    conversation_id,
-                    false,
-                ));
+                    message_id: id.map(str::to_owned),
+                    sender: recipient.map(str::to_owned),
+                    ..answer_status(key, &known)
+                }
             }
-        }
+        };
+        rows.push(answer.row());
     }
     TableIterator::new(rows)
+}
+
+/// A status: the handler of its recipient's newest conversation within the retry window (its
+/// key `key`), with what this call decided laid over the log, else legacy. Its position, id
+/// and recipient are the caller's to fill in.
+fn answer_status(key: Option<i64>, known: &Known) -> Answer {
+    let mut history = conversation::History::default();
+    if let Some(k) = key {
+        history = conversation::history(k, None, RETRY_WINDOW.get());
+        known.overlay(k, None, &mut history);
+    }
+    let latest = history.latest.filter(|p| p.domain.is_some());
+    let (domain, unified, reason, conversation_id) = match latest {
+        Some(p) => (
+            p.domain,
+            p.unified,
+            Reason::Status,
+            p.conversation_id.filter(|&c| c > 0),
+        ),
+        None => (None, false, Reason::NoConversation, None),
+    };
+    Answer {
+        position: 0,
+        kind: "status",
+        message_id: None,
+        sender: None,
+        domain,
+        routed_to: target(unified),
+        reason,
+        decision_id: None,
+        conversation_id,
+        retry: false,
+    }
+}
+
+/// A body of more than MAX_BODY_ITEMS elements: refused (54000) before anything is decided.
+fn refuse_too_many() -> ! {
+    Refusal::new(
+        PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+        format!("webhook body holds more than {MAX_BODY_ITEMS} messages and statuses"),
+    )
+    .detail(format!(
+        "route_messages answers at most {MAX_BODY_ITEMS} elements of one body, and reads \
+         no further."
+    ))
+    .hint(
+        "WhatsApp's bodies hold a few. Check the webhook's signature before routing, or \
+         answer the body with webhook_routing.route_decision, which reads its first \
+         message only.",
+    )
+    .raise()
 }

@@ -326,6 +326,9 @@ pub fn read<T>(
     }
 }
 
+/// `read`'s body. Long (about 130 lines) on purpose: one unsafe sequence of the calls an index
+/// scan node makes, partition by partition, whose invariants (what is open, pinned and locked
+/// at each point) hold across it; cut into functions, each would need them restated.
 unsafe fn probe<T>(
     log_rel: pg_sys::Relation,
     log: &Log,

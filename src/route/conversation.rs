@@ -156,6 +156,8 @@ impl Prior {
 /// The statement names the UTC days it may read as constants, so that the planner keeps only
 /// those partitions: a generic plan over the whole log would lock every day partition, and
 /// their indexes, at every decision (PostgreSQL 15 locks them all before pruning at run time).
+/// Its length (about 100 lines) is that statement's text, the day bounds written into it and
+/// the row read back, kept together so that what is planned can be read in one place.
 fn history_by_statement(sender_key: i64, message_id: Option<&str>, latest_within: i32) -> History {
     let retry_window = RETRY_WINDOW.get();
     let args: [DatumWithOid; 4] = [

@@ -51,24 +51,13 @@ pub fn log_decision(
     relax_for_log_write();
     let id = next_decision_id(location.decision_ids);
     let conversation_id = decision.conversation_id(id);
-    let mut state = SessionState::default();
     // A log without the session columns (0.6.0's, until its update) gets neither them nor counts.
     let sessions = location.sessions;
-    if sender_key.is_some() && sessions {
-        let (carried, counts) = session::step(
-            prev,
-            &Logged {
-                id,
-                minute: session::transaction_minute(),
-                domain: decision.domain.as_deref(),
-                unified: decision.unified,
-                reason: decision.reason.as_str(),
-                conversation_id,
-            },
-        );
-        session::add(counts);
-        state = carried;
-    }
+    let state = if sender_key.is_some() && sessions {
+        carry_session(id, decision, conversation_id, prev)
+    } else {
+        SessionState::default()
+    };
     // SAFETY: an int8 microsecond count is the representation of a timestamptz.
     let minute = |m: Option<i64>| match m {
         Some(m) => unsafe { DatumWithOid::new(m, pg_sys::TIMESTAMPTZOID) },
@@ -124,6 +113,29 @@ pub fn log_decision(
         spi_failed("log the decision", e);
     }
     (id, state)
+}
+
+/// The session state decision `id` carries, classified against the sender's newest logged
+/// decision (`prev`); what it changes in the session counts is added for the statement to write.
+fn carry_session(
+    id: i64,
+    decision: &Decision,
+    conversation_id: Option<i64>,
+    prev: Option<&Prior>,
+) -> SessionState {
+    let (carried, counts) = session::step(
+        prev,
+        &Logged {
+            id,
+            minute: session::transaction_minute(),
+            domain: decision.domain.as_deref(),
+            unified: decision.unified,
+            reason: decision.reason.as_str(),
+            conversation_id,
+        },
+    );
+    session::add(counts);
+    carried
 }
 
 /// Count a re-delivery on its first decision's row (as the owner: callers may only report
