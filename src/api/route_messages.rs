@@ -17,7 +17,7 @@ use crate::pg::config_cache::{accept_invalidations, snapshot};
 use crate::pg::error::Refusal;
 use crate::pg::gucs::RETRY_WINDOW;
 use crate::pg::jsonb::JsonbArg;
-use crate::route::conversation::{self, sender_key, Known};
+use crate::route::history::{self, sender_key, Known};
 use crate::route::one_message::route_one;
 use crate::route::policy::{target, Reason};
 use crate::route::whatsapp::{parse_all, Item, Payload};
@@ -177,9 +177,9 @@ fn route_messages(
 /// key `key`), with what this call decided laid over the log, else legacy. Its position, id
 /// and recipient are the caller's to fill in.
 fn answer_status(key: Option<i64>, known: &Known) -> Answer {
-    let mut history = conversation::History::default();
+    let mut history = history::History::default();
     if let Some(k) = key {
-        history = conversation::history(k, None, RETRY_WINDOW.get());
+        history = history::history(k, None, RETRY_WINDOW.get());
         known.overlay(k, None, &mut history);
     }
     let latest = history.latest.filter(|p| p.domain.is_some());

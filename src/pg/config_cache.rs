@@ -48,7 +48,7 @@ pub struct Snapshot {
     pub location: Location,
     pub config: Option<Config>,
     pub rules: Rules,
-    /// The key of senders' hashes in the log (src/route/conversation.rs); None if its row is gone,
+    /// The key of senders' hashes in the log (src/route/history.rs); None if its row is gone,
     /// and then decisions are made without conversations.
     pub secret: Option<[u8; 16]>,
 }

@@ -9,7 +9,7 @@ pub static PENDING_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(300);
 /// Whether log writes wait for the WAL flush (see commit.rs). Off by default.
 pub static LOG_SYNCHRONOUS_COMMIT: GucSetting<bool> = GucSetting::<bool>::new(false);
 
-/// Seconds of silence after which a sender's conversation is over (src/route/conversation.rs).
+/// Seconds of silence after which a sender's conversation is over (src/route/history.rs).
 pub static CONVERSATION_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(1800);
 
 /// Seconds within which a message id seen again is a re-delivery of the first.

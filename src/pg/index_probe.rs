@@ -1,5 +1,5 @@
 //! A sender's history read straight from the log's indexes: the few index probes of
-//! `src/route/conversation.rs`, without the executor.
+//! `src/route/history.rs`, without the executor.
 //!
 //! Why: the two probes cost a handful of index descents, yet running them as one kept SPI
 //! statement cost more than the rest of a decision together. Per call the kept plan was

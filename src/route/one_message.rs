@@ -4,7 +4,7 @@
 use crate::pg::config_cache::Snapshot;
 use crate::pg::gucs::CONVERSATION_TIMEOUT;
 use crate::pg::standby::{in_recovery, refuse_during_recovery};
-use crate::route::conversation::{self, message_key, sender_key, History, Known};
+use crate::route::history::{self, message_key, sender_key, History, Known};
 use crate::route::log::{count_retry, log_decision};
 use crate::route::policy::{decide, Decision, Reason, Sticky, MAX_MESSAGE_ID};
 use crate::route::row::{Prior, SessionState};
@@ -109,7 +109,7 @@ fn read_history(
 ) -> History {
     let mut history = History::default();
     if let Some(sk) = sender_key {
-        history = conversation::history(sk, message_id, CONVERSATION_TIMEOUT.get());
+        history = history::history(sk, message_id, CONVERSATION_TIMEOUT.get());
         if let Some(k) = known {
             k.overlay(sk, message_id, &mut history);
         }

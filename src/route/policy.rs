@@ -7,7 +7,7 @@
 //! sticky bucket is below the domain's percentage × 100. Each failed check has its reason.
 //!
 //! Within a conversation (`follow`, driven table by table by the tests below; the
-//! conversation is read from the log by src/route/conversation.rs):
+//! conversation is read from the log by src/route/history.rs):
 //! - No conversation in progress: the message is routed on its own cues, and opens one if it
 //!   has a domain.
 //! - A message opens a new conversation in another domain when detection finds that domain
@@ -77,7 +77,7 @@ pub enum Reason {
     DomainDisabled,
     /// The config history is empty: nothing is routed until a config row exists.
     NoConfig,
-    /// A follow-up: the conversation in progress decided (src/route/conversation.rs).
+    /// A follow-up: the conversation in progress decided (src/route/history.rs).
     Conversation,
     /// A new conversation, opened from a protected domain's one: kept on legacy.
     ProtectedConversation,
@@ -206,7 +206,7 @@ impl<'a> Sticky<'a> {
 }
 
 /// Decide, without touching the database: the whole routing policy, given the sender's
-/// conversation in progress (src/route/conversation.rs) and what makes the message sticky
+/// conversation in progress (src/route/history.rs) and what makes the message sticky
 /// (`Sticky`, made once per message by the caller). A function of its arguments: the same
 /// arguments, the same decision.
 pub fn decide(
@@ -555,7 +555,7 @@ mod tests {
         })
     }
 
-    /// Table-driven: every rule of src/route/conversation.rs, a message at a time, against a
+    /// Table-driven: every rule of src/route/history.rs, a message at a time, against a
     /// conversation in progress (its opening decision 41, its domain, its handler).
     #[pg_test]
     fn conversations_keep_their_handler() {

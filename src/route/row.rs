@@ -1,5 +1,5 @@
 //! A decision's row in the log as the route reads it back: the sender's newest decision or the
-//! first decision of a re-delivered message (`Prior`, read by src/route/conversation.rs), the
+//! first decision of a re-delivered message (`Prior`, read by src/route/history.rs), the
 //! conversation it belongs to, and the session state it carries (src/route/session.rs).
 use crate::core::config::Bp;
 use pgrx::datum::TimestampWithTimeZone;

@@ -14,7 +14,7 @@
 //!
 //! Reading that from the log meant reading every row of the window with window functions
 //! (0.5.0 to 0.6.0: 0.48 s for 100,000 decisions). Instead a decision, which has just read its
-//! sender's newest logged decision (src/route/conversation.rs), is classified against it when it is
+//! sender's newest logged decision (src/route/history.rs), is classified against it when it is
 //! logged (`step`), and carries its session's state forward in its own row (`SessionState`:
 //! the session's domain where it is not the row's own, and the minute of its first break,
 //! deliberate move and switch, NULL for nearly every row). What changes is added to per-minute

@@ -1,3 +1,7 @@
+//! A sender's history in the log: its keyed hash (`sender_key`), its newest decision (the
+//! conversation in progress) and the first decision of a re-delivered message, read by probing
+//! the log's indexes. What that history says about where the next message goes is the policy's.
+//!
 //! Conversations: what a sender's earlier messages say about where the next one goes.
 //!
 //! A user talks to the bot in conversations: an opening with a cue ("I'm looking for a job"),
