@@ -97,7 +97,7 @@ $$;
 CREATE SEQUENCE webhook_routing_config_id_seq;
 CREATE SEQUENCE webhook_routing_rules_id_seq;
 -- Decision ids never repeat, across crashes too: route_decision flushes the WAL record of each
--- block of ids this sequence hands a backend before it hands out the first (src/decision.rs).
+-- block of ids this sequence hands a backend before it hands out the first (src/route/log.rs).
 -- A block of 1,000 makes that one flush per 1,000 decisions of a backend.
 CREATE SEQUENCE webhook_routing_logs_id_seq CACHE 1000;
 
@@ -164,7 +164,7 @@ CREATE TABLE webhook_routing_logs (
     webhook_name text,
     domain text,
     -- unified, legacy or error. This column's values, status's, bucket's, retries' and the
-    -- latency's are held by the log's BEFORE row trigger (src/log_policy.rs), enabled ALWAYS,
+    -- latency's are held by the log's BEFORE row trigger (src/route/log_policy.rs), enabled ALWAYS,
     -- for every writer: rather than by CHECK constraints, which Postgres reads back from their
     -- text and prepares again for every statement that writes the table (151,000 of a logged
     -- decision's 323,000 instructions for its INSERT).
@@ -179,7 +179,7 @@ CREATE TABLE webhook_routing_logs (
     error_message text,
     -- What explains the decision.
     reason text,
-    -- 0 to 9999 (src/bucket.rs).
+    -- 0 to 9999 (src/core/bucket.rs).
     bucket integer,
     percentage numeric(5,2),
     config_id bigint,
@@ -187,13 +187,13 @@ CREATE TABLE webhook_routing_logs (
     message_id text,
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     completed_at timestamptz,
-    -- The sender's keyed hash (src/conversation.rs) and the decision that opened the
+    -- The sender's keyed hash (src/route/history.rs) and the decision that opened the
     -- conversation this one belongs to; written by route_decision alone.
     sender_key bigint,
     conversation_id bigint,
     -- How many times WhatsApp re-delivered the message and got this decision back.
     retries integer NOT NULL DEFAULT 0,
-    -- The decision's session so far, for the sender's next decision (src/session.rs): the
+    -- The decision's session so far, for the sender's next decision (src/route/session.rs): the
     -- session's domain where it is not this row's own, and the minutes of its first break,
     -- deliberate move and switch (NULL for nearly every row). Written by route_decision alone.
     session_domain text,
@@ -218,7 +218,7 @@ ALTER TABLE webhook_routing_logs_default ADD PRIMARY KEY (id, created_at);
 CREATE INDEX webhook_routing_logs_default_pending_idx ON webhook_routing_logs_default (created_at)
     WHERE status OPERATOR(pg_catalog.=) 'pending';
 -- A sender's decisions, newest last (the conversation in progress), and by message id
--- (re-deliveries): each an exact probe, whatever a sender sends (src/conversation.rs). Each
+-- (re-deliveries): each an exact probe, whatever a sender sends (src/route/history.rs). Each
 -- predicate holds for one probe only, so that no plan can take the other index and filter
 -- every row of the sender (a generic plan made on an empty log did: 3.5 million instructions
 -- a decision for a sender with 2,000 rows).
@@ -236,7 +236,7 @@ CREATE TABLE webhook_routing_secret (
 INSERT INTO webhook_routing_secret DEFAULT VALUES;
 
 -- Outcomes per minute, domain, target and writing backend: counts and a latency sketch
--- (DDSketch, DataDog binary encoding; see src/sketch.rs). Maintained by triggers on the log.
+-- (DDSketch, DataDog binary encoding; see src/stats/sketch.rs). Maintained by triggers on the log.
 CREATE TABLE webhook_routing_sketches (
     minute timestamptz NOT NULL,
     domain text,
@@ -248,7 +248,7 @@ CREATE TABLE webhook_routing_sketches (
     errors bigint NOT NULL DEFAULT 0,
     -- Their response times (ms), those that had one.
     latency bytea,
-    -- For the sample-ratio check (src/sketch.rs, Split): the outcomes of decisions made by the
+    -- For the sample-ratio check (src/stats/sketch.rs, Split): the outcomes of decisions made by the
     -- percentage split, the sum of p over them (p the unified share then), and the set of
     -- their buckets (a bitmap of 10,000 bits).
     split_n bigint NOT NULL DEFAULT 0,
@@ -260,7 +260,7 @@ CREATE TABLE webhook_routing_sketches (
     UNIQUE NULLS NOT DISTINCT (minute, domain, routed_to, shard, split_at)
 ) WITH (fillfactor = 50);
 
--- Sessions per minute, domain and writing backend (src/session.rs), counted when the decisions
+-- Sessions per minute, domain and writing backend (src/route/session.rs), counted when the decisions
 -- that make them are logged: sessions in the minute their domain became known, and the first
 -- break, deliberate move and switch of each in their minutes (a break takes a session back
 -- from deliberate and switched, in the minute it was counted there). Written by the log's
@@ -277,7 +277,7 @@ CREATE TABLE webhook_routing_session_minutes (
     UNIQUE (minute, domain, shard)
 ) WITH (fillfactor = 50);
 
--- How a domain is found in a message. See src/detect.rs for the matching rules.
+-- How a domain is found in a message. See src/route/detect.rs for the matching rules.
 CREATE TABLE webhook_routing_rules (
     id bigint NOT NULL DEFAULT pg_catalog.nextval('@extschema@.webhook_routing_rules_id_seq'::pg_catalog.regclass) PRIMARY KEY,
     domain text NOT NULL CHECK (domain OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_]{0,62}$'),
@@ -294,7 +294,7 @@ CREATE TABLE webhook_routing_rules (
     effect text NOT NULL DEFAULT 'match'
         CHECK (effect OPERATOR(pg_catalog.=) ANY (ARRAY['match', 'weak', 'exclude'])),
     -- The points of a match; NULL: by the pattern's shape (id prefix 8, message type 4, a
-    -- phrase 3, a word 2, a stem or a root 1.5). See src/detect.rs.
+    -- phrase 3, a word 2, a stem or a root 1.5). See src/route/detect.rs.
     weight real CHECK (weight OPERATOR(pg_catalog.>) 0 AND weight OPERATOR(pg_catalog.<=) 100),
     -- The language of the pattern (ISO 639-1: en, fr, rw, sw), NULL for ids and types; for
     -- operators to filter on, detection reads every language.
@@ -312,7 +312,7 @@ CREATE TABLE webhook_routing_rules (
 -- The seeded rules: sql/seed_rules.sql.
 
 -- The catalogue of health checks: what each check measures in (unit), its default levels and
--- action, and the actions it may take. Its one list is src/verdict.rs (Check): the rows come
+-- action, and the actions it may take. Its one list is src/stats/verdict.rs (Check): the rows come
 -- from webhook_routing_health_catalogue() (sql/stats_health.sql fills them, and the update
 -- scripts bring them to what the library knows), so no script spells the checks out; the
 -- thresholds refer to it. Not dumped: CREATE EXTENSION writes it before a restore's rows.

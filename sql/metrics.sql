@@ -262,7 +262,7 @@ AS $$
         FROM waiting AS w
         UNION ALL
         -- Decisions answered, counted in shared memory where the library is preloaded
-        -- (src/decision_counts.rs); no samples where it is not.
+        -- (src/pg/decision_counts.rs); no samples where it is not.
         SELECT 'webhook_routing_decisions_total', '',
                @extschema@.webhook_routing_metric_labels('{domain,routed_to,reason}', ARRAY[c.domain, c.routed_to, c.reason]),
                c.decisions::text, concat_ws(' ', c.domain, c.routed_to), 0

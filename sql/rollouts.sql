@@ -367,7 +367,7 @@ AS $$
 $$;
 
 -- Walk every active plan one step, on the verdicts of its domain's checks since the step began
--- (check_routing_health over that window, sequential tests: src/verdict.rs):
+-- (check_routing_health over that window, sequential tests: src/stats/verdict.rs):
 --   rollback      a check failed whose action is rollback: an error-rate check sends the domain
 --                 to 0% and ends the plan rolled back, as the runbook says; any other goes back
 --                 to the previous step and pauses (0% and ends from the first step)

@@ -70,7 +70,7 @@ BEGIN
     END LOOP;
 END $$;
 
--- No JIT in the extension's own statements (src/cache.rs, without_jit, says why): every function
+-- No JIT in the extension's own statements (src/pg/config_cache.rs, without_jit, says why): every function
 -- of the extension that pins its settings (the SQL and PL/pgSQL ones, and the C ones that run
 -- statements) also says jit = off, so that under jit = on, whatever jit_above_cost, none of its
 -- statements is compiled. An update that replaces one of them runs this again.
@@ -103,7 +103,7 @@ GRANT USAGE ON SCHEMA @extschema@ TO webhook_routing_caller, webhook_routing_rea
 -- the caller reads the config and rules it caches and writes the log; it may also log a
 -- request by a plain INSERT, dated within minutes of now (its INSERT policy below). It has
 -- no privilege on the latency sketches: the log's triggers write them as the owner
--- (src/sketch.rs), so health follows the log rows a caller may write and nothing else.
+-- (src/stats/sketch.rs), so health follows the log rows a caller may write and nothing else.
 GRANT EXECUTE ON FUNCTION
     @extschema@.route_decision(jsonb, text, text, boolean),
     @extschema@.route_messages(jsonb, text, boolean),
@@ -187,7 +187,7 @@ GRANT SELECT ON
 --     rows the key links; a sender's rows are nobody's to link;
 --   the sketches' split_buckets: a quiet minute's set holds one sender's bucket;
 --   the config's testers and denied: numbers, typed by admins, who alone read them back.
--- The log's message_id is a keyed hash (src/conversation.rs, message_key), never a wamid.
+-- The log's message_id is a keyed hash (src/route/history.rs, message_key), never a wamid.
 -- Column privileges: a column added later is no one's until it is granted here.
 GRANT SELECT (id, percentage, enabled, domains, protected_domains, domain_percentages,
               domain_enabled, action, reason, changed_by, created_at, rollout_id, detail)

@@ -1,4 +1,4 @@
--- The seeded detection rules (src/detect.rs says how they score). Edit them as rows: disable
+-- The seeded detection rules (src/route/detect.rs says how they score). Edit them as rows: disable
 -- a seed (UPDATE ... SET enabled = false), add your own; a restore keeps your edits.
 --
 -- Ids and message types say what the user picked: an id prefix (8 points) outweighs any text.
@@ -15,7 +15,7 @@ INSERT INTO webhook_routing_rules (domain, match_kind, pattern, priority, effect
 -- Keywords in English, French, Kinyarwanda and Swahili. Weights: NULL is the shape's default
 -- (a phrase 3, a word 2, a stem or a *root* 1.5); 1 marks a word that only leans towards a
 -- domain (buy, price, car, account); what a user wants is said by the nouns, and by the first
--- of them after a word of intent (src/text.rs). Protected domains get priority 50, so a
+-- of them after a word of intent (src/core/text.rs). Protected domains get priority 50, so a
 -- protected domain wins an exact tie.
 INSERT INTO webhook_routing_rules (domain, match_kind, pattern, priority, weight, effect, language, seeded)
 SELECT k.domain, 'keyword', pattern,
@@ -322,7 +322,7 @@ FROM (VALUES
     ('jobs', 'fr', 2, 'match', ARRAY['employeur*', 'candidat', 'candidats']),
     ('jobs', 'sw', 3, 'match', ARRAY['mwajiri']),
     -- Signing up as a driver is the rides' business: the role after "sign up as" is what the
-    -- message is about (src/text.rs, is_becoming), not the signing up.
+    -- message is about (src/core/text.rs, is_becoming), not the signing up.
     ('mobility', 'en', 3, 'match', ARRAY['taxi driver', 'moto driver', 'moto rider', 'bus driver', 'driver account']),
     ('mobility', 'fr', 3, 'match', ARRAY['chauffeur de taxi', 'chauffeur taxi', 'compte chauffeur']),
     ('mobility', 'sw', 3, 'match', ARRAY['dereva wa teksi', 'dereva wa bodaboda']),
@@ -731,7 +731,7 @@ FROM (VALUES
 ) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern
 ON CONFLICT (match_kind, pattern, domain) DO NOTHING;
 -- Asking for an explanation or advice names the assistant, and what follows it is what it
--- is about (src/detect.rs, TOPIC_ASK), as asking to write does.
+-- is about (src/route/detect.rs, TOPIC_ASK), as asking to write does.
 UPDATE webhook_routing_rules SET weight = 3.5
 WHERE domain OPERATOR(pg_catalog.=) 'ai_agents' AND match_kind OPERATOR(pg_catalog.=) 'keyword' AND seeded
   AND pattern OPERATOR(pg_catalog.=) ANY (ARRAY['difference between', 'difference entre', 'itandukaniro',

@@ -3,7 +3,7 @@
 -- A decision still 'pending' is left out of error rates until webhook_routing.pending_timeout
 -- has passed; after that it counts as an error (the handler never answered).
 
--- The catalogue of health checks (sql/bootstrap.sql) as src/verdict.rs lists them, and each
+-- The catalogue of health checks (sql/bootstrap.sql) as src/stats/verdict.rs lists them, and each
 -- check's default threshold (domain NULL), the gates every rollout reads.
 INSERT INTO @extschema@.webhook_routing_health_checks (check_name, unit, warning, critical, action)
 SELECT c.check_name, c.unit, c.warning::pg_catalog.numeric, c.critical::pg_catalog.numeric, c.action
@@ -171,7 +171,7 @@ SELECT * FROM @extschema@.routing_stats('1 hour');
 -- A session is broken if it has a break; deliberate and switched count sessions that had one
 -- and no break. Decisions not logged (log => false) are not seen.
 -- Each decision is classified when it is logged, against its sender's newest logged decision
--- (src/session.rs), and the counts are kept per minute: this sums whole minutes, from the
+-- (src/route/session.rs), and the counts are kept per minute: this sums whole minutes, from the
 -- minute of `since` (counted whole) to the last minute that starts before `until`, never the
 -- log's rows. A session counts in the minute its domain became known (its first decision,
 -- unless it opened with greetings); its first break, deliberate move and switch in their own
@@ -208,7 +208,7 @@ AS $$
     ORDER BY s.domain
 $$;
 
--- The sample-ratio counts per domain over the window (src/verdict.rs): the buckets of split
+-- The sample-ratio counts per domain over the window (src/stats/verdict.rs): the buckets of split
 -- decisions with an outcome, each counted once at the percentage it was first seen at, how many
 -- went unified, how many were expected to, and the variance of that count. It runs as the
 -- owner: it reads the sets of buckets, which no other role reads (sql/security.sql).
@@ -235,9 +235,9 @@ AS $$
 $$;
 
 -- One row per check, per domain and target: the estimate (value), the bars, the sequential
--- test's verdict (pass, fail, inconclusive: src/verdict.rs) with its statistic, confidence and
+-- test's verdict (pass, fail, inconclusive: src/stats/verdict.rs) with its statistic, confidence and
 -- samples, and what to do. The checks are the catalogue's (webhook_routing_health_checks, from
--- src/verdict.rs, whose table says what each one counts); `checks` below computes each one's
+-- src/stats/verdict.rs, whose table says what each one counts); `checks` below computes each one's
 -- value and counts.
 -- status: critical on a fail; warning on evidence (the same test, at 99%) of being over the
 -- warning level (investigate); insufficient_data below min_samples; ok. recommendation: on a fail, the check's action

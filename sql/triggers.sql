@@ -1,4 +1,4 @@
--- Every backend caches the config in force and the compiled rules (src/cache.rs). Any change
+-- Every backend caches the config in force and the compiled rules (src/pg/config_cache.rs). Any change
 -- to these tables, by the admin functions or by hand, invalidates those caches at commit.
 CREATE TRIGGER webhook_routing_config_invalidate_cache
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON webhook_routing_config
@@ -9,7 +9,7 @@ CREATE TRIGGER webhook_routing_rules_invalidate_cache
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.webhook_routing_invalidate_cache();
 
 -- Every outcome is added to its minute's latency sketch in the transaction that writes it
--- (src/sketch.rs): the row triggers collect, the statement trigger writes once per minute,
+-- (src/stats/sketch.rs): the row triggers collect, the statement trigger writes once per minute,
 -- domain and target. A pending decision is filtered out by the WHEN clauses, before any call.
 CREATE TRIGGER webhook_routing_logs_outcome_inserted
     AFTER INSERT ON webhook_routing_logs
@@ -25,7 +25,7 @@ CREATE TRIGGER webhook_routing_logs_write_sketches
     AFTER INSERT OR UPDATE ON webhook_routing_logs
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.webhook_routing_logs_flush_sketches();
 
--- What a caller may write to the log (src/log_policy.rs): rows of now, outcomes of pending
+-- What a caller may write to the log (src/route/log_policy.rs): rows of now, outcomes of pending
 -- decisions only. The row level security policies say the same; this holds for the roles
 -- that bypass them too (Supabase's postgres and service_role). And for every writer, what
 -- the log's columns may hold (a target, a status, a bucket, retries, a latency). Enabled
@@ -167,7 +167,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use a domain name, e.g. jobs, or NULL for the default of every domain.';
     END IF;
-    -- The checks and what each may do are the catalogue's (sql/bootstrap.sql, src/verdict.rs).
+    -- The checks and what each may do are the catalogue's (sql/bootstrap.sql, src/stats/verdict.rs).
     SELECT c.action INTO default_action
     FROM @extschema@.webhook_routing_health_checks AS c
     WHERE c.check_name = NEW.check_name;

@@ -1,7 +1,7 @@
 -- webhook_routing 0.6.0 -> 0.7.0: safety round 2.
 -- Runs with the extension's schema on search_path: every function and operator is qualified.
 
--- The caller's limits hold for roles that bypass row level security too (src/log_policy.rs).
+-- The caller's limits hold for roles that bypass row level security too (src/route/log_policy.rs).
 CREATE FUNCTION @extschema@."webhook_routing_logs_caller_limits"()
 	RETURNS TRIGGER
 	LANGUAGE c
@@ -466,7 +466,7 @@ REVOKE INSERT (id) ON @extschema@.webhook_routing_logs FROM webhook_routing_call
 
 -- No phone number can be recovered from what a caller, reader or admin reads (sql/security.sql
 -- says what only the owner reads, and why). Message ids are kept as keyed hashes: the log's
--- existing ids are rewritten so, as route_decision now writes them (src/conversation.rs).
+-- existing ids are rewritten so, as route_decision now writes them (src/route/history.rs).
 CREATE FUNCTION @extschema@."routing_message_key"(
 	"message_id" TEXT
 ) RETURNS TEXT
@@ -728,7 +728,7 @@ LEFT JOIN @extschema@.routing_sessions('1 hour') AS se ON se.domain OPERATOR(pg_
 -- writes them. 0.6.0 took any non-negative number, NaN, 1e308 and 1e-400 included. Rows it
 -- kept with more decimals are rounded; NaN and longer than a day are not latencies: theirs
 -- becomes NULL (unknown), and a WARNING says how many. (The sketches they went into stay as
--- they are: read now, a sample beyond a day counts as a day; src/ddsketch.rs.)
+-- they are: read now, a sample beyond a day counts as a day; src/core/ddsketch.rs.)
 DO $$
 DECLARE
     rounded bigint;
@@ -752,7 +752,7 @@ BEGIN
 END $$;
 
 -- The trigger that holds the caller's limits (created above) refuses what is not a latency and
--- rounds to the microsecond, for every writer (src/log_policy.rs); the CHECK constraints give
+-- rounds to the microsecond, for every writer (src/route/log_policy.rs); the CHECK constraints give
 -- way to it at the end of this script.
 
 -- Metrics for Prometheus (issue 25): routing_metrics(), the counters' totals that pruning
@@ -862,7 +862,7 @@ AS $$
     JOIN unnest("values") WITH ORDINALITY AS v(value, i) ON v.i = n.i
 $$;
 
--- Decisions counted in shared memory (src/decision_counts.rs).
+-- Decisions counted in shared memory (src/pg/decision_counts.rs).
 CREATE FUNCTION @extschema@."webhook_routing_decision_counts"() RETURNS TABLE (
 	"domain" TEXT,
 	"routed_to" TEXT,
@@ -1036,7 +1036,7 @@ AS $$
         FROM waiting AS w
         UNION ALL
         -- Decisions answered, counted in shared memory where the library is preloaded
-        -- (src/decision_counts.rs); no samples where it is not.
+        -- (src/pg/decision_counts.rs); no samples where it is not.
         SELECT 'webhook_routing_decisions_total', '',
                @extschema@.webhook_routing_metric_labels('{domain,routed_to,reason}', ARRAY[c.domain, c.routed_to, c.reason]),
                c.decisions::text, concat_ws(' ', c.domain, c.routed_to), 0
@@ -1103,7 +1103,7 @@ ALTER TABLE @extschema@.webhook_routing_metric_totals ENABLE ROW LEVEL SECURITY;
 CREATE POLICY webhook_routing_read ON @extschema@.webhook_routing_metric_totals FOR SELECT
     TO webhook_routing_reader, webhook_routing_admin USING (true);
 
--- Sessions from per-minute counts (issue 26 §3, src/session.rs): a decision is classified
+-- Sessions from per-minute counts (issue 26 §3, src/route/session.rs): a decision is classified
 -- against its sender's newest logged decision when it is logged, carries its session's state
 -- in its row, and adds what changes to per-minute rows that routing_sessions and the
 -- session_breaks check sum, instead of reading every log row of their window.
@@ -1243,7 +1243,7 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- No JIT in the extension's own statements (src/cache.rs, without_jit, says why): every function
+-- No JIT in the extension's own statements (src/pg/config_cache.rs, without_jit, says why): every function
 -- of the extension that pins its settings (the SQL and PL/pgSQL ones, and the C ones that run
 -- statements) also says jit = off, so that under jit = on, whatever jit_above_cost, none of its
 -- statements is compiled. An update that replaces one of them runs this again.
@@ -1283,7 +1283,7 @@ FROM (VALUES
     ('jobs', 'fr', 2, 'match', ARRAY['employeur*', 'candidat', 'candidats']),
     ('jobs', 'sw', 3, 'match', ARRAY['mwajiri']),
     -- Signing up as a driver is the rides' business: the role after "sign up as" is what the
-    -- message is about (src/text.rs, is_becoming), not the signing up.
+    -- message is about (src/core/text.rs, is_becoming), not the signing up.
     ('mobility', 'en', 3, 'match', ARRAY['taxi driver', 'moto driver', 'moto rider', 'bus driver', 'driver account']),
     ('mobility', 'fr', 3, 'match', ARRAY['chauffeur de taxi', 'chauffeur taxi', 'compte chauffeur']),
     ('mobility', 'sw', 3, 'match', ARRAY['dereva wa teksi', 'dereva wa bodaboda']),
@@ -3311,9 +3311,9 @@ ALTER FUNCTION @extschema@.advance_rollouts() SET jit = off;
 -- (end of issue 26's second round)
 
 -- One catalogue per closed set (issue 21). The health checks, with their units, default levels
--- and the actions each may take, are src/verdict.rs's list (Check), kept in two tables that the
+-- and the actions each may take, are src/stats/verdict.rs's list (Check), kept in two tables that the
 -- thresholds refer to (sql/bootstrap.sql) instead of CHECKs that spelled them out; the
--- validate trigger names them from there. The reasons are src/decision.rs's
+-- validate trigger names them from there. The reasons are src/route/policy.rs's
 -- (webhook_routing_reasons()). A later update brings the tables to the library's list with the
 -- two INSERTs below and seeds the default threshold of a check an install lacks.
 CREATE FUNCTION @extschema@."webhook_routing_health_catalogue"() RETURNS TABLE (
@@ -3384,7 +3384,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use a domain name, e.g. jobs, or NULL for the default of every domain.';
     END IF;
-    -- The checks and what each may do are the catalogue's (sql/bootstrap.sql, src/verdict.rs).
+    -- The checks and what each may do are the catalogue's (sql/bootstrap.sql, src/stats/verdict.rs).
     SELECT c.action INTO default_action
     FROM @extschema@.webhook_routing_health_checks AS c
     WHERE c.check_name = NEW.check_name;
@@ -3807,7 +3807,7 @@ ON CONFLICT (match_kind, pattern, domain) DO NOTHING;
 
 -- The log's values are held by its BEFORE row trigger, for every writer and under
 -- session_replication_role = replica too, instead of five CHECK constraints that Postgres
--- prepared again for every statement writing the log (src/log_policy.rs). Dropping them reads
+-- prepared again for every statement writing the log (src/route/log_policy.rs). Dropping them reads
 -- and rewrites nothing; the rows they admitted are what the trigger admits. (Here the
 -- extension's schema is named by the catalogue: the block above may have moved it.)
 DO $$
@@ -3946,7 +3946,7 @@ FROM (VALUES
 ) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern
 ON CONFLICT (match_kind, pattern, domain) DO NOTHING;
 -- Asking for an explanation or advice names the assistant, and what follows it is what it
--- is about (src/detect.rs, TOPIC_ASK), as asking to write does.
+-- is about (src/route/detect.rs, TOPIC_ASK), as asking to write does.
 UPDATE webhook_routing.webhook_routing_rules SET weight = 3.5
 WHERE domain OPERATOR(pg_catalog.=) 'ai_agents' AND match_kind OPERATOR(pg_catalog.=) 'keyword' AND seeded
   AND pattern OPERATOR(pg_catalog.=) ANY (ARRAY['difference between', 'difference entre', 'itandukaniro',

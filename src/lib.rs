@@ -5,34 +5,13 @@
 //! `webhook_routing_stats` and `check_routing_health()`.
 use pgrx::prelude::*;
 
-mod admin;
-mod bucket;
-mod cache;
-mod commit;
-mod config;
-mod conversation;
-mod ddsketch;
-mod decision;
-mod decision_counts;
-mod detect;
-mod error;
-mod explain;
-mod gucs;
-mod health;
-mod jsonb;
-mod latest;
-mod log_policy;
-mod messages;
-mod metrics;
-mod outcome;
-mod probe;
+mod api;
+mod core;
+mod pg;
 #[cfg(any(test, feature = "pg_test"))]
 mod proptests;
-mod session;
-mod sketch;
-mod text;
-mod verdict;
-mod whatsapp;
+mod route;
+mod stats;
 
 ::pgrx::pg_module_magic!(name, version);
 
@@ -47,24 +26,24 @@ extension_sql_file!(
     name = "triggers",
     requires = [
         "seed_rules",
-        cache::webhook_routing_invalidate_cache,
-        sketch::webhook_routing_logs_to_sketch,
-        sketch::webhook_routing_logs_flush_sketches,
-        log_policy::webhook_routing_logs_caller_limits
+        pg::config_cache::webhook_routing_invalidate_cache,
+        stats::sketch::webhook_routing_logs_to_sketch,
+        stats::sketch::webhook_routing_logs_flush_sketches,
+        route::log_policy::webhook_routing_logs_caller_limits
     ]
 );
 extension_sql_file!(
     "../sql/stats_health.sql",
     name = "stats_health",
     requires = [
-        gucs::routing_pending_timeout_seconds,
-        gucs::routing_conversation_timeout_seconds,
-        sketch::webhook_routing_sketch_summary,
-        sketch::webhook_routing_sketch_union,
-        sketch::webhook_routing_sketch_above,
-        verdict::webhook_routing_sample_ratio,
-        verdict::webhook_routing_judge,
-        verdict::webhook_routing_health_catalogue
+        pg::gucs::routing_pending_timeout_seconds,
+        pg::gucs::routing_conversation_timeout_seconds,
+        stats::sketch::webhook_routing_sketch_summary,
+        stats::sketch::webhook_routing_sketch_union,
+        stats::sketch::webhook_routing_sketch_above,
+        stats::verdict::webhook_routing_sample_ratio,
+        stats::verdict::webhook_routing_judge,
+        stats::verdict::webhook_routing_health_catalogue
     ]
 );
 extension_sql_file!(
@@ -77,8 +56,8 @@ extension_sql_file!(
     name = "rollouts",
     requires = [
         "stats_health",
-        admin::webhook_routing_set_step,
-        admin::webhook_routing_require_current_snapshot
+        api::admin::webhook_routing_set_step,
+        api::admin::webhook_routing_require_current_snapshot
     ]
 );
 extension_sql_file!(
@@ -92,9 +71,9 @@ extension_sql_file!(
     requires = [
         "rollouts",
         "retention",
-        metrics::webhook_routing_sketch_totals,
-        decision_counts::webhook_routing_decision_counts,
-        decision_counts::webhook_routing_decisions_uncounted
+        api::metrics::webhook_routing_sketch_totals,
+        pg::decision_counts::webhook_routing_decision_counts,
+        pg::decision_counts::webhook_routing_decisions_uncounted
     ]
 );
 extension_sql_file!("../sql/security.sql", name = "security", finalize);
@@ -111,8 +90,8 @@ pub extern "C-unwind" fn _PG_init() {
         std::env::remove_var("RUST_BACKTRACE");
         std::env::remove_var("RUST_LIB_BACKTRACE");
     }
-    gucs::init();
-    decision_counts::init();
+    pg::gucs::init();
+    pg::decision_counts::init();
 }
 
 /// Required by `cargo pgrx test`.
@@ -122,14 +101,14 @@ pub mod pg_test {
 
     /// The tests name the extension's objects without their schema (webhook_routing, which
     /// the control file fixes): it comes first on every session's path. pg_stat_statements
-    /// counts what JIT compiled, nested statements included (src/health.rs), where the
+    /// counts what JIT compiled, nested statements included (src/api/health_tests.rs), where the
     /// server has it: the PyPI wheels of 16 and 18 that scripts/test uses carry no contrib
     /// (PG_CONFIG names the server under test; without it, the module is taken to be there).
     #[must_use]
     pub fn postgresql_conf_options() -> Vec<&'static str> {
         let mut options = vec!["search_path = 'webhook_routing, public'"];
         // Preloaded, as a server that counts decisions in shared memory has it
-        // (src/decision_counts.rs); pg_regress's cluster does not preload it.
+        // (src/pg/decision_counts.rs); pg_regress's cluster does not preload it.
         if server_has_pg_stat_statements() {
             options.push("shared_preload_libraries = 'webhook_routing, pg_stat_statements'");
             options.push("pg_stat_statements.track = 'all'");

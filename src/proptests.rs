@@ -1,10 +1,10 @@
 //! Property test of the payload parser: for any JSON value, near-WhatsApp or not, reading it
-//! from the jsonb binary form in place (src/whatsapp.rs over src/jsonb.rs) finds exactly what a
+//! from the jsonb binary form in place (src/route/whatsapp.rs over src/pg/jsonb.rs) finds exactly what a
 //! plain walk of the same value as a serde_json tree finds. The values are made by proptest
 //! (shrunk to a minimal case on failure), turned into jsonb by Postgres itself.
-use crate::jsonb::JsonbArg;
-use crate::text::Field;
-use crate::whatsapp::{parse, Payload};
+use crate::core::text::Field;
+use crate::pg::jsonb::JsonbArg;
+use crate::route::whatsapp::{parse, Payload};
 use pgrx::prelude::*;
 use pgrx::FromDatum;
 use proptest::prelude::*;

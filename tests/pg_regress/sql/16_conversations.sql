@@ -1,4 +1,4 @@
--- Conversations (src/conversation.rs): a follow-up without a cue of its own stays with its
+-- Conversations (src/route/history.rs): a follow-up without a cue of its own stays with its
 -- conversation's domain and handler; a request for another domain opens a new conversation; a
 -- raise moves no conversation, a decrease and the kill switch move it at once (deliberate
 -- breaks); a protected conversation never reaches unified; re-deliveries get their first

@@ -44,7 +44,7 @@ SELECT count(*) AS verdicts, count(*) FILTER (WHERE line ~ ' 1$') AS valued_1
 FROM metrics WHERE line ~ '^webhook_routing_health_info\{';
 SELECT count(*) AS lines_with_a_number FROM metrics WHERE line ~ '2507880000';
 -- Decisions are counted in shared memory, which only a server that preloads the library has
--- (src/decision_counts.rs): this suite's server does not, so the family has no samples and
+-- (src/pg/decision_counts.rs): this suite's server does not, so the family has no samples and
 -- the table of counts no rows (the client tests count on a server that preloads it).
 SELECT current_setting('shared_preload_libraries') !~ 'webhook_routing' AS not_preloaded,
        (SELECT count(*) FROM metrics WHERE line ~ '^webhook_routing_decisions') AS decision_samples,

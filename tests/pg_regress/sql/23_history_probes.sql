@@ -1,4 +1,4 @@
--- A decision reads its sender's history through the partitions' indexes (src/probe.rs): the
+-- A decision reads its sender's history through the partitions' indexes (src/pg/index_probe.rs): the
 -- conversation and the re-delivery are found whichever partition holds them (today's, or the
 -- default one while today has none), after today's partition is dropped and made again, after
 -- its rows are moved out of the default partition, in a partition attached by hand without the
