@@ -52,6 +52,12 @@ use std::hash::Hasher;
 /// word (2).
 pub const SWITCH_SCORE: f32 = 3.0;
 
+/// The score a request asked for by a word of wanting or asking needs to leave for a protected
+/// domain: one word of it wanted (a ride, an account, a cover: "ok now I need a moto"). The
+/// protected domain's traffic must never stay with the new handler, so the bar is lower
+/// towards it, as detection's margin is (src/detect.rs, PROTECTED_CLEAR).
+pub const PROTECTED_SWITCH_SCORE: f32 = 2.0;
+
 /// The score that ends it without a request: three words or two phrases of the other domain.
 /// Below it, an answer to the bot's question that holds other domains' words ("taxi", "inzu",
 /// "kazi ya mhasibu") stays in the conversation.
@@ -352,7 +358,12 @@ pub fn follow<'a>(
             if !d.weak
                 && d.domain != conversation.domain
                 && !(conversation.domain == ASSISTANT_DOMAIN && d.question && !d.asked)
-                && (d.score >= CLEAR_SWITCH_SCORE || d.decisive && d.score >= SWITCH_SCORE) =>
+                && (d.score >= CLEAR_SWITCH_SCORE
+                    || d.decisive && d.score >= SWITCH_SCORE
+                    || d.decisive
+                        && d.asked
+                        && d.score >= PROTECTED_SWITCH_SCORE
+                        && config.is_some_and(|c| c.is_protected(d.domain))) =>
         {
             Turn::Switch {
                 pinned: config.is_some_and(|c| c.is_protected(&conversation.domain)),
