@@ -3779,15 +3779,16 @@ UPDATE webhook_routing.webhook_routing_rules SET weight = 4
 WHERE domain OPERATOR(pg_catalog.=) 'ai_agents' AND match_kind OPERATOR(pg_catalog.=) 'keyword' AND seeded
   AND pattern OPERATOR(pg_catalog.=) ANY (ARRAY['write me', 'write a']);
 
--- Seeded rules of 0.7.0, fifth round (sql/seed_rules.sql, its last INSERT and UPDATE) (issue 24): classes of miss on the sets written before it, in the four
--- languages. Asking whether a thing is wise, fair, normal or how to tell, calculate or
--- negotiate it, and which documents it takes, asks the assistant (3.5: what follows it is its
--- topic); staple goods (not salt or sugar, which questions name as often) and the things a shop stocks are the market's; a question whether the
--- service has something it has no word for leans to the market (weak: any word that names a
--- domain says more); "get me a moto", "send a car" ask for a ride; signing out, devices,
--- verifying and the messages a user receives are the profile's; being covered and a quote are
--- the insurer's; "ndashaka gukora mu ..." (I want to work at) is a job. "ibijyanye" (about,
--- related to) is not "injyana" (take me).
+-- Seeded rules of 0.7.0, fifth round (sql/seed_rules.sql, its last INSERT and UPDATEs) (issue 24): classes of miss on the sets written before it, in the four
+-- languages. Asking whether a thing is wise, fair or normal, how to tell, calculate or
+-- negotiate it, which documents it takes, which medicine or how to learn asks the assistant
+-- (3.5: what follows it is its topic), and health words are its too; staple goods (not salt
+-- or sugar, which questions name as often) and the things a shop stocks are the market's; a
+-- question whether the service has something it has no word for leans to the market (weak:
+-- any word that names a domain says more); "get me a moto", "send a car" ask for a ride;
+-- signing out, devices, verifying and the messages a user receives are the profile's; being
+-- covered and a quote are the insurer's; "ndashaka gukora mu ..." (I want to work at) is a
+-- job. "ibijyanye" (about, related to) is not "injyana" (take me).
 INSERT INTO webhook_routing.webhook_routing_rules (domain, match_kind, pattern, priority, weight, effect, language, seeded)
 SELECT k.domain, 'keyword', pattern,
        CASE WHEN k.domain OPERATOR(pg_catalog.=) ANY (ARRAY['mobility', 'profile', 'insurance']) THEN 50 ELSE 100 END,
@@ -3806,6 +3807,14 @@ FROM (VALUES
         'baza ikindi kibazo']),
     ('ai_agents', 'sw', 3.5, 'match', ARRAY['ni wazo zuri', 'nyaraka gani', 'hati gani',
         'nitajuaje', 'nawezaje kujua', 'nisaidie kuhesabu', 'jinsi ya kuhesabu', 'uliza swali', 'ninapaswa kujua', 'mambo ya kujua']),
+    ('ai_agents', 'en', 3.5, 'match', ARRAY['what medicine', 'which medicine', 'how can i learn', 'how to learn']),
+    ('ai_agents', 'fr', 3.5, 'match', ARRAY['quel medicament', 'quel remede', 'comment apprendre']),
+    ('ai_agents', 'rw', 3.5, 'match', ARRAY['uwuhe muti', 'muti ki']),
+    ('ai_agents', 'sw', 3.5, 'match', ARRAY['dawa gani', 'dawa ipi', 'kujifunza']),
+    ('ai_agents', 'en', 2, 'match', ARRAY['blood pressure', 'diabetes', 'symptoms']),
+    ('ai_agents', 'fr', 2, 'match', ARRAY['tension arterielle', 'diabete', 'symptomes', 'paludisme']),
+    ('ai_agents', 'rw', 2, 'match', ARRAY['umuvuduko w amaraso', 'diyabete', 'malariya']),
+    ('ai_agents', 'sw', 2, 'match', ARRAY['shinikizo la damu', 'kisukari', 'dalili za', '*harish*']),
     ('ai_agents', 'en', 3, 'match', ARRAY['start saving', 'save my money']),
     ('ai_agents', 'rw', 3, 'match', ARRAY['kubika amafaranga', 'nabika amafaranga']),
     ('ai_agents', 'en', 2, 'match', ARRAY['saving', 'savings', 'interest rate', 'percent', 'percentage']),
@@ -3857,3 +3866,8 @@ ON CONFLICT (match_kind, pattern, domain) DO NOTHING;
 UPDATE webhook_routing.webhook_routing_rules SET weight = 3.5
 WHERE domain OPERATOR(pg_catalog.=) 'ai_agents' AND match_kind OPERATOR(pg_catalog.=) 'keyword' AND seeded
   AND pattern OPERATOR(pg_catalog.=) 'nieleze';
+-- "bei gani" (how much?) only leans to the market, as "how much", "combien" and "angahe" do:
+-- rents, fares and premiums are asked for the same way.
+UPDATE webhook_routing.webhook_routing_rules SET weight = 1
+WHERE domain OPERATOR(pg_catalog.=) 'marketplace' AND match_kind OPERATOR(pg_catalog.=) 'keyword' AND seeded
+  AND pattern OPERATOR(pg_catalog.=) 'bei gani';

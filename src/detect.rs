@@ -2110,7 +2110,13 @@ mod tests {
             domain: "ai_agents".into(),
             unified: true,
         };
-        let question = text("which papers does the seller of a plot of land need to show for a land title transfer and the house on it?");
+        // (Asking which papers it takes is itself the assistant's: 3.5, with its topic.)
+        let papers = text("which papers does the seller of a plot of land need to show for a land title transfer and the house on it?");
+        assert_eq!(
+            rules.detect(&papers, &protected).map(|d| d.domain),
+            Some("ai_agents")
+        );
+        let question = text("what does the seller of a plot of land need to show for a land title transfer and the house on it?");
         let d = rules.detect(&question, &protected).unwrap();
         assert_eq!(
             (d.domain, d.question, d.requested),
