@@ -123,9 +123,10 @@ pub const WRITING_ASK: f32 = 4.0;
 /// between a CV and a cover letter?"). A protected domain's stay: "explain why my claim was
 /// refused" is the insurer's.
 pub const TOPIC_ASK: f32 = 3.5;
-/// A protected domain's match this many words or fewer after a word of intent or asking is
-/// its object, whatever its weight ("ndashaka moto", "I need a car").
-pub const PROTECTED_OBJECT_REACH: usize = 2;
+/// A protected domain's match this many words or fewer after a word of intent or asking, with
+/// no other match between, is its object, whatever its weight ("ndashaka moto", "I need a car",
+/// "can I get a car").
+pub const PROTECTED_OBJECT_REACH: usize = 4;
 /// The factor of the first match after a word of intent.
 pub const INTENT_FACTOR: f32 = 2.0;
 /// The factor of a match one edit away.
