@@ -740,3 +740,93 @@ WHERE domain OPERATOR(pg_catalog.=) 'ai_agents' AND match_kind OPERATOR(pg_catal
 UPDATE webhook_routing_rules SET weight = 4
 WHERE domain OPERATOR(pg_catalog.=) 'ai_agents' AND match_kind OPERATOR(pg_catalog.=) 'keyword' AND seeded
   AND pattern OPERATOR(pg_catalog.=) ANY (ARRAY['write me', 'write a']);
+-- Detection, fifth round: classes of miss on the sets written before it, in the four
+-- languages. Asking whether a thing is wise, fair or normal, how to tell, calculate or
+-- negotiate it, which documents it takes, which medicine or how to learn asks the assistant
+-- (3.5: what follows it is its topic), and health words are its too; staple goods (not salt
+-- or sugar, which questions name as often) and the things a shop stocks are the market's; a
+-- question whether the service has something it has no word for leans to the market (weak:
+-- any word that names a domain says more); "get me a moto", "send a car" ask for a ride;
+-- signing out, devices, verifying and the messages a user receives are the profile's; being
+-- covered and a quote are the insurer's; "ndashaka gukora mu ..." (I want to work at) is a
+-- job. "ibijyanye" (about, related to) is not "injyana" (take me).
+INSERT INTO webhook_routing_rules (domain, match_kind, pattern, priority, weight, effect, language, seeded)
+SELECT k.domain, 'keyword', pattern,
+       CASE WHEN k.domain OPERATOR(pg_catalog.=) ANY (ARRAY['mobility', 'profile', 'insurance']) THEN 50 ELSE 100 END,
+       k.weight, k.effect, k.language, true
+FROM (VALUES
+    ('ai_agents', 'en', 3.5::real, 'match', ARRAY['is it a good idea', 'is it wise', 'is it normal', 'good idea to',
+        'what should i ask', 'what should i say', 'what should i know', 'what do i need to know', 'how can i tell',
+        'how do i know if', 'how to tell', 'how do i calculate', 'how to calculate', 'how do i negotiate',
+        'how to negotiate', 'what documents', 'which documents', 'what papers', 'which papers', 'a fair price',
+        'a fair salary', 'a fair rent', 'how much is fair', 'things to know', 'ask another question', 'another question', 'ask ai']),
+    ('ai_agents', 'fr', 3.5, 'match', ARRAY['est ce une bonne idee', 'bonne idee de', 'comment negocier',
+        'comment calculer', 'comment savoir', 'comment reconnaitre', 'quels documents', 'quels papiers',
+        'que dois je', 'que faut il savoir', 'ce qu il faut savoir', 'un prix juste', 'comment faire un bon', 'comment faire une bonne', 'poser une question']),
+    ('ai_agents', 'rw', 3.5, 'match', ARRAY['ni ibihe byangombwa', 'byangombwa bisabwa', 'ibyangombwa bisabwa',
+        'mfasha kubara', 'nabara nte', 'nabibara nte', 'namenya nte', 'yaba irwaye iki', 'byo kumenya', 'nkwiye kumenya', 'ngomba kumenya',
+        'baza ikindi kibazo']),
+    ('ai_agents', 'sw', 3.5, 'match', ARRAY['ni wazo zuri', 'nyaraka gani', 'hati gani',
+        'nitajuaje', 'nawezaje kujua', 'nisaidie kuhesabu', 'jinsi ya kuhesabu', 'uliza swali', 'ninapaswa kujua', 'mambo ya kujua']),
+    ('ai_agents', 'en', 3.5, 'match', ARRAY['what medicine', 'which medicine', 'how can i learn', 'how to learn']),
+    ('ai_agents', 'fr', 3.5, 'match', ARRAY['quel medicament', 'quel remede', 'comment apprendre']),
+    ('ai_agents', 'rw', 3.5, 'match', ARRAY['uwuhe muti', 'muti ki']),
+    ('ai_agents', 'sw', 3.5, 'match', ARRAY['dawa gani', 'dawa ipi', 'kujifunza']),
+    ('ai_agents', 'en', 2, 'match', ARRAY['blood pressure', 'diabetes', 'symptoms']),
+    ('ai_agents', 'fr', 2, 'match', ARRAY['tension arterielle', 'diabete', 'symptomes', 'paludisme']),
+    ('ai_agents', 'rw', 2, 'match', ARRAY['umuvuduko w amaraso', 'diyabete', 'malariya']),
+    ('ai_agents', 'sw', 2, 'match', ARRAY['shinikizo la damu', 'kisukari', 'dalili za', '*harish*']),
+    ('ai_agents', 'en', 3, 'match', ARRAY['start saving', 'save my money']),
+    ('ai_agents', 'rw', 3, 'match', ARRAY['kubika amafaranga', 'nabika amafaranga']),
+    ('ai_agents', 'en', 2, 'match', ARRAY['saving', 'savings', 'interest rate', 'percent', 'percentage']),
+    ('ai_agents', 'fr', 2, 'match', ARRAY['pourcentage', 'taux d interet', 'marge de']),
+    ('ai_agents', 'rw', 2, 'match', ARRAY['afite umuriro', 'ku ijana', 'inyungu ya', 'ingengo y imari']),
+    ('ai_agents', 'sw', 2, 'match', ARRAY['kuhesabu', 'riba', 'asilimia', 'bajeti', 'mavuno']),
+    ('marketplace', 'en', 2, 'match', ARRAY['eggs', 'cooking oil', 'flour', 'earphones',
+        'headphones', 'speaker', 'sewing machine', 'school shoes', 'helmet']),
+    ('marketplace', 'fr', 2, 'match', ARRAY['oeufs', 'huile', 'farine', 'ecouteurs', 'machine a coudre']),
+    ('marketplace', 'rw', 2, 'match', ARRAY['amagi', 'amavuta yo guteka', 'ifu', 'imashini idoda',
+        'imashini zidoda', 'matora']),
+    ('marketplace', 'sw', 2, 'match', ARRAY['mayai', 'mafuta ya kupikia', 'cherehani', 'mtumba',
+        'godoro', 'magodoro']),
+    ('marketplace', 'en', 1, 'weak', ARRAY['do you have', 'have you got']),
+    ('marketplace', 'fr', 1, 'weak', ARRAY['vous avez', 'avez vous']),
+    ('marketplace', 'rw', 1, 'weak', ARRAY['mufite', 'murafite', 'mwangezaho', 'mwanzanira', 'mungezaho']),
+    ('marketplace', 'sw', 1, 'weak', ARRAY['mnazo', 'mnayo', 'mna', 'mniletee']),
+    ('mobility', 'en', 3, 'match', ARRAY['get me a moto', 'get me a taxi', 'get me a cab', 'get me a car',
+        'send me a car', 'send a car', 'send me a taxi', 'carry my furniture']),
+    ('mobility', 'en', 3, 'match', ARRAY['how much for a moto', 'how much for a taxi', 'how much for a cab']),
+    ('mobility', 'fr', 3, 'match', ARRAY['combien pour une moto', 'combien pour un taxi',
+        'combien pour une voiture', 'dans la moto', 'envoyez moi un taxi', 'envoyez moi une voiture']),
+    ('mobility', 'rw', 3, 'match', ARRAY['moto ni angahe', 'taxi ni angahe', 'nyoherereza moto',
+        'mwanyoherereza moto', 'mwanyoherereza taxi', 'mwanyoherereza imodoka', 'mumpe moto', 'mumpe imodoka']),
+    ('jobs', 'rw', 3, 'match', ARRAY['ndashaka gukora', 'nshaka gukora', 'nifuza gukora', 'gukora mu', 'gukora ku',
+        'gukora muri']),
+    ('mobility', 'sw', 3, 'match', ARRAY['bei ya bodaboda', 'bei ya teksi', 'niletee teksi',
+        'niletee bodaboda', 'niletee gari']),
+    ('mobility', 'rw', NULL, 'exclude', ARRAY['ibijyanye', 'bijyanye', 'ijyanye', 'bujyanye', 'zijyanye',
+        'rijyanye', 'kijyanye', 'ujyanye', 'ajyanye', 'byerekeye']),
+    ('profile', 'en', 3, 'match', ARRAY['log me out', 'sign me out', 'sign out', 'log out of', 'all devices',
+        'other devices', 'daily messages', 'stop sending me']),
+    ('profile', 'en', 2, 'match', ARRAY['verify', 'accounts']),
+    ('profile', 'fr', 3, 'match', ARRAY['deconnecter', 'deconnectez moi', 'verifier mon numero',
+        'photo de profil']),
+    ('profile', 'rw', 3, 'match', ARRAY['ubutumwa mwoherereza', 'ubutumwa bwanyu',
+        'ubutumwa bwo kwamamaza', 'muhagarike ubutumwa', 'mumpagarikire ubutumwa',
+        'gusohoka kuri konti', 'ifoto yanjye', 'kwemeza nimero']),
+    ('profile', 'sw', 3, 'match', ARRAY['sitisha jumbe', 'picha yangu ya wasifu', 'toka kwenye akaunti']),
+    ('insurance', 'en', 2, 'match', ARRAY['covered', 'am i covered', 'will the cover', 'does the cover']),
+    ('insurance', 'fr', 2, 'match', ARRAY['un devis', 'obtenir un devis', 'suis je couvert']),
+    ('insurance', 'rw', 2, 'match', ARRAY['buzishyura', 'buzanyishyura', 'burinda']),
+    ('insurance', 'sw', 2, 'match', ARRAY['italipa', 'inalipa', 'inashughulikia'])
+) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern
+ON CONFLICT (match_kind, pattern, domain) DO NOTHING;
+-- "nieleze" (explain to me) asks for an explanation, as "eleza" does.
+UPDATE webhook_routing_rules SET weight = 3.5
+WHERE domain OPERATOR(pg_catalog.=) 'ai_agents' AND match_kind OPERATOR(pg_catalog.=) 'keyword' AND seeded
+  AND pattern OPERATOR(pg_catalog.=) 'nieleze';
+-- "bei gani" (how much?) only leans to the market, as "how much", "combien" and "angahe" do:
+-- rents, fares and premiums are asked for the same way.
+UPDATE webhook_routing_rules SET weight = 1
+WHERE domain OPERATOR(pg_catalog.=) 'marketplace' AND match_kind OPERATOR(pg_catalog.=) 'keyword' AND seeded
+  AND pattern OPERATOR(pg_catalog.=) 'bei gani';

@@ -293,7 +293,7 @@ pub fn is_opener(word: &str) -> bool {
 
 /// The openers that only turn ("and", "also", "et", "aussi", "na", "kandi", "pia"): a request
 /// for what follows, except in the assistant's conversation, where "and the transport of the
-/// guests?" goes on with the question asked (src/route/history.rs); there one leaves by saying
+/// guests?" goes on with the question asked (src/route/policy.rs, `follow`); there one leaves by saying
 /// what one wants or asks for ("and I want a taxi", "do you have houses?").
 pub fn is_turn(word: &str) -> bool {
     matches!(

@@ -7,7 +7,7 @@
 //! - `message_type`: the message `type` equals the pattern, e.g. `order` → marketplace;
 //! - `keyword`: the pattern's words appear, in order and whole, in one text field of the
 //!   message (see `Field`). Text and patterns are lowercased, accents folded (`é` = `e`), and
-//!   French elisions taken apart (`d'emploi` reads as `emploi`; src/text.rs). A trailing `*`
+//!   French elisions taken apart (`d'emploi` reads as `emploi`; src/core/text.rs). A trailing `*`
 //!   makes the last word a stem (`job*`: job, jobs, jobseeker); `*root*` matches a word that
 //!   contains the root anywhere (`*kodesh*`: gukodesha, ndakodesha, bakodesheje), for
 //!   Kinyarwanda's prefixed verb and noun forms. A word of seven letters or more also matches a
@@ -123,6 +123,10 @@ pub const WRITING_ASK: f32 = 4.0;
 /// between a CV and a cover letter?"). A protected domain's stay: "explain why my claim was
 /// refused" is the insurer's.
 pub const TOPIC_ASK: f32 = 3.5;
+/// A protected domain's match this many words or fewer after a word of intent or asking, with
+/// no other match between, is its object, whatever its weight ("ndashaka moto", "I need a car",
+/// "can I get a car").
+pub const PROTECTED_OBJECT_REACH: usize = 4;
 /// The factor of the first match after a word of intent.
 pub const INTENT_FACTOR: f32 = 2.0;
 /// The factor of a match one edit away.
@@ -413,7 +417,7 @@ pub struct Detection<'r> {
     pub score: f32,
     /// A match of the domain came after a word of intent ("I want", "nshaka", "je cherche"),
     /// or from an id or the message type: a request, not a bare answer that happens to hold
-    /// the domain's word (src/conversation.rs).
+    /// the domain's word (src/route/policy.rs, `follow`).
     pub decisive: bool,
     /// A match of the domain came from an id (its prefix or its words) or the message type:
     /// what the user picked, not what they wrote.
@@ -427,7 +431,7 @@ pub struct Detection<'r> {
     pub asked: bool,
     /// The message asks something: a text holds a question mark, or its first word asks
     /// (`what`, `which`, `quel`, `ese`, `je`, …). In an assistant's conversation a question is
-    /// for the assistant (src/conversation.rs).
+    /// for the assistant (src/route/policy.rs, `follow`).
     pub question: bool,
 }
 
@@ -499,7 +503,7 @@ pub struct Explanation {
     pub decision: Option<(String, bool)>,
     /// Why the best score did not win, when it did not.
     pub note: Option<String>,
-    /// What a conversation makes of the message (src/conversation.rs): `requested` (a pick,
+    /// What a conversation makes of the message (src/route/policy.rs, `follow`): `requested` (a pick,
     /// or asked for after a word of intent: it may open a conversation in its domain), or a
     /// question that requests nothing (an assistant's conversation keeps it).
     pub request: Option<&'static str>,
@@ -560,6 +564,11 @@ impl Texts<'_> {
                 start = k;
                 break;
             }
+        }
+        // A follow-up opens with a turn before its question word ("and where do I find …?",
+        // "et combien …?").
+        if start < at && text::is_turn(self.words[start].text) {
+            start += 1;
         }
         text::is_question_word(self.words[start].text)
     }
@@ -941,8 +950,8 @@ impl Rules {
     }
 
     /// Mark the first match after each word of intent, and take back what exclude rules
-    /// exclude.
-    fn weigh(&self, texts: &Texts, hits: &mut [Hit]) {
+    /// exclude. `protected` says which domains the config protects.
+    fn weigh(&self, texts: &Texts, hits: &mut [Hit], protected: &dyn Fn(&str) -> bool) {
         for &(_, first, end) in &texts.fields {
             let asks = first < end && texts.field_asks(first, end);
             // A turn asks in a text that asks whether the service has something.
@@ -986,18 +995,33 @@ impl Rules {
                 // the cue stands for ("mfite ikibanza nshaka kukigurisha", "a plot I want to
                 // sell": the plot, not the selling); else the first match after it.
                 let noun = |h: &&Hit| self.rules[h.rule].weight >= 2.0;
+                // A protected domain's word right after the cue is what is asked for, even one
+                // that only leans ("ndashaka moto injyana ku isoko", "I need a car to see the
+                // plot"): what follows it is where or why, and a ride, an account or a cover
+                // asked for must not be outweighed by the place it goes to.
+                // (Not after a word of ability: "naweza kubeba mizigo", I can carry loads.)
+                let close = |h: &&Hit| {
+                    !text::is_ability(word)
+                        && h.start <= cue + PROTECTED_OBJECT_REACH
+                        && protected(&self.rules[h.rule].domain)
+                };
+                let first_after = hits.iter().filter(after).min_by_key(|h| h.start);
                 let before = |h: &&Hit| {
                     h.end <= cue
                         && h.start >= first
                         && h.start + INTENT_REACH >= cue
                         && self.rules[h.rule].effect == Effect::Match
                 };
-                let object = hits
-                    .iter()
-                    .filter(after)
-                    .filter(noun)
+                let object = first_after
+                    .filter(close)
                     .map(|h| h.start)
-                    .min()
+                    .or_else(|| {
+                        hits.iter()
+                            .filter(after)
+                            .filter(noun)
+                            .map(|h| h.start)
+                            .min()
+                    })
                     .or_else(|| {
                         // What an earlier word of intent already asked for, if it did ("I want
                         // to rent a house near the airport, do you have any?": the house).
@@ -1096,7 +1120,7 @@ impl Rules {
         if hits.is_empty() {
             return None;
         }
-        self.weigh(&texts, &mut hits);
+        self.weigh(&texts, &mut hits, protected);
         self.quote(&texts, &mut hits, protected);
         // Best first; a rule counts once, and a stretch of text once per domain (a phrase and
         // the words inside it are one piece of evidence, counted at its best).
@@ -2089,7 +2113,13 @@ mod tests {
             domain: "ai_agents".into(),
             unified: true,
         };
-        let question = text("which papers does the seller of a plot of land need to show for a land title transfer and the house on it?");
+        // (Asking which papers it takes is itself the assistant's: 3.5, with its topic.)
+        let papers = text("which papers does the seller of a plot of land need to show for a land title transfer and the house on it?");
+        assert_eq!(
+            rules.detect(&papers, &protected).map(|d| d.domain),
+            Some("ai_agents")
+        );
+        let question = text("what does the seller of a plot of land need to show for a land title transfer and the house on it?");
         let d = rules.detect(&question, &protected).unwrap();
         assert_eq!(
             (d.domain, d.question, d.requested),
@@ -2213,6 +2243,64 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A protected domain's word right after a word of wanting is what is wanted, whatever the
+    /// place or purpose named after it; a follow-up question that opens with a turn asks to
+    /// know; a ride asked for in the assistant's conversation leaves it, even as one word.
+    #[pg_test]
+    fn protected_objects_turned_questions_and_rides_from_the_assistant() {
+        use crate::core::config::Config;
+        use crate::route::policy::{follow, Turn};
+        use crate::route::row::Conversation;
+        let rules = config_cache::snapshot().rules.clone();
+        for (t, expected) in [
+            ("nshaka moto injyana ku isoko rya Nyabugogo", "mobility"),
+            (
+                "I need a car to go and see the shop I am renting",
+                "mobility",
+            ),
+            ("nataka teksi kwenda kuona nyumba ya kupanga", "mobility"),
+            // A vehicle after a word of selling is sold, not ridden.
+            ("ndashaka kugurisha moto yanjye", "marketplace"),
+            // Nor after a word of ability: "I can carry loads".
+            ("kazi yoyote? naweza kubeba mizigo", "jobs"),
+        ] {
+            assert_eq!(
+                rules.detect(&text(t), &protected).map(|d| d.domain),
+                Some(expected),
+                "{t:?}"
+            );
+        }
+        let d = rules
+            .detect(
+                &text("and where do they sell second hand phones?"),
+                &protected,
+            )
+            .unwrap();
+        assert_eq!(
+            (d.domain, d.question, d.asked),
+            ("marketplace", true, false)
+        );
+        let assistant = Conversation {
+            id: 4,
+            domain: "ai_agents".into(),
+            unified: true,
+        };
+        assert_eq!(
+            follow(Some(&d), Some(&assistant), None),
+            Turn::Follow(&assistant)
+        );
+        let config = Config::default();
+        let ride = rules
+            .detect(&text("thanks, now I need a moto to town"), &protected)
+            .unwrap();
+        assert_eq!((ride.domain, ride.asked), ("mobility", true));
+        assert!(ride.score < crate::route::policy::SWITCH_SCORE);
+        assert_eq!(
+            follow(Some(&ride), Some(&assistant), Some(&config)),
+            Turn::Switch { pinned: false }
+        );
     }
 
     /// Typo tolerance reads no common word of the four languages as a domain word: every

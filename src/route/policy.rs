@@ -17,7 +17,9 @@
 //!   (intent 2 × 2 = 4), a list pick whose id has another domain's prefix (8) or a catalog
 //!   order (type, 4) switch; "taxi" or "Hamagara umukozi" (one word, 2) do not. Leaving a
 //!   protected domain's conversation that way keeps legacy (reason `protected_conversation`)
-//!   for the whole new conversation.
+//!   for the whole new conversation. Towards a protected domain the bar is lower: asked for
+//!   with `PROTECTED_SWITCH_SCORE` (2), one word wanted ("ok now I need a moto") leaves, so
+//!   that the protected domain's traffic never stays with the new handler.
 //! - Any other message continues the conversation: no cue, a weak cue only (a bare location),
 //!   a cue for the conversation's own domain, or a weaker cue for another. Same domain, same
 //!   handler, reason `conversation`.
@@ -36,6 +38,12 @@ use crate::route::whatsapp::{Inbound, Payload};
 /// type) needs to end the conversation in progress and open one there: more than one plain
 /// word (2).
 pub const SWITCH_SCORE: f32 = 3.0;
+
+/// The score a request asked for by a word of wanting or asking needs to leave for a protected
+/// domain: one word of it wanted (a ride, an account, a cover: "ok now I need a moto"). The
+/// protected domain's traffic must never stay with the new handler, so the bar is lower
+/// towards it, as detection's margin is (src/route/detect.rs, PROTECTED_CLEAR).
+pub const PROTECTED_SWITCH_SCORE: f32 = 2.0;
 
 /// The score that ends it without a request: three words or two phrases of the other domain.
 /// Below it, an answer to the bot's question that holds other domains' words ("taxi", "inzu",
@@ -77,7 +85,7 @@ pub enum Reason {
     DomainDisabled,
     /// The config history is empty: nothing is routed until a config row exists.
     NoConfig,
-    /// A follow-up: the conversation in progress decided (src/route/history.rs).
+    /// A follow-up: the conversation in progress decided (`follow`).
     Conversation,
     /// A new conversation, opened from a protected domain's one: kept on legacy.
     ProtectedConversation,
@@ -404,7 +412,12 @@ pub fn follow<'a>(
             if !d.weak
                 && d.domain != conversation.domain
                 && !(conversation.domain == ASSISTANT_DOMAIN && d.question && !d.asked)
-                && (d.score >= CLEAR_SWITCH_SCORE || d.decisive && d.score >= SWITCH_SCORE) =>
+                && (d.score >= CLEAR_SWITCH_SCORE
+                    || d.decisive && d.score >= SWITCH_SCORE
+                    || d.decisive
+                        && d.asked
+                        && d.score >= PROTECTED_SWITCH_SCORE
+                        && config.is_some_and(|c| c.is_protected(d.domain))) =>
         {
             Turn::Switch {
                 pinned: config.is_some_and(|c| c.is_protected(&conversation.domain)),
@@ -581,7 +594,7 @@ mod tests {
         })
     }
 
-    /// Table-driven: every rule of src/route/history.rs, a message at a time, against a
+    /// Table-driven: every rule of `follow`, a message at a time, against a
     /// conversation in progress (its opening decision 41, its domain, its handler).
     #[pg_test]
     fn conversations_keep_their_handler() {
