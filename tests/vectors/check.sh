@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The SQL edition's hashes (sql/edition/hashes.sql) give the native extension's answers on
-# every vector of tests/vectors/hashes.jsonl, and the published vectors of murmur3 and SipHash.
+# every vector of tests/vectors/hashes.jsonl and the published vectors of murmur3 and SipHash,
+# and keep its edges (no key or no secret: no sender key; no webhook name: an empty one); a
+# SipHash key of another length than 16 bytes is refused.
 # Run where the edition runs: Debian's PostgreSQL 15 with no native library of webhook_routing
 # anywhere the cluster looks (a copy of Debian's server without the extension's files: the
 # system's own may hold the tests' sentinel build), installed and called by a role without
@@ -98,12 +100,29 @@ FROM (VALUES
     ('siphash24 00..0e', (webhook_routing.webhook_routing_siphash24(pg_catalog.decode('000102030405060708090a0b0c0d0e0f', 'hex'),
         pg_catalog.decode('000102030405060708090a0b0c0d0e', 'hex'), false))[1], ('x' || 'a129ca6149be45e5')::bit(64)::bigint)
 ) AS p (name, got, want);
+-- The edges the native edition defines: no key or no secret, no sender key; no webhook name
+-- hashes as an empty one; a key of another length than 16 bytes is refused (22023).
+INSERT INTO results
+SELECT 0, pg_catalog.jsonb_build_object('edge', e.name), e.holds
+FROM (VALUES
+    ('no key', webhook_routing.webhook_routing_sender_key(pg_catalog.decode('00112233445566778899aabbccddeeff', 'hex'), 'whatsapp', NULL) IS NULL),
+    ('no secret', webhook_routing.webhook_routing_sender_key(NULL, 'whatsapp', '250788123456') IS NULL),
+    ('no webhook name', webhook_routing.webhook_routing_sender_key(pg_catalog.decode('00112233445566778899aabbccddeeff', 'hex'), NULL, '250788123456')
+        OPERATOR(pg_catalog.=) webhook_routing.webhook_routing_sender_key(pg_catalog.decode('00112233445566778899aabbccddeeff', 'hex'), '', '250788123456'))
+) AS e (name, holds);
+DO \$\$
+BEGIN
+    PERFORM webhook_routing.webhook_routing_sender_key(pg_catalog.decode('0011', 'hex'), 'whatsapp', '250788123456');
+    INSERT INTO results VALUES (0, '{"edge": "a 2-byte key refused"}', false);
+EXCEPTION WHEN invalid_parameter_value THEN
+    INSERT INTO results VALUES (0, '{"edge": "a 2-byte key refused"}', true);
+END \$\$;
 SELECT 'differs: ' || r.v::text FROM results AS r WHERE NOT r.equal OR r.equal IS NULL ORDER BY r.n LIMIT 10;
 SELECT pg_catalog.format('%s of %s vectors equal (%s)', pg_catalog.count(*) FILTER (WHERE r.equal), pg_catalog.count(*),
        (SELECT pg_catalog.string_agg(pg_catalog.format('%s %s', k.count, k.fn), ', ' ORDER BY k.fn)
         FROM (SELECT CASE WHEN r2.n < 0 THEN 'routing_message_key' ELSE r2.v ->> 'fn' END AS fn, pg_catalog.count(*)
               FROM results AS r2 WHERE r2.n <> 0 GROUP BY 1) AS k)
-       || ', ' || pg_catalog.count(*) FILTER (WHERE r.n = 0) || ' published')
+       || ', ' || pg_catalog.count(*) FILTER (WHERE r.n = 0) || ' published and edge cases')
 FROM results AS r;
 SQL
 )
