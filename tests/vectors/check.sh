@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
-work=${1:-$(mktemp -d /tmp/webhook_routing_edition.XXXXXX)}
+if [ $# -ge 1 ]; then work=$1; keep=$1; else work=$(mktemp -d /tmp/webhook_routing_edition.XXXXXX); keep=; fi
 as_root install -d -m 755 "$work"
 
 # Debian's PostgreSQL 15 without webhook_routing, kept under /tmp for this clone (as
@@ -34,7 +34,8 @@ if ls "$root"/usr/lib/postgresql/15/lib/ | grep -qi webhook_routing; then
     exit 1
 fi
 
-trap 'cluster_stop "$work/cluster"; as_root rm -rf "$work/cluster"' EXIT
+# (A folder of its own is removed whole; a given one keeps all but the cluster.)
+trap 'cluster_stop "$work/cluster"; as_root rm -rf "$work/cluster"; [ -n "$keep" ] || as_root rm -rf "$work"' EXIT
 cluster_stop "$work/cluster"
 as_root rm -rf "$work/cluster"
 CLUSTER_OPTIONS= cluster_start "$work/cluster"
