@@ -9,9 +9,10 @@
 -- >> copies the sign bit), so:
 -- - 32-bit words (murmur3) are bigints in [0, 2^32): a product by a 32-bit constant is taken
 --   in two 16-bit halves of the constant, each product below 2^48, and masked back to 32 bits.
--- - 64-bit words (SipHash) are bigints holding the word's two's complement. a + b mod 2^64 is
---   ((a >> 1) + (b >> 1) + (a & b & 1)) << 1 | ((a # b) & 1): the halves' sum cannot overflow,
---   and the final shift wraps as the hardware does. A rotation masks off the copied sign bits.
+-- - 64-bit words (SipHash) are bigints holding the word's two's complement. a + b of words of
+--   different signs cannot overflow; of the same sign, a's sign bit is flipped first (which
+--   makes the signs differ, and is 2^63 off) and the sum's flipped back (2^63 back, mod 2^64).
+--   A rotation masks off the sign bits that >> copies.
 -- Measured against bit(64) words, which need casts around every addition: docs/src/development/
 -- sql-edition.md.
 --
@@ -120,6 +121,7 @@ DECLARE
     r integer;
     rounds integer;
     pass integer := 0;
+    sign_bit CONSTANT bigint := -9223372036854775807 OPERATOR(pg_catalog.-) 1;
 BEGIN
     IF pg_catalog.length(key) OPERATOR(pg_catalog.<>) 16 THEN
         RAISE EXCEPTION 'a SipHash key has 16 bytes, not %', pg_catalog.length(key)
@@ -182,25 +184,21 @@ BEGIN
         END IF;
         FOR r IN 1..rounds LOOP
             -- SipRound. Additions mod 2^64 as the header says; rotations left.
-            v0 := ((((v0 OPERATOR(pg_catalog.>>) 1) OPERATOR(pg_catalog.+) (v1 OPERATOR(pg_catalog.>>) 1))
-                    OPERATOR(pg_catalog.+) (v0 OPERATOR(pg_catalog.&) v1 OPERATOR(pg_catalog.&) 1)) OPERATOR(pg_catalog.<<) 1)
-                  OPERATOR(pg_catalog.|) ((v0 OPERATOR(pg_catalog.#) v1) OPERATOR(pg_catalog.&) 1);
+            v0 := CASE WHEN (v0 OPERATOR(pg_catalog.#) v1) OPERATOR(pg_catalog.<) 0 THEN v0 OPERATOR(pg_catalog.+) v1
+                  ELSE ((v0 OPERATOR(pg_catalog.#) sign_bit) OPERATOR(pg_catalog.+) v1) OPERATOR(pg_catalog.#) sign_bit END;
             v1 := ((v1 OPERATOR(pg_catalog.<<) 13) OPERATOR(pg_catalog.|) ((v1 OPERATOR(pg_catalog.>>) 51) OPERATOR(pg_catalog.&) 8191))
                   OPERATOR(pg_catalog.#) v0;
             v0 := (v0 OPERATOR(pg_catalog.<<) 32) OPERATOR(pg_catalog.|) ((v0 OPERATOR(pg_catalog.>>) 32) OPERATOR(pg_catalog.&) 4294967295);
-            v2 := ((((v2 OPERATOR(pg_catalog.>>) 1) OPERATOR(pg_catalog.+) (v3 OPERATOR(pg_catalog.>>) 1))
-                    OPERATOR(pg_catalog.+) (v2 OPERATOR(pg_catalog.&) v3 OPERATOR(pg_catalog.&) 1)) OPERATOR(pg_catalog.<<) 1)
-                  OPERATOR(pg_catalog.|) ((v2 OPERATOR(pg_catalog.#) v3) OPERATOR(pg_catalog.&) 1);
+            v2 := CASE WHEN (v2 OPERATOR(pg_catalog.#) v3) OPERATOR(pg_catalog.<) 0 THEN v2 OPERATOR(pg_catalog.+) v3
+                  ELSE ((v2 OPERATOR(pg_catalog.#) sign_bit) OPERATOR(pg_catalog.+) v3) OPERATOR(pg_catalog.#) sign_bit END;
             v3 := ((v3 OPERATOR(pg_catalog.<<) 16) OPERATOR(pg_catalog.|) ((v3 OPERATOR(pg_catalog.>>) 48) OPERATOR(pg_catalog.&) 65535))
                   OPERATOR(pg_catalog.#) v2;
-            v0 := ((((v0 OPERATOR(pg_catalog.>>) 1) OPERATOR(pg_catalog.+) (v3 OPERATOR(pg_catalog.>>) 1))
-                    OPERATOR(pg_catalog.+) (v0 OPERATOR(pg_catalog.&) v3 OPERATOR(pg_catalog.&) 1)) OPERATOR(pg_catalog.<<) 1)
-                  OPERATOR(pg_catalog.|) ((v0 OPERATOR(pg_catalog.#) v3) OPERATOR(pg_catalog.&) 1);
+            v0 := CASE WHEN (v0 OPERATOR(pg_catalog.#) v3) OPERATOR(pg_catalog.<) 0 THEN v0 OPERATOR(pg_catalog.+) v3
+                  ELSE ((v0 OPERATOR(pg_catalog.#) sign_bit) OPERATOR(pg_catalog.+) v3) OPERATOR(pg_catalog.#) sign_bit END;
             v3 := ((v3 OPERATOR(pg_catalog.<<) 21) OPERATOR(pg_catalog.|) ((v3 OPERATOR(pg_catalog.>>) 43) OPERATOR(pg_catalog.&) 2097151))
                   OPERATOR(pg_catalog.#) v0;
-            v2 := ((((v2 OPERATOR(pg_catalog.>>) 1) OPERATOR(pg_catalog.+) (v1 OPERATOR(pg_catalog.>>) 1))
-                    OPERATOR(pg_catalog.+) (v2 OPERATOR(pg_catalog.&) v1 OPERATOR(pg_catalog.&) 1)) OPERATOR(pg_catalog.<<) 1)
-                  OPERATOR(pg_catalog.|) ((v2 OPERATOR(pg_catalog.#) v1) OPERATOR(pg_catalog.&) 1);
+            v2 := CASE WHEN (v2 OPERATOR(pg_catalog.#) v1) OPERATOR(pg_catalog.<) 0 THEN v2 OPERATOR(pg_catalog.+) v1
+                  ELSE ((v2 OPERATOR(pg_catalog.#) sign_bit) OPERATOR(pg_catalog.+) v1) OPERATOR(pg_catalog.#) sign_bit END;
             v1 := ((v1 OPERATOR(pg_catalog.<<) 17) OPERATOR(pg_catalog.|) ((v1 OPERATOR(pg_catalog.>>) 47) OPERATOR(pg_catalog.&) 131071))
                   OPERATOR(pg_catalog.#) v2;
             v2 := (v2 OPERATOR(pg_catalog.<<) 32) OPERATOR(pg_catalog.|) ((v2 OPERATOR(pg_catalog.>>) 32) OPERATOR(pg_catalog.&) 4294967295);
