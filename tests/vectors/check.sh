@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The SQL edition's hashes (sql/edition/hashes.sql) give the native extension's answers on
+# every vector of tests/vectors/hashes.jsonl and the published vectors of murmur3 and SipHash,
+# and keep its edges (no key or no secret: no sender key; no webhook name: an empty one); a
+# SipHash key of another length than 16 bytes is refused.
+# Run where the edition runs: Debian's PostgreSQL 15 with no native library of webhook_routing
+# anywhere the cluster looks (a copy of Debian's server without the extension's files: the
+# system's own may hold the tests' sentinel build), installed and called by a role without
+# superuser that owns the extension's schema, as Supabase's postgres role does. A throwaway
+# cluster, removed at the end: seconds, and nothing left behind.
+# Usage: tests/vectors/check.sh [WORK_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. scripts/lib.sh
+if [ $# -ge 1 ]; then work=$1; keep=$1; else work=$(mktemp -d /tmp/webhook_routing_edition.XXXXXX); keep=; fi
+as_root install -d -m 755 "$work"
+
+# Debian's PostgreSQL 15 without webhook_routing, kept under /tmp for this clone (as
+# private_postgres keeps the tests' copy), made again when Debian's package changes.
+root=$(private_root pg15plain)
+stamp=$(dpkg-query -W postgresql-15)
+if [ "$(cat "$root/stamp" 2>/dev/null)" != "$stamp" ]; then
+    say "a copy of Debian's PostgreSQL 15 without webhook_routing ($root, about 10 s)"
+    as_root rm -rf "$root"
+    install -d -m 755 "$root/usr/lib/postgresql" "$root/usr/share/postgresql"
+    cp -a /usr/lib/postgresql/15 "$root/usr/lib/postgresql/"
+    cp -a /usr/share/postgresql/15 "$root/usr/share/postgresql/"
+    rm -f "$root"/usr/lib/postgresql/15/lib/webhook_routing* "$root"/usr/share/postgresql/15/extension/webhook_routing*
+    printf '%s\n' "$stamp" >"$root/stamp"
+fi
+PG_BIN=$root/usr/lib/postgresql/15/bin
+if ls "$root"/usr/lib/postgresql/15/lib/ | grep -qi webhook_routing; then
+    echo "the edition's server has a webhook_routing library" >&2
+    exit 1
+fi
+
+# (A folder of its own is removed whole; a given one keeps all but the cluster.)
+trap 'cluster_stop "$work/cluster"; as_root rm -rf "$work/cluster"; [ -n "$keep" ] || as_root rm -rf "$work"' EXIT
+cluster_stop "$work/cluster"
+as_root rm -rf "$work/cluster"
+CLUSTER_OPTIONS= cluster_start "$work/cluster"
+
+# The owner: no superuser, CREATE on its database, its own schema.
+psql -X -q -d postgres -v ON_ERROR_STOP=1 <<'SQL'
+CREATE ROLE wr_edition_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+CREATE DATABASE wr_edition;
+GRANT CREATE ON DATABASE wr_edition TO wr_edition_owner;
+SQL
+as_owner() { psql -X -q -U wr_edition_owner -d wr_edition -v ON_ERROR_STOP=1 "$@"; }
+as_owner <<'SQL'
+CREATE SCHEMA webhook_routing;
+-- As sql/bootstrap.sql makes it (routing_message_key reads it).
+CREATE TABLE webhook_routing.webhook_routing_secret (key uuid NOT NULL DEFAULT pg_catalog.gen_random_uuid());
+INSERT INTO webhook_routing.webhook_routing_secret DEFAULT VALUES;
+SQL
+sed 's/@extschema@/webhook_routing/g' sql/edition/hashes.sql | as_owner
+
+cp tests/vectors/hashes.jsonl "$work/hashes.jsonl"
+chmod 644 "$work/hashes.jsonl"
+result=$(as_owner -At <<SQL
+SELECT 'superuser: ' || r.rolsuper || ', native library available: '
+       || (SELECT pg_catalog.count(*) FROM pg_catalog.pg_available_extensions AS e WHERE e.name = 'webhook_routing')
+FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user;
+CREATE TEMPORARY TABLE vectors (n bigint GENERATED ALWAYS AS IDENTITY, v jsonb NOT NULL);
+-- One JSON document a line: quote and delimiter characters that JSON text never holds.
+\copy vectors (v) FROM '$work/hashes.jsonl' WITH (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02')
+CREATE TEMPORARY TABLE results AS
+SELECT v.n, v.v, CASE v.v ->> 'fn'
+    WHEN 'routing_bucket' THEN
+        webhook_routing.routing_bucket(v.v ->> 'domain', v.v ->> 'key')::text IS NOT DISTINCT FROM v.v ->> 'bucket'
+    WHEN 'sender_key' THEN
+        webhook_routing.webhook_routing_sender_key(pg_catalog.uuid_send((v.v ->> 'secret')::uuid), v.v ->> 'webhook_name', v.v ->> 'key')::text
+            IS NOT DISTINCT FROM v.v ->> 'sender_key'
+    WHEN 'message_key' THEN
+        webhook_routing.webhook_routing_message_key(pg_catalog.uuid_send((v.v ->> 'secret')::uuid), v.v ->> 'id')
+            IS NOT DISTINCT FROM v.v ->> 'message_key'
+    END AS equal
+FROM vectors AS v;
+-- routing_message_key, through the install's secret: the vectors of each secret with it set.
+DO \$\$
+DECLARE
+    s text;
+BEGIN
+    FOR s IN SELECT DISTINCT v.v ->> 'secret' FROM vectors AS v WHERE v.v ->> 'fn' = 'message_key' LOOP
+        UPDATE webhook_routing.webhook_routing_secret SET key = s::uuid;
+        INSERT INTO results
+        SELECT -v.n, v.v, webhook_routing.routing_message_key(v.v ->> 'id') IS NOT DISTINCT FROM v.v ->> 'message_key'
+        FROM vectors AS v WHERE v.v ->> 'fn' = 'message_key' AND v.v ->> 'secret' = s;
+    END LOOP;
+END \$\$;
+-- The published vectors: murmur3 x86 32 ("" 0, "hello", "Hello, world!"), and SipHash-2-4's
+-- paper (key 00..0f; the empty message, and 00..0e).
+INSERT INTO results
+SELECT 0, pg_catalog.jsonb_build_object('published', p.name), p.got IS NOT DISTINCT FROM p.want
+FROM (VALUES
+    ('murmur3 ""', webhook_routing.webhook_routing_murmur3('', 0), 0::bigint),
+    ('murmur3 hello', webhook_routing.webhook_routing_murmur3(pg_catalog.convert_to('hello', 'UTF8'), 0), 613153351),
+    ('murmur3 Hello, world!', webhook_routing.webhook_routing_murmur3(pg_catalog.convert_to('Hello, world!', 'UTF8'), 0), 3224780355),
+    ('siphash24 empty', (webhook_routing.webhook_routing_siphash24(pg_catalog.decode('000102030405060708090a0b0c0d0e0f', 'hex'), '', false))[1],
+        ('x' || '726fdb47dd0e0e31')::bit(64)::bigint),
+    ('siphash24 00..0e', (webhook_routing.webhook_routing_siphash24(pg_catalog.decode('000102030405060708090a0b0c0d0e0f', 'hex'),
+        pg_catalog.decode('000102030405060708090a0b0c0d0e', 'hex'), false))[1], ('x' || 'a129ca6149be45e5')::bit(64)::bigint)
+) AS p (name, got, want);
+-- The edges the native edition defines: no key or no secret, no sender key; no webhook name
+-- hashes as an empty one; a key of another length than 16 bytes is refused (22023).
+INSERT INTO results
+SELECT 0, pg_catalog.jsonb_build_object('edge', e.name), e.holds
+FROM (VALUES
+    ('no key', webhook_routing.webhook_routing_sender_key(pg_catalog.decode('00112233445566778899aabbccddeeff', 'hex'), 'whatsapp', NULL) IS NULL),
+    ('no secret', webhook_routing.webhook_routing_sender_key(NULL, 'whatsapp', '250788123456') IS NULL),
+    ('no webhook name', webhook_routing.webhook_routing_sender_key(pg_catalog.decode('00112233445566778899aabbccddeeff', 'hex'), NULL, '250788123456')
+        OPERATOR(pg_catalog.=) webhook_routing.webhook_routing_sender_key(pg_catalog.decode('00112233445566778899aabbccddeeff', 'hex'), '', '250788123456'))
+) AS e (name, holds);
+DO \$\$
+BEGIN
+    PERFORM webhook_routing.webhook_routing_sender_key(pg_catalog.decode('0011', 'hex'), 'whatsapp', '250788123456');
+    INSERT INTO results VALUES (0, '{"edge": "a 2-byte key refused"}', false);
+EXCEPTION WHEN invalid_parameter_value THEN
+    INSERT INTO results VALUES (0, '{"edge": "a 2-byte key refused"}', true);
+END \$\$;
+SELECT 'differs: ' || r.v::text FROM results AS r WHERE NOT r.equal OR r.equal IS NULL ORDER BY r.n LIMIT 10;
+SELECT pg_catalog.format('%s of %s vectors equal (%s)', pg_catalog.count(*) FILTER (WHERE r.equal), pg_catalog.count(*),
+       (SELECT pg_catalog.string_agg(pg_catalog.format('%s %s', k.count, k.fn), ', ' ORDER BY k.fn)
+        FROM (SELECT CASE WHEN r2.n < 0 THEN 'routing_message_key' ELSE r2.v ->> 'fn' END AS fn, pg_catalog.count(*)
+              FROM results AS r2 WHERE r2.n <> 0 GROUP BY 1) AS k)
+       || ', ' || pg_catalog.count(*) FILTER (WHERE r.n = 0) || ' published and edge cases')
+FROM results AS r;
+SQL
+)
+printf '%s\n' "$result" | sed 's/^/  /'
+# Fails on a vector that differs, a superuser, or a native library in reach.
+printf '%s\n' "$result" | grep -qx 'superuser: false, native library available: 0'
+if printf '%s\n' "$result" | grep -q '^differs: '; then exit 1; fi
+printf '%s\n' "$result" | grep -Eq '^([0-9]+) of \1 vectors equal'
