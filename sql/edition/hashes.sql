@@ -1,4 +1,4 @@
--- The SQL edition's hashes: the functions of src/bucket.rs and src/conversation.rs in PL/pgSQL,
+-- The SQL edition's hashes: the functions of src/core/bucket.rs and src/route/history.rs in PL/pgSQL,
 -- bit for bit (tests/vectors/hashes.jsonl, made by the native extension, checked by
 -- tests/vectors/check.sh). Each function that the native library also defines takes its exact
 -- name, signature and attributes, so that the edition's generator puts it in the native one's
@@ -84,7 +84,7 @@ BEGIN
     RETURN h OPERATOR(pg_catalog.#) (h OPERATOR(pg_catalog.>>) 16);
 END $$;
 
--- The sticky bucket of a key in a domain (src/bucket.rs): murmur3 of the UTF-8 bytes of
+-- The sticky bucket of a key in a domain (src/core/bucket.rs): murmur3 of the UTF-8 bytes of
 -- domain:key, seed 0, mod 10000.
 CREATE FUNCTION @extschema@.routing_bucket(domain text, key text)
 RETURNS integer
@@ -213,7 +213,7 @@ BEGIN
     RETURN ARRAY[v0 OPERATOR(pg_catalog.#) v1 OPERATOR(pg_catalog.#) v2 OPERATOR(pg_catalog.#) v3];
 END $$;
 
--- The sender's key in the log (src/conversation.rs, sender_key): SipHash-2-4 (64 bits) of the
+-- The sender's key in the log (src/route/history.rs, sender_key): SipHash-2-4 (64 bits) of the
 -- webhook name (NULL as ''), a 0 byte and the routing key, under the install's secret (the 16
 -- bytes of its uuid), as the signed bigint of the log's sender_key. NULL without a key or a
 -- secret, as there.
@@ -233,7 +233,7 @@ BEGIN
         false))[1];
 END $$;
 
--- How the log keeps a message id (src/conversation.rs, message_key): SipHash-2-4 (128 bits)
+-- How the log keeps a message id (src/route/history.rs, message_key): SipHash-2-4 (128 bits)
 -- of "message", a 0 byte and the id, under the install's secret, as 32 hex digits of the
 -- u128 (h2, then h1). NULL without an id or a secret.
 CREATE FUNCTION @extschema@.webhook_routing_message_key(secret bytea, id text)
@@ -248,7 +248,7 @@ BEGIN
     RETURN pg_catalog.lpad(pg_catalog.to_hex(h[2]), 16, '0') OPERATOR(pg_catalog.||) pg_catalog.lpad(pg_catalog.to_hex(h[1]), 16, '0');
 END $$;
 
--- The key the log keeps for a message id, under this install's secret (src/conversation.rs,
+-- The key the log keeps for a message id, under this install's secret (src/route/history.rs,
 -- routing_message_key): the owner alone reads the secret, so the function runs as its owner.
 CREATE FUNCTION @extschema@.routing_message_key(message_id text)
 RETURNS text
