@@ -2069,6 +2069,20 @@ mod tests {
         }
     }
 
+    /// A long scan calls the check for a cancel it was given every 1,024 words (the server's,
+    /// src/pg/config_load.rs): twice in a text of 2,500 words.
+    #[pg_test]
+    fn long_scans_call_the_hosts_interrupt_check() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static CHECKS: AtomicUsize = AtomicUsize::new(0);
+        let long = "word ".repeat(2500);
+        let checking = rules().with_interrupts(|| {
+            CHECKS.fetch_add(1, Ordering::Relaxed);
+        });
+        checking.detect(&text(&long), &protected);
+        assert_eq!(CHECKS.load(Ordering::Relaxed), 2);
+    }
+
     /// Text beyond the bound is not read; a bound never cuts a character.
     #[pg_test]
     fn long_texts_are_read_up_to_the_bound() {
