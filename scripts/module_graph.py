@@ -13,10 +13,10 @@ SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
 PURE = ("core",)
 PURE_MODULES = ("route::policy",)
 # Who may use whom, by folder (docs/src/development/architecture.md): a module may use its own
-# folder's and these. The API uses anything; the settings' cache holds the compiled rules.
+# folder's and these. The API uses anything.
 MAY_USE = {
     "core": (),
-    "pg": ("core", "route::detect"),
+    "pg": ("core",),
     "route": ("core", "pg"),
     "stats": ("core", "pg", "route::session"),
 }

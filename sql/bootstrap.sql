@@ -277,7 +277,7 @@ CREATE TABLE webhook_routing_session_minutes (
     UNIQUE (minute, domain, shard)
 ) WITH (fillfactor = 50);
 
--- How a domain is found in a message. See src/route/detect.rs for the matching rules.
+-- How a domain is found in a message. See src/core/detect.rs for the matching rules.
 CREATE TABLE webhook_routing_rules (
     id bigint NOT NULL DEFAULT pg_catalog.nextval('@extschema@.webhook_routing_rules_id_seq'::pg_catalog.regclass) PRIMARY KEY,
     domain text NOT NULL CHECK (domain OPERATOR(pg_catalog.~) '^[a-z][a-z0-9_]{0,62}$'),
@@ -294,7 +294,7 @@ CREATE TABLE webhook_routing_rules (
     effect text NOT NULL DEFAULT 'match'
         CHECK (effect OPERATOR(pg_catalog.=) ANY (ARRAY['match', 'weak', 'exclude'])),
     -- The points of a match; NULL: by the pattern's shape (id prefix 8, message type 4, a
-    -- phrase 3, a word 2, a stem or a root 1.5). See src/route/detect.rs.
+    -- phrase 3, a word 2, a stem or a root 1.5). See src/core/detect.rs.
     weight real CHECK (weight OPERATOR(pg_catalog.>) 0 AND weight OPERATOR(pg_catalog.<=) 100),
     -- The language of the pattern (ISO 639-1: en, fr, rw, sw), NULL for ids and types; for
     -- operators to filter on, detection reads every language.

@@ -1,4 +1,4 @@
--- The seeded detection rules (src/route/detect.rs says how they score). Edit them as rows: disable
+-- The seeded detection rules (src/core/detect.rs says how they score). Edit them as rows: disable
 -- a seed (UPDATE ... SET enabled = false), add your own; a restore keeps your edits.
 --
 -- Ids and message types say what the user picked: an id prefix (8 points) outweighs any text.
@@ -731,7 +731,7 @@ FROM (VALUES
 ) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern
 ON CONFLICT (match_kind, pattern, domain) DO NOTHING;
 -- Asking for an explanation or advice names the assistant, and what follows it is what it
--- is about (src/route/detect.rs, TOPIC_ASK), as asking to write does.
+-- is about (src/core/detect.rs, TOPIC_ASK), as asking to write does.
 UPDATE webhook_routing_rules SET weight = 3.5
 WHERE domain OPERATOR(pg_catalog.=) 'ai_agents' AND match_kind OPERATOR(pg_catalog.=) 'keyword' AND seeded
   AND pattern OPERATOR(pg_catalog.=) ANY (ARRAY['difference between', 'difference entre', 'itandukaniro',

@@ -2,10 +2,10 @@
 //! matched, in which field, for how many points and whether they counted; each domain's score;
 //! the decision. With `include_disabled => true` the disabled rules take part as if enabled,
 //! so that an operator can add a rule disabled, see what it would change, then enable it.
+use crate::core::detect::{Explained, Explanation, Status};
 use crate::pg::config_cache::{accept_invalidations, as_owner, snapshot};
 use crate::pg::config_load::load_rules_where;
 use crate::pg::jsonb::JsonbArg;
-use crate::route::detect::{Explained, Explanation, Status};
 use crate::route::whatsapp::{parse, Payload};
 use pgrx::prelude::*;
 

@@ -5,4 +5,6 @@
 pub mod bucket;
 pub mod config;
 pub mod ddsketch;
+pub mod detect;
+pub mod message;
 pub mod text;

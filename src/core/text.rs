@@ -493,8 +493,8 @@ pub fn is_becoming(word: &str) -> bool {
 }
 
 /// Words that say the user wants something: the first domain match after one (within
-/// `INTENT_REACH` words) is what they want, and counts more (see detect.rs). English, French,
-/// Kinyarwanda, Swahili; Kinyarwanda's verb forms by their roots.
+/// `INTENT_REACH` words) is what they want, and counts more (see src/core/detect.rs). English,
+/// French, Kinyarwanda, Swahili; Kinyarwanda's verb forms by their roots.
 pub fn is_intent(word: &str) -> bool {
     matches!(
         word,

@@ -19,11 +19,11 @@
 //!
 //! Memory: the config row and the enabled rules (a few KB for the seeded 70 rules) per backend.
 use crate::core::config::Config;
+use crate::core::detect::Rules;
 use crate::pg::config_load::load_rules;
 use crate::pg::error::spi_failed;
 use crate::pg::read_newest::{self, Snapshot as Read};
 use crate::pg::run_as::{as_role, with_pinned_search_path};
-use crate::route::detect::Rules;
 use pgrx::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

@@ -1,9 +1,9 @@
 //! The rollout settings in force (the newest row of `webhook_routing_config`) and the detection
 //! rules, read through SPI under the newest snapshot (src/pg/read_newest.rs).
 use crate::core::config::{Bp, Config};
+use crate::core::detect::{Effect, MatchKind, Rule, Rules};
 use crate::pg::jsonb::JsonbArg;
 use crate::pg::read_newest::{self, Snapshot};
-use crate::route::detect::{Effect, MatchKind, Rule, Rules};
 use pgrx::FromDatum;
 use std::collections::BTreeMap;
 
@@ -109,5 +109,11 @@ pub fn load_rules_where(schema: &str, condition: &str) -> Rules {
                 rule
             })
     });
-    Rules::new(rules.into_iter().flatten().collect())
+    Rules::new(rules.into_iter().flatten().collect()).with_interrupts(check_for_interrupts)
+}
+
+/// The server's check for a cancel (statement_timeout, pg_cancel_backend), which detection
+/// makes during a long scan: given to the rules, since src/core/ names no pgrx.
+fn check_for_interrupts() {
+    pgrx::check_for_interrupts!();
 }

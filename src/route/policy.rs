@@ -30,9 +30,10 @@
 //!
 use crate::core::bucket::{bucket, in_rollout, random_bucket};
 use crate::core::config::{Bp, Config};
-use crate::route::detect::{Detection, Rules};
+use crate::core::detect::{Detection, Rules};
+use crate::core::message::Inbound;
 use crate::route::row::Conversation;
-use crate::route::whatsapp::{Inbound, Payload};
+use crate::route::whatsapp::Payload;
 
 /// The score a request for another domain (a match after a word of intent, an id, a message
 /// type) needs to end the conversation in progress and open one there: more than one plain
@@ -42,7 +43,7 @@ pub const SWITCH_SCORE: f32 = 3.0;
 /// The score a request asked for by a word of wanting or asking needs to leave for a protected
 /// domain: one word of it wanted (a ride, an account, a cover: "ok now I need a moto"). The
 /// protected domain's traffic must never stay with the new handler, so the bar is lower
-/// towards it, as detection's margin is (src/route/detect.rs, PROTECTED_CLEAR).
+/// towards it, as detection's margin is (src/core/detect.rs, PROTECTED_CLEAR).
 pub const PROTECTED_SWITCH_SCORE: f32 = 2.0;
 
 /// The score that ends it without a request: three words or two phrases of the other domain.
@@ -431,8 +432,8 @@ pub fn follow<'a>(
 #[pgrx::pg_schema]
 mod tests {
     use super::*;
+    use crate::core::detect::{MatchKind, Rule};
     use crate::core::text::Field;
-    use crate::route::detect::{MatchKind, Rule};
     use pgrx::prelude::*;
 
     fn rules() -> Rules {
@@ -598,7 +599,7 @@ mod tests {
     /// conversation in progress (its opening decision 41, its domain, its handler).
     #[pg_test]
     fn conversations_keep_their_handler() {
-        use crate::route::detect::Effect;
+        use crate::core::detect::Effect;
         let rules = Rules::new(vec![
             Rule::new(1, "jobs", MatchKind::Keyword, "job*", 90).unwrap(),
             Rule::new(2, "mobility", MatchKind::MessageType, "location", 20)

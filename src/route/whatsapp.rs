@@ -3,6 +3,7 @@
 //! Only the fields routing needs are read; everything else in a payload is never visited.
 //! A POST body can batch several entries, changes and messages: the first user message decides
 //! where the whole body goes, since the body is forwarded as one request.
+use crate::core::message::Inbound;
 use crate::core::text::Field;
 use crate::pg::jsonb::{JValue, JsonbArg, Text};
 use serde::Deserialize;
@@ -123,20 +124,6 @@ pub enum Payload<'a> {
     /// A webhook with no user message (delivery statuses, errors, empty batches).
     NoUserMessage,
     Message(Inbound<'a>),
-}
-
-/// The first user message of a webhook: who sent it and what can tell its domain.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Inbound<'a> {
-    pub sender: Option<&'a str>,
-    pub message_id: Option<&'a str>,
-    /// `type`: text, interactive, button, location, image, …
-    pub kind: Option<&'a str>,
-    /// Machine ids: interactive reply ids and template button payloads.
-    pub ids: Vec<&'a str>,
-    /// What the user sees or wrote, by field: body, captions, titles, descriptions, the ad,
-    /// a file name, a Flow's answers, an order's note.
-    pub texts: Vec<(Field, &'a str)>,
 }
 
 /// The elements of an array (nothing for anything else). Every 4,096 elements it answers a

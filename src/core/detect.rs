@@ -33,9 +33,14 @@
 //! of it when one of its matches is worth 2 points or more (a word that names it): detection
 //! errs towards the legacy handler when a message is close to both. Ties go to the domain
 //! with the strongest single match, then to the one whose best rule has the lowest
-//! `priority`, then the lowest rule id.
+//! `priority`, then the lowest rule id. `Rules::run` lists the steps in order.
+//!
+//! No database here: the one thing detection asks of its host, a check for a cancel during a
+//! long scan, the rules are given (`Rules::with_interrupts`; the server's, by
+//! src/pg/config_load.rs). The tests over the seeded rules, which need the database, are in
+//! src/route/detect_tests.rs.
+use crate::core::message::Inbound;
 use crate::core::text::{self, Field, Word, INTENT_REACH};
-use crate::route::whatsapp::Inbound;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -398,6 +403,9 @@ pub struct Rules {
     long_words: WordMap<usize>,
     deletions: WordMap<usize>,
     long_list: Vec<String>,
+    /// Called every 1,024 words of a scan, so that a long text answers a cancel
+    /// (statement_timeout): the host's check (Rules::with_interrupts); none by default.
+    interrupts: fn(),
 }
 
 impl Default for Rules {
@@ -435,6 +443,23 @@ pub struct Detection<'r> {
     pub question: bool,
 }
 
+impl Detection<'_> {
+    /// What a conversation makes of the message (Explanation::request).
+    fn request(&self) -> Option<&'static str> {
+        if self.weak {
+            None
+        } else if self.asked {
+            Some("requested")
+        } else if self.requested {
+            Some("requested by a turn (and, et, na): a question's follow-up in an assistant's conversation")
+        } else if self.question {
+            Some("a question, no request")
+        } else {
+            None
+        }
+    }
+}
+
 /// A match, while a message is scored.
 #[derive(Clone, Copy, Debug)]
 struct Hit {
@@ -466,6 +491,69 @@ impl Hit {
             excluded_by: None,
         }
     }
+}
+
+impl Hit {
+    /// Picked, not written: from an id (its prefix or its words) or the message type.
+    fn picked(&self) -> bool {
+        matches!(self.field, None | Some(Field::Id))
+    }
+}
+
+/// A word of intent or asking (Texts::cue), and what it makes of its object.
+struct Cue<'w> {
+    /// Its position among the words.
+    at: usize,
+    word: &'w str,
+    /// It asks for its object, outside a question that only asks to know.
+    requests: bool,
+    /// It is a turn alone (`and`, `et`, `na`), not a word of asking or wanting.
+    turn: bool,
+}
+
+/// The matches that count, best first, with their points (indexes of the hits); and, when
+/// explaining, why each other match did not count (by index of the hits; empty otherwise).
+struct Counted {
+    matches: Vec<(usize, f32)>,
+    fate: Vec<Option<Status>>,
+}
+
+/// A domain's points.
+#[derive(Clone, Copy, Default)]
+struct Score {
+    /// Of its match rules that count.
+    matched: f32,
+    /// Of its weak rules that count.
+    weak: f32,
+    /// Its best rule that counts (a match rule, when any match rule counts in the message),
+    /// and that match's points.
+    best: Option<usize>,
+    best_points: f32,
+}
+
+/// The scores, by domain index.
+struct Tally {
+    scores: Vec<Score>,
+    /// A match rule counts: weak rules are then ignored.
+    strong: bool,
+}
+
+impl Tally {
+    /// Domain `d`'s score: of its match rules, or of its weak rules when no match rule counts.
+    fn score(&self, d: usize) -> f32 {
+        if self.strong {
+            self.scores[d].matched
+        } else {
+            self.scores[d].weak
+        }
+    }
+}
+
+/// A message's matches, the ones that count, and the scores they make.
+struct Scoring {
+    hits: Vec<Hit>,
+    counted: Counted,
+    tally: Tally,
 }
 
 /// Why a match counted or not, for explain_route.
@@ -572,6 +660,80 @@ impl Texts<'_> {
         }
         text::is_question_word(self.words[start].text)
     }
+
+    /// Whether word `k` of the field `first..end` is a turn that asks whether the service has
+    /// something (text::is_offer): it then asks in that text.
+    fn offer_at(&self, k: usize, first: usize, end: usize) -> bool {
+        let previous = (k > first).then(|| self.words[k - 1].text);
+        let next = (k + 1 < end).then(|| self.words[k + 1].text);
+        text::is_offer(previous, self.words[k].text, next)
+    }
+
+    /// Word `k` of the field `first..end` as a cue for what follows it: a word of asking or of
+    /// wanting (`want`, `need`, `cherche`, `ndashaka`); `None` for any other word. `asks`: the
+    /// field asks (Texts::field_asks); `offers`: it holds an offer (Texts::offer_at).
+    fn cue(&self, k: usize, first: usize, end: usize, asks: bool, offers: bool) -> Option<Cue<'_>> {
+        let word = self.words[k].text;
+        let next = (k + 1 < end).then(|| self.words[k + 1].text);
+        // "can I", "could you": a request; "can he eat …", "can it rain …": not. An opener
+        // before a question word ("and how much …", "et combien …") asks to know, not to get.
+        // "nshobora", "naweza" ask only in a text that asks: else they say what the writer can
+        // do.
+        let opens = k - first < text::OPENER_REACH
+            && text::is_opener(word)
+            && !next.is_some_and(text::is_wh_word);
+        let asking = (text::is_asking(word)
+            && text::asks_for_someone(word, next)
+            && (asks || !text::is_ability(word)))
+            || text::is_becoming(word)
+            || opens
+            || self.offer_at(k, first, end);
+        // Asked by a turn alone ("and …", "et …", "na …"), not by a word of asking or wanting.
+        let turn = opens && text::is_turn(word) && !text::is_intent(word) && !offers;
+        if !(asking || text::is_intent(word)) {
+            return None;
+        }
+        // A word of wanting inside a question ("what does the seller need") asks to know, not
+        // to get: it weighs its object, but requests nothing.
+        let requests = asking || !self.in_question(k, first);
+        Some(Cue {
+            at: k,
+            word,
+            requests,
+            turn,
+        })
+    }
+
+    /// The name of the field a match is in: a text's, `type` or `id`.
+    fn field_name(&self, h: &Hit) -> &'static str {
+        match h.field {
+            Some(f) => f.name(),
+            None if h.start == self.words.len() => "type",
+            None => "id",
+        }
+    }
+
+    /// What a match matched: its words, the message type or the id (said to be one edit away
+    /// from the pattern when it is).
+    fn matched(&self, h: &Hit, message: &Inbound) -> String {
+        let matched = match h.field {
+            Some(_) => self.words[h.start..h.end]
+                .iter()
+                .map(|w| w.text)
+                .collect::<Vec<_>>()
+                .join(" "),
+            None if h.start == self.words.len() => message.kind.unwrap_or("").to_owned(),
+            None => message
+                .ids
+                .get(h.start - self.words.len() - 1)
+                .map_or(String::new(), |s| bounded(s, MAX_ID_BYTES).to_owned()),
+        };
+        if h.typo {
+            format!("{matched} (one edit from the pattern)")
+        } else {
+            matched
+        }
+    }
 }
 
 impl Rules {
@@ -598,6 +760,7 @@ impl Rules {
             long_words: WordMap::default(),
             deletions: WordMap::default(),
             long_list: Vec::new(),
+            interrupts: || {},
         };
         for i in 0..compiled.rules.len() {
             let rule = compiled.rules[i].clone();
@@ -645,6 +808,13 @@ impl Rules {
         compiled
     }
 
+    /// The rules, with `check` called every 1,024 words of a scan: the host's check for a
+    /// cancel (the server's, src/pg/config_load.rs), which this pure module cannot name.
+    pub fn with_interrupts(mut self, check: fn()) -> Self {
+        self.interrupts = check;
+        self
+    }
+
     /// The child of `node` by `word`, made if absent; a long word is also indexed for typos
     /// when `typos` says so.
     fn child(&mut self, node: usize, word: &str, typos: bool) -> usize {
@@ -683,7 +853,7 @@ impl Rules {
     }
 
     /// The long rule word one edit away from `word`, if exactly one is.
-    fn typo_of(&self, word: &str) -> Option<&str> {
+    pub(crate) fn typo_of(&self, word: &str) -> Option<&str> {
         if word.len() < TYPO_MIN_LEN
             || word.len() > MAX_SCANNED_WORD
             || !word.bytes().all(|b| b.is_ascii_lowercase())
@@ -774,10 +944,9 @@ impl Rules {
         }
     }
 
-    /// Every match of the message, in order of position within each part.
-    fn hits(&self, message: &Inbound, texts: &Texts) -> Vec<Hit> {
-        let mut hits = Vec::new();
-        let n = texts.words.len();
+    /// The matches of what the user picked: the message type (at position `n`, after the
+    /// words) and the ids' prefixes (id `k` at `n + 1 + k`).
+    fn picked_hits(&self, message: &Inbound, n: usize, hits: &mut Vec<Hit>) {
         if let Some(kind) = message.kind {
             let kind = bounded(kind, MAX_ID_BYTES);
             let lowered;
@@ -797,6 +966,12 @@ impl Rules {
                 hits.push(Hit::new(i, n + 1 + k, n + 2 + k, None));
             }
         }
+    }
+
+    /// Every match of the message, in order of position within each part.
+    fn hits(&self, message: &Inbound, texts: &Texts) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        self.picked_hits(message, texts.words.len(), &mut hits);
         let words = &texts.words;
         let typos: Vec<Option<&str>> = if self.long_list.is_empty() {
             Vec::new()
@@ -808,7 +983,7 @@ impl Rules {
         for &(field, first, end) in &texts.fields {
             for pos in first..end {
                 if pos % 1024 == 1023 {
-                    pgrx::check_for_interrupts!();
+                    (self.interrupts)();
                 }
                 self.roots_in(words[pos], pos, field, &mut hits);
                 let mut node = &self.trie[0];
@@ -949,105 +1124,109 @@ impl Rules {
         }
     }
 
-    /// Mark the first match after each word of intent, and take back what exclude rules
-    /// exclude. `protected` says which domains the config protects.
-    fn weigh(&self, texts: &Texts, hits: &mut [Hit], protected: &dyn Fn(&str) -> bool) {
+    /// A weak word (a question word, a greeting) says something only in what the user wrote or
+    /// tapped: a list row's description, a Flow's reply or an ad's body are the business's
+    /// words ("Update where you live"), so weak keyword matches there are dropped.
+    fn drop_weak_in_business_text(&self, hits: &mut Vec<Hit>) {
+        hits.retain(|h| {
+            let rule = &self.rules[h.rule];
+            !(rule.effect == Effect::Weak
+                && rule.kind == MatchKind::Keyword
+                && h.field.is_some_and(|f| f.factor() < 1.0))
+        });
+    }
+
+    /// Mark what each word of intent or asking asks for (Texts::cue, Rules::object_of): its
+    /// matches weigh twice (INTENT_FACTOR), and say whether the message requests their domain
+    /// ("I need a job as a driver" is about the job). `protected` says which domains the
+    /// config protects.
+    fn mark_intent(&self, texts: &Texts, hits: &mut [Hit], protected: &dyn Fn(&str) -> bool) {
         for &(_, first, end) in &texts.fields {
             let asks = first < end && texts.field_asks(first, end);
-            // A turn asks in a text that asks whether the service has something.
-            let offer_at = |k: usize| {
-                let previous = (k > first).then(|| texts.words[k - 1].text);
-                let next = (k + 1 < end).then(|| texts.words[k + 1].text);
-                text::is_offer(previous, texts.words[k].text, next)
-            };
-            let offers = (first..end).any(offer_at);
-            for cue in first..end {
-                let word = texts.words[cue].text;
-                let next = (cue + 1 < end).then(|| texts.words[cue + 1].text);
-                // "can I", "could you": a request; "can he eat …", "can it rain …": not. An
-                // opener before a question word ("and how much …", "et combien …") asks to
-                // know, not to get. "nshobora", "naweza" ask only in a text that asks: else
-                // they say what the writer can do.
-                let opens = cue - first < text::OPENER_REACH
-                    && text::is_opener(word)
-                    && !next.is_some_and(text::is_wh_word);
-                let asking = (text::is_asking(word)
-                    && text::asks_for_someone(word, next)
-                    && (asks || !text::is_ability(word)))
-                    || text::is_becoming(word)
-                    || opens
-                    || offer_at(cue);
-                // Asked by a turn alone ("and …", "et …", "na …"), not by a word of asking
-                // or wanting.
-                let turn = opens && text::is_turn(word) && !text::is_intent(word) && !offers;
-                if !(asking || text::is_intent(word)) {
+            let offers = (first..end).any(|k| texts.offer_at(k, first, end));
+            for k in first..end {
+                let Some(cue) = texts.cue(k, first, end, asks, offers) else {
                     continue;
-                }
-                // A word of wanting inside a question ("what does the seller need") asks to
-                // know, not to get: it weighs its object, but requests nothing.
-                let requests = asking || !texts.in_question(cue, first);
-                let reach = (cue + INTENT_REACH).min(end - 1);
-                let after = |h: &&Hit| {
-                    h.start > cue && h.start <= reach && self.rules[h.rule].effect == Effect::Match
                 };
-                // What is wanted is said by a noun: the first noun-like match (weight 2 or
-                // more) after the cue; else the nearest one just before it, which a verb after
-                // the cue stands for ("mfite ikibanza nshaka kukigurisha", "a plot I want to
-                // sell": the plot, not the selling); else the first match after it.
-                let noun = |h: &&Hit| self.rules[h.rule].weight >= 2.0;
-                // A protected domain's word right after the cue is what is asked for, even one
-                // that only leans ("ndashaka moto injyana ku isoko", "I need a car to see the
-                // plot"): what follows it is where or why, and a ride, an account or a cover
-                // asked for must not be outweighed by the place it goes to.
-                // (Not after a word of ability: "naweza kubeba mizigo", I can carry loads.)
-                let close = |h: &&Hit| {
-                    !text::is_ability(word)
-                        && h.start <= cue + PROTECTED_OBJECT_REACH
-                        && protected(&self.rules[h.rule].domain)
-                };
-                let first_after = hits.iter().filter(after).min_by_key(|h| h.start);
-                let before = |h: &&Hit| {
-                    h.end <= cue
-                        && h.start >= first
-                        && h.start + INTENT_REACH >= cue
-                        && self.rules[h.rule].effect == Effect::Match
-                };
-                let object = first_after
-                    .filter(close)
-                    .map(|h| h.start)
-                    .or_else(|| {
-                        hits.iter()
-                            .filter(after)
-                            .filter(noun)
-                            .map(|h| h.start)
-                            .min()
-                    })
-                    .or_else(|| {
-                        // What an earlier word of intent already asked for, if it did ("I want
-                        // to rent a house near the airport, do you have any?": the house).
-                        hits.iter()
-                            .filter(before)
-                            .filter(|h| h.intent)
-                            .map(|h| h.start)
-                            .max()
-                    })
-                    .or_else(|| {
-                        hits.iter()
-                            .filter(before)
-                            .filter(noun)
-                            .map(|h| h.start)
-                            .max()
-                    })
-                    .or_else(|| hits.iter().filter(after).map(|h| h.start).min());
-                if let Some(object) = object {
+                if let Some(object) = self.object_of(hits, &cue, first, end, protected) {
                     for h in hits.iter_mut().filter(|h| h.start == object) {
                         h.intent = true;
-                        h.requested |= requests;
-                        h.asked |= requests && !turn;
+                        h.requested |= cue.requests;
+                        h.asked |= cue.requests && !cue.turn;
                     }
                 }
             }
         }
+    }
+
+    /// Where the object of `cue` (in the field of words `first..end`) starts, if it has one.
+    /// What is wanted is said by a noun: the first noun-like match (weight 2 or more) after the
+    /// cue; else the nearest one just before it, which a verb after the cue stands for
+    /// ("mfite ikibanza nshaka kukigurisha", "a plot I want to sell": the plot, not the
+    /// selling); else the first match after it. A protected domain's match first after the
+    /// cue and close to it wins over all of these (PROTECTED_OBJECT_REACH).
+    fn object_of(
+        &self,
+        hits: &[Hit],
+        cue: &Cue,
+        first: usize,
+        end: usize,
+        protected: &dyn Fn(&str) -> bool,
+    ) -> Option<usize> {
+        let reach = (cue.at + INTENT_REACH).min(end - 1);
+        let after = |h: &&Hit| {
+            h.start > cue.at && h.start <= reach && self.rules[h.rule].effect == Effect::Match
+        };
+        let noun = |h: &&Hit| self.rules[h.rule].weight >= 2.0;
+        // A protected domain's word right after the cue is what is asked for, even one that
+        // only leans ("ndashaka moto injyana ku isoko", "I need a car to see the plot"): what
+        // follows it is where or why, and a ride, an account or a cover asked for must not be
+        // outweighed by the place it goes to. (Not after a word of ability: "naweza kubeba
+        // mizigo", I can carry loads.)
+        let close = |h: &&Hit| {
+            !text::is_ability(cue.word)
+                && h.start <= cue.at + PROTECTED_OBJECT_REACH
+                && protected(&self.rules[h.rule].domain)
+        };
+        let before = |h: &&Hit| {
+            h.end <= cue.at
+                && h.start >= first
+                && h.start + INTENT_REACH >= cue.at
+                && self.rules[h.rule].effect == Effect::Match
+        };
+        let first_after = hits.iter().filter(after).min_by_key(|h| h.start);
+        first_after
+            .filter(close)
+            .map(|h| h.start)
+            .or_else(|| {
+                hits.iter()
+                    .filter(after)
+                    .filter(noun)
+                    .map(|h| h.start)
+                    .min()
+            })
+            .or_else(|| {
+                // What an earlier word of intent already asked for, if it did ("I want to rent
+                // a house near the airport, do you have any?": the house).
+                hits.iter()
+                    .filter(before)
+                    .filter(|h| h.intent)
+                    .map(|h| h.start)
+                    .max()
+            })
+            .or_else(|| {
+                hits.iter()
+                    .filter(before)
+                    .filter(noun)
+                    .map(|h| h.start)
+                    .max()
+            })
+            .or_else(|| hits.iter().filter(after).map(|h| h.start).min())
+    }
+
+    /// Take back what exclude rules exclude: the matches of an exclude rule's domain that
+    /// overlap it (`momo agent` excludes ai_agents there, not in the rest of the message).
+    fn exclude(&self, hits: &mut [Hit]) {
         for x in 0..hits.len() {
             let exclude = hits[x];
             let rule = &self.rules[exclude.rule];
@@ -1096,11 +1275,17 @@ impl Rules {
         explanation
     }
 
+    /// Detection, step by step (the module's header says the rules): the matches of the
+    /// message's words, ids and type; weak words in the business's texts dropped; what words of
+    /// intent ask for marked; exclusions applied, of exclude rules and of content given to
+    /// work on; the matches that count, once each; the scores per domain; the winner, a close
+    /// protected domain before a routable one; what the winner's matches say of the message.
+    /// With `explain`, every match, score and reason is also written there.
     fn run(
         &self,
         message: &Inbound,
         protected: &dyn Fn(&str) -> bool,
-        mut explain: Option<&mut Explanation>,
+        explain: Option<&mut Explanation>,
     ) -> Option<Detection<'_>> {
         if self.rules.is_empty() {
             return None;
@@ -1108,22 +1293,34 @@ impl Rules {
         let mut buffer = String::new();
         let texts = Self::texts(message, &mut buffer);
         let mut hits = self.hits(message, &texts);
-        // A weak word (a question word, a greeting) says something only in what the user
-        // wrote or tapped: a list row's description, a Flow's reply or an ad's body are the
-        // business's words ("Update where you live").
-        hits.retain(|h| {
-            let rule = &self.rules[h.rule];
-            !(rule.effect == Effect::Weak
-                && rule.kind == MatchKind::Keyword
-                && h.field.is_some_and(|f| f.factor() < 1.0))
-        });
+        self.drop_weak_in_business_text(&mut hits);
         if hits.is_empty() {
             return None;
         }
-        self.weigh(&texts, &mut hits, protected);
+        self.mark_intent(&texts, &mut hits, protected);
+        self.exclude(&mut hits);
         self.quote(&texts, &mut hits, protected);
-        // Best first; a rule counts once, and a stretch of text once per domain (a phrase and
-        // the words inside it are one piece of evidence, counted at its best).
+        let counted = self.count(&hits, explain.is_some());
+        let tally = self.tally(&hits, &counted.matches);
+        let scoring = Scoring {
+            hits,
+            counted,
+            tally,
+        };
+        let (winner, note) = self.pick(&scoring, protected, explain.is_some());
+        let detection = winner.and_then(|d| self.detection(d, message, &texts, &scoring));
+        if let Some(explanation) = explain {
+            self.write_explanation(explanation, message, &texts, &scoring, detection.as_ref());
+            explanation.note = note;
+        }
+        detection
+    }
+
+    /// The matches that count: best first (points, then the rule's priority, then its id), a
+    /// rule once, at its best, and a stretch of text once per domain (a phrase and the words
+    /// inside it are one piece of evidence). Exclude rules and what they excluded do not
+    /// count. `explaining`: also keep why each other match did not count.
+    fn count(&self, hits: &[Hit], explaining: bool) -> Counted {
         let mut order: Vec<(usize, f32)> = hits
             .iter()
             .enumerate()
@@ -1141,211 +1338,208 @@ impl Rules {
                 .partial_cmp(&key(b))
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
-        let explaining = explain.is_some();
-        let mut counted: Vec<(usize, f32)> = Vec::new();
-        // Why a match did not count, kept only for explain_route.
+        let mut matches: Vec<(usize, f32)> = Vec::new();
         let mut fate: Vec<Option<Status>> = vec![None; if explaining { hits.len() } else { 0 }];
         for &(ix, p) in &order {
             let h = hits[ix];
             let domain = self.rules[h.rule].domain_ix;
-            let not_counted = if counted.iter().any(|&(c, _)| hits[c].rule == h.rule) {
+            let not_counted = if matches.iter().any(|&(c, _)| hits[c].rule == h.rule) {
                 Some(Status::Repeat)
-            } else if counted.iter().any(|&(c, _)| {
+            } else if matches.iter().any(|&(c, _)| {
                 self.rules[hits[c].rule].domain_ix == domain
                     && hits[c].start < h.end
                     && h.start < hits[c].end
             }) {
                 Some(Status::Covered)
             } else {
-                counted.push((ix, p));
+                matches.push((ix, p));
                 None
             };
             if explaining {
                 fate[ix] = not_counted;
             }
         }
-        let strong_any = counted
+        Counted { matches, fate }
+    }
+
+    /// The scores per domain of the matches that count, and each domain's best rule: weak
+    /// rules only count when no match rule does.
+    fn tally(&self, hits: &[Hit], counted: &[(usize, f32)]) -> Tally {
+        let strong = counted
             .iter()
             .any(|&(c, _)| self.rules[hits[c].rule].effect == Effect::Match);
-        // (match score, weak score, best rule, its points) per domain.
-        let mut scores: Vec<(f32, f32, Option<usize>, f32)> =
-            vec![(0.0, 0.0, None, 0.0); self.domains.len()];
-        for &(c, p) in &counted {
+        let mut scores = vec![Score::default(); self.domains.len()];
+        for &(c, p) in counted {
             let rule = &self.rules[hits[c].rule];
             let s = &mut scores[rule.domain_ix];
             match rule.effect {
-                Effect::Match => s.0 += p,
-                Effect::Weak => s.1 += p,
+                Effect::Match => s.matched += p,
+                Effect::Weak => s.weak += p,
                 Effect::Exclude => {}
             }
-            if s.2.is_none() && (rule.effect == Effect::Match || !strong_any) {
-                s.2 = Some(hits[c].rule);
-                s.3 = p;
+            if s.best.is_none() && (rule.effect == Effect::Match || !strong) {
+                s.best = Some(hits[c].rule);
+                s.best_points = p;
             }
         }
-        let score = |d: usize| if strong_any { scores[d].0 } else { scores[d].1 };
-        let rank = |d: usize| {
-            let rule = scores[d].2.map(|r| &self.rules[r]);
-            (
-                score(d),
-                scores[d].3,
-                -rule.map_or(i32::MAX, |r| r.priority),
-                -rule.map_or(i64::MAX, |r| r.id),
-            )
+        Tally { scores, strong }
+    }
+
+    /// How domain `d` ranks: its score, then its strongest match, then its best rule's
+    /// priority (lowest first), then that rule's id (lowest first).
+    fn rank(&self, tally: &Tally, d: usize) -> (f32, f32, i32, i64) {
+        let s = &tally.scores[d];
+        let rule = s.best.map(|r| &self.rules[r]);
+        (
+            tally.score(d),
+            s.best_points,
+            -rule.map_or(i32::MAX, |r| r.priority),
+            -rule.map_or(i64::MAX, |r| r.id),
+        )
+    }
+
+    /// The winning domain, and (`explaining`) why the best ranked did not win, when it did
+    /// not: the best ranked wins if it scores MIN_SCORE or more (any score, when only weak
+    /// rules count); a routable winner then gives way to the best protected domain within
+    /// its margin (Rules::margin): detection errs towards the legacy handler.
+    fn pick(
+        &self,
+        scoring: &Scoring,
+        protected: &dyn Fn(&str) -> bool,
+        explaining: bool,
+    ) -> (Option<usize>, Option<String>) {
+        let tally = &scoring.tally;
+        let candidates = (0..self.domains.len())
+            .filter(|&d| tally.score(d) > 0.0 && tally.scores[d].best.is_some());
+        let by_rank = |a: &usize, b: &usize| {
+            self.rank(tally, *a)
+                .partial_cmp(&self.rank(tally, *b))
+                .unwrap_or(std::cmp::Ordering::Equal)
         };
-        let candidates =
-            (0..self.domains.len()).filter(|&d| score(d) > 0.0 && scores[d].2.is_some());
-        let top = candidates.clone().max_by(|&a, &b| {
-            rank(a)
-                .partial_cmp(&rank(b))
+        let top = candidates.clone().max_by(by_rank);
+        let Some(w) = top.filter(|&d| !tally.strong || tally.score(d) >= MIN_SCORE) else {
+            let note = (explaining && tally.strong)
+                .then(|| format!("no domain scores {MIN_SCORE} or more"));
+            return (None, note);
+        };
+        if protected(&self.domains[w]) {
+            return (Some(w), None);
+        }
+        let guard = candidates
+            .filter(|&d| protected(&self.domains[d]))
+            .max_by(by_rank)
+            .map(|p| (p, self.margin(p, scoring)))
+            .filter(|&(p, margin)| tally.score(p) * margin >= tally.score(w));
+        let Some((p, margin)) = guard else {
+            return (Some(w), None);
+        };
+        let note = explaining.then(|| {
+            format!(
+                "protected {} ({:.2}) is within a factor {} of {} ({:.2})",
+                self.domains[p],
+                tally.score(p),
+                margin,
+                self.domains[w],
+                tally.score(w)
+            )
+        });
+        (Some(p), note)
+    }
+
+    /// The factor a routable domain must exceed protected domain `p` by: PROTECTED_CLEAR when
+    /// a match of `p` that counts is worth PROTECTED_EVIDENCE points or more (a word that
+    /// names it), else PROTECTED_CLOSE.
+    fn margin(&self, p: usize, scoring: &Scoring) -> f32 {
+        let real = scoring.counted.matches.iter().any(|&(c, points)| {
+            let rule = &self.rules[scoring.hits[c].rule];
+            rule.domain_ix == p && rule.effect == Effect::Match && points >= PROTECTED_EVIDENCE
+        });
+        if real {
+            PROTECTED_CLEAR
+        } else {
+            PROTECTED_CLOSE
+        }
+    }
+
+    /// Whether a match of domain `d` that counts passes `test`.
+    fn counted_any(&self, d: usize, scoring: &Scoring, test: impl Fn(&Hit) -> bool) -> bool {
+        scoring.counted.matches.iter().any(|&(c, _)| {
+            let h = &scoring.hits[c];
+            self.rules[h.rule].domain_ix == d && test(h)
+        })
+    }
+
+    /// What detection says of the winner `d`: its best rule and score, and what its counted
+    /// matches say of the message (decisive, picked, requested, asked; see Detection).
+    fn detection(
+        &self,
+        d: usize,
+        message: &Inbound,
+        texts: &Texts,
+        scoring: &Scoring,
+    ) -> Option<Detection<'_>> {
+        let best = scoring.tally.scores[d].best?;
+        Some(Detection {
+            domain: &self.domains[d],
+            rule_id: self.rules[best].id,
+            weak: !scoring.tally.strong,
+            score: scoring.tally.score(d),
+            decisive: self.counted_any(d, scoring, |h| h.intent || h.picked()),
+            picked: self.counted_any(d, scoring, Hit::picked),
+            requested: self.counted_any(d, scoring, |h| h.requested || h.picked()),
+            asked: self.counted_any(d, scoring, |h| h.asked || h.picked()),
+            question: is_question(message, texts),
+        })
+    }
+
+    /// Every match, with why it counted or not, the scores and the decision, written into
+    /// `explanation` for explain_route.
+    fn write_explanation(
+        &self,
+        explanation: &mut Explanation,
+        message: &Inbound,
+        texts: &Texts,
+        scoring: &Scoring,
+        detection: Option<&Detection>,
+    ) {
+        for (ix, h) in scoring.hits.iter().enumerate() {
+            let rule = &self.rules[h.rule];
+            let status = if rule.effect == Effect::Exclude {
+                Status::Excludes
+            } else if let Some(x) = h.excluded_by {
+                Status::Excluded(self.rules[x].id)
+            } else if let Some(f) = scoring.counted.fate[ix] {
+                f
+            } else if rule.effect == Effect::Weak && scoring.tally.strong {
+                Status::WeakIgnored
+            } else {
+                Status::Counted
+            };
+            explanation.matches.push(Explained {
+                rule: rule.clone(),
+                field: texts.field_name(h),
+                matched: texts.matched(h, message),
+                points: if status == Status::Excludes {
+                    0.0
+                } else {
+                    self.points(h)
+                },
+                status,
+            });
+        }
+        let scores = &scoring.tally.scores;
+        let mut listed: Vec<(String, f32, f32)> = (0..self.domains.len())
+            .filter(|&d| scores[d].matched > 0.0 || scores[d].weak > 0.0)
+            .map(|d| (self.domains[d].clone(), scores[d].matched, scores[d].weak))
+            .collect();
+        listed.sort_by(|a, b| {
+            (b.1, b.2)
+                .partial_cmp(&(a.1, a.2))
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
-        let mut winner = top.filter(|&d| !strong_any || score(d) >= MIN_SCORE);
-        // Why the best score did not win, written only for explain_route.
-        let mut note = None;
-        if explaining && strong_any && winner.is_none() {
-            note = Some(format!("no domain scores {MIN_SCORE} or more"));
-        }
-        if let Some(w) = winner {
-            if !protected(&self.domains[w]) {
-                let guard = candidates
-                    .filter(|&d| protected(&self.domains[d]))
-                    .max_by(|&a, &b| {
-                        rank(a)
-                            .partial_cmp(&rank(b))
-                            .unwrap_or(std::cmp::Ordering::Equal)
-                    });
-                // The factor a routable domain must exceed a protected one by.
-                let margin = |p: usize| {
-                    let real = counted.iter().any(|&(c, points)| {
-                        let rule = &self.rules[hits[c].rule];
-                        rule.domain_ix == p
-                            && rule.effect == Effect::Match
-                            && points >= PROTECTED_EVIDENCE
-                    });
-                    if real {
-                        PROTECTED_CLEAR
-                    } else {
-                        PROTECTED_CLOSE
-                    }
-                };
-                if let Some(p) = guard.filter(|&p| score(p) * margin(p) >= score(w)) {
-                    note = explaining.then(|| {
-                        format!(
-                            "protected {} ({:.2}) is within a factor {} of {} ({:.2})",
-                            self.domains[p],
-                            score(p),
-                            margin(p),
-                            self.domains[w],
-                            score(w)
-                        )
-                    });
-                    winner = Some(p);
-                }
-            }
-        }
-        let detection = winner.and_then(|d| {
-            scores[d].2.map(|r| Detection {
-                domain: &self.domains[d],
-                rule_id: self.rules[r].id,
-                weak: !strong_any,
-                score: score(d),
-                decisive: counted.iter().any(|&(c, _)| {
-                    let h = &hits[c];
-                    self.rules[h.rule].domain_ix == d
-                        && (h.intent || matches!(h.field, None | Some(Field::Id)))
-                }),
-                picked: counted.iter().any(|&(c, _)| {
-                    let h = &hits[c];
-                    self.rules[h.rule].domain_ix == d && matches!(h.field, None | Some(Field::Id))
-                }),
-                requested: counted.iter().any(|&(c, _)| {
-                    let h = &hits[c];
-                    self.rules[h.rule].domain_ix == d
-                        && (h.requested || matches!(h.field, None | Some(Field::Id)))
-                }),
-                asked: counted.iter().any(|&(c, _)| {
-                    let h = &hits[c];
-                    self.rules[h.rule].domain_ix == d
-                        && (h.asked || matches!(h.field, None | Some(Field::Id)))
-                }),
-                question: is_question(message, &texts),
-            })
-        });
-        if let Some(explanation) = explain.as_deref_mut() {
-            for (ix, h) in hits.iter().enumerate() {
-                let rule = &self.rules[h.rule];
-                let status = if rule.effect == Effect::Exclude {
-                    Status::Excludes
-                } else if let Some(x) = h.excluded_by {
-                    Status::Excluded(self.rules[x].id)
-                } else if let Some(f) = fate[ix] {
-                    f
-                } else if rule.effect == Effect::Weak && strong_any {
-                    Status::WeakIgnored
-                } else {
-                    Status::Counted
-                };
-                let matched = match h.field {
-                    Some(_) => texts.words[h.start..h.end]
-                        .iter()
-                        .map(|w| w.text)
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    None if h.start == texts.words.len() => message.kind.unwrap_or("").to_owned(),
-                    None => message
-                        .ids
-                        .get(h.start - texts.words.len() - 1)
-                        .map_or(String::new(), |s| bounded(s, MAX_ID_BYTES).to_owned()),
-                };
-                let matched = if h.typo {
-                    format!("{matched} (one edit from the pattern)")
-                } else {
-                    matched
-                };
-                explanation.matches.push(Explained {
-                    rule: rule.clone(),
-                    field: match h.field {
-                        Some(f) => f.name(),
-                        None if h.start == texts.words.len() => "type",
-                        None => "id",
-                    },
-                    matched,
-                    points: if status == Status::Excludes {
-                        0.0
-                    } else {
-                        self.points(h)
-                    },
-                    status,
-                });
-            }
-            let mut listed: Vec<(String, f32, f32)> = (0..self.domains.len())
-                .filter(|&d| scores[d].0 > 0.0 || scores[d].1 > 0.0)
-                .map(|d| (self.domains[d].clone(), scores[d].0, scores[d].1))
-                .collect();
-            listed.sort_by(|a, b| {
-                (b.1, b.2)
-                    .partial_cmp(&(a.1, a.2))
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            });
-            explanation.scores = listed;
-            explanation.decision = detection.as_ref().map(|d| (d.domain.to_owned(), d.weak));
-            explanation.request = detection.as_ref().and_then(|d| {
-                if d.weak {
-                    None
-                } else if d.asked {
-                    Some("requested")
-                } else if d.requested {
-                    Some("requested by a turn (and, et, na): a question's follow-up in an assistant's conversation")
-                } else if d.question {
-                    Some("a question, no request")
-                } else {
-                    None
-                }
-            });
-            explanation.note = note;
-        }
-        detection
+        explanation.scores = listed;
+        explanation.decision = detection.map(|d| (d.domain.to_owned(), d.weak));
+        explanation.request = detection.and_then(Detection::request);
     }
 }
 
@@ -1372,7 +1566,6 @@ impl Rules {
 mod tests {
     use super::*;
     use crate::core::text::Field;
-    use crate::pg::config_cache;
     use pgrx::prelude::*;
 
     const PROTECTED: [&str; 3] = ["mobility", "profile", "insurance"];
@@ -1876,6 +2069,20 @@ mod tests {
         }
     }
 
+    /// A long scan calls the check for a cancel it was given every 1,024 words (the server's,
+    /// src/pg/config_load.rs): twice in a text of 2,500 words.
+    #[pg_test]
+    fn long_scans_call_the_hosts_interrupt_check() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static CHECKS: AtomicUsize = AtomicUsize::new(0);
+        let long = "word ".repeat(2500);
+        let checking = rules().with_interrupts(|| {
+            CHECKS.fetch_add(1, Ordering::Relaxed);
+        });
+        checking.detect(&text(&long), &protected);
+        assert_eq!(CHECKS.load(Ordering::Relaxed), 2);
+    }
+
     /// Text beyond the bound is not read; a bound never cuts a character.
     #[pg_test]
     fn long_texts_are_read_up_to_the_bound() {
@@ -1930,513 +2137,5 @@ mod tests {
                 .map(|d| d.domain),
             None
         );
-    }
-
-    /// The nouns say what is wanted, also before the word of intent; an asking word asks for
-    /// something only when someone asks for themselves; "and how much" asks to know.
-    #[pg_test]
-    fn requests_are_read_by_their_nouns_and_their_askers() {
-        let rules = config_cache::snapshot().rules.clone();
-        let detect = |t: &'static str| {
-            rules
-                .detect(&text(t), &protected)
-                .map(|d| (d.domain, d.requested))
-        };
-        assert_eq!(
-            detect("mfite icyumba i Remera nshaka kukigurisha").map(|d| d.0),
-            Some("property")
-        );
-        assert_eq!(
-            detect("I have an apartment in Kacyiru that I want to sell").map(|d| d.0),
-            Some("property")
-        );
-        assert_eq!(
-            detect("can I buy a fridge here?"),
-            Some(("marketplace", true))
-        );
-        assert_eq!(
-            detect("can goats eat cassava leaves?").map(|d| d.1),
-            Some(false)
-        );
-        assert_eq!(
-            detect("and how much does a solar panel cost for a house?").map(|d| d.1),
-            Some(false)
-        );
-        assert!(text::asks_for_someone("could", Some("you")));
-        assert!(!text::asks_for_someone("can", Some("she")));
-        assert!(text::asks_for_someone("mushobora", Some("kumpa")));
-    }
-
-    /// The seeded rules, on requests as users write them in the four languages, and on the
-    /// classes of mistakes a first-match router makes.
-    #[pg_test]
-    fn seeded_rules_understand_requests_in_four_languages() {
-        let rules = config_cache::snapshot().rules.clone();
-        let cases = [
-            (
-                "Hello, are there any job openings for accountants?",
-                Some("jobs"),
-            ),
-            ("Ndashaka akazi", Some("jobs")),
-            ("Je cherche un emploi", Some("jobs")),
-            ("natafuta kazi", Some("jobs")),
-            ("I need a job as a driver", Some("jobs")),
-            ("inzu yo gukodesha", Some("property")),
-            ("maison à louer", Some("property")),
-            ("J'ai une maison à louer", Some("property")),
-            ("I want to rent a car", Some("mobility")),
-            ("I need a ride to the airport", Some("mobility")),
-            ("assurance moto", Some("insurance")),
-            ("ubwishingizi", Some("insurance")),
-            ("motor insurance for my car", Some("insurance")),
-            ("I want to sell my motorbike", Some("marketplace")),
-            ("premium quality shoes", Some("marketplace")),
-            ("what is your return policy", Some("marketplace")),
-            (
-                "my number is 0788123456, I want the house",
-                Some("property"),
-            ),
-            ("I want to change my name", Some("profile")),
-            ("Can I talk to the AI assistant?", Some("ai_agents")),
-            ("Good morning", None),
-            ("Muraho", None),
-            ("yego", None),
-            ("", None),
-        ];
-        for (t, expected) in cases {
-            assert_eq!(
-                rules.detect(&text(t), &protected).map(|d| d.domain),
-                expected,
-                "{t:?}"
-            );
-        }
-        for (id, domain) in [
-            ("jobs_post_vacancy", "jobs"),
-            ("marketplace_sell", "marketplace"),
-            ("property_list", "property"),
-            ("mobility_book", "mobility"),
-            ("profile_edit", "profile"),
-            ("insurance_renew", "insurance"),
-            ("ai_agents_chat", "ai_agents"),
-        ] {
-            let message = Inbound {
-                kind: Some("interactive"),
-                ids: vec![id],
-                // The label says something else: the id wins.
-                texts: vec![(Field::Title, "Sell an item")],
-                ..Default::default()
-            };
-            assert_eq!(
-                rules.detect(&message, &protected).map(|d| d.domain),
-                Some(domain),
-                "{id}"
-            );
-        }
-        let cv = Inbound {
-            kind: Some("document"),
-            texts: vec![(Field::Filename, "CV_Jean_Claude.pdf")],
-            ..Default::default()
-        };
-        assert_eq!(
-            rules.detect(&cv, &protected).map(|d| d.domain),
-            Some("jobs")
-        );
-        let ad = Inbound {
-            kind: Some("text"),
-            texts: vec![
-                (Field::Body, "Hi, I saw your ad"),
-                (Field::AdHeadline, "Apartments for rent in Kigali"),
-            ],
-            ..Default::default()
-        };
-        assert_eq!(
-            rules.detect(&ad, &protected).map(|d| d.domain),
-            Some("property")
-        );
-    }
-
-    /// Issue 24's kinds, with the seeded rules: ids and Flow tokens read as words, asks as
-    /// requests, signing up as a role, and an assistant's conversation that keeps a question
-    /// naming another domain but leaves on an ask.
-    #[pg_test]
-    fn seeded_rules_read_ids_asks_roles_and_questions() {
-        use crate::route::policy::{follow, Turn};
-        use crate::route::row::Conversation;
-        let rules = config_cache::snapshot().rules.clone();
-        let picked = |kind, ids: Vec<&'static str>, texts: Vec<(Field, &'static str)>| Inbound {
-            kind: Some(kind),
-            ids,
-            texts,
-            ..Default::default()
-        };
-        for (message, expected) in [
-            (picked("button", vec!["vacancyAlert_view"], vec![]), "jobs"),
-            (
-                picked("button", vec!["rent_due_reminder"], vec![]),
-                "property",
-            ),
-            (
-                picked("interactive", vec!["interview_confirm"], vec![]),
-                "jobs",
-            ),
-            (
-                picked(
-                    "interactive",
-                    vec![],
-                    vec![(
-                        Field::FlowReply,
-                        r#"{"flow_token":"motorInsuranceQuote-2"}"#,
-                    )],
-                ),
-                "insurance",
-            ),
-        ] {
-            let d = rules.detect(&message, &protected);
-            assert_eq!(d.as_ref().map(|d| d.domain), Some(expected), "{message:?}");
-        }
-        let cases = [
-            ("I want to sign up as a taxi driver", "mobility"),
-            ("Ndashaka kwiyandikisha nk'umumotari", "mobility"),
-            ("je veux devenir chauffeur sur votre plateforme", "mobility"),
-            ("why do onions make us cry?", "ai_agents"),
-        ];
-        for (t, expected) in cases {
-            assert_eq!(
-                rules.detect(&text(t), &protected).map(|d| d.domain),
-                Some(expected),
-                "{t:?}"
-            );
-        }
-        assert_eq!(rules.detect(&text("how are you?"), &protected), None);
-        let assistant = Conversation {
-            id: 1,
-            domain: "ai_agents".into(),
-            unified: true,
-        };
-        // (Asking which papers it takes is itself the assistant's: 3.5, with its topic.)
-        let papers = text("which papers does the seller of a plot of land need to show for a land title transfer and the house on it?");
-        assert_eq!(
-            rules.detect(&papers, &protected).map(|d| d.domain),
-            Some("ai_agents")
-        );
-        let question = text("what does the seller of a plot of land need to show for a land title transfer and the house on it?");
-        let d = rules.detect(&question, &protected).unwrap();
-        assert_eq!(
-            (d.domain, d.question, d.requested),
-            ("property", true, false)
-        );
-        assert_eq!(
-            follow(Some(&d), Some(&assistant), None),
-            Turn::Follow(&assistant)
-        );
-        for ask in [
-            "ok. and do you have plots for sale in Bugesera?",
-            "can I buy a fridge here?",
-            "actually, I'd rather find a job first. anything in sales?",
-            "mufite inzu zo gukodesha i Remera?",
-        ] {
-            let d = rules.detect(&text(ask), &protected).unwrap();
-            assert!(d.requested, "{ask:?}");
-            assert_eq!(
-                follow(Some(&d), Some(&assistant), None),
-                Turn::Switch { pinned: false },
-                "{ask:?}"
-            );
-        }
-        // What is given to translate is not what the writer wants.
-        for (t, expected) in [
-            (
-                "translate to French: my motorbike insurance has expired",
-                "ai_agents",
-            ),
-            ("my motorbike insurance has expired", "insurance"),
-            (
-                "tafsiri kwa Kiingereza: \"nataka kununua simu mpya\"",
-                "ai_agents",
-            ),
-        ] {
-            assert_eq!(
-                rules.detect(&text(t), &protected).map(|d| d.domain),
-                Some(expected),
-                "{t:?}"
-            );
-        }
-        // A turn alone goes on with the assistant's question; elsewhere it requests, and so
-        // does asking whether the service has something, anywhere in the text.
-        let buyer = Conversation {
-            id: 3,
-            domain: "marketplace".into(),
-            unified: true,
-        };
-        for turn in ["et le transport des invités ?", "and houses for rent?"] {
-            let d = rules.detect(&text(turn), &protected).unwrap();
-            assert!(d.requested && !d.asked, "{turn:?}");
-            assert_eq!(
-                follow(Some(&d), Some(&assistant), None),
-                Turn::Follow(&assistant),
-                "{turn:?}"
-            );
-            assert!(
-                matches!(follow(Some(&d), Some(&buyer), None), Turn::Switch { .. }),
-                "{turn:?}"
-            );
-        }
-        for ask in [
-            "thanks. do you have any receptionist jobs open now?",
-            "merci. et vous avez des locaux commerciaux à louer à Remera ?",
-        ] {
-            let d = rules.detect(&text(ask), &protected).unwrap();
-            assert!(d.asked, "{ask:?}");
-            assert_eq!(
-                follow(Some(&d), Some(&assistant), None),
-                Turn::Switch { pinned: false },
-                "{ask:?}"
-            );
-        }
-        assert!(
-            !rules
-                .detect(
-                    &text("what do you have to show to rent a house?"),
-                    &protected
-                )
-                .unwrap()
-                .asked
-        );
-        // An ask to the assistant takes the routable domains' words after it as its topic,
-        // not a protected domain's.
-        for (t, expected) in [
-            ("write me a cover letter for a nursing job", "ai_agents"),
-            (
-                "what is the difference between a CV and a cover letter?",
-                "ai_agents",
-            ),
-            (
-                "explain to me why my insurance claim was refused",
-                "insurance",
-            ),
-        ] {
-            assert_eq!(
-                rules.detect(&text(t), &protected).map(|d| d.domain),
-                Some(expected),
-                "{t:?}"
-            );
-        }
-        // "nshobora", "naweza": "I can" in a statement, "can I" in a question.
-        let seeker = Conversation {
-            id: 2,
-            domain: "jobs".into(),
-            unified: true,
-        };
-        for (t, requested) in [
-            ("Nshobora gutwara imodoka", false),
-            ("Nshobora gutumiza imodoka?", true),
-            ("naweza kuendesha gari", false),
-            ("naweza kupata teksi?", true),
-        ] {
-            let d = rules.detect(&text(t), &protected).unwrap();
-            assert_eq!((d.domain, d.requested), ("mobility", requested), "{t:?}");
-            if !requested {
-                assert_eq!(
-                    follow(Some(&d), Some(&seeker), None),
-                    Turn::Follow(&seeker),
-                    "{t:?}"
-                );
-            }
-        }
-    }
-
-    /// A protected domain's word right after a word of wanting is what is wanted, whatever the
-    /// place or purpose named after it; a follow-up question that opens with a turn asks to
-    /// know; a ride asked for in the assistant's conversation leaves it, even as one word.
-    #[pg_test]
-    fn protected_objects_turned_questions_and_rides_from_the_assistant() {
-        use crate::core::config::Config;
-        use crate::route::policy::{follow, Turn};
-        use crate::route::row::Conversation;
-        let rules = config_cache::snapshot().rules.clone();
-        for (t, expected) in [
-            ("nshaka moto injyana ku isoko rya Nyabugogo", "mobility"),
-            (
-                "I need a car to go and see the shop I am renting",
-                "mobility",
-            ),
-            ("nataka teksi kwenda kuona nyumba ya kupanga", "mobility"),
-            // A vehicle after a word of selling is sold, not ridden.
-            ("ndashaka kugurisha moto yanjye", "marketplace"),
-            // Nor after a word of ability: "I can carry loads".
-            ("kazi yoyote? naweza kubeba mizigo", "jobs"),
-        ] {
-            assert_eq!(
-                rules.detect(&text(t), &protected).map(|d| d.domain),
-                Some(expected),
-                "{t:?}"
-            );
-        }
-        let d = rules
-            .detect(
-                &text("and where do they sell second hand phones?"),
-                &protected,
-            )
-            .unwrap();
-        assert_eq!(
-            (d.domain, d.question, d.asked),
-            ("marketplace", true, false)
-        );
-        let assistant = Conversation {
-            id: 4,
-            domain: "ai_agents".into(),
-            unified: true,
-        };
-        assert_eq!(
-            follow(Some(&d), Some(&assistant), None),
-            Turn::Follow(&assistant)
-        );
-        let config = Config::default();
-        let ride = rules
-            .detect(&text("thanks, now I need a moto to town"), &protected)
-            .unwrap();
-        assert_eq!((ride.domain, ride.asked), ("mobility", true));
-        assert!(ride.score < crate::route::policy::SWITCH_SCORE);
-        assert_eq!(
-            follow(Some(&ride), Some(&assistant), Some(&config)),
-            Turn::Switch { pinned: false }
-        );
-    }
-
-    /// Typo tolerance reads no common word of the four languages as a domain word: every
-    /// seeded pattern word of seven letters or more against words people write that are not
-    /// about any domain.
-    #[pg_test]
-    fn typos_do_not_invent_matches() {
-        let rules = config_cache::snapshot().rules.clone();
-        let common = [
-            "because",
-            "message",
-            "morning",
-            "evening",
-            "another",
-            "between",
-            "thanks",
-            "tomorrow",
-            "yesterday",
-            "something",
-            "everything",
-            "question",
-            "answered",
-            "problem",
-            "please",
-            "friends",
-            "children",
-            "possible",
-            "bonjour",
-            "bonsoir",
-            "merci",
-            "demain",
-            "toujours",
-            "quelque",
-            "beaucoup",
-            "maintenant",
-            "pourquoi",
-            "question",
-            "probleme",
-            "mwaramutse",
-            "mwiriwe",
-            "murakoze",
-            "ndabashimiye",
-            "ejobundi",
-            "amakuru",
-            "nonaha",
-            "ntabwo",
-            "kubera",
-            "umuntu",
-            "abantu",
-            "umwana",
-            "abana",
-            "asubuhi",
-            "jioni",
-            "tafadhali",
-            "asante",
-            "sawasawa",
-            "kesho",
-            "kwaheri",
-            "habari",
-            "rafiki",
-            "watoto",
-            "samahani",
-            "kubaza",
-            "kumenya",
-            "kuvuga",
-            "kwishyura",
-            "ndagukunda",
-            "ndabizi",
-            "ntabizi",
-            "nshimiye",
-        ];
-        // (A question word alone is the assistant's by a weak rule, not by a typo.)
-        for w in common {
-            assert_eq!(
-                rules
-                    .detect(&text(w), &protected)
-                    .filter(|d| !d.weak)
-                    .map(|d| d.domain),
-                None,
-                "{w}"
-            );
-        }
-        assert!(
-            rules.typo_of("registation").is_some(),
-            "registration, a letter missing"
-        );
-    }
-
-    /// Rules are rows: an operator's edit applies to the next decision.
-    #[pg_test]
-    fn operators_edit_rules_as_rows() {
-        let message = text("umuhinzi w'ikawa");
-        assert_eq!(
-            config_cache::snapshot().rules.detect(&message, &protected),
-            None
-        );
-        Spi::run(
-            "INSERT INTO webhook_routing_rules (domain, match_kind, pattern, language) \
-             VALUES ('jobs', 'keyword', 'umuhinzi', 'rw')",
-        )
-        .unwrap();
-        assert_eq!(
-            config_cache::snapshot()
-                .rules
-                .detect(&message, &protected)
-                .map(|d| d.domain),
-            Some("jobs")
-        );
-        Spi::run("UPDATE webhook_routing_rules SET effect = 'weak' WHERE pattern = 'umuhinzi'")
-            .unwrap();
-        let weak = config_cache::snapshot()
-            .rules
-            .detect(&message, &protected)
-            .map(|d| (d.domain.to_owned(), d.weak));
-        assert_eq!(weak, Some(("jobs".to_owned(), true)));
-        Spi::run("UPDATE webhook_routing_rules SET enabled = false WHERE pattern = 'umuhinzi'")
-            .unwrap();
-        assert_eq!(
-            config_cache::snapshot().rules.detect(&message, &protected),
-            None
-        );
-    }
-
-    #[pg_test(error = "keyword pattern \"***\" has no letters or digits")]
-    fn a_keyword_without_letters_is_refused() {
-        Spi::run(
-            "INSERT INTO webhook_routing_rules (domain, match_kind, pattern) VALUES ('jobs', 'keyword', '***')",
-        )
-        .unwrap();
-    }
-
-    #[pg_test(error = "invalid rule effect \"strong\"")]
-    fn an_unknown_effect_is_refused() {
-        Spi::run(
-            "INSERT INTO webhook_routing_rules (domain, match_kind, pattern, effect) VALUES ('jobs', 'keyword', 'kazi', 'strong')",
-        )
-        .unwrap();
     }
 }
