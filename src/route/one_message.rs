@@ -19,8 +19,24 @@ pub struct Routed {
 }
 
 /// Decide `payload` for its sender (with the conversation given, or read from the log), log it
-/// when `log` is true, or answer a re-delivery with its first decision.
+/// when `log` is true, or answer a re-delivery with its first decision; and count the answer
+/// for routing_metrics() (src/pg/decision_counts.rs).
 pub fn route_one(
+    payload: &Payload,
+    webhook_name: Option<&str>,
+    routing_key: Option<&str>,
+    log: bool,
+    snapshot: &Snapshot,
+    known: Option<&mut Known>,
+) -> Routed {
+    let routed = answer(payload, webhook_name, routing_key, log, snapshot, known);
+    let d = &routed.decision;
+    decision_counts::count(d.domain.as_deref(), d.routed_to(), d.reason.as_str());
+    routed
+}
+
+/// `route_one`'s answer, before it is counted.
+fn answer(
     payload: &Payload,
     webhook_name: Option<&str>,
     routing_key: Option<&str>,
@@ -66,9 +82,7 @@ pub fn route_one(
             if log && first.created_at.is_some() && !in_recovery() {
                 count_retry(first);
             }
-            let routed = first_decision_back(first, message_id);
-            count(&routed);
-            return routed;
+            return first_decision_back(first, message_id);
         }
     }
     if decision.message_id.is_some() {
@@ -96,19 +110,11 @@ pub fn route_one(
         known.record(sk, as_prior(&decision, own_id, session), message_id);
     }
     let conversation_id = decision.conversation_id(own_id).filter(|&c| c > 0);
-    let routed = Routed {
+    Routed {
         decision,
         decision_id,
         conversation_id,
-    };
-    count(&routed);
-    routed
-}
-
-/// Count the answer for routing_metrics() (src/pg/decision_counts.rs).
-fn count(routed: &Routed) {
-    let d = &routed.decision;
-    decision_counts::count(d.domain.as_deref(), d.routed_to(), d.reason.as_str());
+    }
 }
 
 /// The sender's history in the log, with what this call decided before for the same sender
