@@ -223,15 +223,8 @@ cluster_stop() {
 private_postgres() {
     local root real=/usr/lib/postgresql/15/bin/pg_config
     root=$(private_root pg15) || return 1
-    local stamp
-    stamp=$(dpkg-query -W postgresql-15 postgresql-15-cron postgresql-server-dev-15)
-    if [ "$(cat "$root/stamp" 2>/dev/null)" != "$stamp" ]; then
-        say "a private copy of PostgreSQL 15 for the tests ($root, about 10 s)"
-        as_root rm -rf "$root"
-        install -d -m 755 "$root/usr/lib/postgresql" "$root/usr/share/postgresql"
-        cp -a /usr/lib/postgresql/15 "$root/usr/lib/postgresql/"
-        cp -a /usr/share/postgresql/15 "$root/usr/share/postgresql/"
-        rm -f "$root"/usr/lib/postgresql/15/lib/webhook_routing.so "$root"/usr/share/postgresql/15/extension/webhook_routing*
+    debian_pg15_copy "$root" postgresql-15 postgresql-15-cron postgresql-server-dev-15
+    if [ ! -f "$root/pg_config" ]; then
         # Debian's answers, with the server's own directories (programs, libraries, share)
         # moved into the copy: the headers stay where they are.
         cat >"$root/pg_config" <<SH
@@ -240,9 +233,25 @@ private_postgres() {
 $real "\$@" | sed -e 's#\(^\|= \)\(/usr/lib/postgresql/15/bin\|/usr/lib/postgresql/15/lib\|/usr/share/postgresql/15\)\$#\1$root\2#'
 SH
         chmod 755 "$root/pg_config"
-        printf '%s\n' "$stamp" >"$root/stamp"
     fi
     use_postgres 15 "$root/pg_config" "$root/usr/lib/postgresql/15/bin" "$PWD/target/pgrx-home"
+}
+
+# debian_pg15_copy ROOT PACKAGE...: ROOT holds a copy of Debian's PostgreSQL 15 server
+# (programs, libraries, share) without webhook_routing's files, made again (and emptied of
+# what was added to it) when the versions of the PACKAGEs change; ROOT/stamp keeps them.
+debian_pg15_copy() {
+    local root=$1 stamp
+    shift
+    stamp=$(dpkg-query -W "$@")
+    [ "$(cat "$root/stamp" 2>/dev/null)" != "$stamp" ] || return 0
+    say "a copy of Debian's PostgreSQL 15 without webhook_routing ($root, about 10 s)"
+    as_root rm -rf "$root"
+    install -d -m 755 "$root/usr/lib/postgresql" "$root/usr/share/postgresql"
+    cp -a /usr/lib/postgresql/15 "$root/usr/lib/postgresql/"
+    cp -a /usr/share/postgresql/15 "$root/usr/share/postgresql/"
+    rm -f "$root"/usr/lib/postgresql/15/lib/webhook_routing* "$root"/usr/share/postgresql/15/extension/webhook_routing*
+    printf '%s\n' "$stamp" >"$root/stamp"
 }
 
 # private_root NAME: the folder that keeps NAME for this clone's tests,

@@ -47,6 +47,12 @@ struct Series {
     reason: [u8; REASON_BYTES],
 }
 
+/// `text` into `buf`, returning its length; None when it does not fit.
+fn fill<const N: usize>(buf: &mut [u8; N], text: &str) -> Option<u8> {
+    buf.get_mut(..text.len())?.copy_from_slice(text.as_bytes());
+    u8::try_from(text.len()).ok()
+}
+
 impl Series {
     /// The series of a decision; None when a label does not fit (never for this extension's
     /// domains and reasons).
@@ -60,41 +66,45 @@ impl Series {
             reason_len: 0,
             reason: [0; REASON_BYTES],
         };
-        series
-            .target
-            .get_mut(..target.len())?
-            .copy_from_slice(target.as_bytes());
-        series.target_len = u8::try_from(target.len()).ok()?;
+        series.target_len = fill(&mut series.target, target)?;
         if let Some(d) = domain {
-            series
-                .domain
-                .get_mut(..d.len())?
-                .copy_from_slice(d.as_bytes());
-            series.domain_len = u8::try_from(d.len()).ok()?;
+            series.domain_len = fill(&mut series.domain, d)?;
         }
-        series
-            .reason
-            .get_mut(..reason.len())?
-            .copy_from_slice(reason.as_bytes());
-        series.reason_len = u8::try_from(reason.len()).ok()?;
+        series.reason_len = fill(&mut series.reason, reason)?;
         Some(series)
     }
 
+    fn target_bytes(&self) -> &[u8] {
+        &self.target[..usize::from(self.target_len)]
+    }
+
+    /// The domain's bytes; none for a decision in no domain.
+    fn domain_bytes(&self) -> &[u8] {
+        match self.domain_len {
+            NO_DOMAIN => &[],
+            len => &self.domain[..usize::from(len)],
+        }
+    }
+
+    fn reason_bytes(&self) -> &[u8] {
+        &self.reason[..usize::from(self.reason_len)]
+    }
+
     fn domain(&self) -> Option<String> {
-        (self.domain_len != NO_DOMAIN).then(|| {
-            String::from_utf8_lossy(&self.domain[..usize::from(self.domain_len)]).into_owned()
-        })
+        (self.domain_len != NO_DOMAIN)
+            .then(|| String::from_utf8_lossy(self.domain_bytes()).into_owned())
     }
 
     fn target(&self) -> String {
-        String::from_utf8_lossy(&self.target[..usize::from(self.target_len)]).into_owned()
+        String::from_utf8_lossy(self.target_bytes()).into_owned()
     }
 
     fn reason(&self) -> String {
-        String::from_utf8_lossy(&self.reason[..usize::from(self.reason_len)]).into_owned()
+        String::from_utf8_lossy(self.reason_bytes()).into_owned()
     }
 
-    /// FNV-1a over the labels.
+    /// FNV-1a over the labels (each length first, so that no two series run together; a
+    /// decision in no domain has its own length, NO_DOMAIN).
     fn hash(&self) -> usize {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         let mut mix = |b: u8| {
@@ -102,20 +112,14 @@ impl Series {
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
         };
         self.database.to_le_bytes().into_iter().for_each(&mut mix);
-        mix(self.target_len);
-        self.target[..usize::from(self.target_len)]
-            .iter()
-            .copied()
-            .for_each(&mut mix);
-        mix(self.domain_len);
-        self.domain[..usize::from(self.domain_len % NO_DOMAIN)]
-            .iter()
-            .copied()
-            .for_each(&mut mix);
-        self.reason[..usize::from(self.reason_len)]
-            .iter()
-            .copied()
-            .for_each(&mut mix);
+        for (len, bytes) in [
+            (self.target_len, self.target_bytes()),
+            (self.domain_len, self.domain_bytes()),
+            (self.reason_len, self.reason_bytes()),
+        ] {
+            mix(len);
+            bytes.iter().copied().for_each(&mut mix);
+        }
         h as usize
     }
 }

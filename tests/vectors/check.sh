@@ -18,16 +18,7 @@ as_root install -d -m 755 "$work"
 # Debian's PostgreSQL 15 without webhook_routing, kept under /tmp for this clone (as
 # private_postgres keeps the tests' copy), made again when Debian's package changes.
 root=$(private_root pg15plain)
-stamp=$(dpkg-query -W postgresql-15)
-if [ "$(cat "$root/stamp" 2>/dev/null)" != "$stamp" ]; then
-    say "a copy of Debian's PostgreSQL 15 without webhook_routing ($root, about 10 s)"
-    as_root rm -rf "$root"
-    install -d -m 755 "$root/usr/lib/postgresql" "$root/usr/share/postgresql"
-    cp -a /usr/lib/postgresql/15 "$root/usr/lib/postgresql/"
-    cp -a /usr/share/postgresql/15 "$root/usr/share/postgresql/"
-    rm -f "$root"/usr/lib/postgresql/15/lib/webhook_routing* "$root"/usr/share/postgresql/15/extension/webhook_routing*
-    printf '%s\n' "$stamp" >"$root/stamp"
-fi
+debian_pg15_copy "$root" postgresql-15
 PG_BIN=$root/usr/lib/postgresql/15/bin
 if ls "$root"/usr/lib/postgresql/15/lib/ | grep -qi webhook_routing; then
     echo "the edition's server has a webhook_routing library" >&2
