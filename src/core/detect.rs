@@ -671,8 +671,18 @@ impl Texts<'_> {
 
     /// Word `k` of the field `first..end` as a cue for what follows it: a word of asking or of
     /// wanting (`want`, `need`, `cherche`, `ndashaka`); `None` for any other word. `asks`: the
-    /// field asks (Texts::field_asks); `offers`: it holds an offer (Texts::offer_at).
-    fn cue(&self, k: usize, first: usize, end: usize, asks: bool, offers: bool) -> Option<Cue<'_>> {
+    /// field asks (Texts::field_asks); `offers`: it holds an offer (Texts::offer_at);
+    /// `written`: the field is the user's own text (a body or a caption), where "send me …"
+    /// asks the service (a button's "Yes, send me alerts" is the business's label).
+    fn cue(
+        &self,
+        k: usize,
+        first: usize,
+        end: usize,
+        asks: bool,
+        offers: bool,
+        written: bool,
+    ) -> Option<Cue<'_>> {
         let word = self.words[k].text;
         let next = (k + 1 < end).then(|| self.words[k + 1].text);
         // "can I", "could you": a request; "can he eat …", "can it rain …": not. An opener
@@ -682,9 +692,15 @@ impl Texts<'_> {
         let opens = k - first < text::OPENER_REACH
             && text::is_opener(word)
             && !next.is_some_and(text::is_wh_word);
+        // "send me a moto" asks the service; "which documents should the seller show me"
+        // asks to know.
+        let command = written
+            && text::is_command(word, next, self.words[k].after_pronoun)
+            && !self.in_question(k, first);
         let asking = (text::is_asking(word)
             && text::asks_for_someone(word, next)
             && (asks || !text::is_ability(word)))
+            || command
             || text::is_becoming(word)
             || opens
             || self.offer_at(k, first, end);
@@ -1141,15 +1157,25 @@ impl Rules {
     /// ("I need a job as a driver" is about the job). `protected` says which domains the
     /// config protects.
     fn mark_intent(&self, texts: &Texts, hits: &mut [Hit], protected: &dyn Fn(&str) -> bool) {
-        for &(_, first, end) in &texts.fields {
+        for &(field, first, end) in &texts.fields {
             let asks = first < end && texts.field_asks(first, end);
             let offers = (first..end).any(|k| texts.offer_at(k, first, end));
+            let written = matches!(field, Field::Body | Field::Caption);
             for k in first..end {
-                let Some(cue) = texts.cue(k, first, end, asks, offers) else {
+                let Some(cue) = texts.cue(k, first, end, asks, offers, written) else {
                     continue;
                 };
                 if let Some(object) = self.object_of(hits, &cue, first, end, protected) {
-                    for h in hits.iter_mut().filter(|h| h.start == object) {
+                    // A protected domain's phrase that holds the cue and its object asks for it
+                    // as a whole ("send me a moto", "nitumie bodaboda"): it is the object too.
+                    let holds = |h: &Hit| {
+                        h.start >= cue.at
+                            && h.start < object
+                            && h.end > object
+                            && self.rules[h.rule].effect == Effect::Match
+                            && protected(&self.rules[h.rule].domain)
+                    };
+                    for h in hits.iter_mut().filter(|h| h.start == object || holds(h)) {
                         h.intent = true;
                         h.requested |= cue.requests;
                         h.asked |= cue.requests && !cue.turn;
@@ -2137,5 +2163,49 @@ mod tests {
                 .map(|d| d.domain),
             None
         );
+    }
+
+    /// Asking the service to send or bring something is a request for it, in the user's own
+    /// text and outside a question that asks to know; a protected phrase holding the ask and
+    /// its object is asked for as a whole.
+    #[pg_test]
+    fn sending_for_something_requests_it() {
+        use Effect::*;
+        let rules = Rules::new(vec![
+            keyword(1, "mobility", "moto", Match, Some(1.0)),
+            keyword(2, "mobility", "send me a moto", Match, Some(3.0)),
+            keyword(3, "jobs", "interview*", Match, Some(1.5)),
+            keyword(4, "profile", "alerts", Match, Some(1.0)),
+            keyword(5, "property", "chumba", Match, None),
+            keyword(6, "mobility", "bodaboda", Match, None),
+            keyword(7, "ai_agents", "which documents", Match, Some(3.5)),
+            keyword(8, "marketplace", "seller", Match, None),
+        ]);
+        let d = rules
+            .detect(
+                &text("wait, first send me a moto, I'm late for an interview"),
+                &protected,
+            )
+            .unwrap();
+        assert_eq!((d.domain, d.asked, d.score), ("mobility", true, 6.0));
+        let d = rules
+            .detect(&text("nitumie bodaboda nije kuona chumba"), &protected)
+            .unwrap();
+        assert_eq!((d.domain, d.asked), ("mobility", true));
+        // Asking to know: the seller shows, the service is asked nothing.
+        let d = rules
+            .detect(
+                &text("which documents should the seller show me?"),
+                &protected,
+            )
+            .unwrap();
+        assert!(!d.asked && !d.requested, "{d:?}");
+        // A button's label is the business's words.
+        let button = Inbound {
+            kind: Some("button"),
+            texts: vec![(Field::ButtonText, "Yes, send me alerts")],
+            ..Default::default()
+        };
+        assert!(!rules.detect(&button, &protected).unwrap().asked);
     }
 }

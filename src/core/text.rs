@@ -337,6 +337,67 @@ pub fn is_asking(word: &str) -> bool {
     )
 }
 
+/// Words that ask someone to send, bring, give, find or show the writer something: "send me a
+/// moto", "get us a cab", "envoyez-moi un taxi", "pouvez-vous m'envoyer", "nyoherereza moto",
+/// "nzanira", "nitumie bodaboda", "niletee gari". A word of asking for what follows, as "can I"
+/// is, though nothing in the sentence asks: "wait, first send me a moto" is a request. The
+/// English and French verbs ask only before "me", "us", "moi", "nous" or after an elided "m'"
+/// ("send the CV" is no request to the service); the Kinyarwanda and Swahili ones hold the
+/// "me" in themselves.
+pub fn is_command(word: &str, next: Option<&str>, after_pronoun: bool) -> bool {
+    let to_me = after_pronoun || matches!(next, Some("me" | "us" | "moi" | "nous"));
+    (to_me
+        && matches!(
+            word,
+            "send"
+                | "get"
+                | "bring"
+                | "give"
+                | "find"
+                | "show"
+                | "book"
+                | "order"
+                | "envoyez"
+                | "envoie"
+                | "envoyer"
+                | "donnez"
+                | "donne"
+                | "trouvez"
+                | "trouve"
+                | "trouver"
+                | "amenez"
+                | "amene"
+                | "amener"
+                | "montrez"
+                | "montre"
+                | "reservez"
+                | "reserve"
+        ))
+        || matches!(
+            word,
+            "nyoherereza"
+                | "unyoherereza"
+                | "mwanyoherereza"
+                | "munyoherereze"
+                | "nzanira"
+                | "unzanira"
+                | "mwanzanira"
+                | "munzanire"
+                | "mumpe"
+                | "umpe"
+                | "mpa"
+                | "nitumie"
+                | "nitumieni"
+                | "tutumie"
+                | "niletee"
+                | "nileteeni"
+                | "tuletee"
+                | "nipe"
+                | "tupe"
+                | "nipeni"
+        )
+}
+
 /// First-person words of ability that are also a question's "can I": "nshobora gutwara imodoka"
 /// says "I can drive a car", "nshobora gutumiza moto?" asks for one. They ask only in a text
 /// that asks (a `?`, or a first word that opens a question).
@@ -650,6 +711,13 @@ mod tests {
         for w in ["nshobora", "naweza"] {
             assert!(is_ability(w), "{w}");
         }
+        // Sending, bringing, giving: to the writer, not to someone else.
+        assert!(is_command("send", Some("me"), false) && is_command("envoyer", Some("un"), true));
+        assert!(
+            is_command("nitumie", Some("bodaboda"), false)
+                && is_command("nyoherereza", None, false)
+        );
+        assert!(!is_command("send", Some("the"), false) && !is_command("give", Some("him"), false));
         assert!(!is_ability("mushobora") && !is_ability("pouvez"));
         for w in ["and", "mufite", "hari", "avez", "kuna"] {
             assert!(is_opener(w), "{w}");
