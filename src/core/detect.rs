@@ -132,6 +132,9 @@ pub const TOPIC_ASK: f32 = 3.5;
 /// no other match between, is its object, whatever its weight ("ndashaka moto", "I need a car",
 /// "can I get a car").
 pub const PROTECTED_OBJECT_REACH: usize = 4;
+/// How many words after a word of selling (or before a passive of it) what is sold is looked
+/// for: "je vends ma vieille voiture".
+pub const GOODS_REACH: usize = 3;
 /// The factor of the first match after a word of intent.
 pub const INTENT_FACTOR: f32 = 2.0;
 /// The factor of a match one edit away.
@@ -1250,6 +1253,65 @@ impl Rules {
             .or_else(|| hits.iter().filter(after).map(|h| h.start).min())
     }
 
+    /// A vehicle, an account or a cover sold is goods, not a ride, a profile or a cover asked
+    /// for: the first match after a word of selling (text::is_selling), within GOODS_REACH
+    /// words of the same clause, or the nearest before a passive of selling (text::is_sold), is
+    /// excluded by the selling word's rule when it is a protected domain's word that only leans
+    /// (under PROTECTED_EVIDENCE points): "je vends ma vieille voiture", "nauza gari langu",
+    /// "pikipiki inauzwa" are the market's. A word that names a protected domain stays ("sell
+    /// my car insurance" names a cover), as does anything after a comma or a full stop.
+    fn goods(&self, texts: &Texts, hits: &mut [Hit], protected: &dyn Fn(&str) -> bool) {
+        for &(_, first, end) in &texts.fields {
+            for k in first..end {
+                let word = texts.words[k].text;
+                let active = text::is_selling(word);
+                if !active && !text::is_sold(word) {
+                    continue;
+                }
+                let is_match = |h: &Hit| self.rules[h.rule].effect == Effect::Match;
+                let Some(seller) = hits
+                    .iter()
+                    .find(|h| h.start == k && is_match(h) && !protected(&self.rules[h.rule].domain))
+                    .map(|h| h.rule)
+                else {
+                    continue;
+                };
+                let object = if active {
+                    hits.iter()
+                        .filter(|h| is_match(h) && h.start > k && h.start <= k + GOODS_REACH)
+                        .map(|h| h.start)
+                        .filter(|&s| s < end)
+                        .min()
+                } else {
+                    hits.iter()
+                        .filter(|h| is_match(h) && h.end <= k && h.start + GOODS_REACH >= k)
+                        .map(|h| h.start)
+                        .filter(|&s| s >= first)
+                        .max()
+                };
+                let Some(object) = object else {
+                    continue;
+                };
+                let (from, to) = if active { (k, object) } else { (object, k) };
+                if (from + 1..=to)
+                    .any(|j| texts.gap_before(j).contains([',', '.', ';', ':', '?', '!']))
+                {
+                    continue;
+                }
+                for h in hits.iter_mut().filter(|h| h.start == object) {
+                    let rule = &self.rules[h.rule];
+                    if rule.effect == Effect::Match
+                        && protected(&rule.domain)
+                        && rule.weight < PROTECTED_EVIDENCE
+                        && h.excluded_by.is_none()
+                    {
+                        h.excluded_by = Some(seller);
+                    }
+                }
+            }
+        }
+    }
+
     /// Take back what exclude rules exclude: the matches of an exclude rule's domain that
     /// overlap it (`momo agent` excludes ai_agents there, not in the rest of the message).
     fn exclude(&self, hits: &mut [Hit]) {
@@ -1325,6 +1387,7 @@ impl Rules {
         }
         self.mark_intent(&texts, &mut hits, protected);
         self.exclude(&mut hits);
+        self.goods(&texts, &mut hits, protected);
         self.quote(&texts, &mut hits, protected);
         let counted = self.count(&hits, explain.is_some());
         let tally = self.tally(&hits, &counted.matches);
@@ -2207,5 +2270,35 @@ mod tests {
             ..Default::default()
         };
         assert!(!rules.detect(&button, &protected).unwrap().asked);
+    }
+
+    /// A vehicle sold is the market's goods, however the sentence places it; a ride asked
+    /// for beside a sale is not.
+    #[pg_test]
+    fn a_vehicle_sold_is_goods() {
+        use Effect::*;
+        let rules = Rules::new(vec![
+            keyword(1, "marketplace", "vends", Match, Some(1.0)),
+            keyword(2, "marketplace", "*gurish*", Match, Some(1.0)),
+            keyword(3, "mobility", "voiture", Match, Some(1.0)),
+            keyword(4, "mobility", "moto", Match, Some(1.0)),
+            keyword(5, "mobility", "taxi", Match, None),
+        ]);
+        for t in [
+            "je vends ma vieille voiture",
+            "ndagurisha moto yanjye",
+            "moto igurishwa",
+        ] {
+            assert_eq!(found(&rules, &text(t)), Some(("marketplace", false)), "{t}");
+        }
+        // A word that names the ride stays, and a clause apart is no object.
+        assert_eq!(
+            found(&rules, &text("je vends, voiture svp")).map(|d| d.0),
+            Some("mobility")
+        );
+        assert_eq!(
+            found(&rules, &text("je vends un taxi")).map(|d| d.0),
+            Some("mobility")
+        );
     }
 }

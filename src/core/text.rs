@@ -398,6 +398,34 @@ pub fn is_command(word: &str, next: Option<&str>, after_pronoun: bool) -> bool {
         )
 }
 
+/// Words of selling, whose object is what is sold: "sell my car", "je vends ma vieille moto",
+/// "nauza gari langu", "ndagurisha moto yanjye" (Kinyarwanda's forms by the root -gurish-). A
+/// vehicle, an account or a cover right after one is goods (src/core/detect.rs, `goods`).
+pub fn is_selling(word: &str) -> bool {
+    matches!(
+        word,
+        "sell"
+            | "selling"
+            | "sells"
+            | "vends"
+            | "vend"
+            | "vendre"
+            | "vendons"
+            | "vendez"
+            | "nauza"
+            | "ninauza"
+            | "tunauza"
+            | "anauza"
+            | "unauza"
+            | "kuuza"
+    ) || (word.contains("gurish") && !word.contains("gurishw"))
+}
+
+/// Passives of selling, after what is sold: "pikipiki inauzwa", "moto igurishwa".
+pub fn is_sold(word: &str) -> bool {
+    matches!(word, "inauzwa" | "linauzwa" | "zinauzwa" | "yanauzwa") || word.contains("gurishw")
+}
+
 /// First-person words of ability that are also a question's "can I": "nshobora gutwara imodoka"
 /// says "I can drive a car", "nshobora gutumiza moto?" asks for one. They ask only in a text
 /// that asks (a `?`, or a first word that opens a question).
@@ -711,6 +739,10 @@ mod tests {
         for w in ["nshobora", "naweza"] {
             assert!(is_ability(w), "{w}");
         }
+        for w in ["sell", "vends", "nauza", "ndagurisha", "kugurisha"] {
+            assert!(is_selling(w) && !is_sold(w), "{w}");
+        }
+        assert!(is_sold("inauzwa") && is_sold("igurishwa") && !is_selling("igurishwa"));
         // Sending, bringing, giving: to the writer, not to someone else.
         assert!(is_command("send", Some("me"), false) && is_command("envoyer", Some("un"), true));
         assert!(
