@@ -1261,52 +1261,60 @@ impl Rules {
     /// "pikipiki inauzwa" are the market's. A word that names a protected domain stays ("sell
     /// my car insurance" names a cover), as does anything after a comma or a full stop.
     fn goods(&self, texts: &Texts, hits: &mut [Hit], protected: &dyn Fn(&str) -> bool) {
-        for &(_, first, end) in &texts.fields {
-            for k in first..end {
-                let word = texts.words[k].text;
-                let active = text::is_selling(word);
-                if !active && !text::is_sold(word) {
-                    continue;
-                }
-                let is_match = |h: &Hit| self.rules[h.rule].effect == Effect::Match;
-                let Some(seller) = hits
-                    .iter()
-                    .find(|h| h.start == k && is_match(h) && !protected(&self.rules[h.rule].domain))
-                    .map(|h| h.rule)
-                else {
-                    continue;
-                };
-                let object = if active {
-                    hits.iter()
-                        .filter(|h| is_match(h) && h.start > k && h.start <= k + GOODS_REACH)
-                        .map(|h| h.start)
-                        .filter(|&s| s < end)
-                        .min()
-                } else {
-                    hits.iter()
-                        .filter(|h| is_match(h) && h.end <= k && h.start + GOODS_REACH >= k)
-                        .map(|h| h.start)
-                        .filter(|&s| s >= first)
-                        .max()
-                };
-                let Some(object) = object else {
-                    continue;
-                };
-                let (from, to) = if active { (k, object) } else { (object, k) };
-                if (from + 1..=to)
-                    .any(|j| texts.gap_before(j).contains([',', '.', ';', ':', '?', '!']))
+        let is_match = |h: &Hit| self.rules[h.rule].effect == Effect::Match;
+        // The words of selling are read among the routable domains' matches only (a few per
+        // message), not among all the words.
+        for s in 0..hits.len() {
+            let seller = hits[s];
+            let Some(field) = seller.field else {
+                continue;
+            };
+            if !is_match(&seller) || protected(&self.rules[seller.rule].domain) {
+                continue;
+            }
+            let k = seller.start;
+            let word = texts.words[k].text;
+            let active = text::is_selling(word);
+            if !active && !text::is_sold(word) {
+                continue;
+            }
+            let Some(&(_, first, end)) = texts
+                .fields
+                .iter()
+                .find(|&&(f, a, b)| f == field && a <= k && k < b)
+            else {
+                continue;
+            };
+            let seller = seller.rule;
+            let object = if active {
+                hits.iter()
+                    .filter(|h| is_match(h) && h.start > k && h.start <= k + GOODS_REACH)
+                    .map(|h| h.start)
+                    .filter(|&s| s < end)
+                    .min()
+            } else {
+                hits.iter()
+                    .filter(|h| is_match(h) && h.end <= k && h.start + GOODS_REACH >= k)
+                    .map(|h| h.start)
+                    .filter(|&s| s >= first)
+                    .max()
+            };
+            let Some(object) = object else {
+                continue;
+            };
+            let (from, to) = if active { (k, object) } else { (object, k) };
+            if (from + 1..=to).any(|j| texts.gap_before(j).contains([',', '.', ';', ':', '?', '!']))
+            {
+                continue;
+            }
+            for h in hits.iter_mut().filter(|h| h.start == object) {
+                let rule = &self.rules[h.rule];
+                if rule.effect == Effect::Match
+                    && protected(&rule.domain)
+                    && rule.weight < PROTECTED_EVIDENCE
+                    && h.excluded_by.is_none()
                 {
-                    continue;
-                }
-                for h in hits.iter_mut().filter(|h| h.start == object) {
-                    let rule = &self.rules[h.rule];
-                    if rule.effect == Effect::Match
-                        && protected(&rule.domain)
-                        && rule.weight < PROTECTED_EVIDENCE
-                        && h.excluded_by.is_none()
-                    {
-                        h.excluded_by = Some(seller);
-                    }
+                    h.excluded_by = Some(seller);
                 }
             }
         }
