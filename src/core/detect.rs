@@ -1373,8 +1373,8 @@ impl Rules {
 
     /// Detection, step by step (the module's header says the rules): the matches of the
     /// message's words, ids and type; weak words in the business's texts dropped; what words of
-    /// intent ask for marked; exclusions applied, of exclude rules and of content given to
-    /// work on; the matches that count, once each; the scores per domain; the winner, a close
+    /// intent ask for marked; exclusions applied, of exclude rules, of goods sold and of
+    /// content given to work on; the matches that count, once each; the scores per domain; the winner, a close
     /// protected domain before a routable one; what the winner's matches say of the message.
     /// With `explain`, every match, score and reason is also written there.
     fn run(
