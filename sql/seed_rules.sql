@@ -830,3 +830,117 @@ WHERE domain OPERATOR(pg_catalog.=) 'ai_agents' AND match_kind OPERATOR(pg_catal
 UPDATE webhook_routing_rules SET weight = 1
 WHERE domain OPERATOR(pg_catalog.=) 'marketplace' AND match_kind OPERATOR(pg_catalog.=) 'keyword' AND seeded
   AND pattern OPERATOR(pg_catalog.=) 'bei gani';
+-- Detection, sixth round: the vocabulary of the protected domains, as classes in the four
+-- languages, so that a protected request is never read as a routable one. The profile holds
+-- the account: its balance, a wallet and topping it up, points and rewards, a referral or
+-- invitation code, a PIN, an email address. Mobility is also a ride told to complain (speed,
+-- a helmet, a detour, a rude or overcharging driver), a fare from one place to another, a
+-- driver's earnings and payouts, driving for the service. Insurance is also an accident told
+-- as a collision or a hit (Kinyarwanda's *gongan*, "nagonganye", and Swahili's "kugongana"
+-- share a root), the compensation sought after it, the types of cover and the COMESA yellow
+-- card. Words a routable domain shares (balance, wallet, points, complain, rude) only lean;
+-- a helmet missing is not the market's helmet.
+INSERT INTO webhook_routing_rules (domain, match_kind, pattern, priority, weight, effect, language, seeded)
+SELECT k.domain, 'keyword', pattern,
+       CASE WHEN k.domain OPERATOR(pg_catalog.=) ANY (ARRAY['mobility', 'profile', 'insurance']) THEN 50 ELSE 100 END,
+       k.weight, k.effect, k.language, true
+FROM (VALUES
+    -- profile: what the account holds and how it is reached: a balance, a wallet and topping
+    -- it up, points and rewards, a referral or invitation code, a PIN, an email address.
+    ('profile', 'en', 3::real, 'match', ARRAY['my balance', 'account balance', 'wallet balance', 'check balance',
+        'check my balance', 'balance left', 'remaining balance', 'my wallet', 'top up', 'topup', 'add money to my',
+        'add funds', 'load my wallet', 'loyalty points', 'reward points', 'bonus points', 'my points', 'points balance',
+        'redeem points', 'redeem my', 'my rewards', 'referral code', 'referral link', 'referral bonus', 'invite code',
+        'invitation code', 'refer a friend', 'invite friends', 'invite my friends', 'my referrals', 'email address',
+        'my e mail', 'contact number', 'change my pin', 'new pin', 'forgot pin', 'pin code', 'pin number']),
+    ('profile', 'en', 2, 'match', ARRAY['referral', 'referrals', 'redeem', 'cashback', 'passcode', 'e mail']),
+    ('profile', 'en', 1.5, 'match', ARRAY['balance', 'wallet', 'reward', 'rewards']),
+    ('profile', 'fr', 3, 'match', ARRAY['mon solde', 'le solde', 'solde de mon compte', 'consulter mon solde',
+        'mon portefeuille', 'recharger mon', 'recharger le portefeuille', 'points de fidelite', 'mes points',
+        'code de parrainage', 'lien de parrainage', 'code d invitation', 'inviter des amis', 'inviter mes amis',
+        'mes filleuls', 'adresse mail', 'adresse email', 'adresse e mail', 'mon email', 'mon mail', 'mon e mail',
+        'mon courriel', 'mon pin', 'code secret', 'changer mon pin', 'numero de contact']),
+    ('profile', 'fr', 2, 'match', ARRAY['portefeuille', 'parrainage', 'parrainer', 'fidelite', 'courriel']),
+    ('profile', 'fr', 1.5, 'match', ARRAY['solde', 'recompense*', 'recharger', 'recharge']),
+    ('profile', 'fr', NULL, 'exclude', ARRAY['en solde']),
+    ('profile', 'rw', 3, 'match', ARRAY['amafaranga asigaye', 'asigaye kuri konti', 'ari kuri konti', 'ikofi yanjye',
+        'wallet yanjye', 'solde yanjye', 'kongera amafaranga kuri', 'kongeramo amafaranga', 'gushyira amafaranga kuri',
+        'gushyiramo amafaranga', 'kode yo gutumira', 'kode yanjye', 'gutumira abandi', 'gutumira inshuti',
+        'amanota yanjye', 'amanota mfite', 'imeri yanjye', 'imeli yanjye', 'imeyili yanjye', 'email yanjye',
+        'pin yanjye', 'nibagiwe ijambo', 'nibagiwe pin', 'nibagiwe umubare']),
+    ('profile', 'rw', 2, 'match', ARRAY['ikofi', 'imeri', 'imeli', 'imeyili', 'imeyiri']),
+    ('profile', 'rw', 1.5, 'match', ARRAY['nayibagiwe', 'narayibagiwe']),
+    ('profile', 'rw', 1, 'match', ARRAY['asigaye', 'gutumira']),
+    ('profile', 'sw', 3, 'match', ARRAY['salio langu', 'salio la akaunti', 'salio kwenye', 'angalia salio',
+        'salio lililobaki', 'pochi yangu', 'kuongeza pesa', 'ongeza pesa', 'weka pesa kwenye', 'kuweka pesa kwenye',
+        'pointi zangu', 'pointi za', 'msimbo wa rufaa', 'msimbo wa mwaliko', 'nambari ya rufaa', 'kiungo cha rufaa',
+        'alika marafiki', 'kualika marafiki', 'barua pepe yangu', 'badilisha barua pepe', 'sasisha barua pepe',
+        'kwa uthibitisho', 'pointi za zawadi']),
+    ('profile', 'sw', 2, 'match', ARRAY['salio', 'rufaa', 'kitambulisho changu']),
+    ('profile', 'sw', 1.5, 'match', ARRAY['pochi', 'pointi', 'barua pepe', 'sasisha', 'uthibitisho']),
+    -- mobility: how a ride went, told to complain (speed, a helmet, a detour, a rude or
+    -- overcharging driver); a fare from one place to another; a driver's earnings and payouts,
+    -- and driving for the service.
+    ('mobility', 'en', 3, 'match', ARRAY['no helmet', 'without a helmet', 'extra helmet', 'helmet for me',
+        'was speeding', 'reckless driving', 'drove recklessly', 'drunk driver', 'rude driver',
+        'driver was rude', 'took a detour', 'longer route', 'wrong route', 'overcharged me', 'charged me more',
+        'charged me extra', 'report the driver', 'report my driver', 'report a driver', 'report the rider',
+        'complain about the driver', 'complaint about the driver', 'complaint about my driver', 'rate my driver',
+        'rate the driver', 'rate my trip', 'rate the trip', 'my earnings', 'driver earnings', 'weekly payout',
+        'my payout', 'payout for', 'drive for you', 'drive with you', 'driving for you', 'become a driver',
+        'join as a driver', 'how much from', 'how much to go', 'how much to get to', 'fare from', 'fare to']),
+    ('mobility', 'en', 2, 'match', ARRAY['speeding', 'detour', 'too fast', 'moto guy', 'boda guy']),
+    ('mobility', 'en', 1.5, 'match', ARRAY['overcharg*', 'reckless*', 'payout*', 'earnings']),
+    ('mobility', 'en', 1, 'match', ARRAY['rude', 'complain', 'complaint']),
+    ('marketplace', 'en', NULL, 'exclude', ARRAY['no helmet', 'without a helmet', 'extra helmet', 'helmet for me']),
+    ('mobility', 'fr', 3, 'match', ARRAY['roulait trop vite', 'exces de vitesse', 'sans casque',
+        'pas de casque', 'un detour', 'fait un detour', 'signaler le chauffeur', 'signaler le conducteur', 'signaler le motard',
+        'plainte contre le chauffeur', 'me plaindre du chauffeur', 'mes gains', 'gains de la semaine',
+        'rouler pour vous', 'roule pour vous', 'conduire pour vous', 'devenir chauffeur', 'devenir motard',
+        'combien pour aller']),
+    ('mobility', 'fr', 2, 'match', ARRAY['casque', 'trop vite']),
+    ('mobility', 'fr', 1.5, 'match', ARRAY['motard*', 'vitesse', 'le conducteur', 'votre conducteur', 'mon conducteur',
+        'du conducteur', 'pour aller a']),
+    ('mobility', 'fr', 1, 'match', ARRAY['conducteur*', 'impoli', 'malpoli', 'plaindre', 'plainte', 'gains']),
+    ('mobility', 'fr', NULL, 'exclude', ARRAY['conducteur de travaux', 'casque audio']),
+    ('mobility', 'rw', 3, 'match', ARRAY['umuvuduko mwinshi', 'yirukaga cyane', 'yiruka cyane', 'yihutaga cyane',
+        'nta kasike', 'nta casque', 'yansuzuguye', 'kurega umushoferi', 'kurega umumotari', 'kurega shoferi',
+        'yanciye amafaranga menshi', 'yanciye menshi', 'yazengurutse', 'yanzengurukije', 'amafaranga nakoreye',
+        'ibyo nakoreye', 'amafaranga ninjije', 'ibyo ninjije', 'amafaranga y urugendo', 'angahe kugera']),
+    ('mobility', 'rw', 2, 'match', ARRAY['kasike']),
+    ('mobility', 'rw', 1.5, 'match', ARRAY['kugera i']),
+    ('mobility', 'rw', 1, 'match', ARRAY['umuvuduko', 'kurega']),
+    ('mobility', 'rw', NULL, 'exclude', ARRAY['umuvuduko w amaraso']),
+    ('mobility', 'sw', 3, 'match', ARRAY['mwendo kasi', 'aliendesha vibaya',
+        'anaendesha vibaya', 'kuendesha vibaya', 'bila kofia', 'kofia ngumu', 'kofia ya pikipiki',
+        'kumlalamikia dereva', 'kulalamika kuhusu dereva', 'malalamiko kuhusu dereva', 'dereva alikuwa mkorofi',
+        'alinizungusha', 'alinitoza', 'amenitoza', 'kunitoza', 'nauli ni kiasi gani',
+        'kutoka hapa hadi', 'mapato yangu', 'malipo yangu ya wiki', 'malipo ya safari', 'kuwa dereva',
+        'kuendesha kwa ajili yenu']),
+    ('mobility', 'sw', 2, 'match', ARRAY['kwa kasi', 'kasi sana', 'njia ndefu', 'mnatoza']),
+    ('mobility', 'sw', 1.5, 'match', ARRAY['kasi', 'aliendesha', 'kulalamika', 'lalamika', 'malalamiko', 'kutoza',
+        'wanatoza']),
+    ('mobility', 'sw', 1, 'match', ARRAY['anaendesha']),
+    -- insurance: an accident told as a collision or a hit, the compensation sought after it;
+    -- cover types (comprehensive, third party, tous risques, au tiers, full) and the COMESA
+    -- yellow card.
+    ('insurance', 'en', 3, 'match', ARRAY['full cover', '3rd party', 'comesa', 'hit and run',
+        'hit my car', 'hit my parked', 'hit my moto', 'hit my vehicle', 'rear ended', 'collided with',
+        'written off', 'loss assessor', 'cover on my', 'after the accident']),
+    ('insurance', 'en', 2, 'match', ARRAY['comprehensive', 'windscreen', 'collision', 'assessor', 'cover for a', 'cover on a', 'parked car']),
+    ('insurance', 'en', 1.5, 'match', ARRAY['crash', 'bumper', 'theft']),
+    ('insurance', 'fr', 3, 'match', ARRAY['au tiers', 'assurance tiers', 'tiers seulement', 'tout risque',
+        'accrochage', 'm a percute', 'delit de fuite', 'declarer l accident', 'expert automobile', 'vol de ma voiture', 'apres l accident']),
+    ('insurance', 'fr', 2, 'match', ARRAY['accroch*', 'percute*', 'heurte', 'pare brise', 'pare choc']),
+    ('insurance', 'fr', 1.5, 'match', ARRAY['tiers', 'carrosserie']),
+    ('insurance', 'rw', 3, 'match', ARRAY['ikarita y umuhondo', 'karita y umuhondo', 'yangonze', 'bangonze',
+        'nyuma y impanuka', 'ubwishingizi bwuzuye']),
+    ('insurance', 'rw', 2.5, 'match', ARRAY['*gongan*']),
+    ('insurance', 'rw', 2, 'match', ARRAY['*gonzw*', 'yagonze']),
+    ('insurance', 'rw', 1, 'match', ARRAY['banyishyure', 'nishyurwe', 'kwishyurwa']),
+    ('insurance', 'sw', 3, 'match', ARRAY['kadi ya njano', 'kadi ya manjano', 'kulipwa fidia', 'kudai fidia',
+        'bima kamili', 'mtu wa tatu', 'baada ya ajali']),
+    ('insurance', 'sw', 2, 'match', ARRAY['*gongw*', 'nimegonga', 'amenigonga', 'alinigonga']),
+    ('insurance', 'sw', 1, 'match', ARRAY['nilipwe'])
+) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern
+ON CONFLICT (match_kind, pattern, domain) DO NOTHING;
