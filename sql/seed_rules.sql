@@ -832,14 +832,16 @@ WHERE domain OPERATOR(pg_catalog.=) 'marketplace' AND match_kind OPERATOR(pg_cat
   AND pattern OPERATOR(pg_catalog.=) 'bei gani';
 -- Detection, sixth round: the vocabulary of the protected domains, as classes in the four
 -- languages, so that a protected request is never read as a routable one. The profile holds
--- the account: its balance, a wallet and topping it up, points and rewards, a referral or
--- invitation code, a PIN, an email address. Mobility is also a ride told to complain (speed,
--- a helmet, a detour, a rude or overcharging driver), a fare from one place to another, a
--- driver's earnings and payouts, driving for the service. Insurance is also an accident told
--- as a collision or a hit (Kinyarwanda's *gongan*, "nagonganye", and Swahili's "kugongana"
--- share a root), the compensation sought after it, the types of cover and the COMESA yellow
--- card. Words a routable domain shares (balance, wallet, points, complain, rude) only lean;
--- a helmet missing is not the market's helmet.
+-- the account: its balance, credit and transactions, a wallet and topping it up, points and
+-- rewards, a referral or invitation code, a PIN, an email address, an account locked or
+-- hacked. Mobility is also a ride told to complain (speed, a helmet, a detour, a rude,
+-- dangerous or overcharging driver, a ride refused), a fare from one place to another or by
+-- the kilometre, a driver's earnings and payouts, driving for the service. Insurance is also
+-- an accident told as a collision or a hit (Kinyarwanda's "nagonganye" and Swahili's
+-- "kugongana" share the root *gongan*), the other driver and the police report, a vehicle
+-- stolen or burnt, the compensation sought, the types of cover and the COMESA yellow card.
+-- Words a routable domain shares (balance, wallet, contact number, complain, rude) only
+-- lean; a helmet missing is not the market's helmet.
 INSERT INTO webhook_routing_rules (domain, match_kind, pattern, priority, weight, effect, language, seeded)
 SELECT k.domain, 'keyword', pattern,
        CASE WHEN k.domain OPERATOR(pg_catalog.=) ANY (ARRAY['mobility', 'profile', 'insurance']) THEN 50 ELSE 100 END,
@@ -852,14 +854,14 @@ FROM (VALUES
         'add funds', 'load my wallet', 'loyalty points', 'reward points', 'bonus points', 'my points', 'points balance',
         'redeem points', 'redeem my', 'my rewards', 'referral code', 'referral link', 'referral bonus', 'invite code',
         'invitation code', 'refer a friend', 'invite friends', 'invite my friends', 'my referrals', 'email address',
-        'my e mail', 'contact number', 'change my pin', 'new pin', 'forgot pin', 'pin code', 'pin number']),
+        'my e mail', 'change my pin', 'new pin', 'forgot pin', 'pin code', 'pin number']),
     ('profile', 'en', 2, 'match', ARRAY['referral', 'referrals', 'redeem', 'cashback', 'passcode', 'e mail']),
     ('profile', 'en', 1.5, 'match', ARRAY['balance', 'wallet', 'reward', 'rewards']),
     ('profile', 'fr', 3, 'match', ARRAY['mon solde', 'le solde', 'solde de mon compte', 'consulter mon solde',
         'mon portefeuille', 'recharger mon', 'recharger le portefeuille', 'points de fidelite', 'mes points',
         'code de parrainage', 'lien de parrainage', 'code d invitation', 'inviter des amis', 'inviter mes amis',
         'mes filleuls', 'adresse mail', 'adresse email', 'adresse e mail', 'mon email', 'mon mail', 'mon e mail',
-        'mon courriel', 'mon pin', 'code secret', 'changer mon pin', 'numero de contact']),
+        'mon courriel', 'mon pin', 'code secret', 'changer mon pin']),
     ('profile', 'fr', 2, 'match', ARRAY['portefeuille', 'parrainage', 'parrainer', 'fidelite', 'courriel']),
     ('profile', 'fr', 1.5, 'match', ARRAY['solde', 'recompense*', 'recharger', 'recharge']),
     ('profile', 'fr', NULL, 'exclude', ARRAY['en solde']),
@@ -941,6 +943,51 @@ FROM (VALUES
     ('insurance', 'sw', 3, 'match', ARRAY['kadi ya njano', 'kadi ya manjano', 'kulipwa fidia', 'kudai fidia',
         'bima kamili', 'mtu wa tatu', 'baada ya ajali']),
     ('insurance', 'sw', 2, 'match', ARRAY['*gongw*', 'nimegonga', 'amenigonga', 'alinigonga']),
-    ('insurance', 'sw', 1, 'match', ARRAY['nilipwe'])
+    ('insurance', 'sw', 1, 'match', ARRAY['nilipwe']),
+    -- More of each class: credit left, transactions, an account locked or hacked, an invitation
+    -- link, the number the service knows; driving dangerously, refusing or cancelling a
+    -- ride, a fare by the kilometre; a hit told by what was hit, the other driver, a police
+    -- report, a vehicle stolen or burnt.
+    ('profile', 'en', 3, 'match', ARRAY['credit left', 'left on my account', 'credit on my account',
+        'recharge my account', 'fund my wallet', 'my transactions', 'transaction history', 'invite link',
+        'invite a friend', 'account locked', 'account is locked',
+        'account blocked', 'account is blocked', 'account suspended', 'account was hacked', 'account hacked']),
+    ('profile', 'en', 1.5, 'match', ARRAY['my credit', 'hacked', 'contact number', 'mobile number',
+        'my whatsapp number']),
+    ('profile', 'fr', 3, 'match', ARRAY['credit restant', 'mon credit', 'historique des transactions',
+        'mes transactions', 'lien d invitation', 'inviter un ami', 'compte bloque', 'compte suspendu', 'compte pirate', 'compte a ete pirate']),
+    ('profile', 'rw', 3, 'match', ARRAY['amafaranga mfite kuri', 'kuri konti yanjye', 'konti yanjye',
+        'konti yafunzwe', 'konti yanjye yafunzwe', 'kode yo kwinjira', 'kode y ubutumire']),
+    ('profile', 'sw', 3, 'match', ARRAY['akaunti yangu', 'akaunti imefungwa', 'akaunti imezuiwa',
+        'historia ya malipo', 'miamala yangu', 'kiungo cha mwaliko']),
+    ('profile', 'sw', 1.5, 'match', ARRAY['miamala', 'bonasi', 'namba ya whatsapp']),
+    ('profile', 'fr', 1.5, 'match', ARRAY['numero de contact', 'numero de portable', 'mon numero whatsapp']),
+    ('profile', 'rw', 1.5, 'match', ARRAY['nimero ya whatsapp']),
+    ('mobility', 'en', 3, 'match', ARRAY['dangerous driving', 'driving dangerously', 'drove dangerously',
+        'refused to take me', 'cancelled on me', 'canceled on me', 'asked me to cancel', 'price per km',
+        'trip history', 'driver app']),
+    ('mobility', 'en', 2, 'match', ARRAY['while driving', 'app price', 'per km', 'per kilometre', 'per kilometer']),
+    ('mobility', 'fr', 3, 'match', ARRAY['conduite dangereuse', 'conduisait mal', 'refuse de me prendre',
+        'a refuse la course', 'prix du trajet', 'tarif de la course', 'chauffeur partenaire']),
+    ('mobility', 'fr', 2, 'match', ARRAY['en conduisant', 'il conduisait', 'par kilometre', 'prix de l application']),
+    ('mobility', 'rw', 3, 'match', ARRAY['yatwaraga nabi', 'atwara nabi', 'yatwaye nabi', 'yanze kuntwara',
+        'ibiciro by urugendo', 'amafaranga ninjiza']),
+    ('mobility', 'rw', 2, 'match', ARRAY['ku kilometero']),
+    ('mobility', 'rw', 1, 'match', ARRAY['yanyishyuje']),
+    ('mobility', 'sw', 3, 'match', ARRAY['bei kwa kilomita', 'malipo ya dereva', 'alikuwa amelewa']),
+    ('mobility', 'sw', 2, 'match', ARRAY['kwa kilomita']),
+    ('insurance', 'en', 3, 'match', ARRAY['knocked my car', 'scratched my car', 'ran into my car', 'crashed into',
+        'the other driver', 'police report', 'police abstract', 'no claims', 'no claim bonus', 'motor cover',
+        'car was stolen', 'motorbike was stolen', 'moto was stolen']),
+    ('insurance', 'en', 1.5, 'match', ARRAY['smashed', 'excess']),
+    ('insurance', 'en', 1, 'match', ARRAY['stolen']),
+    ('insurance', 'fr', 3, 'match', ARRAY['l autre conducteur', 'rapport de police', 'bris de glace',
+        'degat des eaux', 'degats des eaux', 'bonus malus', 'voiture volee', 'moto volee']),
+    ('insurance', 'fr', 1.5, 'match', ARRAY['cambriol*', 'incendie']),
+    ('insurance', 'rw', 3, 'match', ARRAY['raporo ya polisi', 'imodoka yanjye yibwe', 'moto yanjye yibwe']),
+    ('insurance', 'rw', 1.5, 'match', ARRAY['yibwe', 'banyibye', 'yahiye']),
+    ('insurance', 'sw', 3, 'match', ARRAY['ripoti ya polisi', 'dereva mwingine', 'gari limeibiwa', 'gari liliibiwa',
+        'pikipiki imeibiwa', 'pikipiki iliibiwa']),
+    ('insurance', 'sw', 1.5, 'match', ARRAY['imeibiwa', 'iliibiwa', 'imeungua', 'iliungua'])
 ) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern
 ON CONFLICT (match_kind, pattern, domain) DO NOTHING;
