@@ -4236,3 +4236,151 @@ FROM (VALUES
     ('marketplace', 'sw', 2, 'match', ARRAY['sola', 'paneli za sola', 'umeme wa jua'])
 ) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern
 ON CONFLICT (match_kind, pattern, domain) DO NOTHING;
+
+-- Seeded rules of 0.7.0, sixth round (sql/seed_rules.sql, its last INSERT) (issue 24): the vocabulary of the protected domains, as classes in the four
+-- languages, so that a protected request is never read as a routable one. The profile holds
+-- the account: its balance, credit and transactions, a wallet and topping it up, points and
+-- rewards, a referral or invitation code, a PIN, an email address, the contact number it
+-- knows, an account locked or hacked. Mobility is also a ride told to complain (speed, a
+-- helmet, a detour, a rude, dangerous or overcharging driver, a ride refused), a fare from
+-- one place to another or by the kilometre, a driver's earnings and payouts, driving for the
+-- service. Insurance is also an accident told as a collision or a hit (Kinyarwanda's
+-- "nagonganye" and Swahili's "kugongana" share the root *gongan*), the other driver and the
+-- police report, a vehicle stolen or burnt, the types of cover and the COMESA yellow card.
+-- A word a routable domain shares, or a thing a shop sells (a balance, a wallet, a helmet, a
+-- contact number), only leans or is named with the possessive or the verb that makes it the
+-- account's or the ride's; and a bare word of complaining, of being paid or of a cover type is
+-- not seeded: after "I want" a protected word is what is asked for (src/core/detect.rs), and
+-- "I want to complain about my order" or "a comprehensive CV" are not.
+-- The extension's objects are in webhook_routing by now (above), whatever @extschema@ was.
+INSERT INTO webhook_routing.webhook_routing_rules (domain, match_kind, pattern, priority, weight, effect, language, seeded)
+SELECT k.domain, 'keyword', pattern,
+       CASE WHEN k.domain OPERATOR(pg_catalog.=) ANY (ARRAY['mobility', 'profile', 'insurance']) THEN 50 ELSE 100 END,
+       k.weight, k.effect, k.language, true
+FROM (VALUES
+    -- profile: what the account holds and how it is reached: a balance, a wallet and topping
+    -- it up, points and rewards, a referral or invitation code, a PIN, an email address.
+    ('profile', 'en', 3::real, 'match', ARRAY['my balance', 'account balance', 'wallet balance',
+        'check balance', 'check my balance', 'balance left', 'remaining balance', 'my wallet', 'top up',
+        'topup', 'load my wallet', 'loyalty points', 'reward points', 'bonus points', 'points balance',
+        'redeem points', 'redeem my', 'my rewards', 'referral code', 'referral link', 'referral bonus',
+        'invite code', 'invitation code', 'refer a friend', 'invite friends', 'invite my friends',
+        'my referrals', 'email address', 'my e mail', 'change my pin', 'new pin', 'forgot pin', 'pin code',
+        'pin number', 'update my contact', 'change my contact', 'update my mobile', 'change my mobile',
+        'update my whatsapp', 'change my whatsapp', 'update my phone', 'my contact details']),
+    ('profile', 'en', 2, 'match', ARRAY['passcode', 'add funds', 'my points']),
+    ('profile', 'en', 1.5, 'match', ARRAY['reward', 'rewards', 'referral', 'referrals', 'redeem',
+        'add money to my']),
+    ('profile', 'fr', 3, 'match', ARRAY['mon solde', 'solde de mon compte', 'consulter mon solde',
+        'mon portefeuille', 'recharger le portefeuille', 'points de fidelite', 'code de parrainage',
+        'lien de parrainage', 'code d invitation', 'inviter des amis', 'inviter mes amis', 'mes filleuls',
+        'adresse mail', 'adresse email', 'adresse e mail', 'mon email', 'mon mail', 'mon e mail',
+        'mon courriel', 'mon pin', 'code secret', 'changer mon pin', 'recharger mon compte',
+        'mettre a jour mon numero', 'modifier mon contact', 'changer mon contact']),
+    ('profile', 'fr', 2, 'match', ARRAY['parrainage', 'parrainer', 'fidelite', 'le solde', 'mes points']),
+    ('profile', 'fr', 1.5, 'match', ARRAY['solde', 'recompense*']),
+    ('profile', 'fr', NULL, 'exclude', ARRAY['en solde', 'portefeuille en cuir', 'portefeuille a vendre',
+        'points forts', 'points faibles']),
+    ('profile', 'rw', 3, 'match', ARRAY['amafaranga asigaye', 'asigaye kuri konti', 'ari kuri konti',
+        'ikofi yanjye', 'wallet yanjye', 'solde yanjye', 'kode yo gutumira', 'kode yanjye',
+        'gutumira abandi', 'gutumira inshuti', 'imeri yanjye', 'imeli yanjye', 'imeyili yanjye',
+        'email yanjye', 'pin yanjye', 'nibagiwe ijambo', 'nibagiwe pin', 'nibagiwe umubare']),
+    ('profile', 'rw', 1.5, 'match', ARRAY['nayibagiwe', 'narayibagiwe', 'kongera amafaranga kuri',
+        'kongeramo amafaranga', 'gushyira amafaranga kuri', 'gushyiramo amafaranga']),
+    ('profile', 'rw', 1, 'match', ARRAY['asigaye', 'nimero yanjye ya whatsapp']),
+    ('profile', 'sw', 3, 'match', ARRAY['salio langu', 'salio la akaunti', 'salio kwenye', 'angalia salio',
+        'salio lililobaki', 'pochi yangu', 'pointi zangu', 'msimbo wa rufaa', 'msimbo wa mwaliko',
+        'nambari ya rufaa', 'kiungo cha rufaa', 'alika marafiki', 'kualika marafiki', 'barua pepe yangu',
+        'badilisha barua pepe', 'sasisha barua pepe', 'kwa uthibitisho', 'pointi za zawadi', 'ongeza salio',
+        'kuongeza salio']),
+    ('profile', 'sw', 2, 'match', ARRAY['salio', 'pointi za']),
+    ('profile', 'sw', 1.5, 'match', ARRAY['pointi', 'weka pesa kwenye', 'kuweka pesa kwenye']),
+    -- mobility: how a ride went, told to complain (speed, a helmet, a detour, a rude or
+    -- overcharging driver); a fare from one place to another; a driver's earnings and payouts,
+    -- and driving for the service.
+    ('mobility', 'en', 3, 'match', ARRAY['no helmet', 'without a helmet', 'was speeding', 'drunk driver', 'driver was rude', 'took a detour', 'longer route', 'wrong route', 'overcharged me', 'charged me more', 'charged me extra', 'report the driver', 'report my driver', 'report a driver', 'report the rider', 'complain about the driver', 'complaint about the driver', 'complaint about my driver', 'rate my driver', 'rate the driver', 'rate my trip', 'rate the trip', 'driver earnings', 'drive for you', 'drive with you', 'driving for you', 'become a driver', 'join as a driver', 'how much from', 'how much to go', 'how much to get to', 'fare from', 'fare to']),
+    ('mobility', 'en', 2, 'match', ARRAY['detour', 'moto guy', 'boda guy', 'my payout', 'weekly payout', 'my earnings']),
+    ('mobility', 'en', 1.5, 'match', ARRAY['overcharg*', 'reckless*']),
+    ('mobility', 'en', 1, 'match', ARRAY['rude']),
+    ('marketplace', 'en', NULL, 'exclude', ARRAY['no helmet', 'without a helmet']),
+    ('mobility', 'fr', 3, 'match', ARRAY['exces de vitesse', 'sans casque', 'pas de casque', 'un detour', 'fait un detour', 'signaler le chauffeur', 'signaler le conducteur', 'signaler le motard', 'plainte contre le chauffeur', 'me plaindre du chauffeur', 'gains de la semaine', 'rouler pour vous', 'roule pour vous', 'conduire pour vous', 'devenir chauffeur', 'devenir motard', 'combien pour aller']),
+    ('mobility', 'fr', 2, 'match', ARRAY['mes gains']),
+    ('mobility', 'fr', 1.5, 'match', ARRAY['motard*', 'le conducteur', 'votre conducteur', 'mon conducteur',
+        'du conducteur', 'pour aller a']),
+    ('mobility', 'fr', 1, 'match', ARRAY['conducteur*', 'impoli', 'malpoli']),
+    ('mobility', 'fr', NULL, 'exclude', ARRAY['conducteur de travaux', 'casque audio']),
+    ('mobility', 'rw', 3, 'match', ARRAY['yiruka cyane', 'nta kasike', 'nta casque', 'yansuzuguye', 'kurega umushoferi', 'kurega umumotari', 'kurega shoferi', 'yanciye amafaranga menshi', 'yanciye menshi', 'yazengurutse', 'yanzengurukije', 'amafaranga y urugendo', 'angahe kugera']),
+    ('mobility', 'rw', 1.5, 'match', ARRAY['kugera i']),
+    ('mobility', 'rw', 1, 'match', ARRAY['umuvuduko']),
+    ('mobility', 'rw', NULL, 'exclude', ARRAY['umuvuduko w amaraso']),
+    ('mobility', 'sw', 3, 'match', ARRAY['kuendesha vibaya', 'bila kofia', 'kumlalamikia dereva', 'kulalamika kuhusu dereva', 'malalamiko kuhusu dereva', 'dereva alikuwa mkorofi', 'alinizungusha', 'alinitoza', 'amenitoza', 'kunitoza', 'nauli ni kiasi gani', 'kutoka hapa hadi', 'malipo ya safari', 'kuwa dereva', 'kuendesha kwa ajili yenu', 'aliendesha kwa kasi', 'anaendesha kwa kasi', 'kuendesha kwa kasi', 'endesha kwa kasi']),
+    ('mobility', 'sw', 1, 'match', ARRAY['anaendesha', 'aliendesha', 'kutoza']),
+    -- insurance: an accident told as a collision or a hit, the compensation sought after it;
+    -- cover types (comprehensive, third party, tous risques, au tiers, full) and the COMESA
+    -- yellow card.
+    ('insurance', 'en', 3, 'match', ARRAY['full cover', 'comesa', 'hit and run', 'hit my parked', 'hit my vehicle', 'collided with', 'written off', 'loss assessor', 'after the accident']),
+    ('insurance', 'en', 2, 'match', ARRAY['assessor', 'parked car', 'cover on my', 'comprehensive for', 'comprehensive on']),
+    ('insurance', 'fr', 3, 'match', ARRAY['assurance tiers', 'tiers seulement', 'tout risque', 'accrochage', 'm a percute', 'delit de fuite', 'declarer l accident', 'expert automobile', 'vol de ma voiture', 'apres l accident']),
+    ('insurance', 'fr', 1.5, 'match', ARRAY['carrosserie', 'heurte', 'percute*']),
+    ('insurance', 'rw', 3, 'match', ARRAY['ikarita y umuhondo', 'karita y umuhondo', 'yangonze', 'bangonze',
+        'nyuma y impanuka', 'ubwishingizi bwuzuye']),
+    ('insurance', 'rw', 2.5, 'match', ARRAY['*gongan*']),
+    ('insurance', 'rw', 2, 'match', ARRAY['yagonze']),
+    ('insurance', 'rw', 1, 'match', ARRAY['yahiye']),
+    ('insurance', 'sw', 3, 'match', ARRAY['kadi ya njano', 'kadi ya manjano', 'kudai fidia', 'bima kamili', 'mtu wa tatu', 'baada ya ajali']),
+    ('insurance', 'sw', 2, 'match', ARRAY['amenigonga', 'alinigonga']),
+    ('insurance', 'sw', 1, 'match', ARRAY['imeungua', 'iliungua']),
+    -- More of each class: credit left, transactions, an account locked or hacked, an invitation
+    -- link, the number the service knows; driving dangerously, refusing or cancelling a
+    -- ride, a fare by the kilometre; a hit told by what was hit, the other driver, a police
+    -- report, a vehicle stolen or burnt.
+    ('profile', 'en', 3, 'match', ARRAY['credit left', 'left on my account', 'credit on my account',
+        'recharge my account', 'fund my wallet', 'my transactions', 'transaction history', 'invite link',
+        'invite a friend', 'account locked', 'account is locked', 'account blocked', 'account is blocked',
+        'account suspended', 'account was hacked', 'account hacked']),
+    ('profile', 'en', 1.5, 'match', ARRAY['my credit', 'hacked']),
+    ('profile', 'en', 1, 'match', ARRAY['balance', 'my contact number', 'my mobile number',
+        'my whatsapp number', 'my phone number']),
+    ('profile', 'en', NULL, 'exclude', ARRAY['pay the balance', 'balance on delivery', 'leather wallet',
+        'wallet for sale']),
+    ('profile', 'fr', 3, 'match', ARRAY['credit restant', 'mon credit', 'historique des transactions',
+        'mes transactions', 'lien d invitation', 'inviter un ami', 'compte bloque', 'compte suspendu',
+        'compte pirate', 'compte a ete pirate']),
+    ('profile', 'fr', 1, 'match', ARRAY['mon numero de contact', 'mon numero de portable']),
+    ('profile', 'rw', 3, 'match', ARRAY['amafaranga mfite kuri', 'kuri konti yanjye', 'konti yanjye',
+        'konti yafunzwe', 'konti yanjye yafunzwe', 'kode yo kwinjira', 'kode y ubutumire']),
+    ('profile', 'rw', 2, 'match', ARRAY['amanota mfite', 'amanota yanjye']),
+    ('profile', 'sw', 3, 'match', ARRAY['akaunti yangu', 'akaunti imefungwa', 'akaunti imezuiwa',
+        'historia ya malipo', 'miamala yangu', 'kiungo cha mwaliko']),
+    ('profile', 'sw', 1.5, 'match', ARRAY['bonasi']),
+    ('profile', 'sw', 1, 'match', ARRAY['kitambulisho changu', 'sasisha', 'barua pepe',
+        'namba yangu ya whatsapp']),
+    ('mobility', 'en', 3, 'match', ARRAY['dangerous driving', 'driving dangerously', 'drove dangerously',
+        'refused to take me', 'cancelled on me', 'canceled on me', 'asked me to cancel', 'price per km',
+        'trip history', 'driver app']),
+    ('mobility', 'en', 2, 'match', ARRAY['while driving', 'app price', 'per km', 'per kilometre',
+        'per kilometer']),
+    ('mobility', 'fr', 3, 'match', ARRAY['conduisait mal', 'refuse de me prendre', 'a refuse la course', 'prix du trajet', 'tarif de la course', 'chauffeur partenaire']),
+    ('mobility', 'fr', 2, 'match', ARRAY['en conduisant', 'il conduisait', 'par kilometre',
+        'prix de l application']),
+    ('mobility', 'rw', 3, 'match', ARRAY['yatwaraga nabi', 'atwara nabi', 'yatwaye nabi', 'yanze kuntwara',
+        'ibiciro by urugendo']),
+    ('mobility', 'rw', 2, 'match', ARRAY['ku kilometero', 'amafaranga ninjiza', 'amafaranga ninjije',
+        'ibyo ninjije']),
+    ('mobility', 'rw', 1, 'match', ARRAY['yanyishyuje']),
+    ('mobility', 'sw', 3, 'match', ARRAY['bei kwa kilomita', 'alikuwa amelewa']),
+    ('mobility', 'sw', 2, 'match', ARRAY['kwa kilomita', 'mapato yangu', 'malipo ya dereva']),
+    ('mobility', 'sw', 1.5, 'match', ARRAY['kasi sana', 'njia ndefu', 'mnatoza']),
+    ('insurance', 'en', 3, 'match', ARRAY['knocked my car', 'scratched my car', 'ran into my car', 'the other driver', 'police report', 'police abstract', 'no claims', 'no claim bonus', 'car was stolen', 'motorbike was stolen', 'moto was stolen']),
+    ('insurance', 'en', 1, 'match', ARRAY['stolen', 'excess', 'smashed', 'theft']),
+    ('insurance', 'fr', 3, 'match', ARRAY['l autre conducteur', 'rapport de police', 'bris de glace',
+        'degat des eaux', 'degats des eaux', 'bonus malus', 'voiture volee', 'moto volee']),
+    ('insurance', 'fr', 1.5, 'match', ARRAY['cambriol*']),
+    ('insurance', 'fr', 1, 'match', ARRAY['incendie']),
+    ('insurance', 'rw', 3, 'match', ARRAY['raporo ya polisi', 'imodoka yanjye yibwe', 'moto yanjye yibwe']),
+    ('insurance', 'rw', 1.5, 'match', ARRAY['yibwe', 'banyibye']),
+    ('insurance', 'sw', 3, 'match', ARRAY['ripoti ya polisi', 'dereva mwingine', 'gari limeibiwa',
+        'gari liliibiwa', 'pikipiki imeibiwa', 'pikipiki iliibiwa']),
+    ('insurance', 'sw', 1.5, 'match', ARRAY['imeibiwa', 'iliibiwa', 'nimegonga'])
+) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern
+ON CONFLICT (match_kind, pattern, domain) DO NOTHING;
