@@ -1,19 +1,35 @@
 #!/usr/bin/env bash
-# The SQL edition's hashes (sql/edition/hashes.sql) give the native extension's answers on
-# every vector of tests/vectors/hashes.jsonl and the published vectors of murmur3 and SipHash,
-# and keep its edges (no key or no secret: no sender key; no webhook name: an empty one); a
-# SipHash key of another length than 16 bytes is refused.
+# The SQL edition, as scripts/edition makes it, installs and gives the native extension's
+# answers:
+# - its plain migration runs to the end as a role without superuser that owns the extension's
+#   schema (with CREATEROLE, as Supabase's postgres role has, for the extension's roles), with
+#   no LANGUAGE c function and every native one either there or in sql/edition/PENDING;
+# - its hashes (sql/edition/hashes.sql) equal the native extension's on every vector of
+#   tests/vectors/hashes.jsonl and the published vectors of murmur3 and SipHash, and keep its
+#   edges (no key or no secret: no sender key; no webhook name: an empty one); a SipHash key of
+#   another length than 16 bytes is refused;
+# - the other ported functions equal the native ones on tests/vectors/functions.jsonl (the
+#   verdicts, the sample ratio, the settings, the catalogues, the decision counts), and the
+#   verdicts' refusals and the config cache trigger behave as the native ones.
 # Run where the edition runs: Debian's PostgreSQL 15 with no native library of webhook_routing
 # anywhere the cluster looks (a copy of Debian's server without the extension's files: the
-# system's own may hold the tests' sentinel build), installed and called by a role without
-# superuser that owns the extension's schema, as Supabase's postgres role does. A throwaway
-# cluster, removed at the end: seconds, and nothing left behind.
-# Usage: tests/vectors/check.sh [WORK_DIR]
+# system's own may hold the tests' sentinel build), installed and called by that role, as
+# Supabase's postgres role does. A throwaway cluster, removed at the end: seconds, and nothing
+# left behind.
+# Usage: tests/vectors/check.sh [WORK_DIR [MIGRATION]]
+#   MIGRATION: the plain migration scripts/edition made (by default, scripts/edition is run
+#   into WORK_DIR/build, which builds the native install script with cargo pgrx schema).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
 if [ $# -ge 1 ]; then work=$1; keep=$1; else work=$(mktemp -d /tmp/webhook_routing_edition.XXXXXX); keep=; fi
 as_root install -d -m 755 "$work"
+if [ $# -ge 2 ]; then
+    migration=$2
+else
+    scripts/edition "$work/build"
+    migration=$(ls "$work"/build/webhook_routing--*.edition.sql)
+fi
 
 # Debian's PostgreSQL 15 without webhook_routing, kept under /tmp for this clone (as
 # private_postgres keeps the tests' copy), made again when Debian's package changes.
@@ -31,20 +47,31 @@ cluster_stop "$work/cluster"
 as_root rm -rf "$work/cluster"
 CLUSTER_OPTIONS= cluster_start "$work/cluster"
 
-# The owner: no superuser, CREATE on its database, its own schema.
+# The owner: no superuser, CREATE on its database, CREATEROLE for the extension's roles.
 psql -X -q -d postgres -v ON_ERROR_STOP=1 <<'SQL'
-CREATE ROLE wr_edition_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+CREATE ROLE wr_edition_owner LOGIN NOSUPERUSER NOCREATEDB CREATEROLE;
 CREATE DATABASE wr_edition;
 GRANT CREATE ON DATABASE wr_edition TO wr_edition_owner;
 SQL
 as_owner() { psql -X -q -U wr_edition_owner -d wr_edition -v ON_ERROR_STOP=1 "$@"; }
-as_owner <<'SQL'
-CREATE SCHEMA webhook_routing;
--- As sql/bootstrap.sql makes it (routing_message_key reads it).
-CREATE TABLE webhook_routing.webhook_routing_secret (key uuid NOT NULL DEFAULT pg_catalog.gen_random_uuid());
-INSERT INTO webhook_routing.webhook_routing_secret DEFAULT VALUES;
+cp "$migration" "$work/migration.sql"
+chmod 644 "$work/migration.sql"
+as_owner -f "$work/migration.sql" 2>&1 | { grep -v 'already exists, skipping' || true; }
+pending=$(grep -vc '^#' sql/edition/PENDING || true)
+installed=$(as_owner -At <<SQL
+SELECT pg_catalog.format('edition installed: %s functions (%s LANGUAGE c), %s tables, %s views; %s native functions pending',
+       (SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc AS p WHERE p.pronamespace OPERATOR(pg_catalog.=) 'webhook_routing'::pg_catalog.regnamespace),
+       (SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_language AS l ON l.oid OPERATOR(pg_catalog.=) p.prolang
+        WHERE p.pronamespace OPERATOR(pg_catalog.=) 'webhook_routing'::pg_catalog.regnamespace AND l.lanname OPERATOR(pg_catalog.=) 'c'),
+       (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class AS c WHERE c.relnamespace OPERATOR(pg_catalog.=) 'webhook_routing'::pg_catalog.regnamespace
+        AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}')),
+       (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class AS c WHERE c.relnamespace OPERATOR(pg_catalog.=) 'webhook_routing'::pg_catalog.regnamespace
+        AND c.relkind OPERATOR(pg_catalog.=) 'v'),
+       $pending);
 SQL
-sed 's/@extschema@/webhook_routing/g' sql/edition/hashes.sql | as_owner
+)
+printf '  %s\n' "$installed"
+printf '%s\n' "$installed" | grep -q '(0 LANGUAGE c)'
 
 cp tests/vectors/hashes.jsonl "$work/hashes.jsonl"
 chmod 644 "$work/hashes.jsonl"
@@ -123,3 +150,49 @@ printf '%s\n' "$result" | sed 's/^/  /'
 printf '%s\n' "$result" | grep -qx 'superuser: false, native library available: 0'
 if printf '%s\n' "$result" | grep -q '^differs: '; then exit 1; fi
 printf '%s\n' "$result" | grep -Eq '^([0-9]+) of \1 vectors equal'
+
+# The other ported functions: the script make.sh ran against the native extension, run against
+# the edition, its answers compared (functions.py compare: floats within a relative 1e-12).
+python3 tests/vectors/functions.py script tests/vectors/functions.jsonl "$work/functions.numbered" >"$work/functions.sql"
+as_owner -f "$work/functions.sql" >"$work/functions_answers.tsv" 2>"$work/functions.log" \
+    || { cat "$work/functions.log" >&2; exit 1; }
+status=0
+python3 tests/vectors/functions.py compare tests/vectors/functions.jsonl "$work/functions_answers.tsv" >"$work/functions.result" || status=$?
+sed 's/^/  /' "$work/functions.result"
+
+# The refusals of webhook_routing_judge (SQLSTATE and hint, as the native one's), and the
+# config cache trigger, which has nothing to invalidate: a change to the config fires it.
+edges=$(as_owner -At 2>&1 <<'SQL'
+DO $$
+DECLARE
+    state text;
+    message text;
+    hint text;
+BEGIN
+    BEGIN
+        PERFORM * FROM webhook_routing.webhook_routing_judge(NULL, 0.5, 1, 1, 0, 1, 0, 1, 0);
+        RAISE NOTICE 'edge: no check name: answered';
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+        RAISE NOTICE 'edge: no check name: % % (%)', state, message, hint;
+    END;
+    BEGIN
+        PERFORM * FROM webhook_routing.webhook_routing_judge('p99_latency', 0.5, 1, 1, 0, 1, 0, 1, 0);
+        RAISE NOTICE 'edge: unknown check: answered';
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
+        RAISE NOTICE 'edge: unknown check: % % (%)', state, message, hint;
+    END;
+END $$;
+UPDATE webhook_routing.webhook_routing_config SET id = id WHERE false;
+SELECT 'edge: config change fires ' || pg_catalog.string_agg(t.tgname, ', ' ORDER BY t.tgname)
+FROM pg_catalog.pg_trigger AS t
+WHERE t.tgfoid OPERATOR(pg_catalog.=) 'webhook_routing.webhook_routing_invalidate_cache()'::pg_catalog.regprocedure;
+SQL
+)
+printf '%s\n' "$edges" | sed 's/^/  /'
+# The native refusals: 22004 with a hint naming an example check, 22023 with the list of checks.
+printf '%s\n' "$edges" | grep -qF "edge: no check name: 22004 check_name must not be NULL (Name the check, e.g. 'error_rate_vs_legacy'.)"
+printf '%s\n' "$edges" | grep -qF 'edge: unknown check: 22023 unknown health check "p99_latency" (check_name is error_rate, p95_latency, error_rate_vs_legacy, p95_vs_legacy, sample_ratio or session_breaks.)'
+printf '%s\n' "$edges" | grep -q "edge: config change fires webhook_routing_config_invalidate_cache, webhook_routing_rules_invalidate_cache"
+exit $status
