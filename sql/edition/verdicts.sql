@@ -328,3 +328,38 @@ BEGIN
     RETURN ARRAY[total::double precision, total_unified::double precision, expected, variance];
 END
 $$;
+
+-- Bitwise OR of two bucket sets (webhook_routing_bits_or in src/stats/sketch.rs): either may be
+-- NULL (the other is the answer) or of another length (the longer's bytes past the shorter's
+-- are kept).
+CREATE FUNCTION @extschema@.webhook_routing_bits_or(a bytea, b bytea)
+RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    long bytea;
+    short bytea;
+    common integer;
+BEGIN
+    IF a IS NULL OR b IS NULL THEN
+        RETURN COALESCE(a, b);
+    END IF;
+    IF pg_catalog.length(a) OPERATOR(pg_catalog.>=) pg_catalog.length(b) THEN
+        long := a;
+        short := b;
+    ELSE
+        long := b;
+        short := a;
+    END IF;
+    common := pg_catalog.length(short);
+    IF common OPERATOR(pg_catalog.=) 0 THEN
+        RETURN long;
+    END IF;
+    RETURN pg_catalog.decode((
+               SELECT pg_catalog.string_agg(pg_catalog.lpad(pg_catalog.to_hex(
+                          pg_catalog.get_byte(long, i.i) OPERATOR(pg_catalog.|) pg_catalog.get_byte(short, i.i)), 2, '0'), '' ORDER BY i.i)
+               FROM pg_catalog.generate_series(0, common OPERATOR(pg_catalog.-) 1) AS i (i)), 'hex')
+           OPERATOR(pg_catalog.||) pg_catalog.substr(long, common OPERATOR(pg_catalog.+) 1);
+END
+$$;

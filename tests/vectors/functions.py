@@ -19,8 +19,9 @@ The cases:
 - setting: routing_pending_timeout_seconds and routing_conversation_timeout_seconds with the
   setting's text before the library reads it: integers, units, fractions, hexadecimal and
   octal, blanks, out of range, malformed, unset.
-- query: the catalogues of checks and reasons, and the decision counts (no shared memory in
-  the edition, no preload in make.sh's cluster: no rows, NULL).
+- query: expressions with their answer or error: the catalogues of checks and reasons, the
+  decision counts (no shared memory in the edition, no preload in make.sh's cluster: no rows,
+  NULL), the judge's refusals, webhook_routing_bits_or and webhook_routing_plausible_time.
 Floats are written as text (repr), which PostgreSQL reads back to the same double; answers are
 PostgreSQL's text of them (the shortest that reads back the same). Floats are equal when both
 are NULL or within a relative 1e-12 of each other (compare counts those that are bit-exact)."""
@@ -128,23 +129,47 @@ def setting_cases():
             yield {"fn": "setting", "function": fn, "setting": name, "value": value}
 
 
-QUERIES = {
-    "reasons": "SELECT pg_catalog.to_json(pg_catalog.array_agg(r.r ORDER BY r.o)) "
-               "FROM webhook_routing.webhook_routing_reasons() WITH ORDINALITY AS r (r, o)",
-    "health_catalogue": "SELECT pg_catalog.json_agg(c ORDER BY c.ordinality) "
-                        "FROM webhook_routing.webhook_routing_health_catalogue() WITH ORDINALITY AS c",
-    "decision_counts": "SELECT pg_catalog.count(*) FROM webhook_routing.webhook_routing_decision_counts()",
-    "decisions_uncounted": "SELECT pg_catalog.to_json(webhook_routing.webhook_routing_decisions_uncounted())",
-}
-
-
 def query_cases():
-    for name, sql in QUERIES.items():
+    """Expressions whose answer (or error) both editions must give: the catalogues, the
+    decision counts, the judge's refusals, bucket sets' unions and the log's time check (in a
+    session at UTC+05:30, so that the time a refusal shows is in the session's zone)."""
+    queries = {
+        "reasons": "SELECT pg_catalog.array_agg(r.r ORDER BY r.o) "
+                   "FROM webhook_routing.webhook_routing_reasons() WITH ORDINALITY AS r (r, o)",
+        "health_catalogue": "SELECT pg_catalog.json_agg(c ORDER BY c.ordinality) "
+                            "FROM webhook_routing.webhook_routing_health_catalogue() WITH ORDINALITY AS c",
+        "decision_counts": "SELECT pg_catalog.count(*) FROM webhook_routing.webhook_routing_decision_counts()",
+        "decisions_uncounted": "webhook_routing.webhook_routing_decisions_uncounted()",
+    }
+    for name, sql in queries.items():
         yield {"fn": "query", "name": name, "sql": sql}
+    for check in ["NULL", "'p99_latency'", "''", "'Error_Rate'"]:
+        yield {"fn": "query", "name": "judge_refusal",
+               "sql": f"SELECT pg_catalog.row_to_json(j) FROM webhook_routing.webhook_routing_judge({check}, 0.5, 1, 1, 0, 1, 0, 1, 0) AS j"}
+    sets = ["NULL", "''", "'\\x00'", "'\\xff'", "'\\x0102'", "'\\x10203040'", "'\\x8001ff00'"]
+    long = "pg_catalog.decode(pg_catalog.repeat('a5', 1250), 'hex')"
+    for a in sets + [long]:
+        for b in sets + [long]:
+            yield {"fn": "query", "name": "bits_or", "sql": f"webhook_routing.webhook_routing_bits_or({a}, {b})"}
+    # Relative to now: the transaction's start (fixed during the statement: exact at the edge)
+    # or the clock (which moves on: half a minute from the edge). Their refusals show the
+    # time, which differs between two runs: compared without the message.
+    relative = ["NULL", "pg_catalog.now()", "pg_catalog.clock_timestamp()",
+                "pg_catalog.now() - '300 s'::interval", "pg_catalog.now() - '300.000001 s'::interval",
+                "pg_catalog.clock_timestamp() + '270 s'::interval", "pg_catalog.clock_timestamp() + '330 s'::interval",
+                "pg_catalog.now() - '1 day'::interval", "pg_catalog.now() + '1 day'::interval"]
+    for t in relative:
+        yield {"fn": "query", "name": "plausible_time", "ignore": ["message"],
+               "sql": f"webhook_routing.webhook_routing_plausible_time({t})"}
+    fixed = ["'infinity'::timestamptz", "'-infinity'::timestamptz", "'2000-01-01 00:00:00.5+00'::timestamptz",
+             "'2000-02-29 23:59:59.123456-08'::timestamptz", "'4000-12-31 12:00:00+00'::timestamptz",
+             "'0044-03-15 12:00:00+00 BC'::timestamptz"]
+    for t in fixed:
+        yield {"fn": "query", "name": "plausible_time", "sql": f"webhook_routing.webhook_routing_plausible_time({t})"}
 
 
 def cases():
-    for gen in (judge_cases, sample_ratio_cases, setting_cases, query_cases):
+    for gen in (judge_cases, sample_ratio_cases, query_cases, setting_cases):
         yield from gen()
 
 
@@ -165,10 +190,12 @@ def script(cases_path, numbered_path, here):
                "WHERE c.c OPERATOR(pg_catalog.->>) 'fn' OPERATOR(pg_catalog.=) 'judge' ORDER BY c.n;")
     out.append("SELECT c.n, pg_catalog.to_json(pg_temp.sample_ratio_answer(c.c)) FROM cases AS c "
                "WHERE c.c OPERATOR(pg_catalog.->>) 'fn' OPERATOR(pg_catalog.=) 'sample_ratio' ORDER BY c.n;")
+    out.append("SET timezone = 'Asia/Kolkata';")
     for n, c in enumerate(cases_, start=1):
         if c["fn"] == "query":
-            out.append(f"SELECT {n}, COALESCE(pg_catalog.to_jsonb(({c['sql']})), 'null');")
-        elif c["fn"] == "setting":
+            out.append(f"SELECT {n}, pg_temp.attempt({quote(c['sql'])});")
+    for n, c in enumerate(cases_, start=1):
+        if c["fn"] == "setting":
             out.append("\\connect")
             if c["value"] is not None:
                 out.append(f"SET {c['setting']} = {quote(c['value'])};")
@@ -225,7 +252,13 @@ def compare(vectors_path, answers_path):
     answers = read_answers(answers_path)
     counts, differ = {}, []
     for n, v in enumerate(vectors, start=1):
-        equal, exact = same(v["answer"], answers.get(n, "(no answer)")) if n in answers else (False, False)
+        got = answers.get(n)
+        want = v["answer"]
+        for field in v.get("ignore", []):
+            if isinstance(want, dict) and isinstance(got, dict):
+                want = {k: x for k, x in want.items() if k != field}
+                got = {k: x for k, x in got.items() if k != field}
+        equal, exact = same(want, got) if n in answers else (False, False)
         key = v["fn"] if v["fn"] != "query" else v["name"]
         c = counts.setdefault(key, [0, 0, 0])
         c[0] += 1

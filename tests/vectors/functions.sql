@@ -67,3 +67,24 @@ SELECT webhook_routing.webhook_routing_sample_ratio(
     COALESCE(pg_temp.booleans(c OPERATOR(pg_catalog.->) 'unified'), '{}'),
     COALESCE(pg_temp.bucket_sets(c OPERATOR(pg_catalog.->) 'buckets'), '{}'))::text[]
 $$;
+
+-- The answer to a query (an expression), or the error it raises: {"value": ...}, or its
+-- SQLSTATE, message, detail and hint.
+CREATE FUNCTION pg_temp.attempt(query text) RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    answer jsonb;
+    state text;
+    message text;
+    detail text;
+    hint text;
+BEGIN
+    EXECUTE 'SELECT pg_catalog.to_jsonb((' OPERATOR(pg_catalog.||) query OPERATOR(pg_catalog.||) '))' INTO answer;
+    RETURN pg_catalog.jsonb_build_object('value', answer);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL,
+                            hint = PG_EXCEPTION_HINT;
+    RETURN pg_catalog.jsonb_build_object('sqlstate', state, 'message', message, 'detail', detail, 'hint', hint);
+END
+$$;
