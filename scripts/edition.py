@@ -374,6 +374,8 @@ def build(native_text, out_dir):
                         absent.add(created)
                 if in_extension:
                     extension.append(lead + stmt)
+                elif why and not only:
+                    extension.append(lead + f"-- (left out: {why}) {stmt.strip().splitlines()[0][:100]}")
                 if why:
                     first = stmt.strip().splitlines()[0]
                     omitted.append(f"{name}: {first[:100]} -- {why}")
