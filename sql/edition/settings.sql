@@ -28,19 +28,30 @@ BEGIN
     IF value IS NULL THEN
         RETURN fallback;
     END IF;
+    -- The usual value, a number of seconds in decimal, without the work below (read at each
+    -- decision: a query costs ten times these tests).
+    IF value OPERATOR(pg_catalog.~) '^[1-9][0-9]{0,8}$' THEN
+        IF value::integer OPERATOR(pg_catalog.<) low OR value::integer OPERATOR(pg_catalog.>) high THEN
+            RETURN fallback;
+        END IF;
+        RETURN value::integer;
+    END IF;
     -- strtol(value, base 0): an integer, unless what follows it is '.', 'e' or 'E' (or it is
     -- out of a long's range), when strtod reads the value again as a decimal fraction.
     m := pg_catalog.regexp_match(value, '^[ \t\n\r\f\v]*([-+]?)(0[xX][0-9a-fA-F]+|[1-9][0-9]*|0[0-7]*)(.*)$');
     IF m IS NOT NULL AND pg_catalog.left(m[3], 1) OPERATOR(pg_catalog.<>) ALL (ARRAY['.', 'e', 'E'])
        AND pg_catalog.length(m[2]) OPERATOR(pg_catalog.<=) 18 THEN
-        number := CASE
-            WHEN m[2] OPERATOR(pg_catalog.~) '^0[xX]' THEN
-                ('x' OPERATOR(pg_catalog.||) pg_catalog.lpad(pg_catalog.substr(m[2], 3), 16, '0'))::bit(64)::bigint
-            WHEN m[2] OPERATOR(pg_catalog.~) '^0' THEN
-                (SELECT pg_catalog.sum(d.digit::bigint OPERATOR(pg_catalog.*) (8::numeric OPERATOR(pg_catalog.^) (pg_catalog.length(m[2]) OPERATOR(pg_catalog.-) d.place)::numeric))
-                 FROM pg_catalog.regexp_split_to_table(m[2], '') WITH ORDINALITY AS d (digit, place))
-            ELSE m[2]::bigint
-        END;
+        IF m[2] OPERATOR(pg_catalog.~) '^0[xX]' THEN
+            number := ('x' OPERATOR(pg_catalog.||) pg_catalog.lpad(pg_catalog.substr(m[2], 3), 16, '0'))::bit(64)::bigint;
+        ELSIF m[2] OPERATOR(pg_catalog.~) '^0' THEN
+            -- Octal, digit by digit.
+            number := 0;
+            FOR i IN 2 .. pg_catalog.length(m[2]) LOOP
+                number := (number OPERATOR(pg_catalog.*) 8) OPERATOR(pg_catalog.+) pg_catalog.substr(m[2], i, 1)::integer;
+            END LOOP;
+        ELSE
+            number := m[2]::bigint;
+        END IF;
         IF m[1] OPERATOR(pg_catalog.=) '-' THEN
             number := OPERATOR(pg_catalog.-) number;
         END IF;
@@ -66,19 +77,19 @@ BEGIN
             RETURN fallback;
         END IF;
         unit_name := m[1];
-        SELECT u.multiplier, u.finer INTO factor, rounding
-        FROM (VALUES ('d', 86400.0::double precision, 3600.0::double precision),
-                     ('h', 3600.0, 60.0),
-                     ('min', 60.0, 1.0),
-                     ('s', 1.0, 1.0 OPERATOR(pg_catalog./) 1000),
-                     ('ms', 1.0 OPERATOR(pg_catalog./) 1000, 1.0 OPERATOR(pg_catalog./) (1000 OPERATOR(pg_catalog.*) 1000)),
-                     ('us', 1.0 OPERATOR(pg_catalog./) (1000 OPERATOR(pg_catalog.*) 1000), NULL)) AS u (unit, multiplier, finer)
-        WHERE u.unit OPERATOR(pg_catalog.=) unit_name;
-        IF NOT FOUND THEN
-            RETURN fallback;
-        END IF;
+        -- Each unit's factor in seconds, and the next smaller unit's, which a fraction of it is
+        -- rounded to first (none below us), as guc.c's table of time units has them.
+        CASE
+            WHEN unit_name OPERATOR(pg_catalog.=) 'd' THEN factor := 86400; rounding := 3600;
+            WHEN unit_name OPERATOR(pg_catalog.=) 'h' THEN factor := 3600; rounding := 60;
+            WHEN unit_name OPERATOR(pg_catalog.=) 'min' THEN factor := 60; rounding := 1;
+            WHEN unit_name OPERATOR(pg_catalog.=) 's' THEN factor := 1; rounding := 1.0::double precision OPERATOR(pg_catalog./) 1000;
+            WHEN unit_name OPERATOR(pg_catalog.=) 'ms' THEN factor := 1.0::double precision OPERATOR(pg_catalog./) 1000;
+                rounding := 1.0::double precision OPERATOR(pg_catalog./) (1000 OPERATOR(pg_catalog.*) 1000);
+            WHEN unit_name OPERATOR(pg_catalog.=) 'us' THEN factor := 1.0::double precision OPERATOR(pg_catalog./) (1000 OPERATOR(pg_catalog.*) 1000); rounding := NULL;
+            ELSE RETURN fallback;
+        END CASE;
         number := number OPERATOR(pg_catalog.*) factor;
-        -- A fraction of a unit is rounded to the next smaller unit first, as guc.c does.
         IF rounding IS NOT NULL THEN
             number := pg_catalog.round(number OPERATOR(pg_catalog./) rounding) OPERATOR(pg_catalog.*) rounding;
         END IF;
