@@ -158,7 +158,7 @@ python3 tests/vectors/functions.py script tests/vectors/functions.jsonl "$work/f
 as_owner -f "$work/functions.sql" >"$work/functions_answers.tsv" 2>"$work/functions.log" \
     || { cat "$work/functions.log" >&2; exit 1; }
 status=0
-python3 tests/vectors/functions.py compare tests/vectors/functions.jsonl "$work/functions_answers.tsv" >"$work/functions.result" || status=$?
+python3 tests/vectors/functions.py compare tests/vectors/functions.jsonl "$work/functions_answers.tsv" "$work/functions.log" >"$work/functions.result" || status=$?
 sed 's/^/  /' "$work/functions.result"
 
 # The config cache trigger, which has nothing to invalidate: a change to the config fires it.

@@ -6,8 +6,11 @@ the native extension's answers.
                                        run against the native extension (make.sh) or the
                                        edition (check.sh): the same calls on both (it reads
                                        the cases from NUMBERED, which it writes)
-  functions.py merge CASES ANSWERS OUT the cases with the native answers (make.sh)
-  functions.py compare VECTORS ANSWERS the edition's answers against the vectors (check.sh)
+  functions.py merge CASES ANSWERS LOG OUT
+                                       the cases with the native answers (make.sh); LOG is
+                                       what the script wrote to stderr (the sketches' warnings)
+  functions.py compare VECTORS ANSWERS LOG
+                                       the edition's answers against the vectors (check.sh)
 The cases:
 
 - judge: webhook_routing_judge over every check, on a grid of counts at the edges (none, zero,
@@ -22,13 +25,19 @@ The cases:
 - query: expressions with their answer or error: the catalogues of checks and reasons, the
   decision counts (no shared memory in the edition, no preload in make.sh's cluster: no rows,
   NULL), the judge's refusals, webhook_routing_bits_or and webhook_routing_plausible_time.
+- sketch_input, sketch: the latency sketches (tests/vectors/sketches.py): stored sketches, and
+  queries of the sketch functions over them; their warnings (SQLSTATE, message, detail, hint)
+  are part of the answer.
 Floats are written as text (repr), which PostgreSQL reads back to the same double; answers are
 PostgreSQL's text of them (the shortest that reads back the same). Floats are equal when both
 are NULL or within a relative 1e-12 of each other (compare counts those that are bit-exact)."""
 import json
 import math
 import random
+import re
 import sys
+
+import sketches
 
 rng = random.Random(20261208)
 CHECKS = ["error_rate", "p95_latency", "error_rate_vs_legacy", "p95_vs_legacy", "sample_ratio", "session_breaks"]
@@ -169,7 +178,7 @@ def query_cases():
 
 
 def cases():
-    for gen in (judge_cases, sample_ratio_cases, query_cases, setting_cases):
+    for gen in (judge_cases, sample_ratio_cases, query_cases, setting_cases, sketches.cases):
         yield from gen()
 
 
@@ -190,6 +199,19 @@ def script(cases_path, numbered_path, here):
                "WHERE c.c OPERATOR(pg_catalog.->>) 'fn' OPERATOR(pg_catalog.=) 'judge' ORDER BY c.n;")
     out.append("SELECT c.n, pg_catalog.to_json(pg_temp.sample_ratio_answer(c.c)) FROM cases AS c "
                "WHERE c.c OPERATOR(pg_catalog.->>) 'fn' OPERATOR(pg_catalog.=) 'sample_ratio' ORDER BY c.n;")
+    # The sketches: each case's warnings follow its marker on stderr (read_warnings).
+    out += ["\\set VERBOSITY verbose", "\\set SHOW_CONTEXT never"]
+    for n, c in enumerate(cases_, start=1):
+        if c["fn"] == "sketch_input":
+            sql = f"pg_temp.bytes_answer(webhook_routing.webhook_routing_sketch_merge(pg_temp.sketch({quote(c['name'])}), NULL))"
+        elif c["fn"] == "sketch":
+            sql = c["sql"]
+        else:
+            continue
+        out.append(f"\\warn '{WARNING_MARK} {n}'")
+        out.append(f"SELECT {n}, pg_temp.attempt({quote(sql)});")
+    out.append(f"\\warn '{WARNING_MARK} end'")
+    out += ["\\set VERBOSITY default", "\\set SHOW_CONTEXT errors"]
     out.append("SET timezone = 'Asia/Kolkata';")
     for n, c in enumerate(cases_, start=1):
         if c["fn"] == "query":
@@ -206,6 +228,25 @@ def script(cases_path, numbered_path, here):
     print("\n".join(out))
 
 
+WARNING_MARK = "@@ case"
+
+
+def read_warnings(path):
+    """{case number: [lines]} of what the server said for each sketch case (psql's location
+    prefix and the server's LOCATION line, which name files, left out)."""
+    warnings, case = {}, None
+    for line in open(path, encoding="utf-8"):
+        line = re.sub(r"^psql:[^:]*:[0-9]+: ", "", line.rstrip("\n"))
+        if line.startswith(WARNING_MARK):
+            word = line[len(WARNING_MARK):].strip()
+            case = None if word == "end" else int(word)
+            if case is not None:
+                warnings[case] = []
+        elif case is not None and not line.startswith("LOCATION:"):
+            warnings[case].append(line)
+    return warnings
+
+
 def read_answers(path):
     answers = {}
     for line in open(path, encoding="utf-8"):
@@ -215,15 +256,18 @@ def read_answers(path):
     return answers
 
 
-def merge(cases_path, answers_path, out_path):
+def merge(cases_path, answers_path, log_path, out_path):
     cases_ = [json.loads(line) for line in open(cases_path, encoding="utf-8")]
     answers = read_answers(answers_path)
+    warnings = read_warnings(log_path)
     missing = [n for n in range(1, len(cases_) + 1) if n not in answers]
     if missing:
         sys.exit(f"no answer from the native extension for {len(missing)} cases, e.g. {cases_[missing[0] - 1]}")
     with open(out_path, "w", encoding="utf-8") as out:
         for n, case in enumerate(cases_, start=1):
             case["answer"] = answers[n]
+            if n in warnings:
+                case["warnings"] = warnings[n]
             out.write(json.dumps(case, ensure_ascii=False) + "\n")
     print(f"  {len(cases_)} vectors from the native extension into {out_path}")
 
@@ -247,9 +291,10 @@ def same(want, got):
     return abs(w - g) <= TOLERANCE * max(abs(w), abs(g)), False
 
 
-def compare(vectors_path, answers_path):
+def compare(vectors_path, answers_path, log_path):
     vectors = [json.loads(line) for line in open(vectors_path, encoding="utf-8")]
     answers = read_answers(answers_path)
+    warnings = read_warnings(log_path)
     counts, differ = {}, []
     for n, v in enumerate(vectors, start=1):
         got = answers.get(n)
@@ -259,7 +304,10 @@ def compare(vectors_path, answers_path):
                 want = {k: x for k, x in want.items() if k != field}
                 got = {k: x for k, x in got.items() if k != field}
         equal, exact = same(want, got) if n in answers else (False, False)
-        key = v["fn"] if v["fn"] != "query" else v["name"]
+        if warnings.get(n, []) != v.get("warnings", []):
+            equal = exact = False
+            got = {"answer": got, "warnings": warnings.get(n)}
+        key = v["name"] if v["fn"] == "query" else "sketch_" + v["name"] if v["fn"] == "sketch" else v["fn"]
         c = counts.setdefault(key, [0, 0, 0])
         c[0] += 1
         c[1] += equal
@@ -284,8 +332,8 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["script"]:
         script(sys.argv[2], sys.argv[3], here)
     elif sys.argv[1:2] == ["merge"]:
-        merge(*sys.argv[2:5])
+        merge(*sys.argv[2:6])
     elif sys.argv[1:2] == ["compare"]:
-        sys.exit(0 if compare(sys.argv[2], sys.argv[3]) else 1)
+        sys.exit(0 if compare(sys.argv[2], sys.argv[3], sys.argv[4]) else 1)
     else:
         sys.exit(__doc__)

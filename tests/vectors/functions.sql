@@ -88,3 +88,23 @@ EXCEPTION WHEN OTHERS THEN
     RETURN pg_catalog.jsonb_build_object('sqlstate', state, 'message', message, 'detail', detail, 'hint', hint);
 END
 $$;
+
+-- The latency sketches' inputs (tests/vectors/sketches.py), by name.
+CREATE TEMPORARY TABLE sketch_inputs AS
+SELECT c.c OPERATOR(pg_catalog.->>) 'name' AS name, pg_catalog.decode(c.c OPERATOR(pg_catalog.->>) 'hex', 'hex') AS bytes
+FROM cases AS c WHERE c.c OPERATOR(pg_catalog.->>) 'fn' OPERATOR(pg_catalog.=) 'sketch_input';
+CREATE UNIQUE INDEX ON sketch_inputs (name);
+
+CREATE FUNCTION pg_temp.sketch(name text) RETURNS bytea
+LANGUAGE sql STABLE STRICT
+AS $$
+SELECT i.bytes FROM pg_temp.sketch_inputs AS i WHERE i.name OPERATOR(pg_catalog.=) sketch.name
+$$;
+
+-- Bytes as an answer: hex up to 48 bytes, else their md5 and length (the file stays small).
+CREATE FUNCTION pg_temp.bytes_answer(b bytea) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT
+AS $$
+SELECT CASE WHEN pg_catalog.length(b) OPERATOR(pg_catalog.<=) 48 THEN pg_catalog.encode(b, 'hex')
+            ELSE pg_catalog.format('md5 %s, %s bytes', pg_catalog.md5(b), pg_catalog.length(b)) END
+$$;

@@ -92,4 +92,4 @@ python3 tests/vectors/functions.py cases >"$work/functions_cases.jsonl"
 python3 tests/vectors/functions.py script "$work/functions_cases.jsonl" "$work/functions_cases.numbered" >"$work/functions.sql"
 psql -X -q -d postgres -f "$work/functions.sql" >"$work/functions_answers.tsv" 2>"$work/functions.log" \
     || { cat "$work/functions.log" >&2; exit 1; }
-python3 tests/vectors/functions.py merge "$work/functions_cases.jsonl" "$work/functions_answers.tsv" "$dir/functions.jsonl"
+python3 tests/vectors/functions.py merge "$work/functions_cases.jsonl" "$work/functions_answers.tsv" "$work/functions.log" "$dir/functions.jsonl"
