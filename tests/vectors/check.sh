@@ -10,8 +10,10 @@
 #   another length than 16 bytes is refused;
 # - the other ported functions equal the native ones on tests/vectors/functions.jsonl (the
 #   verdicts and their refusals, the sample ratio, the settings, the catalogues, the decision
-#   counts, the union of bucket sets, the log's time check), and the config cache trigger
-#   fires as the native one.
+#   counts, the union of bucket sets, the log's time check, the latency sketches), and the
+#   config cache trigger fires as the native one;
+# - the log's triggers write the sketches the native ones write for the same statements
+#   (tests/vectors/log_sequence.sql against tests/vectors/log_sequence.expected).
 # Run where the edition runs: Debian's PostgreSQL 15 with no native library of webhook_routing
 # anywhere the cluster looks (a copy of Debian's server without the extension's files: the
 # system's own may hold the tests' sentinel build), installed and called by that role, as
@@ -171,4 +173,21 @@ SQL
 )
 printf '%s\n' "$edges" | sed 's/^/  /'
 printf '%s\n' "$edges" | grep -q "edge: config change fires webhook_routing_config_invalidate_cache, webhook_routing_rules_invalidate_cache"
+
+# The log's triggers: the statements of tests/vectors/log_sequence.sql, on a database of their
+# own with the edition installed by its owner, leave the sketches the native triggers left.
+psql -X -q -d postgres -v ON_ERROR_STOP=1 <<'SQL'
+CREATE DATABASE wr_log_sequence;
+GRANT CREATE ON DATABASE wr_log_sequence TO wr_edition_owner;
+SQL
+psql -X -q -U wr_edition_owner -d wr_log_sequence -v ON_ERROR_STOP=1 -f "$work/migration.sql" 2>&1 | { grep -v 'already exists, skipping' || true; }
+psql -X -q -U wr_edition_owner -d wr_log_sequence -f tests/vectors/log_sequence.sql >"$work/log_sequence.out" 2>"$work/log_sequence.log" \
+    || { cat "$work/log_sequence.log" >&2; exit 1; }
+if diff -u tests/vectors/log_sequence.expected "$work/log_sequence.out" >"$work/log_sequence.diff"; then
+    echo "  log triggers: $(wc -l <"$work/log_sequence.out") of $(wc -l <tests/vectors/log_sequence.expected) lines of sketches equal (tests/vectors/log_sequence.sql)"
+else
+    echo "  log triggers: the sketches differ from the native ones:"
+    head -20 "$work/log_sequence.diff" | sed 's/^/    /'
+    status=1
+fi
 exit $status

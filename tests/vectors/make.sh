@@ -93,3 +93,12 @@ python3 tests/vectors/functions.py script "$work/functions_cases.jsonl" "$work/f
 psql -X -q -d postgres -f "$work/functions.sql" >"$work/functions_answers.tsv" 2>"$work/functions.log" \
     || { cat "$work/functions.log" >&2; exit 1; }
 python3 tests/vectors/functions.py merge "$work/functions_cases.jsonl" "$work/functions_answers.tsv" "$work/functions.log" "$dir/functions.jsonl"
+
+# The log's triggers: tests/vectors/log_sequence.sql on a database of its own, what it leaves
+# in the sketches kept as the expected answer (its two refused statements' errors, on stderr,
+# are the script's own).
+psql -X -q -d postgres -c 'CREATE DATABASE log_sequence'
+psql -X -q -d log_sequence -c 'CREATE EXTENSION webhook_routing'
+psql -X -q -d log_sequence -f tests/vectors/log_sequence.sql >"$dir/log_sequence.expected" 2>"$work/log_sequence.log" \
+    || { cat "$work/log_sequence.log" >&2; exit 1; }
+echo "  $(wc -l <"$dir/log_sequence.expected") lines of sketches from the native triggers into $dir/log_sequence.expected"
