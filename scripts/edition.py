@@ -309,13 +309,27 @@ WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
 def mentions(toks):
-    """Every name a statement mentions, its bodies' words included (lower case)."""
+    """Every name a statement mentions, its bodies' words included (lower case). A body's
+    comments run nothing, and its quoted string literals run only as dynamic SQL: they are read
+    when the body has an EXECUTE, and left out otherwise (a message or hint that names a
+    function calls nothing). A dollar-quoted string inside a body is always read: SQL handed to
+    another function to run (pg_cron's schedule, say) is to be written so."""
     out = set()
     for t in toks:
         if t[0] in ("word", "quoted"):
             out.add(name_of(t))
         elif t[0] == "body":
-            out.update(w.lower() for w in WORD.findall(t[1]))
+            try:
+                inner = tokens(t[1])
+            except SyntaxError:
+                out.update(w.lower() for w in WORD.findall(t[1]))
+                continue
+            dynamic = any(k == "word" and w.upper() == "EXECUTE" for k, w, *_ in inner)
+            for k, w, *_ in inner:
+                if k in ("word", "quoted"):
+                    out.add(name_of((k, w)))
+                elif k in ("string", "body") and (dynamic or k == "body"):
+                    out.update(x.lower() for x in WORD.findall(w))
     return out
 
 
