@@ -13,7 +13,9 @@
 #   counts, the union of bucket sets, the log's time check, the latency sketches), and the
 #   config cache trigger fires as the native one;
 # - the log's triggers write the sketches the native ones write for the same statements
-#   (tests/vectors/log_sequence.sql against tests/vectors/log_sequence.expected).
+#   (tests/vectors/log_sequence.sql against tests/vectors/log_sequence.expected), and its BEFORE
+#   row trigger refuses, rounds and lets through what the native one does, for the owner and
+#   for a caller (tests/vectors/log_refusals.sql).
 # Run where the edition runs: Debian's PostgreSQL 15 with no native library of webhook_routing
 # anywhere the cluster looks (a copy of Debian's server without the extension's files: the
 # system's own may hold the tests' sentinel build), installed and called by that role, as
@@ -188,6 +190,24 @@ if diff -u tests/vectors/log_sequence.expected "$work/log_sequence.out" >"$work/
 else
     echo "  log triggers: the sketches differ from the native ones:"
     head -20 "$work/log_sequence.diff" | sed 's/^/    /'
+    status=1
+fi
+
+# The log's BEFORE row trigger: tests/vectors/log_refusals.sql as the owner and as a caller.
+psql -X -q -d postgres -v ON_ERROR_STOP=1 <<'SQL'
+CREATE DATABASE wr_log_refusals;
+GRANT CREATE ON DATABASE wr_log_refusals TO wr_edition_owner;
+SQL
+psql -X -q -U wr_edition_owner -d wr_log_refusals -v ON_ERROR_STOP=1 -f "$work/migration.sql" 2>&1 | { grep -v 'already exists, skipping' || true; }
+psql -X -q -U wr_edition_owner -d wr_log_refusals -v ON_ERROR_STOP=1 \
+    -c 'CREATE ROLE wr_log_caller NOLOGIN IN ROLE webhook_routing_caller' -c 'GRANT wr_log_caller TO wr_edition_owner'
+psql -X -q -U wr_edition_owner -d wr_log_refusals -f tests/vectors/log_refusals.sql >"$work/log_refusals.out" 2>"$work/log_refusals.log" \
+    || { cat "$work/log_refusals.log" >&2; exit 1; }
+if diff -u tests/vectors/log_refusals.expected "$work/log_refusals.out" >"$work/log_refusals.diff"; then
+    echo "  log row trigger: $(wc -l <"$work/log_refusals.out") of $(wc -l <tests/vectors/log_refusals.expected) answers equal (tests/vectors/log_refusals.sql)"
+else
+    echo "  log row trigger: the answers differ from the native ones:"
+    head -30 "$work/log_refusals.diff" | sed 's/^/    /'
     status=1
 fi
 exit $status

@@ -102,3 +102,11 @@ psql -X -q -d log_sequence -c 'CREATE EXTENSION webhook_routing'
 psql -X -q -d log_sequence -f tests/vectors/log_sequence.sql >"$dir/log_sequence.expected" 2>"$work/log_sequence.log" \
     || { cat "$work/log_sequence.log" >&2; exit 1; }
 echo "  $(wc -l <"$dir/log_sequence.expected") lines of sketches from the native triggers into $dir/log_sequence.expected"
+
+# The log's BEFORE row trigger: tests/vectors/log_refusals.sql, as a superuser and as a caller.
+psql -X -q -d postgres -c 'CREATE DATABASE log_refusals'
+psql -X -q -d log_refusals -c 'CREATE EXTENSION webhook_routing' \
+    -c 'CREATE ROLE wr_log_caller NOLOGIN IN ROLE webhook_routing_caller'
+psql -X -q -d log_refusals -f tests/vectors/log_refusals.sql >"$dir/log_refusals.expected" 2>"$work/log_refusals.log" \
+    || { cat "$work/log_refusals.log" >&2; exit 1; }
+echo "  $(wc -l <"$dir/log_refusals.expected") answers of the log's row trigger into $dir/log_refusals.expected"
