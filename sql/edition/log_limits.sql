@@ -9,47 +9,6 @@
 -- SET list names one (tg_updatedcols, which PL/pgSQL cannot read); the edition compares them on
 -- every caller's UPDATE. Only another BEFORE trigger changing them could tell the two apart.
 
--- A long latency's text as 1.234e+308, for a message (its first four digits, cut), as
--- scientific() writes it.
-CREATE FUNCTION @extschema@.webhook_routing_scientific(text text)
-RETURNS text
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    sign text := '';
-    digits text := text;
-    whole text;
-    fraction text := '';
-    significant text;
-    exponent integer;
-    zeros integer;
-BEGIN
-    IF pg_catalog.left(text, 1) OPERATOR(pg_catalog.=) '-' THEN
-        sign := '-';
-        digits := pg_catalog.substr(text, 2);
-    END IF;
-    whole := pg_catalog.split_part(digits, '.', 1);
-    IF pg_catalog.strpos(digits, '.') OPERATOR(pg_catalog.>) 0 THEN
-        fraction := pg_catalog.substr(digits, pg_catalog.strpos(digits, '.') OPERATOR(pg_catalog.+) 1);
-    END IF;
-    whole := pg_catalog.ltrim(whole, '0');
-    IF whole OPERATOR(pg_catalog.=) '' THEN
-        zeros := pg_catalog.length(fraction) OPERATOR(pg_catalog.-) pg_catalog.length(pg_catalog.ltrim(fraction, '0'));
-        exponent := OPERATOR(pg_catalog.-) zeros OPERATOR(pg_catalog.-) 1;
-        significant := pg_catalog.substr(fraction, zeros OPERATOR(pg_catalog.+) 1);
-    ELSE
-        exponent := pg_catalog.length(whole) OPERATOR(pg_catalog.-) 1;
-        significant := pg_catalog.replace(whole OPERATOR(pg_catalog.||) fraction, '.', '');
-    END IF;
-    significant := pg_catalog.rpad(pg_catalog.regexp_replace(significant, '[^0-9]', '', 'g'), 4, '0');
-    RETURN sign OPERATOR(pg_catalog.||) pg_catalog.substr(significant, 1, 1) OPERATOR(pg_catalog.||) '.'
-           OPERATOR(pg_catalog.||) pg_catalog.substr(significant, 2, 3) OPERATOR(pg_catalog.||) 'e'
-           OPERATOR(pg_catalog.||) CASE WHEN exponent OPERATOR(pg_catalog.<) 0 THEN '-' ELSE '+' END
-           OPERATOR(pg_catalog.||) pg_catalog.lpad(pg_catalog.abs(exponent)::text, GREATEST(2, pg_catalog.length(pg_catalog.abs(exponent)::text)), '0');
-END
-$$;
-
 -- BEFORE INSERT OR UPDATE row trigger on webhook_routing_logs.
 CREATE FUNCTION @extschema@.webhook_routing_logs_caller_limits()
 RETURNS trigger
@@ -62,6 +21,13 @@ DECLARE
     column_name text;
     given text;
     before text;
+    sign text;
+    digits text;
+    whole text;
+    fraction text;
+    significant text;
+    exponent integer;
+    zeros integer;
 BEGIN
     -- The columns' domains, for every writer.
     IF NEW.routed_to OPERATOR(pg_catalog.<>) ALL ('{unified,legacy,error}'::text[]) THEN
@@ -96,7 +62,27 @@ BEGIN
                 AND pg_catalog.split_part(shown, '.', 2) OPERATOR(pg_catalog.~) '[1-9]');
         IF beyond THEN
             IF pg_catalog.length(shown) OPERATOR(pg_catalog.>) 20 THEN
-                shown := @extschema@.webhook_routing_scientific(shown);
+                -- Shown as 1.234e+308, its first four digits cut, as scientific() writes it
+                -- (here rather than in a function of its own: a caller, who runs this trigger,
+                -- may execute none of the extension's helpers).
+                sign := CASE WHEN pg_catalog.left(shown, 1) OPERATOR(pg_catalog.=) '-' THEN '-' ELSE '' END;
+                digits := pg_catalog.ltrim(shown, '-');
+                whole := pg_catalog.ltrim(pg_catalog.split_part(digits, '.', 1), '0');
+                fraction := pg_catalog.split_part(digits, '.', 2);
+                IF whole OPERATOR(pg_catalog.=) '' THEN
+                    zeros := pg_catalog.length(fraction) OPERATOR(pg_catalog.-) pg_catalog.length(pg_catalog.ltrim(fraction, '0'));
+                    exponent := OPERATOR(pg_catalog.-) zeros OPERATOR(pg_catalog.-) 1;
+                    significant := pg_catalog.substr(fraction, zeros OPERATOR(pg_catalog.+) 1);
+                ELSE
+                    exponent := pg_catalog.length(whole) OPERATOR(pg_catalog.-) 1;
+                    significant := whole OPERATOR(pg_catalog.||) fraction;
+                END IF;
+                significant := pg_catalog.rpad(significant, 4, '0');
+                shown := sign OPERATOR(pg_catalog.||) pg_catalog.substr(significant, 1, 1) OPERATOR(pg_catalog.||) '.'
+                         OPERATOR(pg_catalog.||) pg_catalog.substr(significant, 2, 3) OPERATOR(pg_catalog.||) 'e'
+                         OPERATOR(pg_catalog.||) CASE WHEN exponent OPERATOR(pg_catalog.<) 0 THEN '-' ELSE '+' END
+                         OPERATOR(pg_catalog.||) pg_catalog.lpad(pg_catalog.abs(exponent)::text,
+                                                               GREATEST(2, pg_catalog.length(pg_catalog.abs(exponent)::text)), '0');
             END IF;
             RAISE EXCEPTION 'invalid response_time_ms %', shown USING ERRCODE = 'check_violation',
                 DETAIL = 'A latency is a number of milliseconds from 0 to 86400000 (one day); NaN and infinities are not latencies.',
