@@ -14,6 +14,10 @@
 # - functions.jsonl: each case answered by the script tests/vectors/functions.py writes, the
 #   one check.sh runs against the edition (settings in sessions of their own, set before the
 #   library loads and reads them).
+# - log_sequence.expected and log_refusals.expected: what tests/vectors/log_sequence.sql (the
+#   sketches the log's triggers write) and tests/vectors/log_refusals.sql (the log's row trigger
+#   and record_routing_outcome, as the owner and as a caller) print, each on a database of its
+#   own; check.sh runs them against the edition and compares line for line.
 # A throwaway cluster under /tmp, removed at the end.
 # Usage: tests/vectors/make.sh [DIR]   (default tests/vectors)
 set -euo pipefail
