@@ -80,6 +80,20 @@ ORDER BY s.minute, s.domain NULLS FIRST, s.routed_to, s.split_at NULLS FIRST;
 SELECT 'shards per row: ' OPERATOR(pg_catalog.||) pg_catalog.max(c.n) FROM (
     SELECT pg_catalog.count(*) AS n FROM webhook_routing.webhook_routing_sketches
     GROUP BY minute, domain, routed_to, split_at) AS c;
+-- What stats and health read from the sketches: outcomes of now, split at 50%, then the
+-- readers (their rows as JSON, in a fixed order; none holds a time).
+INSERT INTO webhook_routing.webhook_routing_logs (webhook_name, domain, routed_to, response_time_ms, status, reason, percentage, bucket)
+SELECT 'whatsapp', 'jobs', CASE WHEN g % 2 = 0 THEN 'unified' ELSE 'legacy' END, (g * 37 % 1000) * 0.37,
+       CASE WHEN g % 50 = 0 THEN 'error' ELSE 'success' END, CASE WHEN g % 2 = 0 THEN 'in_rollout' ELSE 'not_in_rollout' END,
+       50, g % 10000
+FROM generate_series(1, 2000) AS g;
+SELECT 'routing_stats: ' OPERATOR(pg_catalog.||) pg_catalog.to_jsonb(s)::text
+FROM webhook_routing.routing_stats('1 hour') AS s ORDER BY pg_catalog.to_jsonb(s)::text;
+SELECT 'check_routing_health: ' OPERATOR(pg_catalog.||) pg_catalog.to_jsonb(h)::text
+FROM webhook_routing.check_routing_health() AS h ORDER BY pg_catalog.to_jsonb(h)::text;
+SELECT 'routing_status: ' OPERATOR(pg_catalog.||) pg_catalog.to_jsonb(s)::text
+FROM webhook_routing.routing_status AS s ORDER BY pg_catalog.to_jsonb(s)::text;
+SELECT 'routing_metrics: ' OPERATOR(pg_catalog.||) (pg_catalog.length(webhook_routing.routing_metrics()) OPERATOR(pg_catalog.>) 0)::text;
 -- TRUNCATE of the log empties the sketches.
 TRUNCATE webhook_routing.webhook_routing_logs;
 SELECT 'after TRUNCATE: ' OPERATOR(pg_catalog.||) pg_catalog.count(*) OPERATOR(pg_catalog.||) ' sketches' FROM webhook_routing.webhook_routing_sketches;
