@@ -420,6 +420,25 @@ BEGIN
                     END IF;
                     IF mode OPERATOR(pg_catalog.=) 2 THEN
                         n := 1;
+                    ELSIF pos OPERATOR(pg_catalog.<) len AND pg_catalog.get_byte(s, pos) OPERATOR(pg_catalog.<) 128 THEN
+                        -- A count in one byte b (most bins': 1, 2, 3, 5, 7, 11...): the double
+                        -- 2^(b >> 1) × (1 + (b & 1) / 2), which is the whole number count + 1
+                        -- unless it is 1.5. The general path's answer, without its calls.
+                        b := pg_catalog.get_byte(s, pos);
+                        pos := pos OPERATOR(pg_catalog.+) 1;
+                        shift := b OPERATOR(pg_catalog.>>) 1;
+                        IF shift OPERATOR(pg_catalog.=) 0 THEN
+                            n := CASE WHEN b OPERATOR(pg_catalog.=) 0 THEN 0 ELSE -1 END;
+                        ELSIF shift OPERATOR(pg_catalog.>) 41 THEN
+                            n := -1;
+                        ELSE
+                            n := ((2 OPERATOR(pg_catalog.+) (b OPERATOR(pg_catalog.&) 1))::bigint OPERATOR(pg_catalog.<<) (shift OPERATOR(pg_catalog.-) 1))
+                                 OPERATOR(pg_catalog.-) 1;
+                        END IF;
+                        IF n OPERATOR(pg_catalog.<) 0 OR n OPERATOR(pg_catalog.>) max_count THEN
+                            skipped := skipped OPERATOR(pg_catalog.+) 1;
+                            CONTINUE sketch;
+                        END IF;
                     ELSE
                         -- The bin's count: a var-double, a whole number up to 2^40.
                         word := 0;
@@ -604,8 +623,10 @@ BEGIN
                 word := word OPERATOR(pg_catalog.>>) 7;
             END LOOP;
             n := n OPERATOR(pg_catalog.+) 1;
+            -- Counts of 1, 2 and 3 (most bins') are one byte each: 02, 03, 04.
             parts[n] := hex OPERATOR(pg_catalog.||) pg_catalog.lpad(pg_catalog.to_hex(word), 2, '0')
-                        OPERATOR(pg_catalog.||) @extschema@.webhook_routing_sketch_count_hex(bins[k]);
+                        OPERATOR(pg_catalog.||) CASE WHEN bins[k] OPERATOR(pg_catalog.<=) 3 THEN '0' OPERATOR(pg_catalog.||) (bins[k] OPERATOR(pg_catalog.+) 1)::text
+                                                     ELSE @extschema@.webhook_routing_sketch_count_hex(bins[k]) END;
             previous := k;
         END LOOP;
     END IF;

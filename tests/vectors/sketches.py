@@ -210,6 +210,11 @@ def inputs():
     add("a count of 2.5", crafted(2.5, 5.0, 6.0, 11.0, store=deltas([(268, 1), (298, 1)])))
     add("a bin count of 1.5", crafted(None, 5.0, 6.0, 11.0, store=deltas([(268, 1.5)])))
     add("a bin count of -1", crafted(None, 5.0, 6.0, 11.0, store=deltas([(268, -1.0)])))
+    # Bin counts in one byte b, the double 2^(b >> 1) (1 + (b & 1) / 2): 0.5 (b = 1), 2^40 - 1
+    # (b = 80), 1.5 × 2^40 - 1 (b = 81), and the largest (b = 127).
+    for b in [1, 80, 81, 127]:
+        add(f"a bin count byte {b}", crafted(None, 5.0, 5.0, 5.0, store=b"\x05" + var_long(1) + signed_var_long(268) + bytes([b])))
+    add("bin counts of 1 to 9", crafted(None, 5.0, 5.0, 5.0 * 45, store=deltas([(268 + i, i) for i in range(1, 10)])))
     add("a count above 2^40", crafted(2 ** 40 + 1, 1.0, 1.0, 1.0, store=deltas([(0, 2 ** 40), (1, 1)])))
     add("a bin count above 2^40", crafted(None, 1.0, 1.0, 1.0, store=deltas([(0, 2 ** 40 + 1)])))
     add("a key below 1e-9", crafted(1, 1e-10, 1e-10, 1e-10, store=deltas([(LOWEST_STORED - 1, 1)])))
