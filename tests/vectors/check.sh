@@ -1,19 +1,40 @@
 #!/usr/bin/env bash
-# The SQL edition's hashes (sql/edition/hashes.sql) give the native extension's answers on
-# every vector of tests/vectors/hashes.jsonl and the published vectors of murmur3 and SipHash,
-# and keep its edges (no key or no secret: no sender key; no webhook name: an empty one); a
-# SipHash key of another length than 16 bytes is refused.
+# The SQL edition, as scripts/edition makes it, installs and gives the native extension's
+# answers:
+# - its plain migration runs to the end as a role without superuser that owns the extension's
+#   schema (with CREATEROLE, as Supabase's postgres role has, for the extension's roles), with
+#   no LANGUAGE c function and every native one either there or in sql/edition/PENDING;
+# - its hashes (sql/edition/hashes.sql) equal the native extension's on every vector of
+#   tests/vectors/hashes.jsonl and the published vectors of murmur3 and SipHash, and keep its
+#   edges (no key or no secret: no sender key; no webhook name: an empty one); a SipHash key of
+#   another length than 16 bytes is refused;
+# - the other ported functions equal the native ones on tests/vectors/functions.jsonl (the
+#   verdicts and their refusals, the sample ratio, the settings, the catalogues, the decision
+#   counts, the union of bucket sets, the log's time check, the latency sketches), and the
+#   config cache trigger fires as the native one;
+# - the log's triggers write the sketches the native ones write for the same statements
+#   (tests/vectors/log_sequence.sql against tests/vectors/log_sequence.expected), and its BEFORE
+#   row trigger refuses, rounds and lets through what the native one does, for the owner and
+#   for a caller (tests/vectors/log_refusals.sql).
 # Run where the edition runs: Debian's PostgreSQL 15 with no native library of webhook_routing
 # anywhere the cluster looks (a copy of Debian's server without the extension's files: the
-# system's own may hold the tests' sentinel build), installed and called by a role without
-# superuser that owns the extension's schema, as Supabase's postgres role does. A throwaway
-# cluster, removed at the end: seconds, and nothing left behind.
-# Usage: tests/vectors/check.sh [WORK_DIR]
+# system's own may hold the tests' sentinel build), installed and called by that role, as
+# Supabase's postgres role does. A throwaway cluster, removed at the end: seconds, and nothing
+# left behind.
+# Usage: tests/vectors/check.sh [WORK_DIR [MIGRATION]]
+#   MIGRATION: the plain migration scripts/edition made (by default, scripts/edition is run
+#   into WORK_DIR/build, which builds the native install script with cargo pgrx schema).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib.sh
 if [ $# -ge 1 ]; then work=$1; keep=$1; else work=$(mktemp -d /tmp/webhook_routing_edition.XXXXXX); keep=; fi
 as_root install -d -m 755 "$work"
+if [ $# -ge 2 ]; then
+    migration=$2
+else
+    scripts/edition "$work/build"
+    migration=$(ls "$work"/build/webhook_routing--*.edition.sql)
+fi
 
 # Debian's PostgreSQL 15 without webhook_routing, kept under /tmp for this clone (as
 # private_postgres keeps the tests' copy), made again when Debian's package changes.
@@ -31,20 +52,31 @@ cluster_stop "$work/cluster"
 as_root rm -rf "$work/cluster"
 CLUSTER_OPTIONS= cluster_start "$work/cluster"
 
-# The owner: no superuser, CREATE on its database, its own schema.
+# The owner: no superuser, CREATE on its database, CREATEROLE for the extension's roles.
 psql -X -q -d postgres -v ON_ERROR_STOP=1 <<'SQL'
-CREATE ROLE wr_edition_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+CREATE ROLE wr_edition_owner LOGIN NOSUPERUSER NOCREATEDB CREATEROLE;
 CREATE DATABASE wr_edition;
 GRANT CREATE ON DATABASE wr_edition TO wr_edition_owner;
 SQL
 as_owner() { psql -X -q -U wr_edition_owner -d wr_edition -v ON_ERROR_STOP=1 "$@"; }
-as_owner <<'SQL'
-CREATE SCHEMA webhook_routing;
--- As sql/bootstrap.sql makes it (routing_message_key reads it).
-CREATE TABLE webhook_routing.webhook_routing_secret (key uuid NOT NULL DEFAULT pg_catalog.gen_random_uuid());
-INSERT INTO webhook_routing.webhook_routing_secret DEFAULT VALUES;
+cp "$migration" "$work/migration.sql"
+chmod 644 "$work/migration.sql"
+as_owner -f "$work/migration.sql" 2>&1 | { grep -v 'already exists, skipping' || true; }
+pending=$(grep -vc '^#' sql/edition/PENDING || true)
+installed=$(as_owner -At <<SQL
+SELECT pg_catalog.format('edition installed: %s functions (%s LANGUAGE c), %s tables, %s views; %s native functions pending',
+       (SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc AS p WHERE p.pronamespace OPERATOR(pg_catalog.=) 'webhook_routing'::pg_catalog.regnamespace),
+       (SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_language AS l ON l.oid OPERATOR(pg_catalog.=) p.prolang
+        WHERE p.pronamespace OPERATOR(pg_catalog.=) 'webhook_routing'::pg_catalog.regnamespace AND l.lanname OPERATOR(pg_catalog.=) 'c'),
+       (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class AS c WHERE c.relnamespace OPERATOR(pg_catalog.=) 'webhook_routing'::pg_catalog.regnamespace
+        AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p}')),
+       (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class AS c WHERE c.relnamespace OPERATOR(pg_catalog.=) 'webhook_routing'::pg_catalog.regnamespace
+        AND c.relkind OPERATOR(pg_catalog.=) 'v'),
+       $pending);
 SQL
-sed 's/@extschema@/webhook_routing/g' sql/edition/hashes.sql | as_owner
+)
+printf '  %s\n' "$installed"
+printf '%s\n' "$installed" | grep -q '(0 LANGUAGE c)'
 
 cp tests/vectors/hashes.jsonl "$work/hashes.jsonl"
 chmod 644 "$work/hashes.jsonl"
@@ -123,3 +155,62 @@ printf '%s\n' "$result" | sed 's/^/  /'
 printf '%s\n' "$result" | grep -qx 'superuser: false, native library available: 0'
 if printf '%s\n' "$result" | grep -q '^differs: '; then exit 1; fi
 printf '%s\n' "$result" | grep -Eq '^([0-9]+) of \1 vectors equal'
+
+# The other ported functions: the script make.sh ran against the native extension, run against
+# the edition, its answers compared (functions.py compare: floats within a relative 1e-12).
+python3 tests/vectors/functions.py script tests/vectors/functions.jsonl "$work/functions.numbered" >"$work/functions.sql"
+as_owner -f "$work/functions.sql" >"$work/functions_answers.tsv" 2>"$work/functions.log" \
+    || { cat "$work/functions.log" >&2; exit 1; }
+status=0
+python3 tests/vectors/functions.py compare tests/vectors/functions.jsonl "$work/functions_answers.tsv" "$work/functions.log" >"$work/functions.result" || status=$?
+sed 's/^/  /' "$work/functions.result"
+
+# The config cache trigger, which has nothing to invalidate: a change to the config fires it.
+edges=$(as_owner -At 2>&1 <<'SQL'
+UPDATE webhook_routing.webhook_routing_config SET id = id WHERE false;
+SELECT 'edge: config change fires ' || pg_catalog.string_agg(t.tgname, ', ' ORDER BY t.tgname)
+FROM pg_catalog.pg_trigger AS t
+WHERE t.tgfoid OPERATOR(pg_catalog.=) 'webhook_routing.webhook_routing_invalidate_cache()'::pg_catalog.regprocedure;
+SQL
+)
+printf '%s\n' "$edges" | sed 's/^/  /'
+printf '%s\n' "$edges" | grep -q "edge: config change fires webhook_routing_config_invalidate_cache, webhook_routing_rules_invalidate_cache"
+
+# The log's triggers: the statements of tests/vectors/log_sequence.sql, on a database of their
+# own with the edition installed by its owner, leave the sketches the native triggers left.
+psql -X -q -d postgres -v ON_ERROR_STOP=1 <<'SQL'
+CREATE DATABASE wr_log_sequence;
+GRANT CREATE ON DATABASE wr_log_sequence TO wr_edition_owner;
+SQL
+psql -X -q -U wr_edition_owner -d wr_log_sequence -v ON_ERROR_STOP=1 -f "$work/migration.sql" 2>&1 | { grep -v 'already exists, skipping' || true; }
+# make.sh ran them as a superuser, a member of every role: routing_status shows the config's
+# testers and denied lists to admins alone.
+psql -X -q -U wr_edition_owner -d wr_log_sequence -v ON_ERROR_STOP=1 -c 'GRANT webhook_routing_admin TO wr_edition_owner'
+psql -X -q -U wr_edition_owner -d wr_log_sequence -f tests/vectors/log_sequence.sql >"$work/log_sequence.out" 2>"$work/log_sequence.log" \
+    || { cat "$work/log_sequence.log" >&2; exit 1; }
+if diff -u tests/vectors/log_sequence.expected "$work/log_sequence.out" >"$work/log_sequence.diff"; then
+    echo "  log triggers: $(wc -l <"$work/log_sequence.out") of $(wc -l <tests/vectors/log_sequence.expected) lines equal, the sketches and what stats and health read from them (tests/vectors/log_sequence.sql)"
+else
+    echo "  log triggers: the output differs from the native one:"
+    head -20 "$work/log_sequence.diff" | sed 's/^/    /'
+    status=1
+fi
+
+# The log's BEFORE row trigger: tests/vectors/log_refusals.sql as the owner and as a caller.
+psql -X -q -d postgres -v ON_ERROR_STOP=1 <<'SQL'
+CREATE DATABASE wr_log_refusals;
+GRANT CREATE ON DATABASE wr_log_refusals TO wr_edition_owner;
+SQL
+psql -X -q -U wr_edition_owner -d wr_log_refusals -v ON_ERROR_STOP=1 -f "$work/migration.sql" 2>&1 | { grep -v 'already exists, skipping' || true; }
+psql -X -q -U wr_edition_owner -d wr_log_refusals -v ON_ERROR_STOP=1 \
+    -c 'CREATE ROLE wr_log_caller NOLOGIN IN ROLE webhook_routing_caller' -c 'GRANT wr_log_caller TO wr_edition_owner'
+psql -X -q -U wr_edition_owner -d wr_log_refusals -f tests/vectors/log_refusals.sql >"$work/log_refusals.out" 2>"$work/log_refusals.log" \
+    || { cat "$work/log_refusals.log" >&2; exit 1; }
+if diff -u tests/vectors/log_refusals.expected "$work/log_refusals.out" >"$work/log_refusals.diff"; then
+    echo "  log row trigger: $(wc -l <"$work/log_refusals.out") of $(wc -l <tests/vectors/log_refusals.expected) answers equal (tests/vectors/log_refusals.sql)"
+else
+    echo "  log row trigger: the answers differ from the native ones:"
+    head -30 "$work/log_refusals.diff" | sed 's/^/    /'
+    status=1
+fi
+exit $status

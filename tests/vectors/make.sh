@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes tests/vectors/hashes.jsonl: the inputs of tests/vectors/cases.py with the NATIVE
-# extension's answers, so that the SQL edition (sql/edition/hashes.sql) is held to them
-# (tests/vectors/check.sh). Run it when a hash or the cases change, and commit the file.
+# Makes tests/vectors/hashes.jsonl and tests/vectors/functions.jsonl: the inputs of
+# tests/vectors/cases.py and tests/vectors/functions.py with the NATIVE extension's answers,
+# so that the SQL edition (sql/edition/) is held to them (tests/vectors/check.sh). Run it when
+# a ported function or the cases change, and commit the files.
 # - routing_bucket(domain, key): the SQL function itself.
 # - message_key: routing_message_key(id) under each secret (the secret's row set, then a new
 #   session, which reads it anew).
@@ -10,11 +11,19 @@
 #   (as a string: a JSON number loses an int64's low bits in JavaScript).
 # Uses the server of PG_CONFIG/PG_BIN when set (a copy with the extension installed); else the
 # tests' private copy of PostgreSQL 15, built and installed into first (scripts/lib.sh).
+# - functions.jsonl: each case answered by the script tests/vectors/functions.py writes, the
+#   one check.sh runs against the edition (settings in sessions of their own, set before the
+#   library loads and reads them).
+# - log_sequence.expected and log_refusals.expected: what tests/vectors/log_sequence.sql (the
+#   sketches the log's triggers write) and tests/vectors/log_refusals.sql (the log's row trigger
+#   and record_routing_outcome, as the owner and as a caller) print, each on a database of its
+#   own; check.sh runs them against the edition and compares line for line.
 # A throwaway cluster under /tmp, removed at the end.
-# Usage: tests/vectors/make.sh [OUTPUT]   (default tests/vectors/hashes.jsonl)
+# Usage: tests/vectors/make.sh [DIR]   (default tests/vectors)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-out=${1:-tests/vectors/hashes.jsonl}
+dir=${1:-tests/vectors}
+out=$dir/hashes.jsonl
 given=${PG_CONFIG:-}
 . scripts/lib.sh
 if [ -z "$given" ]; then
@@ -82,3 +91,26 @@ with open(sys.argv[3], "w", encoding="utf-8") as out:
         out.write(json.dumps(case, ensure_ascii=False) + "\n")
 print(f"  {len(cases)} vectors from the native extension into {sys.argv[3]}")
 PY
+
+python3 tests/vectors/functions.py cases >"$work/functions_cases.jsonl"
+python3 tests/vectors/functions.py script "$work/functions_cases.jsonl" "$work/functions_cases.numbered" >"$work/functions.sql"
+psql -X -q -d postgres -f "$work/functions.sql" >"$work/functions_answers.tsv" 2>"$work/functions.log" \
+    || { cat "$work/functions.log" >&2; exit 1; }
+python3 tests/vectors/functions.py merge "$work/functions_cases.jsonl" "$work/functions_answers.tsv" "$work/functions.log" "$dir/functions.jsonl"
+
+# The log's triggers: tests/vectors/log_sequence.sql on a database of its own, what it leaves
+# in the sketches kept as the expected answer (its two refused statements' errors, on stderr,
+# are the script's own).
+psql -X -q -d postgres -c 'CREATE DATABASE log_sequence'
+psql -X -q -d log_sequence -c 'CREATE EXTENSION webhook_routing'
+psql -X -q -d log_sequence -f tests/vectors/log_sequence.sql >"$dir/log_sequence.expected" 2>"$work/log_sequence.log" \
+    || { cat "$work/log_sequence.log" >&2; exit 1; }
+echo "  $(wc -l <"$dir/log_sequence.expected") lines of sketches from the native triggers into $dir/log_sequence.expected"
+
+# The log's BEFORE row trigger: tests/vectors/log_refusals.sql, as a superuser and as a caller.
+psql -X -q -d postgres -c 'CREATE DATABASE log_refusals'
+psql -X -q -d log_refusals -c 'CREATE EXTENSION webhook_routing' \
+    -c 'CREATE ROLE wr_log_caller NOLOGIN IN ROLE webhook_routing_caller'
+psql -X -q -d log_refusals -f tests/vectors/log_refusals.sql >"$dir/log_refusals.expected" 2>"$work/log_refusals.log" \
+    || { cat "$work/log_refusals.log" >&2; exit 1; }
+echo "  $(wc -l <"$dir/log_refusals.expected") answers of the log's row trigger into $dir/log_refusals.expected"
