@@ -668,6 +668,15 @@ mod tests {
             );
             assert_eq!(as_read.count(), by_decoding.count(), "{name}");
         }
+        // Counts of every size a bin takes, of one byte and of more, read back as written.
+        let mut counts = new_sketch();
+        for k in 1..=400u32 {
+            (0..k).for_each(|_| counts.add(f64::from(k) * 10.0));
+        }
+        let bytes = counts.to_java_bytes();
+        assert_eq!(decode(&bytes).unwrap().to_java_bytes(), bytes);
+        let (merged, skipped) = merge_stored([bytes.as_slice(), bytes.as_slice()].into_iter());
+        assert_eq!((merged.count(), skipped), (2 * 400 * 401 / 2, 0));
     }
 
     /// The sketches 0.6.0 wrote (the sketches-ddsketch crate) decode and merge as they are: the
