@@ -239,6 +239,21 @@ impl Sketch {
         Some(value)
     }
 
+    /// The sketch's ranks, for reading many of them (the latency checks' counts above a bar
+    /// bisect over ranks: each at_rank walked the bins from the lowest, 5.5 of health's 30
+    /// million instructions at 2M rows an hour).
+    pub fn ranks(&self) -> Ranks<'_> {
+        let mut seen = self.zero;
+        let ends = self
+            .keys()
+            .map(|(key, n)| {
+                seen = seen.saturating_add(n);
+                (seen, key)
+            })
+            .collect();
+        Ranks { sketch: self, ends }
+    }
+
     /// DataDog's binary encoding, byte for byte what the sketches-ddsketch crate writes for
     /// the same samples (flags, then count, min, max, sum, mapping, zero count, positive bins).
     pub fn to_java_bytes(&self) -> Vec<u8> {
@@ -408,6 +423,37 @@ fn parse(bytes: &[u8], bins: &mut Vec<(i32, u64)>) -> Option<Stored> {
         min: min.min(max),
         max,
     })
+}
+
+/// A sketch's ranks: `at_rank` as the sketch's own, by bisection over its bins' running counts.
+pub struct Ranks<'a> {
+    sketch: &'a Sketch,
+    /// For each bin with a count, lowest first: the samples up to and including it (those below
+    /// the resolution first), and its key.
+    ends: Vec<(u64, i32)>,
+}
+
+impl Ranks<'_> {
+    /// What `Sketch::at_rank` answers for `rank`.
+    pub fn at_rank(&self, rank: u64) -> Option<f64> {
+        let sketch = self.sketch;
+        if sketch.count == 0 {
+            return None;
+        }
+        if rank.saturating_add(1) >= sketch.count {
+            return Some(sketch.max);
+        }
+        if rank < sketch.zero {
+            return Some(0.0);
+        }
+        // The first bin whose running count passes the rank.
+        let at = self.ends.partition_point(|(end, _)| *end <= rank);
+        Some(
+            self.ends
+                .get(at)
+                .map_or(sketch.max, |(_, key)| value_of(*key)),
+        )
+    }
 }
 
 impl Sketch {

@@ -147,7 +147,8 @@ fn count_above(sketch: &Sketch, bound: f64) -> usize {
     if n == 0 {
         return 0;
     }
-    let at_rank = |rank: usize| sketch.at_rank(rank as u64).unwrap_or(f64::INFINITY);
+    let ranks = sketch.ranks();
+    let at_rank = |rank: usize| ranks.at_rank(rank as u64).unwrap_or(f64::INFINITY);
     // The first rank whose sample is above the bound, in [0, n].
     let (mut low, mut high) = (0usize, n);
     while low < high {
@@ -677,6 +678,25 @@ mod tests {
         assert_eq!(decode(&bytes).unwrap().to_java_bytes(), bytes);
         let (merged, skipped) = merge_stored([bytes.as_slice(), bytes.as_slice()].into_iter());
         assert_eq!((merged.count(), skipped), (2 * 400 * 401 / 2, 0));
+    }
+
+    /// Ranks read by bisection (the latency checks' counts above a bar) are the sketch's own, at
+    /// every rank and past the last.
+    #[pg_test]
+    fn ranks_by_bisection_are_the_sketchs_own() {
+        for (name, parts) in adversarial_mixes() {
+            let mut sketch = new_sketch();
+            parts.iter().flatten().for_each(|v| sketch.add(*v));
+            let ranks = sketch.ranks();
+            for rank in 0..=sketch.count() as u64 + 1 {
+                assert_eq!(
+                    ranks.at_rank(rank),
+                    sketch.at_rank(rank),
+                    "{name}: rank {rank}"
+                );
+            }
+        }
+        assert_eq!(new_sketch().ranks().at_rank(0), None);
     }
 
     /// The sketches 0.6.0 wrote (the sketches-ddsketch crate) decode and merge as they are: the
