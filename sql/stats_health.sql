@@ -2,6 +2,15 @@
 --
 -- A decision still 'pending' is left out of error rates until webhook_routing.pending_timeout
 -- has passed; after that it counts as an error (the handler never answered).
+--
+-- The functions that read the window are PL/pgSQL, each one statement (RETURN QUERY) planned
+-- once per backend with plan_cache_mode = force_generic_plan: as LANGUAGE sql functions (up to
+-- 0.7.0's first rounds) their statements, and those of every function under them, were parsed
+-- and planned at every call, a quarter of check_routing_health's instructions (13 of 57
+-- million, bench/scale) and 10 plannings for advance_rollouts over 10 plans. The generic plan
+-- is the plan a LANGUAGE sql function made (its arguments were parameters there too, now()
+-- is read when it runs), so what they read and how is unchanged. #variable_conflict
+-- use_column resolves a name as a SQL function does: a column before an argument.
 
 -- The catalogue of health checks (sql/bootstrap.sql) as src/stats/verdict.rs lists them, and each
 -- check's default threshold (domain NULL), the gates every rollout reads.
@@ -64,9 +73,13 @@ RETURNS TABLE (
     -- All of them, one sketch: the latency checks count the requests above their bars in it.
     latency bytea
 )
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     WITH checked AS (
         SELECT @extschema@.webhook_routing_check_window("window") AS w
     ),
@@ -121,8 +134,8 @@ AS $$
            max(p.summary[5]),
            (array_agg(p.latency) FILTER (WHERE p.latency IS NOT NULL))[1]
     FROM parts AS p
-    GROUP BY p.domain, p.routed_to
-$$;
+    GROUP BY p.domain, p.routed_to;
+END $$;
 
 -- Requests, latency and errors per domain and target over any window, as operators read them.
 CREATE FUNCTION routing_stats("window" interval DEFAULT '1 hour')
@@ -139,9 +152,13 @@ RETURNS TABLE (
     traffic_pct numeric,
     pending bigint
 )
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     SELECT w.domain, w.routed_to, w.requests,
            round(w.avg_ms::numeric, 1),
            round(w.p50_ms::numeric, 1),
@@ -151,8 +168,8 @@ AS $$
            round(100.0 * w.errors / nullif(w.completed, 0), 2),
            round(100.0 * w.requests / sum(w.requests) OVER (PARTITION BY w.domain), 2),
            w.pending
-    FROM @extschema@.webhook_routing_window("window", NULL) AS w
-$$;
+    FROM @extschema@.webhook_routing_window("window", NULL) AS w;
+END $$;
 
 -- The last hour. traffic_pct is the target's share of the domain's requests.
 CREATE VIEW webhook_routing_stats AS
@@ -180,33 +197,41 @@ SELECT * FROM @extschema@.routing_stats('1 hour');
 -- that happened in it, whenever their session started.
 CREATE FUNCTION webhook_routing_sessions_between(since timestamptz, until timestamptz)
 RETURNS TABLE (domain text, sessions bigint, broken bigint, deliberate bigint, switched bigint)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     SELECT c.domain, sum(c.sessions)::bigint, sum(c.broken)::bigint, sum(c.deliberate)::bigint,
            sum(c.switched)::bigint
     FROM @extschema@.webhook_routing_session_minutes AS c
     WHERE c.minute >= date_bin('1 minute', since, timestamptz '2000-01-01 00:00:00+00')
       AND c.minute < until
     GROUP BY c.domain
-    HAVING sum(c.sessions) <> 0 OR sum(c.broken) <> 0 OR sum(c.deliberate) <> 0 OR sum(c.switched) <> 0
-$$;
+    HAVING sum(c.sessions) <> 0 OR sum(c.broken) <> 0 OR sum(c.deliberate) <> 0 OR sum(c.switched) <> 0;
+END $$;
 
 -- Session continuity per domain over the window: sessions, and how many broke (the runbook's
 -- bar: 0.5%), were moved deliberately, or switched domain. See webhook_routing_sessions_between.
 CREATE FUNCTION routing_sessions("window" interval DEFAULT '1 hour')
 RETURNS TABLE (domain text, sessions bigint, broken bigint, deliberate bigint, switched bigint,
                broken_pct numeric)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     SELECT s.domain, s.sessions, s.broken, s.deliberate, s.switched,
            round(100.0 * s.broken / nullif(s.sessions, 0), 2)
     FROM @extschema@.webhook_routing_sessions_between(
              now() - @extschema@.webhook_routing_check_window("window"),
              now() + interval '5 minutes') AS s
-    ORDER BY s.domain
-$$;
+    ORDER BY s.domain;
+END $$;
 
 -- The sample-ratio counts per domain over the window (src/stats/verdict.rs): the buckets of split
 -- decisions with an outcome, each counted once at the percentage it was first seen at, how many
@@ -215,9 +240,13 @@ $$;
 -- only_domain as in webhook_routing_window.
 CREATE FUNCTION webhook_routing_sample_ratios("window" interval, only_domain text)
 RETURNS TABLE (domain text, buckets bigint, unified bigint, expected double precision, variance double precision)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     SELECT r.domain, r.x[1]::bigint, r.x[2]::bigint, r.x[3], r.x[4]
     FROM (SELECT s.domain,
                  @extschema@.webhook_routing_sample_ratio(
@@ -231,8 +260,8 @@ AS $$
             AND s.domain IS NOT NULL AND s.routed_to IN ('unified', 'legacy')
             AND s.split_n > 0 AND s.split_buckets IS NOT NULL
             AND (only_domain IS NULL OR s.domain = only_domain)
-          GROUP BY s.domain) AS r
-$$;
+          GROUP BY s.domain) AS r;
+END $$;
 
 -- One row per check, per domain and target: the estimate (value), the bars, the sequential
 -- test's verdict (pass, fail, inconclusive: src/stats/verdict.rs) with its statistic, confidence and
@@ -265,9 +294,13 @@ RETURNS TABLE (
     confidence numeric,
     action text
 )
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
     WITH config AS (
         SELECT c.domains, c.protected_domains
         FROM @extschema@.webhook_routing_config AS c
@@ -377,8 +410,8 @@ AS $$
            round(v.confidence::numeric, 4),
            v.act || CASE WHEN v.dry_run THEN ' (dry run)' ELSE '' END
     FROM verdicts AS v
-    ORDER BY v.domain, v.routed_to, v.check_name
-$$;
+    ORDER BY v.domain, v.routed_to, v.check_name;
+END $$;
 
 CREATE FUNCTION check_routing_health("window" interval DEFAULT '1 hour')
 RETURNS TABLE (
@@ -396,8 +429,12 @@ RETURNS TABLE (
     confidence numeric,
     action text
 )
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $$
-    SELECT * FROM @extschema@.webhook_routing_health("window", NULL)
-$$;
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    SELECT * FROM @extschema@.webhook_routing_health("window", NULL);
+END $$;

@@ -78,18 +78,14 @@ fn webhook_routing_sketch_merge(a: Option<&[u8]>, b: Option<&[u8]>) -> Option<Ve
     (merged.count() > 0).then(|| merged.to_java_bytes())
 }
 
-/// Decode and merge stored sketches; returns the merge and how many were skipped (did not
-/// decode).
+/// Merge stored sketches, each added as it is read (src/core/ddsketch.rs, merge_java_bytes);
+/// returns the merge and how many were skipped (did not decode).
 fn merge_stored<'a>(sketches: impl Iterator<Item = &'a [u8]>) -> (Sketch, usize) {
-    let mut skipped = 0;
-    let decoded: Vec<Sketch> = sketches
-        .filter_map(|bytes| {
-            let sketch = decode(bytes);
-            skipped += usize::from(sketch.is_none());
-            sketch
-        })
-        .collect();
-    (merge_all(decoded), skipped)
+    let (mut merged, mut bins, mut skipped) = (Sketch::new(), Vec::new(), 0);
+    for bytes in sketches {
+        skipped += usize::from(!merged.merge_java_bytes(bytes, &mut bins));
+    }
+    (merged, skipped)
 }
 
 /// Merge sketches and summarize them: {count, sum, p50, p95, p99} of the latencies (ms).
@@ -151,7 +147,8 @@ fn count_above(sketch: &Sketch, bound: f64) -> usize {
     if n == 0 {
         return 0;
     }
-    let at_rank = |rank: usize| sketch.at_rank(rank as u64).unwrap_or(f64::INFINITY);
+    let ranks = sketch.ranks();
+    let at_rank = |rank: usize| ranks.at_rank(rank as u64).unwrap_or(f64::INFINITY);
     // The first rank whose sample is above the bound, in [0, n].
     let (mut low, mut high) = (0usize, n);
     while low < high {
@@ -627,6 +624,79 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Merging stored sketches as they are read gives, byte for byte, what decoding each one
+    /// and merging the decoded sketches gives (the way up to 0.7.0's first rounds), and skips
+    /// the same ones: every mix above, sketches of the crate 0.6.0 used, and bytes that do not
+    /// decode among them.
+    #[pg_test]
+    fn merging_as_read_is_decoding_then_merging() {
+        let crate_config = sketches_ddsketch::Config::new(ALPHA, 2048, 1.0e-9);
+        let mut old = sketches_ddsketch::DDSketch::new(crate_config);
+        (0..500).for_each(|i| old.add(f64::from(i) * 3.1));
+        old.add(1e308);
+        let mut cases = adversarial_mixes();
+        cases.push(("a sketch of the crate, one of 1e308", vec![vec![]]));
+        for (name, parts) in cases {
+            let mut stored: Vec<Vec<u8>> = parts
+                .iter()
+                .map(|part| {
+                    let mut sketch = new_sketch();
+                    part.iter().for_each(|v| sketch.add(*v));
+                    sketch.to_java_bytes()
+                })
+                .collect();
+            stored.push(old.to_java_bytes());
+            stored.insert(1, b"not a sketch".to_vec());
+            stored.push(PANICKING_SKETCH.to_vec());
+            let mut decoded = Vec::new();
+            let mut skipped = 0;
+            for bytes in &stored {
+                match decode(bytes) {
+                    Some(sketch) => decoded.push(sketch),
+                    None => skipped += 1,
+                }
+            }
+            let by_decoding = merge_all(decoded);
+            let (as_read, skipped_as_read) = merge_stored(stored.iter().map(Vec::as_slice));
+            assert_eq!(skipped_as_read, skipped, "{name}");
+            assert_eq!(skipped, 2, "{name}");
+            assert_eq!(
+                as_read.to_java_bytes(),
+                by_decoding.to_java_bytes(),
+                "{name}"
+            );
+            assert_eq!(as_read.count(), by_decoding.count(), "{name}");
+        }
+        // Counts of every size a bin takes, of one byte and of more, read back as written.
+        let mut counts = new_sketch();
+        for k in 1..=400u32 {
+            (0..k).for_each(|_| counts.add(f64::from(k) * 10.0));
+        }
+        let bytes = counts.to_java_bytes();
+        assert_eq!(decode(&bytes).unwrap().to_java_bytes(), bytes);
+        let (merged, skipped) = merge_stored([bytes.as_slice(), bytes.as_slice()].into_iter());
+        assert_eq!((merged.count(), skipped), (2 * 400 * 401 / 2, 0));
+    }
+
+    /// Ranks read by bisection (the latency checks' counts above a bar) are the sketch's own, at
+    /// every rank and past the last.
+    #[pg_test]
+    fn ranks_by_bisection_are_the_sketchs_own() {
+        for (name, parts) in adversarial_mixes() {
+            let mut sketch = new_sketch();
+            parts.iter().flatten().for_each(|v| sketch.add(*v));
+            let ranks = sketch.ranks();
+            for rank in 0..=sketch.count() as u64 + 1 {
+                assert_eq!(
+                    ranks.at_rank(rank),
+                    sketch.at_rank(rank),
+                    "{name}: rank {rank}"
+                );
+            }
+        }
+        assert_eq!(new_sketch().ranks().at_rank(0), None);
     }
 
     /// The sketches 0.6.0 wrote (the sketches-ddsketch crate) decode and merge as they are: the
