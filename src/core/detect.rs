@@ -1203,8 +1203,8 @@ impl Rules {
                     for h in hits.iter_mut().filter(|h| h.start == object || holds(h)) {
                         // "how can I sell …" asks the assistant to explain; "how can I get a
                         // moto" still asks for a ride, which must reach legacy.
-                        let requests = cue.requests
-                            && !(cue.to_know && !protected(&self.rules[h.rule].domain));
+                        let requests =
+                            cue.requests && (!cue.to_know || protected(&self.rules[h.rule].domain));
                         h.intent = true;
                         h.requested |= requests;
                         h.asked |= requests && !cue.turn;
