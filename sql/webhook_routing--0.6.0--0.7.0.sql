@@ -4734,3 +4734,23 @@ FROM (VALUES
     ('insurance', 'sw', 1.5, 'match', ARRAY['imeibiwa', 'iliibiwa', 'nimegonga'])
 ) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern
 ON CONFLICT (match_kind, pattern, domain) DO NOTHING;
+
+-- Openings a conversation needs to start in the right domain (its menu picks follow it): an
+-- invitation to ask (an ad's or a template's "ask your question") and a question of what the
+-- law allows are the assistant's; the hotel trade, asked about for openings, is a sector of
+-- work.
+INSERT INTO webhook_routing.webhook_routing_rules (domain, match_kind, pattern, priority, weight, effect, language, seeded)
+SELECT k.domain, 'keyword', pattern,
+       CASE WHEN k.domain OPERATOR(pg_catalog.=) ANY (ARRAY['mobility', 'profile', 'insurance']) THEN 50 ELSE 100 END,
+       k.weight, k.effect, k.language, true
+FROM (VALUES
+    ('ai_agents', 'en', 3::real, 'match', ARRAY['ask your question', 'ask me anything',
+        'is it legal', 'is this legal', 'is that legal']),
+    ('ai_agents', 'fr', 3, 'match', ARRAY['posez votre question', 'pose ta question',
+        'c''est legal', 'est ce legal', 'c''est illegal']),
+    ('ai_agents', 'rw', 3, 'match', ARRAY['byemewe n''amategeko', 'binyuranyije n''amategeko']),
+    ('ai_agents', 'sw', 3, 'match', ARRAY['ni halali', 'ni kinyume cha sheria']),
+    ('jobs', 'en', 2, 'match', ARRAY['hospitality']),
+    ('jobs', 'fr', 2, 'match', ARRAY['hotellerie'])
+) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern
+ON CONFLICT (match_kind, pattern, domain) DO NOTHING;

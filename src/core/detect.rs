@@ -444,6 +444,15 @@ pub struct Detection<'r> {
     /// (`what`, `which`, `quel`, `ese`, `je`, …). In an assistant's conversation a question is
     /// for the assistant (src/route/policy.rs, `follow`).
     pub question: bool,
+    /// Every counted match of the domain is in the business's labels of a reply (a button's or
+    /// a list row's title, a row's description, a template button's text), none in an id: an
+    /// answer to the menu its conversation's handler sent, which never moves it.
+    pub labelled: bool,
+    /// The points of the domain's counted matches in the user's own words (a body or a
+    /// caption), 0 when none: how outright the message names it ("l'assurance incendie" 6,
+    /// "ubwishingizi" 3, "a eu un accrochage … le sinistre" 3.5, "kituo cha basi" 2). A
+    /// protected domain named mid-conversation leaves it (src/route/policy.rs, `follow`).
+    pub named: f32,
 }
 
 impl Detection<'_> {
@@ -501,6 +510,14 @@ impl Hit {
     fn picked(&self) -> bool {
         matches!(self.field, None | Some(Field::Id))
     }
+
+    /// In the business's labels of a reply, not the user's words nor an id.
+    fn labelled(&self) -> bool {
+        matches!(
+            self.field,
+            Some(Field::Title | Field::Description | Field::ButtonText)
+        )
+    }
 }
 
 /// A word of intent or asking (Texts::cue), and what it makes of its object.
@@ -512,6 +529,9 @@ struct Cue<'w> {
     requests: bool,
     /// It is a turn alone (`and`, `et`, `na`), not a word of asking or wanting.
     turn: bool,
+    /// It follows a question word ("how can I …", "quand il veut"): it asks to know, and
+    /// requests no routable domain's object (a protected one's it still does: mark_intent).
+    to_know: bool,
 }
 
 /// The matches that count, best first, with their points (indexes of the hits); and, when
@@ -715,11 +735,13 @@ impl Texts<'_> {
         // A word of wanting inside a question ("what does the seller need") asks to know, not
         // to get: it weighs its object, but requests nothing.
         let requests = asking || !self.in_question(k, first);
+        let before = |n: usize| (k >= first + n).then(|| self.words[k - n].text);
         Some(Cue {
             at: k,
             word,
             requests,
             turn,
+            to_know: text::asks_to_know(before(1), before(2)),
         })
     }
 
@@ -1179,9 +1201,13 @@ impl Rules {
                             && protected(&self.rules[h.rule].domain)
                     };
                     for h in hits.iter_mut().filter(|h| h.start == object || holds(h)) {
+                        // "how can I sell …" asks the assistant to explain; "how can I get a
+                        // moto" still asks for a ride, which must reach legacy.
+                        let requests =
+                            cue.requests && (!cue.to_know || protected(&self.rules[h.rule].domain));
                         h.intent = true;
-                        h.requested |= cue.requests;
-                        h.asked |= cue.requests && !cue.turn;
+                        h.requested |= requests;
+                        h.asked |= requests && !cue.turn;
                     }
                 }
             }
@@ -1586,6 +1612,19 @@ impl Rules {
             requested: self.counted_any(d, scoring, |h| h.requested || h.picked()),
             asked: self.counted_any(d, scoring, |h| h.asked || h.picked()),
             question: is_question(message, texts),
+            labelled: !self.counted_any(d, scoring, |h| !h.labelled()),
+            named: scoring
+                .counted
+                .matches
+                .iter()
+                .filter(|&&(c, _)| {
+                    let h = &scoring.hits[c];
+                    self.rules[h.rule].domain_ix == d
+                        && self.rules[h.rule].effect == Effect::Match
+                        && matches!(h.field, Some(Field::Body | Field::Caption))
+                })
+                .map(|&(_, points)| points)
+                .sum(),
         })
     }
 
@@ -2278,6 +2317,64 @@ mod tests {
             ..Default::default()
         };
         assert!(!rules.detect(&button, &protected).unwrap().asked);
+    }
+
+    /// A word of asking after a question word asks to know, and requests no routable
+    /// domain's object: "how can I sell …" asks for an explanation; a protected domain's object
+    /// is still requested ("how can I get a moto").
+    #[pg_test]
+    fn asking_how_requests_nothing_routable() {
+        use Effect::*;
+        let rules = Rules::new(vec![
+            keyword(1, "marketplace", "sell", Match, None),
+            keyword(2, "mobility", "moto", Match, None),
+            keyword(3, "property", "rent", Match, None),
+        ]);
+        let found = |t: &str| {
+            let d = rules.detect(&text(t), &protected).unwrap();
+            (d.domain, d.requested, d.asked)
+        };
+        assert_eq!(
+            found("how can I sell my phone?"),
+            ("marketplace", false, false)
+        );
+        assert_eq!(
+            found("jinsi gani naweza sell?"),
+            ("marketplace", false, false)
+        );
+        assert_eq!(
+            found("can I sell my phone here?"),
+            ("marketplace", true, true)
+        );
+        assert_eq!(found("how can I get a moto?"), ("mobility", true, true));
+        // Across the subject: what the landlord wants is not the writer's request.
+        assert_eq!(
+            found("can he raise the rent when he wants?"),
+            ("property", false, false)
+        );
+    }
+
+    /// Labels and the user's words: what `follow` reads of where a domain's matches are.
+    #[pg_test]
+    fn labels_and_named_words() {
+        use Effect::*;
+        let rules = Rules::new(vec![
+            keyword(1, "marketplace", "phone shop", Match, None),
+            keyword(2, "insurance", "insur*", Match, Some(3.0)),
+            keyword(3, "insurance", "claim", Match, None),
+        ]);
+        let row = Inbound {
+            kind: Some("interactive"),
+            ids: vec!["opt_4"],
+            texts: vec![(Field::Title, "Phone shop seller")],
+            ..Default::default()
+        };
+        let d = rules.detect(&row, &protected).unwrap();
+        assert!(d.labelled && d.named == 0.0, "{d:?}");
+        let d = rules
+            .detect(&text("my insurance claim, how?"), &protected)
+            .unwrap();
+        assert_eq!((d.domain, d.labelled, d.named), ("insurance", false, 5.0));
     }
 
     /// A vehicle sold is the market's goods, however the sentence places it; a ride asked

@@ -302,6 +302,36 @@ pub fn is_turn(word: &str) -> bool {
     )
 }
 
+/// Subject pronouns, which may stand between a question word and its verb ("how can I", "quand
+/// il veut", "comment tu peux"): see `asks_to_know`.
+pub fn is_subject_pronoun(word: &str) -> bool {
+    matches!(
+        word,
+        "i" | "you"
+            | "he"
+            | "she"
+            | "we"
+            | "they"
+            | "je"
+            | "tu"
+            | "il"
+            | "elle"
+            | "nous"
+            | "vous"
+            | "ils"
+            | "elles"
+    )
+}
+
+/// Whether a word of asking or wanting whose two words before it are `previous` and
+/// `before_that` follows a question word, directly or across its subject pronoun ("how can I
+/// start a business", "jinsi gani naweza kuuza", "quand il veut"): the sentence asks to know
+/// how or when, not to get what follows.
+pub fn asks_to_know(previous: Option<&str>, before_that: Option<&str>) -> bool {
+    previous.is_some_and(is_wh_word)
+        || previous.is_some_and(is_subject_pronoun) && before_that.is_some_and(is_wh_word)
+}
+
 /// Words that ask whether the service has something, anywhere in a text ("vous avez",
 /// "mufite", "mnauza", "kuna", "do you have", not "you have to"): a word of asking for what
 /// follows ("thanks. do you have any receptionist jobs?"), and after a turn they make it a

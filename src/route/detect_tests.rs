@@ -396,6 +396,70 @@ mod tests {
         );
     }
 
+    /// Mid-conversation, the seeded rules and `follow` together: a protected domain named in a
+    /// question leaves a routable conversation; the assistant keeps "how can I …" and a
+    /// statement full of a routable domain's words; openings that invite a question or ask
+    /// what the law allows are the assistant's.
+    #[pg_test]
+    fn what_moves_a_conversation() {
+        use crate::core::config::Config;
+        use crate::route::policy::{follow, Turn};
+        use crate::route::row::Conversation;
+        let rules = config_cache::snapshot().rules.clone();
+        let config = Config::default();
+        let conversation = |domain: &str| Conversation {
+            id: 5,
+            domain: domain.into(),
+            unified: true,
+        };
+        let (tenant, assistant) = (conversation("property"), conversation("ai_agents"));
+        for (t, within, leaves) in [
+            (
+                "by the way, do you also do fire insurance for my shop?",
+                &tenant,
+                true,
+            ),
+            ("ese mwampa ubwishingizi bw'inzu?", &tenant, true),
+            ("is the flat far from the bus stop?", &tenant, false),
+            (
+                "how can I sell vegetables at a good price?",
+                &assistant,
+                false,
+            ),
+            (
+                "help me write a cv for a waiter job, I worked 3 years",
+                &assistant,
+                false,
+            ),
+            (
+                "ok now show me houses for rent in Kicukiro",
+                &assistant,
+                true,
+            ),
+        ] {
+            let d = rules.detect(&text(t), &protected).unwrap();
+            assert_eq!(
+                matches!(
+                    follow(Some(&d), Some(within), Some(&config)),
+                    Turn::Switch { .. }
+                ),
+                leaves,
+                "{t:?}: {d:?}"
+            );
+        }
+        for t in [
+            "Ask your question, we answer in a minute",
+            "posez votre question ici",
+            "he fired me without notice, is that legal?",
+        ] {
+            assert_eq!(
+                rules.detect(&text(t), &protected).map(|d| d.domain),
+                Some("ai_agents"),
+                "{t:?}"
+            );
+        }
+    }
+
     /// Typo tolerance reads no common word of the four languages as a domain word: every
     /// seeded pattern word of seven letters or more against words people write that are not
     /// about any domain.

@@ -11,15 +11,17 @@
 //! - No conversation in progress: the message is routed on its own cues, and opens one if it
 //!   has a domain.
 //! - A message opens a new conversation in another domain when detection finds that domain
-//!   (not by weak rules alone) and either asks for it (a match after a word of intent, or an
-//!   id or message type rule) with a score of `SWITCH_SCORE` (3) or more, or scores
-//!   `CLEAR_SWITCH_SCORE` (6) or more without asking. So "I also need a ride tomorrow"
-//!   (intent 2 × 2 = 4), a list pick whose id has another domain's prefix (8) or a catalog
-//!   order (type, 4) switch; "taxi" or "Hamagara umukozi" (one word, 2) do not. Leaving a
+//!   (not by weak rules alone, nor in the labels of a menu pick alone) and asks for it (a match
+//!   after a word of intent, or an id or message type rule) with a score of `SWITCH_SCORE` (3)
+//!   or more. So "I also need a ride tomorrow" (intent 2 × 2 = 4), a list pick whose id has
+//!   another domain's prefix (8) or a catalog order (type, 4) switch; "taxi", "Hamagara
+//!   umukozi" or "help me write a CV for a cashier job" (no request) do not. Leaving a
 //!   protected domain's conversation that way keeps legacy (reason `protected_conversation`)
-//!   for the whole new conversation. Towards a protected domain the bar is lower: asked for
-//!   with `PROTECTED_SWITCH_SCORE` (2), one word wanted ("ok now I need a moto") leaves, so
-//!   that the protected domain's traffic never stays with the new handler.
+//!   for the whole new conversation. Towards a protected domain the bar is lower, so that its
+//!   traffic never stays with the new handler: named in the user's words with
+//!   `PROTECTED_NAMED_SCORE` (3), even in a question ("et l'assurance incendie, vous faites
+//!   ?"); asked for with `PROTECTED_SWITCH_SCORE` (2), one word wanted ("ok now I need a
+//!   moto"); or `CLEAR_SWITCH_SCORE` (6) without asking.
 //! - Any other message continues the conversation: no cue, a weak cue only (a bare location),
 //!   a cue for the conversation's own domain, or a weaker cue for another. Same domain, same
 //!   handler, reason `conversation`.
@@ -46,9 +48,16 @@ pub const SWITCH_SCORE: f32 = 3.0;
 /// towards it, as detection's margin is (src/core/detect.rs, PROTECTED_CLEAR).
 pub const PROTECTED_SWITCH_SCORE: f32 = 2.0;
 
-/// The score that ends it without a request: three words or two phrases of the other domain.
-/// Below it, an answer to the bot's question that holds other domains' words ("taxi", "inzu",
-/// "kazi ya mhasibu") stays in the conversation.
+/// The points a protected domain's matches in the user's own words need to take a routable
+/// domain's conversation there, whatever the message asks: a phrase's worth, a word weighted
+/// as one (`insur*`, `*ishingiz*`) or two words ("ma voiture a eu un accrochage, je déclare
+/// comment le sinistre ?"); not one word ("is it far from the bus station?"). The protected
+/// domain's traffic must never stay with the new handler.
+pub const PROTECTED_NAMED_SCORE: f32 = 3.0;
+
+/// The score that takes a conversation to a protected domain without a request: three words
+/// or two phrases of it. A routable domain needs a request, however many of its words an
+/// answer to the bot's question holds ("inzu", "kazi ya mhasibu").
 pub const CLEAR_SWITCH_SCORE: f32 = 6.0;
 
 /// The assistant's domain: in its conversation a question is for the assistant ("which papers
@@ -408,24 +417,46 @@ pub fn follow<'a>(
     let Some(conversation) = conversation else {
         return Turn::Open;
     };
+    let protected = |d: &str| config.is_some_and(|c| c.is_protected(d));
     match detection {
-        Some(d)
-            if !d.weak
-                && d.domain != conversation.domain
-                && !(conversation.domain == ASSISTANT_DOMAIN && d.question && !d.asked)
-                && (d.score >= CLEAR_SWITCH_SCORE
-                    || d.decisive && d.score >= SWITCH_SCORE
-                    || d.decisive
-                        && d.asked
-                        && d.score >= PROTECTED_SWITCH_SCORE
-                        && config.is_some_and(|c| c.is_protected(d.domain))) =>
-        {
+        Some(d) if d.domain != conversation.domain && leaves(d, conversation, &protected) => {
             Turn::Switch {
-                pinned: config.is_some_and(|c| c.is_protected(&conversation.domain)),
+                pinned: protected(&conversation.domain),
             }
         }
         _ => Turn::Follow(conversation),
     }
+}
+
+/// Whether a message detected in another domain than its conversation's leaves the
+/// conversation for a new one there (`protected` says which domains are). Never a weak cue,
+/// nor an answer to the handler's own menu (the labels of a reply: a pick leaves by its id).
+/// In the assistant's conversation a question that asks for nothing stays. Else a domain
+/// leaves on a request (a pick, a word of intent) scoring `SWITCH_SCORE`: a statement or an
+/// answer that holds a routable domain's words ("help me write a CV for a cashier job" to the
+/// assistant) stays, however many. A protected domain also leaves a routable domain's
+/// conversation when the user's words name it (`PROTECTED_NAMED_SCORE`), even in a
+/// question, when one word of it is asked for (`PROTECTED_SWITCH_SCORE`), or when it scores
+/// `CLEAR_SWITCH_SCORE`: the safe direction, a protected request must never reach the new
+/// handler. Between protected domains the conversation is on legacy already: a request moves
+/// it, a named word does not ("my policy number is …" after "does my insurance cover my
+/// taxi?").
+fn leaves(d: &Detection, conversation: &Conversation, protected: &dyn Fn(&str) -> bool) -> bool {
+    if d.weak || d.labelled {
+        return false;
+    }
+    if conversation.domain == ASSISTANT_DOMAIN && d.question && !d.asked {
+        return false;
+    }
+    let requested = d.decisive && d.score >= SWITCH_SCORE;
+    if !protected(d.domain) {
+        return requested;
+    }
+    let named = d.named >= PROTECTED_NAMED_SCORE && !protected(&conversation.domain);
+    named
+        || requested
+        || d.decisive && d.asked && d.score >= PROTECTED_SWITCH_SCORE
+        || d.score >= CLEAR_SWITCH_SCORE
 }
 
 #[cfg(any(test, feature = "pg_test"))]
@@ -610,6 +641,10 @@ mod tests {
             Rule::new(5, "mobility", MatchKind::Keyword, "ride", 90).unwrap(),
             Rule::new(6, "marketplace", MatchKind::Keyword, "sell", 90).unwrap(),
             Rule::new(7, "marketplace", MatchKind::Keyword, "buy", 90).unwrap(),
+            Rule::new(8, "mobility", MatchKind::Keyword, "moto taxi", 90).unwrap(),
+            Rule::new(9, "insurance", MatchKind::Keyword, "insurance policy", 90).unwrap(),
+            Rule::new(10, "mobility", MatchKind::Keyword, "bus", 90).unwrap(),
+            Rule::new(11, "ai_agents", MatchKind::Keyword, "explain", 90).unwrap(),
         ]);
         let conv = |domain: &str, unified: bool| Conversation {
             id: 41,
@@ -619,6 +654,16 @@ mod tests {
         let jobs_on = conv("jobs", true);
         let jobs_off = conv("jobs", false);
         let mobility = conv("mobility", false);
+        let assistant = conv("ai_agents", false);
+        let row = |title| {
+            Payload::Message(Inbound {
+                sender: Some("250788000001"),
+                message_id: Some("wamid.Z"),
+                kind: Some("interactive"),
+                ids: vec!["opt_2"],
+                texts: vec![(Field::Title, title)],
+            })
+        };
         let mut routable = config(10_000, true);
         routable.domains = vec!["jobs".into(), "marketplace".into()];
         let at_0 = Config {
@@ -651,7 +696,14 @@ mod tests {
             ("its own domain's cue follows", msg("another job", s), Some(&jobs_on), &routable, Some("jobs"), true, Reason::Conversation, Some(41)),
             ("another domain's word follows", msg("phone", s), Some(&jobs_on), &routable, Some("jobs"), true, Reason::Conversation, Some(41)),
             ("two other words, no request, follow", msg("phone sell", s), Some(&jobs_on), &routable, Some("jobs"), true, Reason::Conversation, Some(41)),
-            ("three other words switch", msg("buy phone sell", s), Some(&jobs_on), &routable, Some("marketplace"), true, Reason::InRollout, None),
+            ("three other words, no request, follow", msg("buy phone sell", s), Some(&jobs_on), &routable, Some("jobs"), true, Reason::Conversation, Some(41)),
+            ("a menu pick's label follows", row("buy phone sell"), Some(&jobs_on), &routable, Some("jobs"), true, Reason::Conversation, Some(41)),
+            ("a protected domain named in a question leaves", msg("is there a moto taxi near the house?", s), Some(&jobs_on), &routable, Some("mobility"), false, Reason::ProtectedDomain, None),
+            ("a protected domain's one word in a question follows", msg("is it far from the bus?", s), Some(&jobs_on), &routable, Some("jobs"), true, Reason::Conversation, Some(41)),
+            ("another protected domain named follows a protected one", msg("my insurance policy is 12", s), Some(&mobility), &routable, Some("mobility"), false, Reason::ProtectedDomain, Some(41)),
+            ("the assistant keeps a statement with other words", msg("explain: buy phone sell", s), Some(&assistant), &routable, Some("ai_agents"), false, Reason::DomainNotRouted, Some(41)),
+            ("the assistant keeps its questions", msg("how can I buy a phone?", s), Some(&assistant), &routable, Some("ai_agents"), false, Reason::DomainNotRouted, Some(41)),
+            ("a request leaves the assistant", msg("I want a phone", s), Some(&assistant), &routable, Some("marketplace"), true, Reason::InRollout, None),
             ("a request for another domain switches", msg("I want a phone", s), Some(&jobs_on), &routable, Some("marketplace"), true, Reason::InRollout, None),
             ("another domain's id switches", ids_msg("market_sell", "Sell"), Some(&jobs_on), &routable, Some("marketplace"), true, Reason::InRollout, None),
             ("a raise never moves it", msg("2", s), Some(&jobs_off), &routable, Some("jobs"), false, Reason::Conversation, Some(41)),
