@@ -1118,6 +1118,10 @@ impl Rules {
     /// other domains after the first `:` or opening quote that follows it are excluded by it;
     /// without one, and after a rule of `TOPIC_ASK` weight (an explanation, advice), those of
     /// the routable domains after it ("help me write a cover letter for a nursing job").
+    /// A field that says it asks in general (text::is_general), and of nothing of the writer's
+    /// own (text::is_own), gives the ask every domain's matches after it: "explain how car
+    /// insurance works, in general" is the assistant's, "explain in general how my claim
+    /// works" the insurer's.
     fn quote(&self, texts: &Texts, hits: &mut [Hit], protected: &dyn Fn(&str) -> bool) {
         for &(field, first, end) in &texts.fields {
             let within = |h: &Hit| h.field == Some(field) && h.start >= first && h.end <= end;
@@ -1150,11 +1154,20 @@ impl Rules {
                 .flatten();
             let from = quoted.unwrap_or(ask.1);
             let domain = self.rules[ask.0].domain_ix;
+            // Asked in general ("explain how car insurance works, in general", "nsobanurira
+            // uko ubwishingizi bukora muri rusange"), not of the writer's own case ("my
+            // claim", "ubwishingizi bwanjye"): a protected domain's words are its topic too.
+            let general = (first..end).any(|k| {
+                text::is_general(
+                    texts.words[k].text,
+                    (k + 1 < end).then(|| texts.words[k + 1].text),
+                )
+            }) && !(first..end).any(|k| text::is_own(texts.words[k].text));
             for h in hits.iter_mut() {
                 let rule = &self.rules[h.rule];
                 if within(h)
                     && h.start >= from
-                    && (quoted.is_some() || !protected(&rule.domain))
+                    && (quoted.is_some() || general || !protected(&rule.domain))
                     && rule.domain_ix != domain
                     && rule.effect != Effect::Exclude
                     && h.excluded_by.is_none()
@@ -2317,6 +2330,32 @@ mod tests {
             ..Default::default()
         };
         assert!(!rules.detect(&button, &protected).unwrap().asked);
+    }
+
+    /// An explanation asked in general takes a protected domain's words as its topic too;
+    /// asked of one's own case, they stay the protected domain's.
+    #[pg_test]
+    fn an_explanation_asked_in_general_is_the_assistants() {
+        use Effect::*;
+        let rules = Rules::new(vec![
+            keyword(1, "ai_agents", "explain", Match, Some(TOPIC_ASK)),
+            keyword(2, "insurance", "insurance", Match, Some(3.0)),
+            keyword(3, "ai_agents", "in general", Match, Some(1.5)),
+            keyword(4, "jobs", "job", Match, None),
+        ]);
+        let cases: &[(&str, &str)] = &[
+            ("explain how car insurance works, in general", "ai_agents"),
+            ("explain how car insurance works", "insurance"),
+            ("explain why my insurance claim was refused", "insurance"),
+            ("explain in general how my insurance works", "insurance"),
+            // The general words must follow no ask to count: without one, insurance is named.
+            ("in general my insurance is late", "insurance"),
+            ("explain a job interview in general", "ai_agents"),
+        ];
+        for (said, domain) in cases {
+            let d = rules.detect(&text(said), &protected).unwrap();
+            assert_eq!(d.domain, *domain, "{said}");
+        }
     }
 
     /// A word of asking after a question word asks to know, and requests no routable

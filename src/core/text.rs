@@ -151,11 +151,12 @@ pub struct Word<'a> {
 }
 
 /// French elisions whose word is dropped: articles, prepositions and conjunctions (`l'`,
-/// `d'`, `qu'`, …) and the pronouns (`j'`, …), which also mark the next word.
+/// `d'`, `qu'`, …) and the pronouns (`j'`, …), which also mark the next word. `jusqu'` (as far
+/// as) stays a word: "jusqu'à Gikondo, ça fait combien ?" asks a fare to a place.
 fn elision(word: &str) -> Option<bool> {
     match word {
         "j" | "n" | "m" | "t" | "s" | "c" => Some(true),
-        "l" | "d" | "qu" | "jusqu" | "lorsqu" | "puisqu" | "quoiqu" => Some(false),
+        "l" | "d" | "qu" | "lorsqu" | "puisqu" | "quoiqu" => Some(false),
         _ => None,
     }
 }
@@ -453,7 +454,10 @@ pub fn is_selling(word: &str) -> bool {
 
 /// Passives of selling, after what is sold: "pikipiki inauzwa", "moto igurishwa".
 pub fn is_sold(word: &str) -> bool {
-    matches!(word, "inauzwa" | "linauzwa" | "zinauzwa" | "yanauzwa") || word.contains("gurishw")
+    matches!(
+        word,
+        "inauzwa" | "linauzwa" | "zinauzwa" | "yanauzwa" | "kinauzwa" | "vinauzwa" | "unauzwa"
+    ) || word.contains("gurishw")
 }
 
 /// First-person words of ability that are also a question's "can I": "nshobora gutwara imodoka"
@@ -575,6 +579,37 @@ pub fn is_question_word(word: &str) -> bool {
             | "nani"
             | "gani"
     )
+}
+
+/// Whether word `word`, followed by `next`, says that a question is asked in general, not of
+/// the writer's own case: "in general", "en général", "généralement", "muri rusange", "kwa
+/// ujumla". An explanation asked in general is the assistant's whatever its topic (see
+/// src/core/detect.rs, `quote`): "explain how car insurance works, in general".
+pub fn is_general(word: &str, next: Option<&str>) -> bool {
+    matches!(word, "generally" | "generalement")
+        || (matches!(word, "in" | "en") && matches!(next, Some("general" | "generale")))
+        || (word == "muri" && next == Some("rusange"))
+        || (word == "kwa" && matches!(next, Some("ujumla" | "jumla")))
+}
+
+/// Words of the writer's own (my, mine, mon, ma, mes, Kinyarwanda's `-anjye`: yanjye, bwanjye,
+/// Swahili's `-angu`: yangu, wangu): a question that holds one asks of the writer's own case
+/// ("explain in general how my claim works"), whatever else it says.
+pub fn is_own(word: &str) -> bool {
+    matches!(
+        word,
+        "my" | "mine"
+            | "mon"
+            | "ma"
+            | "mes"
+            | "yangu"
+            | "wangu"
+            | "langu"
+            | "zangu"
+            | "changu"
+            | "vyangu"
+            | "kwangu"
+    ) || (word.len() > 5 && word.ends_with("anjye"))
 }
 
 /// How many words from a text's start a request opener (`is_opener`) is read in: "Hi, do you
@@ -712,6 +747,10 @@ mod tests {
             ("qu'il", &[("il", false)]),
             ("don't", &[("don", false), ("t", false)]),
             ("l' appartement", &[("l", false), ("appartement", false)]),
+            (
+                "jusqu'à Gikondo",
+                &[("jusqu", false), ("a", false), ("gikondo", false)],
+            ),
             ("Œuvre Straße", &[("oeuvre", false), ("strasse", false)]),
             ("jobs🙏🏾2day", &[("jobs", false), ("2day", false)]),
         ];
@@ -773,6 +812,17 @@ mod tests {
             assert!(is_selling(w) && !is_sold(w), "{w}");
         }
         assert!(is_sold("inauzwa") && is_sold("igurishwa") && !is_selling("igurishwa"));
+        assert!(is_sold("kinauzwa") && !is_sold("kuuza"));
+        // Asked in general, not of one's own case.
+        assert!(is_general("in", Some("general")) && is_general("muri", Some("rusange")));
+        assert!(is_general("kwa", Some("ujumla")) && is_general("generalement", None));
+        assert!(!is_general("in", Some("kigali")) && !is_general("general", None));
+        for w in ["my", "mes", "yanjye", "bwanjye", "yangu"] {
+            assert!(is_own(w), "{w}");
+        }
+        for w in ["anjye", "insurance", "ubwishingizi", "moto"] {
+            assert!(!is_own(w), "{w}");
+        }
         // Sending, bringing, giving: to the writer, not to someone else.
         assert!(is_command("send", Some("me"), false) && is_command("envoyer", Some("un"), true));
         assert!(

@@ -396,6 +396,62 @@ mod tests {
         );
     }
 
+    /// The assistant's general questions that use other domains' words, goods listed without
+    /// a verb, places to rent that are not houses, a fare asked with "jusqu'à": the seventh
+    /// round's classes, with examples of their own; and a protected domain asked of one's own
+    /// case stays protected.
+    #[pg_test]
+    fn general_questions_listed_goods_and_rented_shops() {
+        let rules = config_cache::snapshot().rules.clone();
+        for (t, expected) in [
+            (
+                "explain how motorbike insurance works in general",
+                "ai_agents",
+            ),
+            (
+                "sobanura uko ubwishingizi bw'inzu bukora muri rusange",
+                "ai_agents",
+            ),
+            (
+                "explain in general how my insurance claim is paid",
+                "insurance",
+            ),
+            (
+                "nsobanurira impamvu ubwishingizi bwanjye bwanze kwishyura",
+                "insurance",
+            ),
+            (
+                "what are my rights if the landlord keeps the deposit?",
+                "ai_agents",
+            ),
+            (
+                "haki zangu ni zipi kama mwajiri hanilipi mshahara?",
+                "ai_agents",
+            ),
+            (
+                "nisaidie kuandika barua ya kuomba kazi ya uhasibu",
+                "ai_agents",
+            ),
+            ("can you help me write my cv for a sales job", "ai_agents"),
+            ("which crops do well in a dry season?", "ai_agents"),
+            (
+                "Double bed with mattress, barely used, 150,000 RWF",
+                "marketplace",
+            ),
+            ("je cherche un acheteur pour mon pick-up", "marketplace"),
+            ("is there a shop to rent near the bus park?", "property"),
+            ("kuna ghala la kukodi Kicukiro?", "property"),
+            ("turashaka abantu 5 bo gusukura i Remera", "jobs"),
+            ("et jusqu'a Nyamirambo, ca fait combien ?", "mobility"),
+        ] {
+            assert_eq!(
+                rules.detect(&text(t), &protected).map(|d| d.domain),
+                Some(expected),
+                "{t:?}"
+            );
+        }
+    }
+
     /// Mid-conversation, the seeded rules and `follow` together: a protected domain named in a
     /// question leaves a routable conversation; the assistant keeps "how can I …" and a
     /// statement full of a routable domain's words; openings that invite a question or ask
