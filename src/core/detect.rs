@@ -453,6 +453,10 @@ pub struct Detection<'r> {
     /// "ubwishingizi" 3, "a eu un accrochage … le sinistre" 3.5, "kituo cha basi" 2). A
     /// protected domain named mid-conversation leaves it (src/route/policy.rs, `follow`).
     pub named: f32,
+    /// The user's own words say something of the writer's own (text::is_own: my, mon,
+    /// `yanjye`, `yangu`): "mon assurance voiture expire vendredi, comment la renouveler ?"
+    /// asks of the writer's cover, not of covers in general.
+    pub own: bool,
 }
 
 impl Detection<'_> {
@@ -529,8 +533,10 @@ struct Cue<'w> {
     requests: bool,
     /// It is a turn alone (`and`, `et`, `na`), not a word of asking or wanting.
     turn: bool,
-    /// It follows a question word ("how can I …", "quand il veut"): it asks to know, and
-    /// requests no routable domain's object (a protected one's it still does: mark_intent).
+    /// It follows a question word ("how can I …", "quand il veut"), stands in a sentence that
+    /// opens with one ("how many kg … can I expect"), or is someone else's wanting in a text
+    /// that asks ("et si le propriétaire veut … ?"): it asks to know, and requests no routable
+    /// domain's object (a protected one's it still does: mark_intent).
     to_know: bool,
 }
 
@@ -666,6 +672,21 @@ impl Texts<'_> {
     /// with a question word: a sentence starts a field, or follows `.`, `!`, `?` or a line
     /// break. "Which papers does the seller need …?" asks to know; its `need` wants nothing.
     fn in_question(&self, at: usize, first: usize) -> bool {
+        text::is_question_word(self.words[self.sentence_start(at, first)].text)
+    }
+
+    /// Whether the sentence that holds word `at` opens, before it, with a question word that
+    /// asks to know (text::is_wh_word: how, which, combien, gute, gani): a word of asking
+    /// further on asks to know too ("how many kg of beans per are can I expect", "which crops
+    /// can I grow here"), as it does right after one ("how can I sell").
+    fn in_wh_question(&self, at: usize, first: usize) -> bool {
+        let start = self.sentence_start(at, first);
+        start < at && text::is_wh_word(self.words[start].text)
+    }
+
+    /// The first word of the sentence that holds word `at`, past a turn that opens it (see
+    /// Texts::in_question).
+    fn sentence_start(&self, at: usize, first: usize) -> usize {
         let offset = |w: &Word| w.text.as_ptr() as usize - self.source.as_ptr() as usize;
         let mut start = first;
         for k in (first + 1..=at).rev() {
@@ -681,7 +702,7 @@ impl Texts<'_> {
         if start < at && text::is_turn(self.words[start].text) {
             start += 1;
         }
-        text::is_question_word(self.words[start].text)
+        start
     }
 
     /// Whether word `k` of the field `first..end` is a turn that asks whether the service has
@@ -741,7 +762,9 @@ impl Texts<'_> {
             word,
             requests,
             turn,
-            to_know: text::asks_to_know(before(1), before(2)),
+            to_know: text::asks_to_know(before(1), before(2))
+                || self.in_wh_question(k, first)
+                || asks && text::is_others_want(word),
         })
     }
 
@@ -1180,13 +1203,15 @@ impl Rules {
 
     /// A weak word (a question word, a greeting) says something only in what the user wrote or
     /// tapped: a list row's description, a Flow's reply or an ad's body are the business's
-    /// words ("Update where you live"), so weak keyword matches there are dropped.
+    /// words ("Update where you live"), and so are an id's or a payload's words, which an app
+    /// chose (a template's `where_now_2` asks nothing), so weak keyword matches there are
+    /// dropped.
     fn drop_weak_in_business_text(&self, hits: &mut Vec<Hit>) {
         hits.retain(|h| {
             let rule = &self.rules[h.rule];
             !(rule.effect == Effect::Weak
                 && rule.kind == MatchKind::Keyword
-                && h.field.is_some_and(|f| f.factor() < 1.0))
+                && h.field.is_some_and(|f| f.factor() < 1.0 || f == Field::Id))
         });
     }
 
@@ -1638,6 +1663,10 @@ impl Rules {
                 })
                 .map(|&(_, points)| points)
                 .sum(),
+            own: texts.fields.iter().any(|&(f, first, end)| {
+                matches!(f, Field::Body | Field::Caption)
+                    && (first..end).any(|k| text::is_own(texts.words[k].text))
+            }),
         })
     }
 

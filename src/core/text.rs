@@ -710,6 +710,21 @@ fn kinyarwanda_want(w: &[u8]) -> bool {
     })
 }
 
+/// Words of someone else's wanting (he, she or they want: `wants`, `veut`, `anataka`,
+/// Kinyarwanda's `ashaka`, `arashaka`, `ashakiye`): in a question they ask what another may do
+/// ("et si le propriétaire veut augmenter le loyer ?", "nyirayo ashobora kongera ubukode igihe
+/// ashakiye?"), not for what follows.
+pub fn is_others_want(word: &str) -> bool {
+    matches!(
+        word,
+        "wants" | "veut" | "veulent" | "anataka" | "wanataka" | "anahitaji" | "wanahitaji"
+    ) || ((word.starts_with("ashak")
+        || word.starts_with("arashak")
+        || word.starts_with("bashak")
+        || word.starts_with("barashak"))
+        && word.len() <= 9)
+}
+
 /// How far after an intent word its object is looked for, in words.
 pub const INTENT_REACH: usize = 6;
 
@@ -840,6 +855,32 @@ mod tests {
         // Asking to know is no request.
         for w in ["what", "does", "is", "ese", "est"] {
             assert!(!is_opener(w) && !is_asking(w) && is_question_word(w), "{w}");
+        }
+    }
+
+    #[test]
+    fn someone_elses_wanting() {
+        for w in [
+            "wants",
+            "veut",
+            "anataka",
+            "ashaka",
+            "arashaka",
+            "ashakiye",
+            "barashaka",
+        ] {
+            assert!(is_others_want(w), "{w}");
+        }
+        for w in [
+            "want",
+            "veux",
+            "nataka",
+            "ndashaka",
+            "nshaka",
+            "twashakaga",
+            "ashakishwa",
+        ] {
+            assert!(!is_others_want(w), "{w}");
         }
     }
 
