@@ -701,7 +701,8 @@ impl Texts<'_> {
                 return false;
             }
             j -= 1;
-            if text::is_condition(self.words[j].text) {
+            let next = self.words[j + 1].text;
+            if text::is_condition(self.words[j].text, self.words[j].after_pronoun, Some(next)) {
                 return true;
             }
         }
@@ -2426,6 +2427,14 @@ mod tests {
             ("property", false, false)
         );
         assert_eq!(found("niba ashaka rent"), ("property", false, false));
+        assert_eq!(
+            found("appelez-moi s'il veut rent"),
+            ("property", false, false)
+        );
+        assert_eq!(
+            found("s'il vous plait je veux rent"),
+            ("property", true, true)
+        );
         assert_eq!(found("if I need a moto tomorrow"), ("mobility", true, true));
         assert_eq!(found("if so, I want to rent"), ("property", true, true));
         // Kinyarwanda's "could you give me", in a yes/no question too.

@@ -333,13 +333,19 @@ pub fn asks_to_know(previous: Option<&str>, before_that: Option<&str>) -> bool {
         || previous.is_some_and(is_subject_pronoun) && before_that.is_some_and(is_wh_word)
 }
 
-/// Words that open a condition: "if the agent wants to call", "si l'agent veut", "niba
-/// ashaka", "kama anataka", "iwapo unahitaji". A word of wanting in one says what someone would
-/// do, not what the writer asks for (src/core/detect.rs, `Texts::in_condition`).
-pub fn is_condition(word: &str) -> bool {
+/// Words that open a condition: "if the agent wants to call", "si l'agent veut", "s'il veut"
+/// (its `il` after the elided `s'`, which before `il` is only ever `si`), "niba ashaka", "kama
+/// anataka", "iwapo unahitaji". A word of wanting in one says what someone would do, not what
+/// the writer asks for (src/core/detect.rs, `Texts::in_condition`). "s'il vous plaît" (please)
+/// is no condition: a `si` or `il` before "vous" or "te" opens none.
+pub fn is_condition(word: &str, after_pronoun: bool, next: Option<&str>) -> bool {
+    let french = word == "si" || (after_pronoun && matches!(word, "il" | "ils"));
+    if french {
+        return !matches!(next, Some("vous" | "te"));
+    }
     matches!(
         word,
-        "if" | "unless" | "whenever" | "si" | "niba" | "kama" | "ikiwa" | "iwapo" | "endapo"
+        "if" | "unless" | "whenever" | "niba" | "kama" | "ikiwa" | "iwapo" | "endapo"
     )
 }
 
@@ -871,9 +877,17 @@ mod tests {
         assert!(is_command("unipe", Some("gari"), false) && is_command("mniletee", None, false));
         // Conditions, in the four languages; "kandi" (and) opens none.
         for w in ["if", "si", "niba", "kama", "iwapo"] {
-            assert!(is_condition(w), "{w}");
+            assert!(is_condition(w, false, Some("the")), "{w}");
         }
-        assert!(!is_condition("kandi") && !is_condition("when"));
+        assert!(!is_condition("kandi", false, None) && !is_condition("when", false, None));
+        // "s'il veut": `il` after the elided `si`; a plain `il` opens none, nor does "s'il vous
+        // plaît".
+        assert_eq!(
+            words("s'il veut"),
+            [("il".to_owned(), true), ("veut".to_owned(), false)]
+        );
+        assert!(is_condition("il", true, Some("veut")) && !is_condition("il", false, Some("veut")));
+        assert!(!is_condition("il", true, Some("vous")) && !is_condition("si", false, Some("te")));
         for w in ["and", "mufite", "hari", "avez", "kuna"] {
             assert!(is_opener(w), "{w}");
         }
