@@ -4876,8 +4876,9 @@ WHERE domain OPERATOR(pg_catalog.=) 'ai_agents' AND match_kind OPERATOR(pg_catal
 -- I do?", the domain's handler still answers), a device that misbehaves (1.5: "mon téléphone
 -- chauffe, que faire ?"), what causes something (3), how to care for an animal or a crop (3.5:
 -- what follows is its topic) and what suits something (1.5). Ids that name a quote or
--- a motor cover ("quote_motor") lean to the insurer, ids that name a product ("prod_4471")
--- to the market.
+-- a motor cover ("quote_motor") lean to the insurer; ids that name a product ("prod_4471")
+-- and the brands of phones and electronics, as "samsung" already did, are the market's; the
+-- app's language is the profile's.
 INSERT INTO webhook_routing.webhook_routing_rules (domain, match_kind, pattern, priority, weight, effect, language, seeded)
 SELECT k.domain, 'keyword', pattern,
        CASE WHEN k.domain OPERATOR(pg_catalog.=) ANY (ARRAY['mobility', 'profile', 'insurance']) THEN 50 ELSE 100 END,
@@ -4904,7 +4905,7 @@ FROM (VALUES
     ('insurance', 'en', 3, 'match', ARRAY['my reimbursement', 'reimbursement claim', 'status of my claim',
         'my claim file', 'claim file']),
     ('insurance', 'en', 1.5, 'match', ARRAY['reimburs*']),
-    ('insurance', 'fr', 3, 'match', ARRAY['dossier de remboursement', 'dossier d indemnisation', 'dossier de sinistre',
+    ('insurance', 'fr', 3, 'match', ARRAY['dossier de remboursement', 'dossier d''indemnisation', 'dossier de sinistre',
         'remboursement de mes frais', 'remboursement des frais']),
     ('insurance', 'fr', 2, 'match', ARRAY['ou en est mon dossier', 'suivi de mon dossier']),
     ('insurance', 'rw', 3, 'match', ARRAY['dosiye y impanuka', 'aho dosiye yanjye igeze', 'kwishyurwa indishyi']),
@@ -4927,7 +4928,7 @@ FROM (VALUES
     ('ai_agents', 'en', 1.5, 'match', ARRAY['overheating', 'overheats', 'keeps restarting', 'not charging',
         'won t charge', 'battery drains']),
     ('ai_agents', 'en', 1.5, 'match', ARRAY['suitable for', 'best suited']),
-    ('ai_agents', 'fr', 3, 'match', ARRAY['qu est ce qui cause']),
+    ('ai_agents', 'fr', 3, 'match', ARRAY['qu''est ce qui cause']),
     ('ai_agents', 'fr', 2, 'match', ARRAY['quoi faire', 'que puis je faire']),
     ('ai_agents', 'fr', 1.5, 'match', ARRAY['chauffe', 'surchauffe', 'ne charge pas', 'ne charge plus',
         'se decharge vite', 'redemarre tout seul']),
@@ -4942,6 +4943,10 @@ FROM (VALUES
     ('ai_agents', 'sw', 3, 'match', ARRAY['nini kinasababisha', 'kinachosababisha']),
     ('ai_agents', 'sw', 1.5, 'match', ARRAY['inapata joto', 'haichaji', 'inajizima']),
     ('ai_agents', 'sw', 1.5, 'match', ARRAY['inafaa kwa', 'zinafaa kwa', 'bora kwa']),
-    ('marketplace', 'en', 2, 'match', ARRAY['prod', 'sku'])
+    ('marketplace', 'en', 2, 'match', ARRAY['prod', 'sku', 'tecno', 'infinix', 'itel', 'nokia', 'huawei', 'xiaomi',
+        'redmi', 'oppo', 'sony', 'hisense', 'lenovo']),
+    ('profile', 'en', 3, 'match', ARRAY['app language', 'language of the app', 'application language']),
+    ('profile', 'fr', 3, 'match', ARRAY['langue de l''application', 'langue de l''appli', 'langue de l''app']),
+    ('profile', 'rw', 3, 'match', ARRAY['ururimi rwa porogaramu', 'ururimi rwa app'])
 ) AS k(domain, language, weight, effect, patterns), pg_catalog.unnest(k.patterns) AS pattern
 ON CONFLICT (match_kind, pattern, domain) DO NOTHING;
