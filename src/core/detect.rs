@@ -538,6 +538,10 @@ struct Cue<'w> {
     /// that asks ("et si le propriétaire veut … ?"): it asks to know, and requests no routable
     /// domain's object (a protected one's it still does: mark_intent).
     to_know: bool,
+    /// A condition holds it ("if the agent wants to call", "niba ashaka"): it says what
+    /// someone would do, so a routable domain's object is not wanted at all, neither weighed
+    /// nor requested; a protected one's still is (mark_intent), the safe direction.
+    conditional: bool,
 }
 
 /// The matches that count, best first, with their points (indexes of the hits); and, when
@@ -705,6 +709,27 @@ impl Texts<'_> {
         start
     }
 
+    /// Whether a condition (text::is_condition) opens within CONDITION_REACH words before word
+    /// `k` of the field starting at word `first`, in the same clause: "my number is … if the
+    /// agent wants to call", "niba umukozi ashaka", not "if so, I want a house".
+    fn in_condition(&self, k: usize, first: usize) -> bool {
+        let mut j = k;
+        while j > first && k - j < text::CONDITION_REACH {
+            if self
+                .gap_before(j)
+                .contains([',', '.', '!', '?', ';', ':', '\n'])
+            {
+                return false;
+            }
+            j -= 1;
+            let next = self.words[j + 1].text;
+            if text::is_condition(self.words[j].text, self.words[j].after_pronoun, Some(next)) {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Whether word `k` of the field `first..end` is a turn that asks whether the service has
     /// something (text::is_offer): it then asks in that text.
     fn offer_at(&self, k: usize, first: usize, end: usize) -> bool {
@@ -765,6 +790,7 @@ impl Texts<'_> {
             to_know: text::asks_to_know(before(1), before(2))
                 || self.in_wh_question(k, first)
                 || asks && text::is_others_want(word),
+            conditional: self.in_condition(k, first),
         })
     }
 
@@ -1239,6 +1265,9 @@ impl Rules {
                             && protected(&self.rules[h.rule].domain)
                     };
                     for h in hits.iter_mut().filter(|h| h.start == object || holds(h)) {
+                        if cue.conditional && !protected(&self.rules[h.rule].domain) {
+                            continue;
+                        }
                         // "how can I sell …" asks the assistant to explain; "how can I get a
                         // moto" still asks for a ride, which must reach legacy.
                         let requests =
@@ -2420,6 +2449,25 @@ mod tests {
             found("can he raise the rent when he wants?"),
             ("property", false, false)
         );
+        // In a condition, what someone would want is not the writer's request; a ride wanted
+        // in one still is (the safe direction), and a clause ended before the wanting is none.
+        assert_eq!(
+            found("my number is 0788 if the agent wants to rent"),
+            ("property", false, false)
+        );
+        assert_eq!(found("niba ashaka rent"), ("property", false, false));
+        assert_eq!(
+            found("appelez-moi s'il veut rent"),
+            ("property", false, false)
+        );
+        assert_eq!(
+            found("s'il vous plait je veux rent"),
+            ("property", true, true)
+        );
+        assert_eq!(found("if I need a moto tomorrow"), ("mobility", true, true));
+        assert_eq!(found("if so, I want to rent"), ("property", true, true));
+        // Kinyarwanda's "could you give me", in a yes/no question too.
+        assert_eq!(found("ese mwampa moto?"), ("mobility", true, true));
     }
 
     /// Labels and the user's words: what `follow` reads of where a domain's matches are.
