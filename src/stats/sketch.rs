@@ -336,6 +336,13 @@ fn webhook_routing_logs_to_sketch<'a>(
 fn webhook_routing_logs_flush_sketches<'a>(
     _trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::datum::TryFromDatumError> {
+    flush_statement();
+    Ok(None)
+}
+
+/// What the log's statement trigger does at the end of a statement that wrote the log; called
+/// directly after a row written without the executor (src/pg/log_insert.rs).
+pub(crate) fn flush_statement() {
     let added = ADDED.with(|a| std::mem::take(&mut *a.borrow_mut()));
     for (key, acc) in added {
         let latency = (acc.latency.count() > 0).then(|| acc.latency.to_java_bytes());
@@ -377,7 +384,6 @@ fn webhook_routing_logs_flush_sketches<'a>(
         }
     }
     crate::route::session::flush(shard());
-    Ok(None)
 }
 
 /// This backend's shard: its PGPROC number, unique among live backends, so that concurrent
