@@ -681,3 +681,172 @@ unsafe fn partition(heap: pg_sys::Relation, parent: &Parent) -> Option<Rc<Partit
     });
     Some(part)
 }
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    use super::*;
+    use pgrx::prelude::*;
+    use pgrx::IntoDatum;
+
+    /// Like index_probe's tests: the log to this test alone, so that days made and dropped
+    /// here never deadlock with the suite's other transactions.
+    fn own_the_log() {
+        Spi::run("LOCK TABLE webhook_routing_logs IN ACCESS EXCLUSIVE MODE").unwrap();
+    }
+
+    /// A decision row's columns, as route_decision gives them, with `id` and `created_at`.
+    fn row(id: i64, created_at: Option<&str>) -> Vec<Column> {
+        let at = created_at.map(|t| {
+            Spi::get_one::<pgrx::datum::TimestampWithTimeZone>(&format!(
+                "SELECT '{t}'::timestamptz"
+            ))
+            .unwrap()
+            .unwrap()
+            .into_datum()
+            .unwrap()
+        });
+        let mut columns: Vec<Column> = vec![
+            (c"id", id.into_datum()),
+            (c"webhook_name", "whatsapp".into_datum()),
+            (c"domain", "jobs".into_datum()),
+            (c"routed_to", "unified".into_datum()),
+            (c"status", "pending".into_datum()),
+            (c"reason", "in_rollout".into_datum()),
+            (c"bucket", 1788i32.into_datum()),
+            (c"config_id", 3i64.into_datum()),
+            (c"message_id", "wamid.direct".into_datum()),
+            (c"sender_key", 4242i64.into_datum()),
+            (c"conversation_id", id.into_datum()),
+            (c"session_domain", None),
+            (c"session_broken_at", None),
+        ];
+        if let Some(at) = at {
+            columns.push((c"created_at", Some(at)));
+        }
+        columns
+    }
+
+    fn write(columns: &[Column]) -> Option<bool> {
+        let snapshot = crate::pg::config_cache::snapshot();
+        insert(snapshot.location.logs, snapshot.location.owner, columns)
+    }
+
+    /// The same values by a plain INSERT, under another id.
+    fn insert_by_statement(id: i64, created_at: Option<&str>) {
+        let at = created_at.map_or("DEFAULT".to_owned(), |t| format!("'{t}'"));
+        Spi::run(&format!(
+            "INSERT INTO webhook_routing_logs (id, webhook_name, domain, routed_to, status, reason, \
+                 bucket, config_id, message_id, sender_key, conversation_id, created_at) \
+             VALUES ({id}, 'whatsapp', 'jobs', 'unified', 'pending', 'in_rollout', 1788, 3, \
+                     'wamid.direct', 4242, {id}, {at})"
+        ))
+        .unwrap();
+    }
+
+    /// The row written directly is the row the statement writes (every column but the id and
+    /// the conversation, which is the id), in the same partition, and every index finds it.
+    #[pg_test]
+    fn the_row_is_the_statements_row_and_its_indexes_find_it() {
+        own_the_log();
+        Spi::run("SELECT create_routing_log_partitions(1)").unwrap();
+        assert_eq!(write(&row(9_000_001, None)), Some(true));
+        insert_by_statement(9_000_002, None);
+        let same = Spi::get_one::<bool>(
+            "SELECT (to_jsonb(a) - 'id' - 'conversation_id') = (to_jsonb(b) - 'id' - 'conversation_id') \
+                    AND a.tableoid = b.tableoid AND a.created_at = now() AND a.retries = 0 \
+             FROM webhook_routing_logs a, webhook_routing_logs b \
+             WHERE a.id = 9000001 AND b.id = 9000002",
+        )
+        .unwrap();
+        assert_eq!(same, Some(true));
+        Spi::run("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off").unwrap();
+        for (query, what) in [
+            (
+                "SELECT count(*) FROM webhook_routing_logs WHERE id = 9000001 AND created_at = now()",
+                "the primary key",
+            ),
+            (
+                "SELECT count(*) FROM webhook_routing_logs WHERE status = 'pending' AND created_at = now() AND id = 9000001",
+                "the pending decisions",
+            ),
+            (
+                "SELECT count(*) FROM webhook_routing_logs WHERE sender_key = 4242 AND routed_to <> 'error' AND created_at = now() AND id = 9000001",
+                "the sender's",
+            ),
+            (
+                "SELECT count(*) FROM webhook_routing_logs WHERE sender_key = 4242 AND message_id = 'wamid.direct' AND id = 9000001",
+                "the message ids",
+            ),
+        ] {
+            assert_eq!(Spi::get_one::<i64>(query).unwrap(), Some(1), "{what}");
+        }
+        let plan = Spi::explain(
+            "SELECT count(*) FROM webhook_routing_logs WHERE sender_key = 4242 AND message_id = 'wamid.direct' AND id = 9000001",
+        )
+        .unwrap();
+        assert!(
+            format!("{plan:?}").contains("message_idx"),
+            "the query read the message index: {plan:?}"
+        );
+    }
+
+    /// A time no day covers goes to the default partition, as tuple routing sends it.
+    #[pg_test]
+    fn a_day_without_a_partition_writes_into_the_default_partition() {
+        own_the_log();
+        assert_eq!(
+            write(&row(9_000_011, Some("2031-05-05 10:00+00"))),
+            Some(true)
+        );
+        let partition = Spi::get_one::<String>(
+            "SELECT tableoid::regclass::text FROM webhook_routing_logs WHERE id = 9000011",
+        )
+        .unwrap();
+        assert_eq!(partition.as_deref(), Some("webhook_routing_logs_default"));
+    }
+
+    /// A trigger the extension did not make: the statement writes the row, and the trigger
+    /// fires, for route_decision's rows too.
+    #[pg_test]
+    fn a_trigger_of_the_users_leaves_the_row_to_the_statement() {
+        own_the_log();
+        Spi::run(
+            "CREATE TABLE wr_seen (id bigint); \
+             CREATE FUNCTION wr_see() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN INSERT INTO wr_seen VALUES (NEW.id); RETURN NEW; END $$; \
+             CREATE TRIGGER wr_see AFTER INSERT ON webhook_routing_logs \
+                 FOR EACH ROW EXECUTE FUNCTION wr_see()",
+        )
+        .unwrap();
+        assert_eq!(write(&row(9_000_021, None)), None);
+        let id =
+            Spi::get_one::<i64>("SELECT decision_id FROM route_decision('{\"entry\":[]}'::jsonb)")
+                .unwrap();
+        let seen = Spi::get_one::<i64>("SELECT max(id) FROM wr_seen").unwrap();
+        assert!(id.is_some());
+        assert_eq!(seen, id, "the user's trigger saw the decision's row");
+    }
+
+    /// The primary key holds as it does for the statement.
+    #[pg_test(
+        error = "duplicate key value violates unique constraint \"webhook_routing_logs_default_pkey\""
+    )]
+    fn a_duplicate_id_is_refused_by_the_primary_key() {
+        own_the_log();
+        write(&row(9_000_031, Some("2031-06-06 10:00+00")));
+        write(&row(9_000_031, Some("2031-06-06 10:00+00")));
+    }
+
+    /// A read-only transaction: nothing is written here, and the statement refuses it (taking
+    /// the decision's id refuses first: nextval).
+    #[pg_test]
+    fn a_read_only_transaction_is_left_to_the_statement() {
+        Spi::run("SET TRANSACTION READ ONLY").unwrap();
+        assert_eq!(write(&row(9_000_041, Some("2031-07-07 10:00+00"))), None);
+        let rows =
+            Spi::get_one::<i64>("SELECT count(*) FROM webhook_routing_logs WHERE id = 9000041")
+                .unwrap();
+        assert_eq!(rows, Some(0));
+    }
+}
