@@ -22,9 +22,9 @@
 //! - Triggers: the log's are the extension's own, and for this row they do nothing or are done
 //!   here. The BEFORE row trigger (src/route/log_policy.rs) checks values the decision made in
 //!   range and exempts the owner, whose row this is; the AFTER row trigger of outcomes has a
-//!   WHEN clause a pending row fails; the statement trigger's flush (sketches and session
-//!   counts) is called here when it would have fired (its enabled state against
-//!   `session_replication_role`).
+//!   WHEN clause a pending row fails; the statement trigger's flush, of the session counts the
+//!   decision changed (a pending row adds nothing to the sketches), is called by the caller
+//!   when the trigger would have fired (its enabled state against `session_replication_role`).
 //! - Privileges: the statement ran as the owner of the extension's tables, which must be
 //!   allowed to INSERT into the log; checked here too.
 //! - Crash safety, replication and standbys: `heap_insert` and `index_insert` write the WAL the
@@ -257,7 +257,7 @@ impl CallScope {
 /// `INSERT INTO log (columns...) VALUES (...)` run by the owner would. None, before anything
 /// is written, when the log's layout is not the one this path knows (see the module's doc):
 /// the caller then runs the statement. Some(true) when the log's statement trigger would have
-/// fired after the row: the caller flushes what it flushes (sketches and session counts).
+/// fired after the row: the caller flushes what it would have (the session counts).
 pub fn insert(log: pg_sys::Oid, owner: pg_sys::Oid, columns: &[Column]) -> Option<bool> {
     register_callback();
     // SAFETY: the calls the executor's INSERT makes, in its order, under the locks it takes;
@@ -382,9 +382,9 @@ unsafe fn write_partition(
         pvalues[j] = values[i];
         pnulls[j] = nulls[i];
     }
-    for j in 0..natts {
+    for (j, null) in pnulls.iter().enumerate() {
         let attr = &*(*tupdesc).attrs.as_ptr().add(j);
-        if attr.attnotnull && pnulls[j] {
+        if attr.attnotnull && *null {
             // The statement raises the NOT NULL violation, with its message.
             return false;
         }

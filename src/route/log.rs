@@ -82,8 +82,10 @@ pub fn log_decision(
         &state,
         location,
     ) {
+        // What the log's statement trigger would flush after this row: the session counts
+        // its decision changed (a pending row adds nothing to the sketches).
         if flush {
-            crate::stats::sketch::flush_statement();
+            session::flush(session::shard());
         }
         return (id, state);
     }

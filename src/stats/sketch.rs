@@ -25,6 +25,7 @@ use crate::pg::config_cache::as_owner;
 use crate::pg::error::spi_failed;
 use crate::pg::kept_plans::run_kept;
 use crate::pg::xact_end::forget_at_end;
+use crate::route::session::shard;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use std::cell::RefCell;
@@ -371,13 +372,6 @@ fn webhook_routing_logs_to_sketch<'a>(
 fn webhook_routing_logs_flush_sketches<'a>(
     _trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, pgrx::datum::TryFromDatumError> {
-    flush_statement();
-    Ok(None)
-}
-
-/// What the log's statement trigger does at the end of a statement that wrote the log; called
-/// directly after a row written without the executor (src/pg/log_insert.rs).
-pub(crate) fn flush_statement() {
     let added = ADDED.with(|a| std::mem::take(&mut *a.borrow_mut()));
     for (key, acc) in added {
         let latency = (acc.latency.count() > 0).then(|| acc.latency.to_java_bytes());
@@ -419,21 +413,7 @@ pub(crate) fn flush_statement() {
         }
     }
     crate::route::session::flush(shard());
-}
-
-/// This backend's shard: its PGPROC number, unique among live backends, so that concurrent
-/// writers never update the same sketch row.
-#[cfg(not(any(feature = "pg17", feature = "pg18")))]
-fn shard() -> i32 {
-    // SAFETY: MyProc is set for every backend that runs SQL.
-    unsafe { (*pg_sys::MyProc).pgprocno }
-}
-
-/// 17 took the number out of PGPROC: it is MyProcNumber.
-#[cfg(any(feature = "pg17", feature = "pg18"))]
-fn shard() -> i32 {
-    // SAFETY: set for every backend that runs SQL.
-    unsafe { pg_sys::MyProcNumber }
+    Ok(None)
 }
 
 #[cfg(any(test, feature = "pg_test"))]
