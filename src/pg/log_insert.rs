@@ -136,6 +136,9 @@ struct Cache {
     context: pg_sys::MemoryContext,
     parent: Option<Rc<Parent>>,
     partitions: HashMap<pg_sys::Oid, Rc<Partition>>,
+    /// The log or partitions found not to fit, until an invalidation of theirs: each call then
+    /// goes to the statement without building (and leaking into the context) anything again.
+    unknown: Vec<pg_sys::Oid>,
     /// Relations whose invalidation drops the cache.
     watched: Vec<pg_sys::Oid>,
 }
@@ -193,6 +196,7 @@ unsafe fn fresh_cache() {
                 ),
                 parent: None,
                 partitions: HashMap::new(),
+                unknown: Vec::new(),
                 watched: Vec::new(),
             });
         }
@@ -521,6 +525,26 @@ unsafe fn known_triggers(rel: pg_sys::Relation) -> Option<Option<u8>> {
     Some(flush)
 }
 
+/// Whether `relid` was found not to fit since the last invalidation.
+fn known_unfit(relid: pg_sys::Oid) -> bool {
+    CACHE.with(|c| {
+        c.borrow()
+            .as_ref()
+            .is_some_and(|c| c.unknown.contains(&relid))
+    })
+}
+
+/// Remember that `relid` does not fit, until an invalidation of it.
+fn unfit<T>(relid: pg_sys::Oid) -> Option<T> {
+    watch(relid);
+    CACHE.with(|c| {
+        if let Some(cache) = c.borrow_mut().as_mut() {
+            cache.unknown.push(relid);
+        }
+    });
+    None
+}
+
 /// The log's columns, defaults and triggers, cached.
 unsafe fn parent(log_rel: pg_sys::Relation) -> Option<Rc<Parent>> {
     let relid = (*log_rel).rd_id;
@@ -529,6 +553,14 @@ unsafe fn parent(log_rel: pg_sys::Relation) -> Option<Rc<Parent>> {
             return Some(p);
         }
     }
+    if known_unfit(relid) {
+        return None;
+    }
+    build_parent(log_rel).or_else(|| unfit(relid))
+}
+
+unsafe fn build_parent(log_rel: pg_sys::Relation) -> Option<Rc<Parent>> {
+    let relid = (*log_rel).rd_id;
     let flush_enabled = known_triggers(log_rel)?;
     let tupdesc = (*log_rel).rd_att;
     let constr = (*tupdesc).constr;
@@ -597,6 +629,14 @@ unsafe fn partition(heap: pg_sys::Relation, parent: &Parent) -> Option<Rc<Partit
     }) {
         return Some(p);
     }
+    if known_unfit(relid) {
+        return None;
+    }
+    build_partition(heap, parent).or_else(|| unfit(relid))
+}
+
+unsafe fn build_partition(heap: pg_sys::Relation, parent: &Parent) -> Option<Rc<Partition>> {
+    let relid = (*heap).rd_id;
     let form = (*heap).rd_rel;
     if (*form).relkind != pg_sys::RELKIND_RELATION as std::ffi::c_char
         || (*form).relam != pg_sys::HEAP_TABLE_AM_OID
@@ -714,6 +754,10 @@ mod tests {
             (c"status", "pending".into_datum()),
             (c"reason", "in_rollout".into_datum()),
             (c"bucket", 1788i32.into_datum()),
+            (
+                c"percentage",
+                Some(crate::pg::numeric::percentage_datum(2500)),
+            ),
             (c"config_id", 3i64.into_datum()),
             (c"message_id", "wamid.direct".into_datum()),
             (c"sender_key", 4242i64.into_datum()),
@@ -737,8 +781,8 @@ mod tests {
         let at = created_at.map_or("DEFAULT".to_owned(), |t| format!("'{t}'"));
         Spi::run(&format!(
             "INSERT INTO webhook_routing_logs (id, webhook_name, domain, routed_to, status, reason, \
-                 bucket, config_id, message_id, sender_key, conversation_id, created_at) \
-             VALUES ({id}, 'whatsapp', 'jobs', 'unified', 'pending', 'in_rollout', 1788, 3, \
+                 bucket, percentage, config_id, message_id, sender_key, conversation_id, created_at) \
+             VALUES ({id}, 'whatsapp', 'jobs', 'unified', 'pending', 'in_rollout', 1788, 25, 3, \
                      'wamid.direct', 4242, {id}, {at})"
         ))
         .unwrap();
@@ -826,6 +870,17 @@ mod tests {
         let seen = Spi::get_one::<i64>("SELECT max(id) FROM wr_seen").unwrap();
         assert!(id.is_some());
         assert_eq!(seen, id, "the user's trigger saw the decision's row");
+        assert_eq!(
+            write(&row(9_000_022, None)),
+            None,
+            "the log stays left to the statement"
+        );
+        Spi::run("DROP TRIGGER wr_see ON webhook_routing_logs").unwrap();
+        assert_eq!(
+            write(&row(9_000_023, None)),
+            Some(true),
+            "without the trigger the row is written directly again"
+        );
     }
 
     /// The primary key holds as it does for the statement.
