@@ -79,30 +79,34 @@ const KNOWN_TRIGGERS: [(&CStr, &CStr); 5] = [
 /// The statement trigger whose flush this path calls.
 const FLUSH_TRIGGER: &CStr = c"webhook_routing_logs_write_sketches";
 
-/// The log's columns (0.7.0's): a log with any other is left to the statement.
-const LOG_COLUMNS: [&CStr; 22] = [
-    c"id",
-    c"webhook_name",
-    c"domain",
-    c"routed_to",
-    c"response_time_ms",
-    c"status",
-    c"error_message",
-    c"reason",
-    c"bucket",
-    c"percentage",
-    c"config_id",
-    c"rule_id",
-    c"message_id",
-    c"created_at",
-    c"completed_at",
-    c"sender_key",
-    c"conversation_id",
-    c"retries",
-    c"session_domain",
-    c"session_broken_at",
-    c"session_deliberate_at",
-    c"session_switched_at",
+/// numeric(5,2)'s type modifier: (precision << 16 | scale) + VARHDRSZ.
+const NUMERIC_5_2: i32 = (5 << 16 | 2) + 4;
+
+/// The log's columns (0.7.0's), with their types and type modifiers: a log with any other, or
+/// one of these altered, is left to the statement (which coerces what it writes).
+const LOG_COLUMNS: [(&CStr, pg_sys::Oid, i32); 22] = [
+    (c"id", pg_sys::INT8OID, -1),
+    (c"webhook_name", pg_sys::TEXTOID, -1),
+    (c"domain", pg_sys::TEXTOID, -1),
+    (c"routed_to", pg_sys::TEXTOID, -1),
+    (c"response_time_ms", pg_sys::NUMERICOID, -1),
+    (c"status", pg_sys::TEXTOID, -1),
+    (c"error_message", pg_sys::TEXTOID, -1),
+    (c"reason", pg_sys::TEXTOID, -1),
+    (c"bucket", pg_sys::INT4OID, -1),
+    (c"percentage", pg_sys::NUMERICOID, NUMERIC_5_2),
+    (c"config_id", pg_sys::INT8OID, -1),
+    (c"rule_id", pg_sys::INT8OID, -1),
+    (c"message_id", pg_sys::TEXTOID, -1),
+    (c"created_at", pg_sys::TIMESTAMPTZOID, -1),
+    (c"completed_at", pg_sys::TIMESTAMPTZOID, -1),
+    (c"sender_key", pg_sys::INT8OID, -1),
+    (c"conversation_id", pg_sys::INT8OID, -1),
+    (c"retries", pg_sys::INT4OID, -1),
+    (c"session_domain", pg_sys::TEXTOID, -1),
+    (c"session_broken_at", pg_sys::TIMESTAMPTZOID, -1),
+    (c"session_deliberate_at", pg_sys::TIMESTAMPTZOID, -1),
+    (c"session_switched_at", pg_sys::TIMESTAMPTZOID, -1),
 ];
 
 /// What the log itself says about an INSERT: each column's default (prepared), and whether
@@ -577,7 +581,10 @@ unsafe fn build_parent(log_rel: pg_sys::Relation) -> Option<Rc<Parent>> {
             continue;
         }
         let name = CStr::from_ptr(attr.attname.data.as_ptr());
-        let Some(known) = LOG_COLUMNS.iter().find(|c| **c == name) else {
+        let Some((known, _, _)) = LOG_COLUMNS
+            .iter()
+            .find(|(c, t, m)| *c == name && *t == attr.atttypid && *m == attr.atttypmod)
+        else {
             ok = false;
             break;
         };
@@ -881,6 +888,23 @@ mod tests {
             Some(true),
             "without the trigger the row is written directly again"
         );
+    }
+
+    /// A column whose type was altered: the statement writes the row, coercing its values.
+    #[pg_test]
+    fn an_altered_column_leaves_the_row_to_the_statement() {
+        own_the_log();
+        Spi::run("ALTER TABLE webhook_routing_logs ALTER COLUMN bucket TYPE bigint").unwrap();
+        assert_eq!(write(&row(9_000_051, None)), None);
+        let id =
+            Spi::get_one::<i64>("SELECT decision_id FROM route_decision('{\"entry\":[]}'::jsonb)")
+                .unwrap();
+        let logged = Spi::get_one::<i64>(&format!(
+            "SELECT count(*) FROM webhook_routing_logs WHERE id = {}",
+            id.unwrap_or_default()
+        ))
+        .unwrap();
+        assert_eq!(logged, Some(1), "the decision was logged by the statement");
     }
 
     /// The primary key holds as it does for the statement.
