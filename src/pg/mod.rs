@@ -12,6 +12,7 @@ pub mod gucs;
 pub mod index_probe;
 pub mod jsonb;
 pub mod kept_plans;
+pub mod log_insert;
 pub mod numeric;
 pub mod read_newest;
 pub mod run_as;
