@@ -391,7 +391,7 @@ unsafe fn write_partition(
         pnulls[j] = nulls[i];
     }
     for (j, null) in pnulls.iter().enumerate() {
-        let attr = &*(*tupdesc).attrs.as_ptr().add(j);
+        let attr = super::tupdesc::attr(tupdesc, j);
         if attr.attnotnull && *null {
             // The statement raises the NOT NULL violation, with its message.
             return false;
@@ -575,7 +575,7 @@ unsafe fn build_parent(log_rel: pg_sys::Relation) -> Option<Rc<Parent>> {
     let mut columns = Vec::new();
     let mut ok = true;
     for j in 0..(*tupdesc).natts as usize {
-        let attr = &*(*tupdesc).attrs.as_ptr().add(j);
+        let attr = super::tupdesc::attr(tupdesc, j);
         if attr.attisdropped {
             columns.push((c"", pg_sys::InvalidOid, std::ptr::null_mut()));
             continue;
@@ -672,7 +672,7 @@ unsafe fn build_partition(heap: pg_sys::Relation, parent: &Parent) -> Option<Rc<
     }
     // No column of the partition beyond the log's.
     let live = (0..(*tupdesc).natts as usize)
-        .filter(|&j| !(*(*tupdesc).attrs.as_ptr().add(j)).attisdropped)
+        .filter(|&j| !super::tupdesc::attr(tupdesc, j).attisdropped)
         .count();
     if live != attnums.iter().filter(|n| **n > 0).count() {
         return None;

@@ -17,4 +17,5 @@ pub mod numeric;
 pub mod read_newest;
 pub mod run_as;
 pub mod standby;
+pub mod tupdesc;
 pub mod xact_end;
