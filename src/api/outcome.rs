@@ -89,10 +89,12 @@ fn complete(args: &[DatumWithOid]) -> Option<i64> {
     // that the partial index of pending decisions never looks usable: the row is found by the
     // primary key, whatever the statistics say.
     //
-    // The log is partitioned by UTC day: an outcome is looked for in its decision's day and
-    // the one before first, with the bounds written into the statement as constants so that
-    // the plan touches (and locks) only those partitions, whatever the retention. A decision
-    // older than that is looked for everywhere.
+    // The log is partitioned by UTC day: an outcome is looked for in today's partition first,
+    // where nearly every decision it completes was made (a handler answers in seconds), then
+    // in yesterday's, with the bounds written into each statement as constants so that its
+    // plan touches (and locks) that partition alone, whatever the retention. A decision older
+    // than that is looked for everywhere. (One statement over both days cost an outcome about
+    // 40,000 instructions more: an Append over two index scans, started for every call.)
     let update = |schema: &str, bounds: &str| {
         format!(
             "UPDATE {schema}.webhook_routing_logs \
@@ -103,23 +105,33 @@ fn complete(args: &[DatumWithOid]) -> Option<i64> {
                AND status OPERATOR(pg_catalog.<>) 'error' RETURNING id"
         )
     };
-    let today = transaction_utc_day();
-    let recent = |schema: &str, day: i64| {
+    let day_of = |schema: &str, day: i64| {
         update(
             schema,
             &format!(
                 "AND created_at OPERATOR(pg_catalog.>=) pg_catalog.to_timestamp({}) \
                  AND created_at OPERATOR(pg_catalog.<) pg_catalog.to_timestamp({}) ",
-                day - DAY_SECONDS,
+                day,
                 day + DAY_SECONDS
             ),
         )
     };
-    let mut updated = run_kept_variant("record_outcome_recent", today, recent, args)
-        .unwrap_or_else(|e| spi_failed("record the outcome", e));
+    let today = transaction_utc_day();
+    let failed = |e| spi_failed("record the outcome", e);
+    let mut updated =
+        run_kept_variant("record_outcome_today", today, day_of, args).unwrap_or_else(failed);
     if updated.is_none() {
-        updated = run_kept("record_outcome", |schema| update(schema, ""), args)
-            .unwrap_or_else(|e| spi_failed("record the outcome", e));
+        updated = run_kept_variant(
+            "record_outcome_yesterday",
+            today - DAY_SECONDS,
+            day_of,
+            args,
+        )
+        .unwrap_or_else(failed);
+    }
+    if updated.is_none() {
+        updated =
+            run_kept("record_outcome", |schema| update(schema, ""), args).unwrap_or_else(failed);
     }
     updated
 }

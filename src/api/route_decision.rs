@@ -26,26 +26,6 @@ const RESULT_TYPES: [pg_sys::Oid; 7] = [
     pg_sys::INT8OID,
 ];
 
-/// The `i`th attribute of a row type's descriptor (0-based, `i < natts`).
-/// SAFETY: `tupdesc` is a valid descriptor with more than `i` attributes.
-#[cfg(not(feature = "pg18"))]
-unsafe fn tupdesc_attr<'a>(
-    tupdesc: pg_sys::TupleDesc,
-    i: usize,
-) -> &'a pg_sys::FormData_pg_attribute {
-    &*(*tupdesc).attrs.as_ptr().add(i)
-}
-
-/// 18 took the attributes out of the descriptor's struct: `TupleDescAttr` finds them.
-#[cfg(feature = "pg18")]
-unsafe fn tupdesc_attr<'a>(
-    tupdesc: pg_sys::TupleDesc,
-    i: usize,
-) -> &'a pg_sys::FormData_pg_attribute {
-    // `i < natts`, which is an int.
-    &*pg_sys::TupleDescAttr(tupdesc, i as core::ffi::c_int)
-}
-
 /// Form the result row as a composite datum. Its descriptor comes from the type cache, by the
 /// result type of the call expression: no catalog lookup. (Each execution of a statement has a
 /// fresh FmgrInfo, so a descriptor kept in `fn_extra` was built again for every webhook:
@@ -77,7 +57,7 @@ unsafe fn form_result(
         let natts = usize::try_from((*tupdesc).natts).unwrap_or(0);
         let matches = natts == RESULT_TYPES.len()
             && (0..natts)
-                .map(|i| tupdesc_attr(tupdesc, i))
+                .map(|i| crate::pg::tupdesc::attr(tupdesc, i))
                 .zip(RESULT_TYPES)
                 .all(|(a, t)| a.atttypid == t && !a.attisdropped);
         if !matches {

@@ -453,6 +453,10 @@ pub struct Detection<'r> {
     /// "ubwishingizi" 3, "a eu un accrochage … le sinistre" 3.5, "kituo cha basi" 2). A
     /// protected domain named mid-conversation leaves it (src/route/policy.rs, `follow`).
     pub named: f32,
+    /// The user's own words say something of the writer's own (text::is_own: my, mon,
+    /// `yanjye`, `yangu`): "mon assurance voiture expire vendredi, comment la renouveler ?"
+    /// asks of the writer's cover, not of covers in general.
+    pub own: bool,
 }
 
 impl Detection<'_> {
@@ -529,9 +533,15 @@ struct Cue<'w> {
     requests: bool,
     /// It is a turn alone (`and`, `et`, `na`), not a word of asking or wanting.
     turn: bool,
-    /// It follows a question word ("how can I …", "quand il veut"): it asks to know, and
-    /// requests no routable domain's object (a protected one's it still does: mark_intent).
+    /// It follows a question word ("how can I …", "quand il veut"), stands in a sentence that
+    /// opens with one ("how many kg … can I expect"), or is someone else's wanting in a text
+    /// that asks ("et si le propriétaire veut … ?"): it asks to know, and requests no routable
+    /// domain's object (a protected one's it still does: mark_intent).
     to_know: bool,
+    /// A condition holds it ("if the agent wants to call", "niba ashaka"): it says what
+    /// someone would do, so a routable domain's object is not wanted at all, neither weighed
+    /// nor requested; a protected one's still is (mark_intent), the safe direction.
+    conditional: bool,
 }
 
 /// The matches that count, best first, with their points (indexes of the hits); and, when
@@ -666,6 +676,21 @@ impl Texts<'_> {
     /// with a question word: a sentence starts a field, or follows `.`, `!`, `?` or a line
     /// break. "Which papers does the seller need …?" asks to know; its `need` wants nothing.
     fn in_question(&self, at: usize, first: usize) -> bool {
+        text::is_question_word(self.words[self.sentence_start(at, first)].text)
+    }
+
+    /// Whether the sentence that holds word `at` opens, before it, with a question word that
+    /// asks to know (text::is_wh_word: how, which, combien, gute, gani): a word of asking
+    /// further on asks to know too ("how many kg of beans per are can I expect", "which crops
+    /// can I grow here"), as it does right after one ("how can I sell").
+    fn in_wh_question(&self, at: usize, first: usize) -> bool {
+        let start = self.sentence_start(at, first);
+        start < at && text::is_wh_word(self.words[start].text)
+    }
+
+    /// The first word of the sentence that holds word `at`, past a turn that opens it (see
+    /// Texts::in_question).
+    fn sentence_start(&self, at: usize, first: usize) -> usize {
         let offset = |w: &Word| w.text.as_ptr() as usize - self.source.as_ptr() as usize;
         let mut start = first;
         for k in (first + 1..=at).rev() {
@@ -681,7 +706,28 @@ impl Texts<'_> {
         if start < at && text::is_turn(self.words[start].text) {
             start += 1;
         }
-        text::is_question_word(self.words[start].text)
+        start
+    }
+
+    /// Whether a condition (text::is_condition) opens within CONDITION_REACH words before word
+    /// `k` of the field starting at word `first`, in the same clause: "my number is … if the
+    /// agent wants to call", "niba umukozi ashaka", not "if so, I want a house".
+    fn in_condition(&self, k: usize, first: usize) -> bool {
+        let mut j = k;
+        while j > first && k - j < text::CONDITION_REACH {
+            if self
+                .gap_before(j)
+                .contains([',', '.', '!', '?', ';', ':', '\n'])
+            {
+                return false;
+            }
+            j -= 1;
+            let next = self.words[j + 1].text;
+            if text::is_condition(self.words[j].text, self.words[j].after_pronoun, Some(next)) {
+                return true;
+            }
+        }
+        false
     }
 
     /// Whether word `k` of the field `first..end` is a turn that asks whether the service has
@@ -741,7 +787,10 @@ impl Texts<'_> {
             word,
             requests,
             turn,
-            to_know: text::asks_to_know(before(1), before(2)),
+            to_know: text::asks_to_know(before(1), before(2))
+                || self.in_wh_question(k, first)
+                || asks && text::is_others_want(word),
+            conditional: self.in_condition(k, first),
         })
     }
 
@@ -1180,13 +1229,15 @@ impl Rules {
 
     /// A weak word (a question word, a greeting) says something only in what the user wrote or
     /// tapped: a list row's description, a Flow's reply or an ad's body are the business's
-    /// words ("Update where you live"), so weak keyword matches there are dropped.
+    /// words ("Update where you live"), and so are an id's or a payload's words, which an app
+    /// chose (a template's `where_now_2` asks nothing), so weak keyword matches there are
+    /// dropped.
     fn drop_weak_in_business_text(&self, hits: &mut Vec<Hit>) {
         hits.retain(|h| {
             let rule = &self.rules[h.rule];
             !(rule.effect == Effect::Weak
                 && rule.kind == MatchKind::Keyword
-                && h.field.is_some_and(|f| f.factor() < 1.0))
+                && h.field.is_some_and(|f| f.factor() < 1.0 || f == Field::Id))
         });
     }
 
@@ -1214,6 +1265,9 @@ impl Rules {
                             && protected(&self.rules[h.rule].domain)
                     };
                     for h in hits.iter_mut().filter(|h| h.start == object || holds(h)) {
+                        if cue.conditional && !protected(&self.rules[h.rule].domain) {
+                            continue;
+                        }
                         // "how can I sell …" asks the assistant to explain; "how can I get a
                         // moto" still asks for a ride, which must reach legacy.
                         let requests =
@@ -1638,6 +1692,10 @@ impl Rules {
                 })
                 .map(|&(_, points)| points)
                 .sum(),
+            own: texts.fields.iter().any(|&(f, first, end)| {
+                matches!(f, Field::Body | Field::Caption)
+                    && (first..end).any(|k| text::is_own(texts.words[k].text))
+            }),
         })
     }
 
@@ -2391,6 +2449,25 @@ mod tests {
             found("can he raise the rent when he wants?"),
             ("property", false, false)
         );
+        // In a condition, what someone would want is not the writer's request; a ride wanted
+        // in one still is (the safe direction), and a clause ended before the wanting is none.
+        assert_eq!(
+            found("my number is 0788 if the agent wants to rent"),
+            ("property", false, false)
+        );
+        assert_eq!(found("niba ashaka rent"), ("property", false, false));
+        assert_eq!(
+            found("appelez-moi s'il veut rent"),
+            ("property", false, false)
+        );
+        assert_eq!(
+            found("s'il vous plait je veux rent"),
+            ("property", true, true)
+        );
+        assert_eq!(found("if I need a moto tomorrow"), ("mobility", true, true));
+        assert_eq!(found("if so, I want to rent"), ("property", true, true));
+        // Kinyarwanda's "could you give me", in a yes/no question too.
+        assert_eq!(found("ese mwampa moto?"), ("mobility", true, true));
     }
 
     /// Labels and the user's words: what `follow` reads of where a domain's matches are.

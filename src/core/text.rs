@@ -333,6 +333,26 @@ pub fn asks_to_know(previous: Option<&str>, before_that: Option<&str>) -> bool {
         || previous.is_some_and(is_subject_pronoun) && before_that.is_some_and(is_wh_word)
 }
 
+/// Words that open a condition: "if the agent wants to call", "si l'agent veut", "s'il veut"
+/// (its `il` after the elided `s'`, which before `il` is only ever `si`), "niba ashaka", "kama
+/// anataka", "iwapo unahitaji". A word of wanting in one says what someone would do, not what
+/// the writer asks for (src/core/detect.rs, `Texts::in_condition`). "s'il vous plaît" (please)
+/// is no condition: a `si` or `il` before "vous" or "te" opens none.
+pub fn is_condition(word: &str, after_pronoun: bool, next: Option<&str>) -> bool {
+    let french = word == "si" || (after_pronoun && matches!(word, "il" | "ils"));
+    if french {
+        return !matches!(next, Some("vous" | "te"));
+    }
+    matches!(
+        word,
+        "if" | "unless" | "whenever" | "niba" | "kama" | "ikiwa" | "iwapo" | "endapo"
+    )
+}
+
+/// How many words before a word of wanting a condition that holds it may open ("if the
+/// property agent wants").
+pub const CONDITION_REACH: usize = 4;
+
 /// Words that ask whether the service has something, anywhere in a text ("vous avez",
 /// "mufite", "mnauza", "kuna", "do you have", not "you have to"): a word of asking for what
 /// follows ("thanks. do you have any receptionist jobs?"), and after a turn they make it a
@@ -346,7 +366,10 @@ pub fn is_offer(previous: Option<&str>, word: &str, next: Option<&str>) -> bool 
 
 /// Words that ask to do or get something, anywhere in a text: "can I buy", "could you find",
 /// "puis-je", "pouvez-vous", "nshobora kugura", "mwanshakira", "naweza kupata". The first match
-/// after one is what is asked for, as after a word of wanting.
+/// after one is what is asked for, as after a word of wanting. Kinyarwanda's polite forms of
+/// giving, bringing and sending to the writer ("mwampa", "wampa", "mumpa", "mwanzanira",
+/// "mwanyoherereza": could you give, bring, send me) ask as "could you" does, in a question
+/// too ("ese mwampa imodoka?"), where the plain commands do not (`is_command`).
 pub fn is_asking(word: &str) -> bool {
     matches!(
         word,
@@ -361,6 +384,15 @@ pub fn is_asking(word: &str) -> bool {
             | "twashobora"
             | "wanshakira"
             | "mwanshakira"
+            | "mwampa"
+            | "wampa"
+            | "mumpa"
+            | "mwaduha"
+            | "waduha"
+            | "mwanzanira"
+            | "wanzanira"
+            | "mwanyoherereza"
+            | "wanyoherereza"
             | "naweza"
             | "unaweza"
             | "mnaweza"
@@ -426,6 +458,13 @@ pub fn is_command(word: &str, next: Option<&str>, after_pronoun: bool) -> bool {
                 | "nipe"
                 | "tupe"
                 | "nipeni"
+                | "unipe"
+                | "mnipe"
+                | "uniletee"
+                | "mniletee"
+                | "unitumie"
+                | "mnitumie"
+                | "nimumpe"
         )
 }
 
@@ -710,6 +749,21 @@ fn kinyarwanda_want(w: &[u8]) -> bool {
     })
 }
 
+/// Words of someone else's wanting (he, she or they want: `wants`, `veut`, `anataka`,
+/// Kinyarwanda's `ashaka`, `arashaka`, `ashakiye`): in a question they ask what another may do
+/// ("et si le propriétaire veut augmenter le loyer ?", "nyirayo ashobora kongera ubukode igihe
+/// ashakiye?"), not for what follows.
+pub fn is_others_want(word: &str) -> bool {
+    matches!(
+        word,
+        "wants" | "veut" | "veulent" | "anataka" | "wanataka" | "anahitaji" | "wanahitaji"
+    ) || ((word.starts_with("ashak")
+        || word.starts_with("arashak")
+        || word.starts_with("bashak")
+        || word.starts_with("barashak"))
+        && word.len() <= 9)
+}
+
 /// How far after an intent word its object is looked for, in words.
 pub const INTENT_REACH: usize = 6;
 
@@ -831,6 +885,24 @@ mod tests {
         );
         assert!(!is_command("send", Some("the"), false) && !is_command("give", Some("him"), false));
         assert!(!is_ability("mushobora") && !is_ability("pouvez"));
+        // Could you give, bring, send me: a polite ask, in a question too.
+        for w in ["mwampa", "wampa", "mwanzanira", "mwanyoherereza"] {
+            assert!(is_asking(w) && !is_ability(w), "{w}");
+        }
+        assert!(is_command("unipe", Some("gari"), false) && is_command("mniletee", None, false));
+        // Conditions, in the four languages; "kandi" (and) opens none.
+        for w in ["if", "si", "niba", "kama", "iwapo"] {
+            assert!(is_condition(w, false, Some("the")), "{w}");
+        }
+        assert!(!is_condition("kandi", false, None) && !is_condition("when", false, None));
+        // "s'il veut": `il` after the elided `si`; a plain `il` opens none, nor does "s'il vous
+        // plaît".
+        assert_eq!(
+            words("s'il veut"),
+            [("il".to_owned(), true), ("veut".to_owned(), false)]
+        );
+        assert!(is_condition("il", true, Some("veut")) && !is_condition("il", false, Some("veut")));
+        assert!(!is_condition("il", true, Some("vous")) && !is_condition("si", false, Some("te")));
         for w in ["and", "mufite", "hari", "avez", "kuna"] {
             assert!(is_opener(w), "{w}");
         }
@@ -840,6 +912,32 @@ mod tests {
         // Asking to know is no request.
         for w in ["what", "does", "is", "ese", "est"] {
             assert!(!is_opener(w) && !is_asking(w) && is_question_word(w), "{w}");
+        }
+    }
+
+    #[test]
+    fn someone_elses_wanting() {
+        for w in [
+            "wants",
+            "veut",
+            "anataka",
+            "ashaka",
+            "arashaka",
+            "ashakiye",
+            "barashaka",
+        ] {
+            assert!(is_others_want(w), "{w}");
+        }
+        for w in [
+            "want",
+            "veux",
+            "nataka",
+            "ndashaka",
+            "nshaka",
+            "twashakaga",
+            "ashakishwa",
+        ] {
+            assert!(!is_others_want(w), "{w}");
         }
     }
 

@@ -243,16 +243,16 @@ impl Scope {
 
 /// A partition a window reaches, with the bounds of its range.
 #[derive(Clone, Copy)]
-struct Reach {
-    relid: pg_sys::Oid,
-    lower: i64,
+pub(crate) struct Reach {
+    pub(crate) relid: pg_sys::Oid,
+    pub(crate) lower: i64,
 }
 
 /// The partitions whose ranges meet [from, until), oldest first, and whether the window meets
 /// a range no partition covers (then the default partition may hold its rows).
 ///
 /// SAFETY: `desc` is the log's partition descriptor, read under a lock on the log.
-unsafe fn reached(
+pub(crate) unsafe fn reached(
     desc: pg_sys::PartitionDesc,
     from: i64,
     until: i64,

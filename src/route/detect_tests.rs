@@ -516,6 +516,106 @@ mod tests {
         }
     }
 
+    /// The hard kinds of the eighth round: a protected domain of the writer's own asked in the
+    /// assistant's conversation leaves it; a word of asking inside a question that opens with a
+    /// question word, or someone else's wanting in a question, asks to know; a pick from a
+    /// protected domain's own menu stays in it; an app's id asks nothing.
+    #[pg_test]
+    fn questions_of_ones_own_and_of_others_and_protected_menus() {
+        use crate::core::config::Config;
+        use crate::route::policy::{follow, Turn};
+        use crate::route::row::Conversation;
+        let rules = config_cache::snapshot().rules.clone();
+        let config = Config::default();
+        let conversation = |domain: &str| Conversation {
+            id: 5,
+            domain: domain.into(),
+            unified: domain != "insurance",
+        };
+        let (assistant, seeker) = (conversation("ai_agents"), conversation("jobs"));
+        let insurer = conversation("insurance");
+        let leaves = |m: &Inbound, within: &Conversation| {
+            let d = rules.detect(m, &protected);
+            matches!(
+                follow(d.as_ref(), Some(within), Some(&config)),
+                Turn::Switch { .. }
+            )
+        };
+        for (t, within, expected) in [
+            (
+                "ma police d'assurance auto expire lundi, comment la renouveler ?",
+                &assistant,
+                true,
+            ),
+            (
+                "ubwishingizi bw'imodoka yanjye burarangira, nabwongera nte?",
+                &assistant,
+                true,
+            ),
+            ("how does car insurance work in Rwanda?", &assistant, false),
+            (
+                "how many bags of maize per hectare can I expect?",
+                &assistant,
+                false,
+            ),
+            (
+                "et si le bailleur veut reprendre la maison ?",
+                &assistant,
+                false,
+            ),
+            (
+                "btw how do I get a taxi to the interview tomorrow?",
+                &seeker,
+                true,
+            ),
+            ("balance yangu ni ngapi sasa?", &seeker, true),
+        ] {
+            assert_eq!(leaves(&text(t), within), expected, "{t:?}");
+        }
+        let pick = Inbound {
+            kind: Some("interactive"),
+            ids: vec!["vehicle_2"],
+            texts: vec![(Field::Title, "Imodoka")],
+            ..Default::default()
+        };
+        assert!(
+            !leaves(&pick, &insurer),
+            "a pick from the insurer's own menu"
+        );
+        let template = Inbound {
+            kind: Some("button"),
+            ids: vec!["where_now_7"],
+            texts: vec![(Field::ButtonText, "Suivre")],
+            ..Default::default()
+        };
+        assert_eq!(rules.detect(&template, &protected).map(|d| d.domain), None);
+        for (t, domain) in [
+            ("we want to hire a driver for our delivery van", "jobs"),
+            (
+                "le chauffeur conduisait trop vite et parlait au telephone",
+                "mobility",
+            ),
+            (
+                "nauli kutoka Kimironko hadi Remera ni bei gani?",
+                "mobility",
+            ),
+            ("ese credit yanjye isigaye ni angahe?", "profile"),
+            ("combien de credit il me reste sur le compte ?", "profile"),
+            ("explain the labour law on sick leave", "ai_agents"),
+            (
+                "naandikaje barua ya maombi ya kazi ya udereva?",
+                "ai_agents",
+            ),
+            ("je cherche un bureau de 30 m2 a Kacyiru", "property"),
+        ] {
+            assert_eq!(
+                rules.detect(&text(t), &protected).map(|d| d.domain),
+                Some(domain),
+                "{t:?}"
+            );
+        }
+    }
+
     /// Typo tolerance reads no common word of the four languages as a domain word: every
     /// seeded pattern word of seven letters or more against words people write that are not
     /// about any domain.

@@ -4,12 +4,14 @@ use crate::pg::config_cache::{as_owner, Location};
 use crate::pg::durability::relax_for_log_write;
 use crate::pg::error::spi_failed;
 use crate::pg::kept_plans::{run_kept, run_kept_variant};
+use crate::pg::log_insert::{self, Column};
 use crate::pg::numeric::percentage_datum;
 use crate::route::policy::Decision;
 use crate::route::row::{Prior, SessionState};
 use crate::route::session::{self, Logged};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
+use pgrx::IntoDatum;
 
 mod ffi {
     extern "C-unwind" {
@@ -68,6 +70,25 @@ pub fn log_decision(
         .domain
         .as_deref()
         .filter(|d| Some(*d) != decision.domain.as_deref());
+    // Straight into the day's partition and its indexes when the log is as the extension made
+    // it (src/pg/log_insert.rs); otherwise the statement.
+    if let Some(flush) = write_directly(
+        webhook_name,
+        decision,
+        id,
+        sender_key,
+        conversation_id,
+        session_domain,
+        &state,
+        location,
+    ) {
+        // What the log's statement trigger would flush after this row: the session counts
+        // its decision changed (a pending row adds nothing to the sketches).
+        if flush {
+            session::flush(session::shard());
+        }
+        return (id, state);
+    }
     let args: [DatumWithOid; 16] = [
         webhook_name.into(),
         decision.domain.as_deref().into(),
@@ -113,6 +134,47 @@ pub fn log_decision(
         spi_failed("log the decision", e);
     }
     (id, state)
+}
+
+/// The row of `log_decision`, written by `src/pg/log_insert.rs`: the statement's columns and
+/// values. None when that path leaves the row to the statement.
+#[allow(clippy::too_many_arguments)]
+fn write_directly(
+    webhook_name: Option<&str>,
+    decision: &Decision,
+    id: i64,
+    sender_key: Option<i64>,
+    conversation_id: Option<i64>,
+    session_domain: Option<&str>,
+    state: &SessionState,
+    location: &Location,
+) -> Option<bool> {
+    let text = |t: Option<&str>| t.and_then(|t| t.into_datum());
+    let minute = |m: Option<i64>| m.map(pg_sys::Datum::from);
+    let mut columns: Vec<Column> = vec![
+        (c"id", id.into_datum()),
+        (c"webhook_name", text(webhook_name)),
+        (c"domain", text(decision.domain.as_deref())),
+        (c"routed_to", text(Some(decision.routed_to()))),
+        (c"status", text(Some("pending"))),
+        (c"reason", text(Some(decision.reason.as_str()))),
+        (c"bucket", decision.bucket.into_datum()),
+        (c"percentage", decision.percentage.map(percentage_datum)),
+        (c"config_id", decision.config_id.into_datum()),
+        (c"rule_id", decision.rule_id.into_datum()),
+        (c"message_id", text(decision.message_id.as_deref())),
+        (c"sender_key", sender_key.into_datum()),
+        (c"conversation_id", conversation_id.into_datum()),
+    ];
+    if location.sessions {
+        columns.extend([
+            (c"session_domain", text(session_domain)),
+            (c"session_broken_at", minute(state.broken_at)),
+            (c"session_deliberate_at", minute(state.deliberate_at)),
+            (c"session_switched_at", minute(state.switched_at)),
+        ]);
+    }
+    log_insert::insert(location.logs, location.owner, &columns)
 }
 
 /// The session state decision `id` carries, classified against the sender's newest logged

@@ -72,8 +72,12 @@ pub(crate) fn latency_in_bounds(text: &str) -> bool {
 /// row is to be written as it is.
 fn bounded_latency(
     row: &PgHeapTuple<'_, impl WhoAllocated>,
+    attno: Option<std::num::NonZeroUsize>,
 ) -> Result<Option<AnyNumeric>, pgrx::datum::TryFromDatumError> {
-    let Some(ms) = row.get_by_name::<AnyNumeric>("response_time_ms")? else {
+    let Some(attno) = attno else {
+        return Ok(None);
+    };
+    let Some(ms) = row.get_by_index::<AnyNumeric>(attno)? else {
         return Ok(None);
     };
     let text = ms.to_string();
@@ -143,13 +147,15 @@ const BUCKETS: std::ops::RangeInclusive<i32> = 0..=crate::core::bucket::BUCKETS 
 /// fix it). A CHECK is read back from its stored text and prepared again by Postgres for every
 /// statement that writes the table: the log's five cost a logged decision 151,000 instructions,
 /// half of its INSERT; here they cost a pass over the row's attributes. NULL is the NOT NULL
-/// constraints' to refuse, or allowed, as it was.
+/// constraints' to refuse, or allowed, as it was. Returns the latency's attribute number, found
+/// in the same pass.
 fn refuse_out_of_domain(
     row: &PgHeapTuple<'_, impl WhoAllocated>,
-) -> Result<(), pgrx::datum::TryFromDatumError> {
+) -> Result<Option<std::num::NonZeroUsize>, pgrx::datum::TryFromDatumError> {
     // One pass over the partition's attributes (a partition attached by hand may order its
     // columns differently).
     let (mut routed_to, mut status, mut bucket, mut retries) = (None, None, None, None);
+    let mut latency = None;
     for (attno, attribute) in row.attributes() {
         // SAFETY: an attribute's name is NUL-terminated.
         let name = unsafe { std::ffi::CStr::from_ptr(attribute.attname.data.as_ptr()) };
@@ -158,6 +164,7 @@ fn refuse_out_of_domain(
             b"status" => status = Some(attno),
             b"bucket" => bucket = Some(attno),
             b"retries" => retries = Some(attno),
+            b"response_time_ms" => latency = Some(attno),
             _ => {}
         }
     }
@@ -197,7 +204,7 @@ fn refuse_out_of_domain(
             "Leave retries out (0): route_decision counts re-deliveries.",
         )
     }
-    Ok(())
+    Ok(latency)
 }
 
 fn out_of_domain(message: String, detail: &str, hint: &str) -> ! {
@@ -232,8 +239,8 @@ fn webhook_routing_logs_caller_limits<'a>(
         return Ok(None);
     };
     let mut new = row.into_owned();
-    refuse_out_of_domain(&new)?;
-    if let Some(rounded) = bounded_latency(&new)? {
+    let latency = refuse_out_of_domain(&new)?;
+    if let Some(rounded) = bounded_latency(&new, latency)? {
         new.set_by_name("response_time_ms", rounded)?;
     }
     if exempt(trigger) {

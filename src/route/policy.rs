@@ -431,7 +431,9 @@ pub fn follow<'a>(
 /// Whether a message detected in another domain than its conversation's leaves the
 /// conversation for a new one there (`protected` says which domains are). Never a weak cue,
 /// nor an answer to the handler's own menu (the labels of a reply: a pick leaves by its id).
-/// In the assistant's conversation a question that asks for nothing stays. Else a domain
+/// In the assistant's conversation a question that asks for nothing stays, unless it names a
+/// protected domain of the writer's own ("mon assurance voiture expire vendredi, comment la
+/// renouveler ?"), which leaves for legacy. Else a domain
 /// leaves on a request (a pick, a word of intent) scoring `SWITCH_SCORE`: a statement or an
 /// answer that holds a routable domain's words ("help me write a CV for a cashier job" to the
 /// assistant) stays, however many. A protected domain also leaves a routable domain's
@@ -440,23 +442,48 @@ pub fn follow<'a>(
 /// `CLEAR_SWITCH_SCORE`: the safe direction, a protected request must never reach the new
 /// handler. Between protected domains the conversation is on legacy already: a request moves
 /// it, a named word does not ("my policy number is …" after "does my insurance cover my
-/// taxi?").
+/// taxi?"), nor a pick from its own menu under `SWITCH_SCORE` (`car_3`, "Imodoka", in the
+/// insurer's).
 fn leaves(d: &Detection, conversation: &Conversation, protected: &dyn Fn(&str) -> bool) -> bool {
     if d.weak || d.labelled {
         return false;
     }
-    if conversation.domain == ASSISTANT_DOMAIN && d.question && !d.asked {
+    let named =
+        protected(d.domain) && d.named >= PROTECTED_NAMED_SCORE && !protected(&conversation.domain);
+    if conversation.domain == ASSISTANT_DOMAIN && d.question && !d.asked && !owns(d, named) {
         return false;
     }
     let requested = d.decisive && d.score >= SWITCH_SCORE;
     if !protected(d.domain) {
         return requested;
     }
-    let named = d.named >= PROTECTED_NAMED_SCORE && !protected(&conversation.domain);
     named
         || requested
-        || d.decisive && d.asked && d.score >= PROTECTED_SWITCH_SCORE
+        || d.decisive
+            && d.asked
+            && d.score >= PROTECTED_SWITCH_SCORE
+            && !picked_between(d, conversation, protected)
         || d.score >= CLEAR_SWITCH_SCORE
+}
+
+/// Whether a question to the assistant that names a protected domain (`named`) asks of the
+/// writer's own ("mon assurance voiture expire vendredi, comment la renouveler ?"): the
+/// writer's cover, ride or account is the protected domain's business, which must reach
+/// legacy; a question of covers in general ("how does car insurance work?") stays.
+fn owns(d: &Detection, named: bool) -> bool {
+    named && d.own
+}
+
+/// Whether a message is a menu pick in a protected domain's conversation that another
+/// protected domain's words name without a request of `SWITCH_SCORE` (the insurer's list of
+/// vehicles: `car_3`, "Imodoka"): the conversation is on legacy already, and its own menu's
+/// picks stay with it.
+fn picked_between(
+    d: &Detection,
+    conversation: &Conversation,
+    protected: &dyn Fn(&str) -> bool,
+) -> bool {
+    d.picked && protected(&conversation.domain)
 }
 
 #[cfg(any(test, feature = "pg_test"))]

@@ -210,6 +210,21 @@ pub fn add(counts: Vec<(i64, String, Counts)>) {
     });
 }
 
+/// This backend's shard: its PGPROC number, unique among live backends, so that concurrent
+/// writers never update the same sketch row.
+#[cfg(not(any(feature = "pg17", feature = "pg18")))]
+pub fn shard() -> i32 {
+    // SAFETY: MyProc is set for every backend that runs SQL.
+    unsafe { (*pg_sys::MyProc).pgprocno }
+}
+
+/// 17 took the number out of PGPROC: it is MyProcNumber.
+#[cfg(any(feature = "pg17", feature = "pg18"))]
+pub fn shard() -> i32 {
+    // SAFETY: set for every backend that runs SQL.
+    unsafe { pg_sys::MyProcNumber }
+}
+
 /// Drop what was not written: its statement failed.
 pub fn forget() {
     CHANGED.with(|c| c.borrow_mut().clear());

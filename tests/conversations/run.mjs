@@ -170,6 +170,10 @@ async function run(percentage, mode) {
       }
       if (PROTECTED.includes(session.domain) && ds.some((x) => x.d.routed_to === 'unified')) {
         if (s > 0) protectedMidway += 1; else protectedOpening += 1;
+        if (verbose) {
+          console.log(`  protected at ${percentage}% (${mode}): ${conv.id} session ${s} (${session.domain}) reached unified: ` +
+            ds.map((x) => `${x.m.mid} ${x.d.domain ?? '-'}/${handler(x.d)}/${x.d.reason}`).join(', '));
+        }
       }
     }
   }
