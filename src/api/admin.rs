@@ -7,6 +7,10 @@
 //! next row from what this returns: under REPEATABLE READ the transaction's snapshot could
 //! rebuild the row without a change committed since (a kill switch turned back on). With the
 //! lock held, no other change can commit before theirs.
+//!
+//! The install scripts of 0.1.0 to 0.6.0 declare the admin functions `LANGUAGE c`: until a
+//! database runs the update, its calls reach the Rust that did the work then, kept frozen under
+//! the same symbols (src/api/admin_before_update.rs).
 use crate::pg::config_cache::snapshot;
 use crate::pg::error::Refusal;
 use crate::pg::read_newest::{self, Snapshot as Read};
@@ -73,52 +77,6 @@ fn webhook_routing_require_current_snapshot() {
         .hint("Retry in a new transaction, or call the rollout functions at READ COMMITTED (the default).")
         .raise()
     }
-}
-
-/// The admin functions were native before 0.7.0, and the install scripts of 0.1.0 to 0.6.0 still
-/// create them from these symbols (their update to 0.7.0 then replaces them with sql/admin.sql's):
-/// the symbols stay, so that those versions can still be installed and updated. Called between
-/// a new library's install and `ALTER EXTENSION webhook_routing UPDATE`, they refuse, naming the
-/// update (until then, a change is an INSERT into webhook_routing_config, which the cache
-/// trigger carries to every backend).
-fn outdated(function: &str) -> ! {
-    Refusal::new(
-        PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-        format!("webhook_routing.{function}() needs the extension's update to this library's version"),
-    )
-    .detail("Since 0.7.0 the admin functions are SQL, which the update creates; this database still has the native ones of an older version.")
-    .hint("Run ALTER EXTENSION webhook_routing UPDATE; in this database. Until then, a change is an INSERT into webhook_routing_config.")
-    .raise()
-}
-
-#[pg_extern(sql = false)]
-fn update_routing_percentage() -> i64 {
-    outdated("update_routing_percentage")
-}
-
-#[pg_extern(sql = false)]
-fn set_routing_enabled() -> i64 {
-    outdated("set_routing_enabled")
-}
-
-#[pg_extern(sql = false)]
-fn set_routing_domains() -> i64 {
-    outdated("set_routing_domains")
-}
-
-#[pg_extern(sql = false)]
-fn set_routing_testers() -> i64 {
-    outdated("set_routing_testers")
-}
-
-#[pg_extern(sql = false)]
-fn set_routing_denied() -> i64 {
-    outdated("set_routing_denied")
-}
-
-#[pg_extern(sql = false)]
-fn webhook_routing_set_step() -> i64 {
-    outdated("webhook_routing_set_step")
 }
 
 #[cfg(any(test, feature = "pg_test"))]

@@ -3,11 +3,7 @@
 -- the update are still known, the statistics readers may see hold no id as it was, and no role
 -- but the owner reads a sender's bucket or key.
 CREATE EXTENSION webhook_routing VERSION '0.6.0';
--- The library is already 0.7.0's, whose admin functions are SQL that the update creates: until
--- then the native ones of 0.6.0 refuse, naming the update, and a change is a row written by hand.
-SELECT set_routing_enabled(true, 'test');
-INSERT INTO webhook_routing_config (percentage, enabled, action, reason)
-VALUES (100, true, 'manual', 'test') RETURNING id, percentage, enabled;
+SELECT set_routing_enabled(true, 'test'), update_routing_percentage(100, 'test');
 -- "HBgMMjUwNzg4MTIzNDU2..." is the base64 of a record that holds 250788123456.
 \set wamid 'wamid.HBgMMjUwNzg4MTIzNDU2FQIAEhgUM0VCMDVGNzY2RTNDRDQ5QjcwNDMA'
 \set body '{"entry":[{"changes":[{"value":{"messages":[{"from":"250788123456","id":"' :wamid '","type":"text","text":{"body":"any job in kigali?"}}]}}]}]}'
