@@ -52,11 +52,16 @@ extension_sql_file!(
     requires = ["triggers"]
 );
 extension_sql_file!(
+    "../sql/admin.sql",
+    name = "admin",
+    requires = ["triggers", api::admin::webhook_routing_settings_in_force]
+);
+extension_sql_file!(
     "../sql/rollouts.sql",
     name = "rollouts",
     requires = [
         "stats_health",
-        api::admin::webhook_routing_set_step,
+        "admin",
         api::admin::webhook_routing_require_current_snapshot
     ]
 );

@@ -225,6 +225,12 @@ fn webhook_routing_invalidate_cache<'a>(
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, PgTriggerError> {
     // SAFETY: registers a relcache invalidation message for the trigger's table.
     unsafe { pg_sys::CacheInvalidateRelcacheByRelid(trigger.relid()?) };
+    // A change to the config history commits synchronously, and a decision logged later in
+    // its transaction leaves it so (src/pg/durability.rs); the admin functions (sql/admin.sql)
+    // set synchronous_commit themselves, this marks the transaction.
+    if trigger.table_name()? == "webhook_routing_config" {
+        crate::pg::durability::insist_for_config_change();
+    }
     Ok(None)
 }
 

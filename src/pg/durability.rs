@@ -73,7 +73,8 @@ pub fn relax_for_log_write() {
     }
 }
 
-/// Before changing the config history: this transaction commits synchronously.
+/// A change to the config history (the config table's cache trigger, src/pg/config_cache.rs):
+/// this transaction commits synchronously, and a log write later in it leaves it so.
 pub fn insist_for_config_change() {
     DURABLE_XACT.with(|d| d.set(Some(current_lxid())));
     // SAFETY: reading a GUC variable of this backend.

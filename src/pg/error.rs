@@ -89,16 +89,3 @@ pub fn spi_failed(what: &str, err: impl std::fmt::Display) -> ! {
     .hint("Check that the extension's tables exist and that the current role may use them.")
     .raise()
 }
-
-/// A NOTICE with an optional detail: what an admin function tells the operator it did.
-pub fn notice(message: impl Into<String>, detail: Option<String>) {
-    let mut report = ErrorReport::new(
-        PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
-        message.into(),
-        "webhook_routing",
-    );
-    if let Some(detail) = detail {
-        report = report.set_detail(detail);
-    }
-    report.report(PgLogLevel::NOTICE);
-}

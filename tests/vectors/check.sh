@@ -213,4 +213,23 @@ else
     head -30 "$work/log_refusals.diff" | sed 's/^/    /'
     status=1
 fi
+
+# The admin functions (sql/admin.sql, one source for both editions, over the edition's read of
+# the settings in force): tests/vectors/admin.sql's calls as a member of webhook_routing_admin,
+# their rows, refusals and notices.
+psql -X -q -d postgres -v ON_ERROR_STOP=1 <<'SQL'
+CREATE DATABASE wr_admin;
+GRANT CREATE ON DATABASE wr_admin TO wr_edition_owner;
+SQL
+psql -X -q -U wr_edition_owner -d wr_admin -v ON_ERROR_STOP=1 -f "$work/migration.sql" 2>&1 | { grep -v 'already exists, skipping' || true; }
+psql -X -q -U wr_edition_owner -d wr_admin -v ON_ERROR_STOP=1 \
+    -c 'CREATE ROLE wr_admin_op NOLOGIN IN ROLE webhook_routing_admin' -c 'GRANT wr_admin_op TO wr_edition_owner'
+psql -X -q -U wr_edition_owner -d wr_admin -f tests/vectors/admin.sql 2>&1 | grep -v '^LOCATION:  ' >"$work/admin.out" || true
+if diff -u tests/vectors/admin.expected "$work/admin.out" >"$work/admin.diff"; then
+    echo "  admin functions: $(wc -l <"$work/admin.out") of $(wc -l <tests/vectors/admin.expected) lines equal, rows, refusals and notices (tests/vectors/admin.sql)"
+else
+    echo "  admin functions: the answers differ from the native ones:"
+    head -30 "$work/admin.diff" | sed 's/^/    /'
+    status=1
+fi
 exit $status

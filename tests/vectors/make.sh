@@ -14,6 +14,8 @@
 # - functions.jsonl: each case answered by the script tests/vectors/functions.py writes, the
 #   one check.sh runs against the edition (settings in sessions of their own, set before the
 #   library loads and reads them).
+# - admin.expected: what tests/vectors/admin.sql prints (the admin functions' rows, refusals
+#   and notices), which check.sh compares with the edition's.
 # - log_sequence.expected and log_refusals.expected: what tests/vectors/log_sequence.sql (the
 #   sketches the log's triggers write) and tests/vectors/log_refusals.sql (the log's row trigger
 #   and record_routing_outcome, as the owner and as a caller) print, each on a database of its
@@ -114,3 +116,11 @@ psql -X -q -d log_refusals -c 'CREATE EXTENSION webhook_routing' \
 psql -X -q -d log_refusals -f tests/vectors/log_refusals.sql >"$dir/log_refusals.expected" 2>"$work/log_refusals.log" \
     || { cat "$work/log_refusals.log" >&2; exit 1; }
 echo "  $(wc -l <"$dir/log_refusals.expected") answers of the log's row trigger into $dir/log_refusals.expected"
+
+# The admin functions: tests/vectors/admin.sql as a member of webhook_routing_admin, with the
+# NOTICEs (stderr) in their place and without their LOCATION lines, which name a source file.
+psql -X -q -d postgres -c 'CREATE DATABASE admin_vectors'
+psql -X -q -d admin_vectors -c 'CREATE EXTENSION webhook_routing' \
+    -c 'CREATE ROLE wr_admin_op NOLOGIN IN ROLE webhook_routing_admin'
+psql -X -q -d admin_vectors -v ON_ERROR_STOP=1 -f tests/vectors/admin.sql 2>&1 | grep -v '^LOCATION:  ' >"$dir/admin.expected"
+echo "  $(wc -l <"$dir/admin.expected") lines of the admin functions' answers into $dir/admin.expected"
