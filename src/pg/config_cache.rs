@@ -71,15 +71,7 @@ unsafe extern "C-unwind" fn on_relcache_invalidation(_arg: pg_sys::Datum, relid:
 }
 
 fn register_callback() {
-    if !REGISTERED.with(|r| r.replace(true)) {
-        // SAFETY: registered once per backend; the callback only flips a flag.
-        unsafe {
-            pg_sys::CacheRegisterRelcacheCallback(
-                Some(on_relcache_invalidation),
-                pg_sys::Datum::from(0),
-            )
-        };
-    }
+    super::relcache::register_once(&REGISTERED, Some(on_relcache_invalidation));
 }
 
 fn locate() -> Location {

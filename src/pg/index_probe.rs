@@ -52,6 +52,7 @@
 //! and the next call finds them again; so does an invalidation of everything (a sinval queue
 //! overflow). The partition bounds are the relcache's own, rebuilt by Postgres when a
 //! partition is attached or detached. Memory: a few dozen bytes per partition.
+use super::call_memory::CallMemory;
 use pgrx::pg_sys;
 use pgrx::FromDatum;
 use std::cell::{Cell, RefCell};
@@ -130,15 +131,7 @@ unsafe extern "C-unwind" fn on_relcache_invalidation(_arg: pg_sys::Datum, relid:
 }
 
 fn register_callback() {
-    if !REGISTERED.with(|r| r.replace(true)) {
-        // SAFETY: registered once per backend; the callback only edits this module's map.
-        unsafe {
-            pg_sys::CacheRegisterRelcacheCallback(
-                Some(on_relcache_invalidation),
-                pg_sys::Datum::from(0),
-            )
-        };
-    }
+    super::relcache::register_once(&REGISTERED, Some(on_relcache_invalidation));
 }
 
 fn cached(relid: pg_sys::Oid) -> Option<Rc<Partition>> {
@@ -185,23 +178,20 @@ impl Row<'_> {
     }
 }
 
-/// Restores the memory context and the active snapshot when the probe ends, on error too.
+/// Restores the active snapshot and then the memory context when the probe ends, on error too.
 struct Scope {
-    previous: pg_sys::MemoryContext,
-    context: pg_sys::MemoryContext,
     pushed_snapshot: bool,
+    // Dropped after `Scope::drop` has popped the snapshot: the context goes back last.
+    _memory: CallMemory,
 }
 
 impl Drop for Scope {
     fn drop(&mut self) {
-        // SAFETY: undoes what `Scope::enter` did, in reverse; reset frees only what the probe
-        // allocated in its own context.
+        // SAFETY: undoes the snapshot `Scope::enter` pushed, if it pushed one.
         unsafe {
             if self.pushed_snapshot && pg_sys::ActiveSnapshotSet() {
                 pg_sys::PopActiveSnapshot();
             }
-            pg_sys::MemoryContextSwitchTo(self.previous);
-            pg_sys::MemoryContextReset(self.context);
         }
     }
 }
@@ -209,23 +199,9 @@ impl Drop for Scope {
 impl Scope {
     /// Switch to the probe's memory context and choose its snapshot.
     unsafe fn enter() -> (Scope, pg_sys::Snapshot) {
-        let context = CONTEXT.with(|c| {
-            if c.get().is_null() {
-                c.set(pg_sys::AllocSetContextCreateInternal(
-                    pg_sys::TopMemoryContext,
-                    c"webhook_routing history probe".as_ptr(),
-                    0,
-                    8 * 1024,
-                    8 * 1024 * 1024,
-                ));
-            }
-            c.get()
-        });
-        let previous = pg_sys::MemoryContextSwitchTo(context);
         let mut scope = Scope {
-            previous,
-            context,
             pushed_snapshot: false,
+            _memory: CallMemory::enter(&CONTEXT, c"webhook_routing history probe"),
         };
         // As SPI runs a statement: read-only (no transaction id yet) on the active snapshot;
         // once the transaction has written, on a new snapshot that sees its earlier commands.

@@ -43,6 +43,7 @@
 //! indexes (their `IndexInfo`) and prepared predicates, built in a memory context of their own
 //! on first use; a relcache invalidation of the log, a partition or an index (a DDL, a restore,
 //! a sinval overflow) drops it at the next call.
+use super::call_memory::CallMemory;
 use pgrx::pg_sys;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -168,15 +169,7 @@ unsafe extern "C-unwind" fn on_relcache_invalidation(_arg: pg_sys::Datum, relid:
 }
 
 fn register_callback() {
-    if !REGISTERED.with(|r| r.replace(true)) {
-        // SAFETY: registered once per backend; the callback only sets a flag.
-        unsafe {
-            pg_sys::CacheRegisterRelcacheCallback(
-                Some(on_relcache_invalidation),
-                pg_sys::Datum::from(0),
-            )
-        };
-    }
+    super::relcache::register_once(&REGISTERED, Some(on_relcache_invalidation));
 }
 
 /// Drop the cache if an invalidation marked it stale; make an empty one if there is none.
@@ -224,43 +217,6 @@ fn cache_context() -> pg_sys::MemoryContext {
     })
 }
 
-/// Restores the memory context when the call ends, on error too, and frees what it allocated.
-struct CallScope {
-    previous: pg_sys::MemoryContext,
-    context: pg_sys::MemoryContext,
-}
-
-impl Drop for CallScope {
-    fn drop(&mut self) {
-        // SAFETY: undoes `CallScope::enter`; the reset frees only this call's allocations.
-        unsafe {
-            pg_sys::MemoryContextSwitchTo(self.previous);
-            pg_sys::MemoryContextReset(self.context);
-        }
-    }
-}
-
-impl CallScope {
-    unsafe fn enter() -> CallScope {
-        let context = CALL_CONTEXT.with(|c| {
-            if c.get().is_null() {
-                c.set(pg_sys::AllocSetContextCreateInternal(
-                    pg_sys::TopMemoryContext,
-                    c"webhook_routing log row".as_ptr(),
-                    0,
-                    8 * 1024,
-                    8 * 1024 * 1024,
-                ));
-            }
-            c.get()
-        });
-        CallScope {
-            previous: pg_sys::MemoryContextSwitchTo(context),
-            context,
-        }
-    }
-}
-
 /// Write one row of `columns` into the log `log` (owned by `owner`), as
 /// `INSERT INTO log (columns...) VALUES (...)` run by the owner would. None, before anything
 /// is written, when the log's layout is not the one this path knows (see the module's doc):
@@ -279,7 +235,7 @@ pub fn insert(log: pg_sys::Oid, owner: pg_sys::Oid, columns: &[Column]) -> Optio
         // As SPI before a statement that writes: its rows are a command of their own.
         pg_sys::CommandCounterIncrement();
         let log_rel = pg_sys::table_open(log, pg_sys::RowExclusiveLock as i32);
-        let scope = CallScope::enter();
+        let scope = CallMemory::enter(&CALL_CONTEXT, c"webhook_routing log row");
         let written = write(log_rel, owner, columns);
         drop(scope);
         pg_sys::table_close(log_rel, pg_sys::NoLock as i32);
