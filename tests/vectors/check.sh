@@ -62,6 +62,14 @@ as_owner() { psql -X -q -U wr_edition_owner -d wr_edition -v ON_ERROR_STOP=1 "$@
 cp "$migration" "$work/migration.sql"
 chmod 644 "$work/migration.sql"
 as_owner -f "$work/migration.sql" 2>&1 | { grep -v 'already exists, skipping' || true; }
+
+# edition_database NAME: a database of its own, where the owner may create, with the edition
+# installed by its owner as the first one has it.
+edition_database() {
+    psql -X -q -d postgres -v ON_ERROR_STOP=1 \
+        -c "CREATE DATABASE $1" -c "GRANT CREATE ON DATABASE $1 TO wr_edition_owner"
+    psql -X -q -U wr_edition_owner -d "$1" -v ON_ERROR_STOP=1 -f "$work/migration.sql" 2>&1 | { grep -v 'already exists, skipping' || true; }
+}
 pending=$(grep -vc '^#' sql/edition/PENDING || true)
 installed=$(as_owner -At <<SQL
 SELECT pg_catalog.format('edition installed: %s functions (%s LANGUAGE c), %s tables, %s views; %s native functions pending',
@@ -178,11 +186,7 @@ printf '%s\n' "$edges" | grep -q "edge: config change fires webhook_routing_conf
 
 # The log's triggers: the statements of tests/vectors/log_sequence.sql, on a database of their
 # own with the edition installed by its owner, leave the sketches the native triggers left.
-psql -X -q -d postgres -v ON_ERROR_STOP=1 <<'SQL'
-CREATE DATABASE wr_log_sequence;
-GRANT CREATE ON DATABASE wr_log_sequence TO wr_edition_owner;
-SQL
-psql -X -q -U wr_edition_owner -d wr_log_sequence -v ON_ERROR_STOP=1 -f "$work/migration.sql" 2>&1 | { grep -v 'already exists, skipping' || true; }
+edition_database wr_log_sequence
 # make.sh ran them as a superuser, a member of every role: routing_status shows the config's
 # testers and denied lists to admins alone.
 psql -X -q -U wr_edition_owner -d wr_log_sequence -v ON_ERROR_STOP=1 -c 'GRANT webhook_routing_admin TO wr_edition_owner'
@@ -197,11 +201,7 @@ else
 fi
 
 # The log's BEFORE row trigger: tests/vectors/log_refusals.sql as the owner and as a caller.
-psql -X -q -d postgres -v ON_ERROR_STOP=1 <<'SQL'
-CREATE DATABASE wr_log_refusals;
-GRANT CREATE ON DATABASE wr_log_refusals TO wr_edition_owner;
-SQL
-psql -X -q -U wr_edition_owner -d wr_log_refusals -v ON_ERROR_STOP=1 -f "$work/migration.sql" 2>&1 | { grep -v 'already exists, skipping' || true; }
+edition_database wr_log_refusals
 psql -X -q -U wr_edition_owner -d wr_log_refusals -v ON_ERROR_STOP=1 \
     -c 'CREATE ROLE wr_log_caller NOLOGIN IN ROLE webhook_routing_caller' -c 'GRANT wr_log_caller TO wr_edition_owner'
 psql -X -q -U wr_edition_owner -d wr_log_refusals -f tests/vectors/log_refusals.sql >"$work/log_refusals.out" 2>"$work/log_refusals.log" \
@@ -217,11 +217,7 @@ fi
 # The admin functions (sql/admin.sql, one source for both editions, over the edition's read of
 # the settings in force): tests/vectors/admin.sql's calls as a member of webhook_routing_admin,
 # their rows, refusals and notices.
-psql -X -q -d postgres -v ON_ERROR_STOP=1 <<'SQL'
-CREATE DATABASE wr_admin;
-GRANT CREATE ON DATABASE wr_admin TO wr_edition_owner;
-SQL
-psql -X -q -U wr_edition_owner -d wr_admin -v ON_ERROR_STOP=1 -f "$work/migration.sql" 2>&1 | { grep -v 'already exists, skipping' || true; }
+edition_database wr_admin
 psql -X -q -U wr_edition_owner -d wr_admin -v ON_ERROR_STOP=1 \
     -c 'CREATE ROLE wr_admin_op NOLOGIN IN ROLE webhook_routing_admin' -c 'GRANT wr_admin_op TO wr_edition_owner'
 psql -X -q -U wr_edition_owner -d wr_admin -f tests/vectors/admin.sql 2>&1 | grep -v '^LOCATION:  ' >"$work/admin.out" || true
